@@ -1,0 +1,171 @@
+"""Stage 6: turn ranked chunks into cited passages, pick the answering sentence, or abstain.
+
+The answer sentence (or two adjacent sentences) is scored by embedding similarity plus the share
+of the question's keyword weight it contains; the same signals decide abstention, because no
+single cosine threshold separates unanswerable questions from answerable ones.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .chunks import Chunk
+from .index import Index
+from .retrieval import Hit, Query, prepare, search
+
+
+@dataclass
+class Passage:
+    rank: int
+    doc_id: str
+    doc_title: str
+    doc_label: str
+    citation: str
+    section: str
+    page: int | None
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass
+class AnswerSpan:
+    text: str
+    citation: str
+    passage_rank: int
+    start: int
+    end: int
+    score: float
+
+
+@dataclass
+class Answer:
+    question: str
+    answered: bool
+    answer: AnswerSpan | None
+    passages: list[Passage]
+    confidence: float = 0.0
+    note: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The stable JSON schema of `policyqa ask --json`."""
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "answer": None if self.answer is None else {
+                "text": self.answer.text,
+                "citation": self.answer.citation,
+                "passage_rank": self.answer.passage_rank,
+            },
+            "passages": [
+                {k: v for k, v in asdict(p).items() if k != "doc_label"} for p in self.passages
+            ],
+        }
+
+
+def citation(index: Index, chunk: Chunk, section_path: str | None = None,
+             start: int | None = None) -> str:
+    """'Label, section path, p. N' - what a supervisor pastes into a memo."""
+    doc = index.documents[chunk.doc_id]
+    parts = [doc.label]
+    path = section_path if section_path is not None else chunk.section_path
+    if path:
+        parts.append(path)
+    page = doc.page_at(start) if start is not None else chunk.page
+    end_page = chunk.page_end if start is None else page
+    if page is not None:
+        parts.append(f"p. {page}" if end_page in (None, page) else f"pp. {page}\u2013{end_page}")
+    elif chunk.chapter_page:
+        parts.append(f"chapter p. {chunk.chapter_page} (per contents)")
+    return ", ".join(parts)
+
+
+def to_passage(index: Index, hit: Hit) -> Passage:
+    chunk = hit.chunk
+    doc = index.documents[chunk.doc_id]
+    return Passage(
+        rank=hit.rank, doc_id=chunk.doc_id, doc_title=doc.title, doc_label=doc.label,
+        citation=citation(index, chunk), section=chunk.section_path, page=chunk.page,
+        start=chunk.start, end=chunk.end, text=chunk.text, score=round(hit.score, 4),
+    )
+
+
+def keyword_coverage(index: Index, query_tokens: list[str], text_tokens: set[str]) -> float:
+    """Share of the question's IDF weight found in a text (0..1)."""
+    weights = {t: max(index.idf.get(t, 0.0), 0.0) for t in set(query_tokens)}
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in weights.items() if t in text_tokens) / total
+
+
+def _candidate_spans(index: Index, hits: list[Hit], query: Query):
+    """Single sentences and adjacent pairs in the top passages, with their scores."""
+    from .lexical import tokenize
+
+    r = index.settings.retrieval
+    out = []
+    for hit in hits[: r.answer_passages]:
+        rows = list(index.sentence_rows(hit.chunk.chunk_id))
+        spans = hit.chunk.sentences
+        doc = index.documents[hit.chunk.doc_id]
+        cos = index.sentence_vectors[rows] @ query.vector if rows else np.zeros(0)
+        token_sets = [set(tokenize(doc.text[s:e], r.stem, r.stopwords)) for s, e in spans]
+        for i, (s, e) in enumerate(spans):
+            for j in (i, i + 1):
+                if j >= len(spans) or j >= len(rows):
+                    continue
+                if j == i:
+                    sim = float(cos[i])
+                else:
+                    pair = index.sentence_vectors[rows[i]] + index.sentence_vectors[rows[j]]
+                    sim = float(pair @ query.vector / max(np.linalg.norm(pair), 1e-9)) - 0.03
+                cover = keyword_coverage(index, query.tokens, token_sets[i] | token_sets[j])
+                words = len(doc.text[s : spans[j][1]].split())
+                if words < 4:
+                    continue
+                rank_prior = 0.05 * (1.0 / hit.rank)
+                score = 0.7 * sim + 0.3 * cover + rank_prior
+                out.append((score, sim, cover, hit, i, j))
+    return out
+
+
+def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
+        docs: list[str] | None = None) -> Answer:
+    """Ranked cited passages for a question, the sentence that best answers it, or abstention."""
+    t0 = time.perf_counter()
+    note = ""
+    if len(question) > index.settings.max_query_chars:
+        note = f"question truncated to {index.settings.max_query_chars} characters"
+    query = prepare(index, question)
+    t1 = time.perf_counter()
+    hits = search(index, query, mode=mode, k=max(k, index.settings.retrieval.answer_passages),
+                  docs=docs)
+    t2 = time.perf_counter()
+    passages = [to_passage(index, h) for h in hits[:k]]
+    spans = _candidate_spans(index, hits, query)
+    answer = None
+    confidence = 0.0
+    if spans:
+        score, sim, cover, hit, i, j = max(spans, key=lambda x: x[0])
+        start, end = hit.chunk.sentences[i][0], hit.chunk.sentences[j][1]
+        doc = index.documents[hit.chunk.doc_id]
+        answer = AnswerSpan(
+            text=doc.text[start:end],
+            citation=citation(index, hit.chunk, hit.chunk.sentence_sections[i], start),
+            passage_rank=hit.rank, start=start, end=end, score=round(score, 4),
+        )
+        confidence = score
+    answered = answer is not None and confidence >= index.settings.retrieval.abstain_threshold
+    t3 = time.perf_counter()
+    return Answer(
+        question=question, answered=answered, answer=answer, passages=passages,
+        confidence=round(confidence, 4), note=note,
+        timings_ms={"encode": (t1 - t0) * 1e3, "search": (t2 - t1) * 1e3,
+                    "answer": (t3 - t2) * 1e3, "total": (t3 - t0) * 1e3},
+    )

@@ -1,0 +1,199 @@
+"""`policyqa` command line: a thin shell over the library verbs ingest, ask, quote, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import load_settings
+
+SAMPLE_QUESTION = "How should I keep participant records?"
+
+
+def _progress():
+    """A tqdm bar per stage on stderr (quiet when stderr is not a terminal and CI is set)."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="item", file=sys.stderr,
+                                     leave=True, dynamic_ncols=True)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"policyqa: error: {message}", file=sys.stderr)
+    return code
+
+
+def _load(args, rebuild: str = "auto"):
+    from .index import load_index
+
+    settings = load_settings(args.corpus, args.index)
+    return load_index(settings, rebuild=rebuild, progress=_progress())
+
+
+def _doc_ids(index, labels: list[str] | None) -> list[str] | None:
+    """Accept document labels ("DMH 4.12") or ids (file names without extension)."""
+    if not labels:
+        return None
+    out = []
+    for label in labels:
+        match = [d for d, doc in index.documents.items()
+                 if label.casefold() in (d.casefold(), doc.label.casefold())]
+        if not match:
+            known = ", ".join(doc.label for doc in index.documents.values())
+            raise ValueError(f"no document labelled {label!r} (known: {known})")
+        out.extend(match)
+    return out
+
+
+def cmd_ingest(args) -> int:
+    from .index import build_index
+
+    settings = load_settings(args.corpus, args.index)
+    report = build_index(settings, progress=_progress())
+    print(f"Indexed {report.documents} documents, {report.sections} sections, {report.chunks} "
+          f"chunks, {report.sentences} sentences in {report.seconds:.1f} s -> {report.path}")
+    if report.skipped:
+        print(f"Skipped {len(report.skipped)} file(s):")
+        for s in report.skipped:
+            print(f"  {s.path}: {s.reason}")
+    return 0
+
+
+def _print_answer(answer) -> None:
+    print(f"Q: {answer.question}")
+    if answer.note:
+        print(f"   ({answer.note})")
+    if not answer.answered:
+        print("The policies in the corpus don't appear to cover this question. Closest passages "
+              "(weak matches):")
+    elif answer.answer:
+        print(f"Answer: \u00bb{answer.answer.text}\u00ab")
+        print(f"   [{answer.answer.citation}]")
+    for p in answer.passages:
+        text = p.text
+        if answer.answered and answer.answer and p.rank == answer.answer.passage_rank:
+            a, b = answer.answer.start - p.start, answer.answer.end - p.start
+            text = f"{text[:a]}\u00bb{text[a:b]}\u00ab{text[b:]}"
+        print(f"\n{p.rank}. {p.citation}  (score {p.score:.3f})")
+        for line in text.splitlines():
+            print(f"   {line}")
+    print()
+
+
+def cmd_ask(args) -> int:
+    from .answers import ask
+
+    questions = [args.question] if args.question is not None else [
+        line.rstrip("\n") for line in sys.stdin
+    ]
+    questions = [q for q in questions if q.strip()] if args.question is None else questions
+    if not questions or any(not q.strip() for q in questions):
+        return _fail("empty question")
+    index = _load(args)
+    docs = _doc_ids(index, args.doc)
+    for q in questions:
+        answer = ask(index, q, k=args.k, mode=args.mode, docs=docs)
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        else:
+            _print_answer(answer)
+    return 0
+
+
+def cmd_quote(args) -> int:
+    from dataclasses import asdict
+
+    from .quotes import find_quote
+
+    if not args.phrase.strip():
+        return _fail("empty phrase")
+    index = _load(args)
+    matches = find_quote(index, args.phrase, docs=_doc_ids(index, args.doc))
+    if args.json:
+        print(json.dumps({"phrase": args.phrase, "matches": [asdict(m) for m in matches]},
+                         ensure_ascii=False))
+        return 0
+    if not matches:
+        print("Not found, not even approximately.")
+        return 1
+    if not matches[0].exact:
+        print("No exact match. Closest approximate matches:")
+    else:
+        print(f"{len(matches)} exact occurrence(s):")
+    for m in matches:
+        tag = "" if m.exact else f" (approximate, {m.similarity:.0f}% similar)"
+        print(f"\n- {m.citation}{tag}\n  \u00bb{m.text}\u00ab\n  in: {m.sentence}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluation import run_cli
+
+    return run_cli(args, _load(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policyqa", description="Extractive, cited answers over mental-health policies.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", type=Path, help="corpus folder (default: ./corpus)")
+    common.add_argument("--index", type=Path, help="index folder (default: ./index)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="build the index from the corpus")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", parents=[common], help="answer a question with cited passages")
+    p.add_argument("question", nargs="?", help="the question; omit to read one per line from stdin")
+    p.add_argument("--k", type=int, default=5, help="passages to return (default 5)")
+    p.add_argument("--doc", action="append", help="restrict to a document label or id (repeatable)")
+    p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
+    p.add_argument("--json", action="store_true", help="one JSON object per question per line")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("quote", parents=[common], help="find every place a phrase stands")
+    p.add_argument("phrase")
+    p.add_argument("--doc", action="append", help="restrict to a document label or id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_quote)
+
+    p = sub.add_parser("eval", parents=[common], help="measure retrieval on a gold Q&A file")
+    p.add_argument("--gold", type=Path, default=None, help="gold JSONL (default eval/gold.jsonl)")
+    p.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--report", type=Path, help="write report.md and chart.png into this folder")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
+        return _fail("--k must be at least 1")
+    from .documents import DocumentError
+    from .index import IndexError_
+
+    try:
+        return args.func(args)
+    except (IndexError_, DocumentError, ValueError) as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

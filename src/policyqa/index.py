@@ -1,0 +1,351 @@
+"""Stage 4: embed and index the chunks; persist with a manifest; swap builds atomically.
+
+Layout: INDEX_DIR/current is a symbolic link to INDEX_DIR/build-<stamp>/. A build is written to a
+new folder and `current` is replaced in one rename, so a crash mid-build leaves the old index usable
+and a reader that resolved `current` keeps a consistent set of files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .chunks import Chunk, make_chunks
+from .config import Settings, model_identity
+from .documents import METADATA_FILE, Document, Skipped, corpus_files, load_corpus
+from .lexical import Lexical, find_acronyms, tokenize
+from .sections import Section, Structure, parse_sections
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+class IndexError_(Exception):
+    """The index is missing, stale or unreadable; the message says which and what to do."""
+
+
+# ---------------------------------------------------------------- the embedding model
+
+_MODELS: dict[str, object] = {}
+
+
+class Embedder:
+    """A sentence-transformers model, loaded once per process and path, offline."""
+
+    def __init__(self, model: str):
+        self.model_name = model
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            if self.model_name not in _MODELS:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+
+                try:
+                    _MODELS[self.model_name] = SentenceTransformer(self.model_name, device="cpu")
+                except Exception as exc:  # many loader errors; one clear message
+                    raise IndexError_(
+                        f"cannot load embedding model {self.model_name!r} offline: {exc}"
+                    ) from exc
+            self._model = _MODELS[self.model_name]
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str], progress: Progress | None = None, stage: str = "embed",
+               batch_size: int = 64) -> np.ndarray:
+        out = []
+        for i in range(0, len(texts), batch_size):
+            batch = texts[i : i + batch_size]
+            out.append(
+                self.model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
+                                  convert_to_numpy=True, show_progress_bar=False)
+            )
+            if progress:
+                progress(stage, min(i + batch_size, len(texts)), len(texts))
+        if not out:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.vstack(out).astype(np.float32)
+
+
+# ---------------------------------------------------------------- the loaded index
+
+
+@dataclass
+class Index:
+    """Everything retrieval needs, in memory."""
+
+    path: Path
+    manifest: dict
+    documents: dict[str, Document]
+    structures: dict[str, Structure]
+    chunks: list[Chunk]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    sentence_chunk: np.ndarray  # chunk id of each sentence row
+    faiss_index: object
+    lexical: Lexical
+    acronyms: dict[str, str]
+    embedder: Embedder
+    settings: Settings
+    idf: dict[str, float] = field(default_factory=dict)
+
+    def sentence_rows(self, chunk_id: int) -> range:
+        lo = int(np.searchsorted(self.sentence_chunk, chunk_id, side="left"))
+        hi = int(np.searchsorted(self.sentence_chunk, chunk_id, side="right"))
+        return range(lo, hi)
+
+
+def embedding_text(chunk: Chunk, with_headings: bool) -> str:
+    """What the model reads for a chunk: its section headings as context, then its words."""
+    if with_headings and chunk.heading_text:
+        return f"{chunk.heading_text}: {chunk.text}"
+    return chunk.text
+
+
+def lexical_text(chunk: Chunk, with_headings: bool) -> str:
+    return f"{chunk.heading_text} {chunk.text}" if with_headings else chunk.text
+
+
+def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
+    files = corpus_files(corpus_dir)
+    meta = Path(corpus_dir) / METADATA_FILE
+    if meta.exists():
+        files.append(meta)
+    return {
+        str(p.relative_to(corpus_dir)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
+    }
+
+
+@dataclass
+class BuildReport:
+    path: Path
+    documents: int
+    sections: int
+    chunks: int
+    sentences: int
+    skipped: list[Skipped]
+    seconds: float
+
+
+def build_index(settings: Settings, progress: Progress | None = None) -> BuildReport:
+    """Read, section, chunk and embed the corpus, then atomically make it the current index."""
+    started = time.perf_counter()
+    corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
+    hashes = corpus_hashes(corpus_dir) if corpus_dir.is_dir() else {}
+    files = corpus_files(corpus_dir) if corpus_dir.is_dir() else []
+    count = [0]
+
+    def on_file(path: Path) -> None:
+        count[0] += 1
+        if progress:
+            progress("read", count[0], len(files))
+
+    docs, skipped = load_corpus(corpus_dir, on_file)
+    if not docs:
+        reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no .txt, .md or .pdf files"
+        raise IndexError_(f"no readable documents in {corpus_dir} ({reasons})")
+
+    structures: dict[str, Structure] = {}
+    chunks: list[Chunk] = []
+    for doc in docs:
+        structure = parse_sections(doc)
+        structures[doc.doc_id] = structure
+        chunks.extend(make_chunks(doc, structure, settings.chunking, first_id=len(chunks)))
+
+    with_headings = settings.retrieval.heading_context
+    embedder = Embedder(settings.model)
+    chunk_vectors = embedder.encode(
+        [embedding_text(c, with_headings) for c in chunks], progress, "embed chunks"
+    )
+    sentence_texts, sentence_chunk = [], []
+    for c in chunks:
+        for s, e in c.sentences:
+            sentence_texts.append(doc_text(docs, c.doc_id)[s:e])
+            sentence_chunk.append(c.chunk_id)
+    sentence_vectors = embedder.encode(sentence_texts, progress, "embed sentences")
+
+    manifest = {
+        "package_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "model": model_identity(settings.model),
+        "dimension": int(chunk_vectors.shape[1]),
+        "fingerprint": settings.index_fingerprint(),
+        "corpus": hashes,
+        "counts": {
+            "documents": len(docs),
+            "sections": sum(len(s.sections) - 1 for s in structures.values()),
+            "chunks": len(chunks),
+            "sentences": len(sentence_texts),
+        },
+        "skipped": [dataclasses.asdict(s) for s in skipped],
+    }
+    _write_build(index_dir, manifest, docs, structures, chunks, chunk_vectors, sentence_vectors,
+                 np.asarray(sentence_chunk, dtype=np.int64))
+    return BuildReport(index_dir / "current", len(docs), manifest["counts"]["sections"],
+                       len(chunks), len(sentence_texts), skipped, time.perf_counter() - started)
+
+
+def doc_text(docs: list[Document], doc_id: str) -> str:
+    for d in docs:
+        if d.doc_id == doc_id:
+            return d.text
+    raise KeyError(doc_id)
+
+
+def _write_build(index_dir, manifest, docs, structures, chunks, chunk_vectors, sentence_vectors,
+                 sentence_chunk) -> None:
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    tmp = index_dir / f".tmp-build-{stamp}"
+    final = index_dir / f"build-{stamp}"
+    tmp.mkdir()
+    try:
+        (tmp / "documents.json").write_text(json.dumps(
+            [{**dataclasses.asdict(d), "sections": [dataclasses.asdict(s) for s in
+                                                    structures[d.doc_id].sections],
+              "paragraphs": [dataclasses.asdict(p) for p in structures[d.doc_id].paragraphs]}
+             for d in docs]), encoding="utf-8")
+        (tmp / "chunks.json").write_text(
+            json.dumps([dataclasses.asdict(c) for c in chunks]), encoding="utf-8")
+        np.save(tmp / "chunk_vectors.npy", chunk_vectors)
+        np.save(tmp / "sentence_vectors.npy", sentence_vectors)
+        np.save(tmp / "sentence_chunk.npy", sentence_chunk)
+        flat = faiss.IndexFlatIP(chunk_vectors.shape[1])
+        flat.add(chunk_vectors)
+        faiss.write_index(flat, str(tmp / "chunks.faiss"))
+        # The manifest is written last: a build folder without one is incomplete.
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        for f in tmp.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.rename(tmp, final)
+        link = index_dir / f".current-{stamp}"
+        os.symlink(final.name, link)
+        os.replace(link, index_dir / "current")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(index_dir, keep=final.name)
+
+
+def _prune(index_dir: Path, keep: str) -> None:
+    """Remove older builds and leftovers of crashed ones (keep the newest two)."""
+    builds = sorted(p for p in index_dir.glob("build-*") if p.is_dir())
+    for old in builds[:-2]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for leftover in index_dir.glob(".tmp-build-*"):
+        if time.time() - leftover.stat().st_mtime > 3600:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def staleness(settings: Settings, manifest: dict) -> str | None:
+    """Why an index no longer matches the corpus or settings, or None if it does."""
+    if manifest.get("package_version") != __version__:
+        return f"built by policyqa {manifest.get('package_version')}, this is {__version__}"
+    if manifest.get("fingerprint") != settings.index_fingerprint():
+        return "model or chunking settings changed"
+    current = corpus_hashes(settings.corpus_dir) if Path(settings.corpus_dir).is_dir() else {}
+    stored = manifest.get("corpus", {})
+    if current != stored:
+        added = sorted(set(current) - set(stored))
+        removed = sorted(set(stored) - set(current))
+        changed = sorted(k for k in set(current) & set(stored) if current[k] != stored[k])
+        parts = [f"{label}: {', '.join(v)}" for label, v in
+                 (("added", added), ("removed", removed), ("changed", changed)) if v]
+        return "corpus changed (" + "; ".join(parts) + ")"
+    return None
+
+
+def load_index(settings: Settings, rebuild: str = "auto", progress: Progress | None = None) -> Index:
+    """Load the current index; rebuild it if missing or stale (rebuild="auto"), or fail ("never")."""
+    current = Path(settings.index_dir) / "current"
+    reason = None
+    manifest = None
+    if not current.exists():
+        reason = f"no index at {settings.index_dir}"
+    else:
+        try:
+            manifest = json.loads((current / "manifest.json").read_text(encoding="utf-8"))
+            reason = staleness(settings, manifest)
+        except (OSError, ValueError) as exc:
+            reason = f"unreadable index manifest ({exc})"
+    if reason:
+        if rebuild == "never":
+            raise IndexError_(f"index is not usable: {reason}. Run `policyqa ingest`.")
+        build_index(settings, progress)
+    try:
+        return _read(current.resolve(), settings)
+    except IndexError_:
+        raise
+    except Exception as exc:
+        if rebuild == "never":
+            raise IndexError_(f"index at {current} is corrupt ({exc}). Run `policyqa ingest`.") \
+                from exc
+        build_index(settings, progress)
+        return _read(current.resolve(), settings)
+
+
+def _read(path: Path, settings: Settings) -> Index:
+    import faiss
+
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    raw_docs = json.loads((path / "documents.json").read_text(encoding="utf-8"))
+    documents: dict[str, Document] = {}
+    structures: dict[str, Structure] = {}
+    from .sections import Paragraph
+
+    for raw in raw_docs:
+        sections = [Section(**s) for s in raw.pop("sections")]
+        paragraphs = [Paragraph(**p) for p in raw.pop("paragraphs")]
+        raw["page_starts"] = [tuple(p) for p in raw["page_starts"]]
+        doc = Document(**raw)
+        documents[doc.doc_id] = doc
+        structures[doc.doc_id] = Structure(sections, paragraphs)
+    chunks = []
+    for c in json.loads((path / "chunks.json").read_text(encoding="utf-8")):
+        c["sentences"] = [tuple(s) for s in c["sentences"]]
+        chunks.append(Chunk(**c))
+    chunk_vectors = np.load(path / "chunk_vectors.npy")
+    sentence_vectors = np.load(path / "sentence_vectors.npy")
+    sentence_chunk = np.load(path / "sentence_chunk.npy")
+    faiss_index = faiss.read_index(str(path / "chunks.faiss"))
+    if (faiss_index.ntotal != len(chunks) or chunk_vectors.shape[0] != len(chunks)
+            or sentence_vectors.shape[0] != sentence_chunk.shape[0]
+            or chunk_vectors.shape[1] != manifest["dimension"]):
+        raise IndexError_(f"index at {path} is inconsistent (sizes differ); rebuild it")
+    r = settings.retrieval
+    token_lists = [tokenize(lexical_text(c, r.heading_context), r.stem, r.stopwords)
+                   for c in chunks]
+    lexical = Lexical(token_lists, r.bm25_variant, r.bm25_k1, r.bm25_b)
+    acronyms: dict[str, str] = {}
+    for doc in documents.values():
+        for short, long in find_acronyms(doc.text).items():
+            acronyms.setdefault(short, long)
+    return Index(
+        path=path, manifest=manifest, documents=documents, structures=structures, chunks=chunks,
+        chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors,
+        sentence_chunk=sentence_chunk, faiss_index=faiss_index, lexical=lexical,
+        acronyms=acronyms, embedder=Embedder(settings.model), settings=settings,
+        idf=dict(getattr(lexical.bm25, "idf", {})),
+    )

@@ -1,0 +1,57 @@
+"""The one text normalization used for matching everywhere: gold relevance, phrase lookup, quote checks."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2015": "-", "\u2212": "-", "\u00a0": " ",
+    }
+)
+_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\s]*\)")
+_EMPHASIS = re.compile(r"\*+")
+_SPACE = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """NFKC plus typographic quotes and dashes folded to ASCII; length may change (NFKC)."""
+    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+
+
+def normalize(text: str) -> str:
+    """NFKC, ASCII quotes/dashes, markdown emphasis and links removed, whitespace collapsed, casefolded."""
+    text = fold(text)
+    text = _LINK.sub(r"\1", text)
+    text = _EMPHASIS.sub("", text)
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """Normalize for matching while remembering, for each output character, its index in `text`.
+
+    Used to map a match in normalized space back to exact offsets in the canonical text.
+    Canonical text has no markdown left, so only folding, whitespace and case change here.
+    """
+    out: list[str] = []
+    index: list[int] = []
+    pending_space = False
+    for i, ch in enumerate(text):
+        piece = fold(ch)
+        if piece == "*" or not piece:
+            continue
+        if piece.isspace():
+            pending_space = bool(out)
+            continue
+        if pending_space and out:
+            out.append(" ")
+            index.append(i - 1)
+        pending_space = False
+        for c in piece.casefold():
+            out.append(c)
+            index.append(i)
+    return "".join(out), index

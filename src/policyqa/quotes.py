@@ -1,0 +1,94 @@
+"""Exact-wording lookup: where a phrase stands in the corpus, and whether a quote is really there.
+
+Matching uses the project's one normalization (normalize.py), then maps back to exact offsets, so the
+words shown are the document's own. Near-matches come from rapidfuzz and are only offered when there
+is no exact match, marked approximate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from .answers import citation
+from .index import Index
+from .normalize import normalize, normalize_with_map
+
+
+@dataclass
+class QuoteMatch:
+    doc_id: str
+    doc_label: str
+    start: int
+    end: int
+    text: str  # the matched words, verbatim
+    sentence: str  # the enclosing sentence(s), verbatim
+    citation: str
+    exact: bool
+    similarity: float  # 100 for exact matches
+
+
+_NORMALIZED: dict[int, dict[str, tuple[str, list[int]]]] = {}
+
+
+def _normalized_docs(index: Index) -> dict[str, tuple[str, list[int]]]:
+    key = id(index)
+    if key not in _NORMALIZED:
+        _NORMALIZED[key] = {d: normalize_with_map(doc.text) for d, doc in index.documents.items()}
+    return _NORMALIZED[key]
+
+
+def _chunk_at(index: Index, doc_id: str, offset: int):
+    for c in index.chunks:
+        if c.doc_id == doc_id and c.start <= offset < c.end:
+            return c
+    return None
+
+
+def _place(index: Index, doc_id: str, start: int, end: int, exact: bool, similarity: float):
+    doc = index.documents[doc_id]
+    chunk = _chunk_at(index, doc_id, start)
+    sentence, section = doc.text[start:end], None
+    if chunk is not None:
+        spans = [(i, s, e) for i, (s, e) in enumerate(chunk.sentences) if s < end and e > start]
+        if spans:
+            sentence = doc.text[spans[0][1] : max(e for _, _, e in spans)]
+            section = chunk.sentence_sections[spans[0][0]]
+    cite = citation(index, chunk, section, start) if chunk is not None else doc.label
+    return QuoteMatch(doc_id, doc.label, start, end, doc.text[start:end], sentence, cite, exact,
+                      similarity)
+
+
+def find_quote(index: Index, phrase: str, docs: list[str] | None = None,
+               approximate: int = 3, min_similarity: float = 75.0) -> list[QuoteMatch]:
+    """Every exact occurrence of the phrase; if none, up to `approximate` near-matches."""
+    needle = normalize(phrase)
+    if not needle:
+        return []
+    matches: list[QuoteMatch] = []
+    for doc_id, (hay, mapping) in _normalized_docs(index).items():
+        if docs and doc_id not in docs:
+            continue
+        at = hay.find(needle)
+        while at != -1:
+            start, end = mapping[at], mapping[at + len(needle) - 1] + 1
+            matches.append(_place(index, doc_id, start, end, True, 100.0))
+            at = hay.find(needle, at + 1)
+    if matches or approximate <= 0:
+        return matches
+    scored = []
+    for chunk in index.chunks:
+        if docs and chunk.doc_id not in docs:
+            continue
+        hay, mapping = normalize_with_map(chunk.text)
+        if not hay:
+            continue
+        al = fuzz.partial_ratio_alignment(needle, hay)
+        if al is None or al.score < min_similarity:
+            continue
+        start = chunk.start + mapping[al.dest_start]
+        end = chunk.start + mapping[max(al.dest_end - 1, al.dest_start)] + 1
+        scored.append((al.score, chunk.doc_id, start, end))
+    scored.sort(key=lambda x: -x[0])
+    return [_place(index, d, s, e, False, round(score, 1)) for score, d, s, e in scored[:approximate]]

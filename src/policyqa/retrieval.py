@@ -1,0 +1,136 @@
+"""Stage 5: rank chunks for a question: BM25, dense (FAISS), or a fusion of the two.
+
+The fusion strategy is data, not an if-chain: FUSIONS maps a name to a small pure function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .chunks import Chunk
+from .index import Index
+from .lexical import expand_acronyms, tokenize
+
+MODES = ("hybrid", "bm25", "dense")
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float
+    dense: float
+    bm25: float
+    rank: int = 0
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    lo, hi = float(values.min()), float(values.max())
+    return (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)
+
+
+def weighted_fusion(dense: np.ndarray, bm25: np.ndarray, weight: float, rrf_k: int) -> np.ndarray:
+    """Min-max normalised scores over the candidates, blended: weight on dense, rest on BM25."""
+    return weight * _minmax(dense) + (1.0 - weight) * _minmax(bm25)
+
+
+def rrf_fusion(dense: np.ndarray, bm25: np.ndarray, weight: float, rrf_k: int) -> np.ndarray:
+    """Reciprocal rank fusion (weighted): sum of w / (k + rank) over the two lists."""
+    ranks_d = np.empty(len(dense))
+    ranks_d[np.argsort(-dense, kind="stable")] = np.arange(1, len(dense) + 1)
+    ranks_b = np.empty(len(bm25))
+    ranks_b[np.argsort(-bm25, kind="stable")] = np.arange(1, len(bm25) + 1)
+    return 2 * weight / (rrf_k + ranks_d) + 2 * (1.0 - weight) / (rrf_k + ranks_b)
+
+
+FUSIONS: dict[str, Callable[[np.ndarray, np.ndarray, float, int], np.ndarray]] = {
+    "weighted": weighted_fusion,
+    "rrf": rrf_fusion,
+}
+
+
+@dataclass
+class Query:
+    """A question prepared once for every scorer: expanded text, tokens and embedding."""
+
+    text: str
+    expanded: str
+    tokens: list[str]
+    vector: np.ndarray
+
+
+def prepare(index: Index, question: str) -> Query:
+    r = index.settings.retrieval
+    question = question[: index.settings.max_query_chars]
+    expanded = expand_acronyms(question, index.acronyms)
+    tokens = tokenize(expanded, r.stem, r.stopwords)
+    vector = index.embedder.encode([expanded])[0]
+    return Query(question, expanded, tokens, vector)
+
+
+def dense_scores(index: Index, query: Query, rows: np.ndarray) -> np.ndarray:
+    """Cosine of the question with each chunk, or with its best sentence if that is higher."""
+    chunk_cos = index.chunk_vectors[rows] @ query.vector
+    sent_cos = index.sentence_vectors @ query.vector
+    best_sentence = np.full(len(index.chunks), -1.0, dtype=np.float32)
+    np.maximum.at(best_sentence, index.sentence_chunk, sent_cos)
+    return np.maximum(chunk_cos, best_sentence[rows])
+
+
+def allowed_rows(index: Index, docs: list[str] | None) -> np.ndarray:
+    if not docs:
+        return np.arange(len(index.chunks))
+    wanted = set(docs)
+    return np.array([c.chunk_id for c in index.chunks if c.doc_id in wanted], dtype=np.int64)
+
+
+def search(index: Index, question: str | Query, mode: str = "hybrid", k: int = 5,
+           docs: list[str] | None = None) -> list[Hit]:
+    """Top-k chunks for the question; `docs` restricts to those document ids."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    query = question if isinstance(question, Query) else prepare(index, question)
+    rows = allowed_rows(index, docs)
+    if len(rows) == 0:
+        return []
+    r = index.settings.retrieval
+    bm25_all = index.lexical.scores(query.tokens)
+    bm25 = bm25_all[rows]
+    candidates = _candidates(index, query, rows, bm25, max(r.candidates, k))
+    dense = dense_scores(index, query, candidates)
+    bm25_c = bm25_all[candidates]
+    if mode == "dense":
+        scores = dense
+    elif mode == "bm25":
+        scores = bm25_c
+    else:
+        scores = FUSIONS[r.fusion](dense, bm25_c, r.dense_weight, r.rrf_k)
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [
+        Hit(index.chunks[int(candidates[i])], float(scores[i]), float(dense[i]), float(bm25_c[i]),
+            rank=n + 1)
+        for n, i in enumerate(order)
+    ]
+
+
+def _candidates(index: Index, query: Query, rows: np.ndarray, bm25: np.ndarray, n: int) -> np.ndarray:
+    """Union of the dense (FAISS) and BM25 top-n among the allowed rows."""
+    import faiss
+
+    n = min(n, len(rows))
+    if len(rows) == len(index.chunks):
+        _, ids = index.faiss_index.search(query.vector[None, :], n)
+    else:
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows.astype(np.int64)))
+        _, ids = index.faiss_index.search(query.vector[None, :], n, params=params)
+    dense_top = ids[0][ids[0] >= 0]
+    bm25_top = rows[np.argsort(-bm25, kind="stable")[:n]]
+    # Sentence-level matches can surface a chunk the chunk vector ranks low.
+    sent_cos = index.sentence_vectors @ query.vector
+    allowed = np.zeros(len(index.chunks), dtype=bool)
+    allowed[rows] = True
+    sent_order = np.argsort(-sent_cos)
+    sent_top = [c for c in index.sentence_chunk[sent_order] if allowed[c]][:n]
+    return np.unique(np.concatenate([dense_top, bm25_top, np.asarray(sent_top, dtype=np.int64)]))
