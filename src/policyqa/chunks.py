@@ -63,7 +63,7 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     segment = text[start:end]
     marker = _MARKER_PREFIX.match(segment)
     cursor = marker.end() if marker else 0
-    begin = 0
+    begin = len(segment) - len(segment.lstrip())
     for m in _BOUNDARY.finditer(segment, cursor):
         token = segment[:m.start() + 1].rsplit(None, 1)[-1].rstrip(".").lower()
         token = token.lstrip("(\"'\u201c")

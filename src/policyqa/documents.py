@@ -105,8 +105,10 @@ def clean_text(raw: str) -> tuple[str, list[int]]:
 
 
 def _decode(data: bytes, name: str) -> str:
+    if not data:
+        raise DocumentError("empty file (0 bytes)")
     if not data.strip():
-        raise DocumentError("empty file")
+        raise DocumentError("no text (whitespace only)")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     if b"\x00" in data:

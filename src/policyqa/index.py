@@ -181,6 +181,7 @@ def build_index(settings: Settings, progress: Progress | None = None) -> BuildRe
 
     manifest = {
         "package_version": __version__,
+        "pipeline": pipeline_hash(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "model": model_identity(settings.model),
         "dimension": int(chunk_vectors.shape[1]),
@@ -259,10 +260,21 @@ def _prune(index_dir: Path, keep: str) -> None:
 # ---------------------------------------------------------------- loading
 
 
+def pipeline_hash() -> str:
+    """Hash of the stages whose output is stored, so a code change rebuilds rather than misleads."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in ("normalize.py", "documents.py", "sections.py", "chunks.py", "index.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def staleness(settings: Settings, manifest: dict) -> str | None:
     """Why an index no longer matches the corpus or settings, or None if it does."""
     if manifest.get("package_version") != __version__:
         return f"built by policyqa {manifest.get('package_version')}, this is {__version__}"
+    if manifest.get("pipeline") != pipeline_hash():
+        return "the ingestion code changed since the index was built"
     if manifest.get("fingerprint") != settings.index_fingerprint():
         return "model or chunking settings changed"
     current = corpus_hashes(settings.corpus_dir) if Path(settings.corpus_dir).is_dir() else {}

@@ -59,7 +59,7 @@ class Section:
     start: int
     end: int
     heading_end: int  # end of the line that opened the section
-    depth: int = 0
+    depth: int = 0  # 0 for the root, 1 for top-level sections
     toc_page: int | None = None
     children: list[int] = field(default_factory=list)
 
@@ -248,7 +248,7 @@ def parse_sections(doc: Document) -> Structure:
         sid = len(sections)
         sections.append(
             Section(sid, parent, marker, title, kind, line.start, line.end, line.end,
-                    depth=len(stack) - 1)
+                    depth=len(stack))
         )
         sections[parent].children.append(sid)
         stack.append((sid, rank, style))

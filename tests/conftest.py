@@ -1,0 +1,46 @@
+"""Shared fixtures: the real corpus indexed with the real model, and small corpora built in tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from policyqa.config import ROOT, load_settings  # noqa: E402
+from policyqa.index import load_index  # noqa: E402
+
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def index():
+    """The real corpus, indexed with the bundled all-MiniLM-L6-v2 (reused while it is current)."""
+    return load_index(load_settings(CORPUS, ROOT / "index"))
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    """A two-document corpus copied from the real one (fast to index)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("longmont-case-management-code-of-conduct.txt", "dmh-4.13-peer-advocates.txt"):
+        shutil.copy(CORPUS / name, corpus / name)
+    shutil.copy(CORPUS / "metadata.toml", corpus / "metadata.toml")
+    return corpus
+
+
+def make_pdf(path: Path, pages: list[str]) -> Path:
+    """A real PDF with one text page per entry (fpdf2), for page-number tests."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+    pdf.output(str(path))
+    return path

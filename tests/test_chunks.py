@@ -1,0 +1,114 @@
+"""Chunk invariants on the real corpus, and sentence splitting on tricky prose."""
+
+import re
+import statistics
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS
+
+from policyqa.chunks import make_chunks, split_sentences
+from policyqa.config import ChunkSettings
+from policyqa.documents import read_document
+from policyqa.sections import parse_sections
+
+SETTINGS = ChunkSettings()
+
+
+def chunk_file(path: Path, settings: ChunkSettings = SETTINGS):
+    doc = read_document(path)
+    structure = parse_sections(doc)
+    return doc, structure, make_chunks(doc, structure, settings)
+
+
+@pytest.fixture(scope="module")
+def corpus_chunks():
+    return [chunk_file(p) for p in sorted(CORPUS.glob("*.txt"))]
+
+
+def test_offsets_reproduce_text_exactly(corpus_chunks):
+    for doc, _, chunks in corpus_chunks:
+        for c in chunks:
+            assert doc.text[c.start : c.end] == c.text
+            for s, e in c.sentences:
+                assert c.start <= s < e <= c.end
+
+
+def test_chunks_end_on_sentence_boundaries(corpus_chunks):
+    for doc, _, chunks in corpus_chunks:
+        for c in chunks:
+            assert c.sentences[0][0] == c.start and c.sentences[-1][1] == c.end
+            # no sentence of the document straddles a chunk boundary
+            assert c.end == len(doc.text) or not doc.text[c.end].isalnum()
+
+
+BULLET = re.compile(r"^[ \t]*[-*\u2022\u25aa\u25cf\u25e6\u00b7][ \t]", re.M)
+
+
+def test_every_body_character_is_covered_once(corpus_chunks):
+    """Everything but line-initial bullet glyphs (layout, not words) is in exactly one chunk."""
+    for doc, _, chunks in corpus_chunks:
+        covered = bytearray(len(doc.text))
+        for c in chunks:
+            assert not any(covered[c.start : c.end]), f"overlap at {c.chunk_id}"
+            covered[c.start : c.end] = b"\x01" * (c.end - c.start)
+        for m in BULLET.finditer(doc.text):
+            covered[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+        missing = [i for i, ch in enumerate(doc.text) if not ch.isspace() and not covered[i]]
+        assert not missing, f"{doc.doc_id}: {doc.text[missing[0]:missing[0] + 40]!r}"
+
+
+def test_chunk_sizes(corpus_chunks):
+    words = [c.words for _, _, chunks in corpus_chunks for c in chunks]
+    assert max(words) <= 250
+    assert statistics.mean(words) <= 120
+
+
+def test_content_never_crosses_a_top_level_section(corpus_chunks):
+    for _, structure, chunks in corpus_chunks:
+        for c in chunks:
+            tops = {
+                structure.top_level(p.section)
+                for p in structure.paragraphs
+                if c.start <= p.start < c.end and p.kind != "heading"
+            }
+            assert len(tops) <= 1, c.section_path
+
+
+def test_every_chunk_has_a_citable_section(corpus_chunks):
+    for doc, _, chunks in corpus_chunks:
+        assert sum(1 for c in chunks if c.section_path) >= 0.9 * len(chunks), doc.doc_id
+
+
+def test_long_paragraph_split_at_sentences(tmp_path: Path):
+    sentence = "Staff record every contact with a client in the shared case notes system today. "
+    path = tmp_path / "long.txt"
+    path.write_text("Records\n\n" + sentence * 2000)  # one paragraph of 28,000 words
+    doc, _, chunks = chunk_file(path)
+    assert max(c.words for c in chunks) <= SETTINGS.max_words
+    for c in chunks[1:]:
+        assert c.text.startswith("Staff record") and c.text.endswith("today.")
+
+
+def test_single_endless_sentence_still_bounded(tmp_path: Path):
+    path = tmp_path / "run-on.txt"
+    path.write_text("word, " * 5000)
+    _, _, chunks = chunk_file(path)
+    assert max(c.words for c in chunks) <= SETTINGS.max_words
+
+
+def test_split_sentences_respects_abbreviations_and_markers():
+    text = "A. Staff (e.g. case managers) see Dr. Smith at 3 p.m. daily. Then they leave! Ok?"
+    spans = split_sentences(text, 0, len(text))
+    got = [text[s:e] for s, e in spans]
+    assert got == [
+        "A. Staff (e.g. case managers) see Dr. Smith at 3 p.m. daily.",
+        "Then they leave!",
+        "Ok?",
+    ]
+
+
+def test_sentence_spans_are_trimmed():
+    text = "  One sentence here.   Another one there.  "
+    for s, e in split_sentences(text, 0, len(text)):
+        assert not re.match(r"\s", text[s]) and not text[e - 1].isspace()

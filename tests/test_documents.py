@@ -1,0 +1,102 @@
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, make_pdf
+
+from policyqa.documents import DocumentError, clean_text, load_corpus, read_document
+
+
+def test_markdown_artifacts_cleaned_words_verbatim():
+    raw = "See **the rules** and *this* [policy link](#) or <https://x.org>.\r\nNext  \n"
+    text, source = clean_text(raw)
+    assert text == "See the rules and this policy link or https://x.org.\nNext\n"
+    assert len(source) == len(text)
+    # every kept character maps to the same character of the raw text
+    assert all(raw[source[i]] == ch for i, ch in enumerate(text) if ch != "\n")
+
+
+def test_seed_documents_lose_markdown_syntax():
+    doc = read_document(CORPUS / "mission-boundaries-toolkit.txt")
+    assert "**" not in doc.text and "](#)" not in doc.text
+    assert doc.page_starts == []  # plain text has no pages
+
+
+def test_metadata_applies_and_missing_metadata_has_defaults(tmp_path: Path):
+    docs, skipped = load_corpus(CORPUS)
+    labels = {d.label for d in docs}
+    assert labels == {"DMH 4.12", "DMH 4.13", "MISSION Toolkit", "Longmont CM Code of Conduct"}
+    assert not skipped
+    (tmp_path / "house-rules.md").write_text("# House Rules for Staff\n\nBe kind.\n")
+    [doc], _ = load_corpus(tmp_path)
+    assert doc.label == "house-rules"
+    assert doc.title == "House Rules for Staff"
+    assert doc.text.startswith("# House Rules")
+
+
+def test_pdf_keeps_page_numbers(tmp_path: Path):
+    pages = [
+        "Section 1. Intake\nEvery client receives an intake interview on the first visit.",
+        "Section 2. Gifts\nStaff must not accept cash gifts from clients or their families.",
+        "Section 3. Records\nNotes are written within two business days of each contact.",
+    ]
+    doc = read_document(make_pdf(tmp_path / "handbook.pdf", pages))
+    for number, phrase in ((1, "intake interview"), (2, "cash gifts"), (3, "two business days")):
+        at = doc.text.find(phrase)
+        assert at >= 0, phrase
+        assert doc.page_at(at) == number
+    assert [p for _, p in doc.page_starts] == [1, 2, 3]
+
+
+def test_encodings_decoded(tmp_path: Path):
+    (tmp_path / "latin.txt").write_bytes("Caf\u00e9 policy: na\u00efve staff.".encode("cp1252"))
+    (tmp_path / "wide.txt").write_bytes("R\u00e9sum\u00e9 rules apply.".encode("utf-16"))
+    assert read_document(tmp_path / "latin.txt").text.startswith("Caf\u00e9 policy")
+    assert read_document(tmp_path / "wide.txt").text.startswith("R\u00e9sum\u00e9 rules")
+
+
+@pytest.mark.parametrize(
+    "name, data, reason",
+    [
+        ("empty.txt", b"", "empty file"),
+        ("blank.md", b"   \n\t\n", "no text"),
+        ("nul.txt", b"abc\x00def", "NUL bytes"),
+        ("fake.pdf", b"\x89PNG\r\n\x1a\n....", "not a PDF"),
+        ("cut.pdf", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog", "PDF"),
+    ],
+)
+def test_bad_files_raise_clear_errors(tmp_path: Path, name, data, reason):
+    (tmp_path / name).write_bytes(data)
+    with pytest.raises(DocumentError, match=reason):
+        read_document(tmp_path / name)
+
+
+def test_encrypted_and_textless_pdfs_reported(tmp_path: Path):
+    from pypdf import PdfReader, PdfWriter
+
+    plain = make_pdf(tmp_path / "plain.pdf", ["Secret policy text."])
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt("s3cret")
+    writer.write(tmp_path / "locked.pdf")
+    with pytest.raises(DocumentError, match="password"):
+        read_document(tmp_path / "locked.pdf")
+    blank = PdfWriter()
+    blank.add_blank_page(612, 792)
+    blank.write(tmp_path / "scan.pdf")
+    with pytest.raises(DocumentError, match="OCR"):
+        read_document(tmp_path / "scan.pdf")
+
+
+def test_bad_file_skipped_rest_loaded_duplicates_once(tmp_path: Path):
+    (tmp_path / "a.txt").write_text("Policy A. Staff sign in daily.\n")
+    (tmp_path / "copy-of-a.txt").write_text("Policy A. Staff sign in daily.\n")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7 garbage")
+    docs, skipped = load_corpus(tmp_path)
+    assert [d.doc_id for d in docs] == ["a"]
+    reasons = {s.path: s.reason for s in skipped}
+    assert "duplicate of a.txt" in reasons["copy-of-a.txt"]
+    assert "broken.pdf" in reasons
+
+
+def test_missing_corpus_folder(tmp_path: Path):
+    with pytest.raises(DocumentError, match="not found"):
+        load_corpus(tmp_path / "nope")

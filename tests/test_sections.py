@@ -1,0 +1,101 @@
+"""Section paths spot-checked on each of the four real documents, plus general heuristics."""
+
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS
+
+from policyqa.documents import read_document
+from policyqa.sections import parse_sections, roman_value
+
+
+def path_at(structure, offset: int) -> str:
+    """The path of the deepest section whose span holds the offset."""
+    holding = [s for s in structure.sections if s.kind != "root" and s.start <= offset < s.end]
+    if not holding:
+        return ""
+    return structure.path_text(max(holding, key=lambda s: s.depth).id)
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    out = {}
+    for path in sorted(CORPUS.glob("*.txt")):
+        doc = read_document(path)
+        out[doc.doc_id] = (doc, parse_sections(doc))
+    return out
+
+
+@pytest.mark.parametrize(
+    "doc_id, phrase, expected",
+    [
+        ("dmh-4.12-service-relationships", "Staff may assist individuals in taking their medications",
+         "V › 5. Medication Collaboration and Support › B"),
+        ("dmh-4.12-service-relationships", "mental health and law enforcement are acting relatively",
+         "V › 9. Working with Law Enforcement › A › 3)"),
+        ("dmh-4.12-service-relationships", "DMH has created these parameters to", "II. PURPOSE"),
+        ("dmh-4.13-peer-advocates", "contemplating or seeking advice about withdrawing",
+         "III. FUNCTIONS OF A DMH MENTAL HEALTH PEER ADVOCATE › A. Advocacy › 4 › a"),
+        ("mission-boundaries-toolkit", "Although connecting with clients on social media",
+         "BOUNDARIES AND SOCIAL MEDIA › Connecting with Clients via Social Media"),
+        ("mission-boundaries-toolkit", "Children, although an important part",
+         "BOUNDARIES RELATED TO WORKING WITH CLIENTS' FAMILIES › Children of Clients"),
+        ("longmont-case-management-code-of-conduct", "documented honestly and accurately",
+         "Service Approach › 5"),
+        ("longmont-case-management-code-of-conduct", "I will not loan or give money",
+         "Client Relationships › 6"),
+        ("longmont-case-management-code-of-conduct", "advise informally and respectfully",
+         "Respect › 4"),
+    ],
+)
+def test_section_paths_on_real_documents(parsed, doc_id, phrase, expected):
+    doc, structure = parsed[doc_id]
+    at = doc.text.find(phrase)
+    assert at >= 0, phrase
+    assert path_at(structure, at) == expected
+
+
+def test_toolkit_chapters_carry_contents_page(parsed):
+    doc, structure = parsed["mission-boundaries-toolkit"]
+    chapters = {s.title: s.toc_page for s in structure.sections if s.depth == 1}
+    assert chapters["BOUNDARIES AND SOCIAL MEDIA"] is not None
+    assert chapters["BOUNDARIES RELATED TO WORKING WITH CLIENTS' FAMILIES"] < \
+        chapters["BOUNDARIES AND SOCIAL MEDIA"]
+
+
+def test_sections_nest_and_cover_their_children(parsed):
+    for doc, structure in parsed.values():
+        for s in structure.sections:
+            for child in s.children:
+                c = structure.sections[child]
+                assert c.parent == s.id
+                assert s.start <= c.start and c.end <= s.end
+                assert c.depth == s.depth + 1
+
+
+def test_roman_numerals():
+    assert [roman_value(t) for t in ("I", "IV", "IX", "XIV", "A", "MMXX")] == [1, 4, 9, 14, None, None]
+
+
+def test_unstructured_document_falls_back_to_root(tmp_path: Path):
+    path = tmp_path / "note.txt"
+    path.write_text("just some lowercase prose without any headings at all. " * 20)
+    doc = read_document(path)
+    structure = parse_sections(doc)
+    assert path_at(structure, 10) == ""
+    assert structure.sections[0].kind == "root"
+
+
+def test_generic_numbered_policy(tmp_path: Path):
+    path = tmp_path / "policy.md"
+    path.write_text(
+        "Visitor Policy\n\n"
+        "I. SCOPE\n\nThis applies to all sites.\n\n"
+        "II. RULES\n\n"
+        "1. Sign-in\n\nA. Visitors sign in at the front desk.\n\nB. Badges are worn at all times.\n\n"
+        "2. Escorts\n\nA. Staff escort visitors in clinical areas.\n"
+    )
+    doc = read_document(path)
+    structure = parse_sections(doc)
+    assert path_at(structure, doc.text.find("Badges")) == "II. RULES › 1. Sign-in › B"
+    assert path_at(structure, doc.text.find("Staff escort")) == "II. RULES › 2. Escorts › A"
