@@ -1,0 +1,371 @@
+"""Check a quote and the citation it was given; render cited text safely for the page.
+
+A trainer pastes a quote (and, optionally, where it was said to come from). `check_citation` says
+whether the words stand in the corpus verbatim, with differences (word by word), or not at all,
+gives the true citation(s), and whether the claimed citation points where the words really stand.
+Matching is `quotes.find_quote`'s (the project's one normalization); the words shown are always
+the document's own.
+
+`marked_html` is the one place document text becomes HTML: every piece is escaped before any
+highlight markup is added, so no document can inject markup or script into the page.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import html
+import io
+import re
+from dataclasses import dataclass, field
+
+from .index import Index
+from .normalize import fold, normalize
+from .quotes import QuoteMatch, find_quote
+
+STATUS_TEXT = {
+    "verbatim": "found verbatim",
+    "differences": "found with differences",
+    "not_found": "not found",
+}
+# An approximate match counts as "found with differences" only when at least this share of the
+# quote's words stand, in order, in the document passage; otherwise it is "not found".
+MIN_WORD_SHARE = 0.5
+
+
+@dataclass
+class WordDiff:
+    """One stretch of a word-level comparison: quote words against the document's words."""
+
+    op: str  # "equal" | "replace" | "delete" (only in the quote) | "insert" (only in the document)
+    quoted: str
+    source: str
+
+
+@dataclass
+class Verdict:
+    quote: str
+    claimed: str  # the citation the quote was given ("" when none)
+    status: str  # "verbatim" | "differences" | "not_found"
+    matches: list[QuoteMatch] = field(default_factory=list)
+    diff: list[WordDiff] = field(default_factory=list)  # quote vs the closest passage
+    claimed_ok: bool | None = None  # None when no citation was given or the words are not found
+    similarity: float = 0.0
+
+    @property
+    def differences(self) -> list[WordDiff]:
+        return [d for d in self.diff if d.op != "equal"]
+
+    @property
+    def citations(self) -> list[str]:
+        """The true citation(s), each once, in document order."""
+        return list(dict.fromkeys(m.citation for m in self.matches))
+
+    @property
+    def source_text(self) -> str:
+        """The document's own words for the best match ("" when not found)."""
+        return self.matches[0].text if self.matches else ""
+
+
+# ---------------------------------------------------------------- checking one quote
+
+_ENCLOSING = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb \t\n"
+_WORD = re.compile(r"\S+")
+
+
+def clean_quote(quote: str) -> str:
+    """The quote without enclosing quotation marks or leading/trailing ellipses."""
+    text = quote.strip()
+    for _ in range(3):
+        text = text.strip(_ENCLOSING)
+        text = re.sub(r"^(?:\.\.\.|\u2026)\s*|\s*(?:\.\.\.|\u2026)$", "", text)
+    return text.strip(_ENCLOSING)
+
+
+def _words(text: str, base: int = 0) -> list[tuple[str, int, int]]:
+    """(normalized word, start, end) for each whitespace-separated word of the text."""
+    out = []
+    for m in _WORD.finditer(text):
+        key = re.sub(r"[^\w]", "", normalize(m.group()))
+        out.append((key or normalize(m.group()), base + m.start(), base + m.end()))
+    return out
+
+
+def _align(index: Index, quote: str, match: QuoteMatch) -> tuple[QuoteMatch, list[WordDiff], float]:
+    """Re-place an approximate match on whole words and diff it against the quote word by word."""
+    doc = index.documents[match.doc_id]
+    span = max(len(quote), match.end - match.start)
+    lo, hi = max(0, match.start - span), min(len(doc.text), match.end + span)
+    quoted = _words(quote)
+    window = _words(doc.text[lo:hi], lo)
+    sm = difflib.SequenceMatcher(None, [w for w, _, _ in quoted], [w for w, _, _ in window],
+                                 autojunk=False)
+    blocks = [b for b in sm.get_matching_blocks() if b.size]
+    if not blocks:
+        return match, [WordDiff("replace", quote, match.text)], 0.0
+    # keep the densest run of blocks: drop stray one-word hits far from the rest
+    first, last = blocks[0], blocks[-1]
+    s_word, e_word = first.b, last.b + last.size
+    source = window[s_word:e_word]
+    start, end = source[0][1], source[-1][2]
+    sm = difflib.SequenceMatcher(None, [w for w, _, _ in quoted], [w for w, _, _ in source],
+                                 autojunk=False)
+    diff = []
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        q = quote[quoted[i1][1] : quoted[i2 - 1][2]] if i2 > i1 else ""
+        s = doc.text[source[j1][1] : source[j2 - 1][2]] if j2 > j1 else ""
+        diff.append(WordDiff(op, q, s))
+    share = sum(b.size for b in sm.get_matching_blocks()) / max(len(quoted), 1)
+    placed = QuoteMatch(match.doc_id, match.doc_label, start, end, doc.text[start:end],
+                        match.sentence, match.citation, False, match.similarity)
+    return placed, diff, share
+
+
+def check_citation(index: Index, quote: str, claimed: str = "",
+                   docs: list[str] | None = None) -> Verdict:
+    """Where a quote stands in the corpus, and whether `claimed` points there.
+
+    Args:
+        quote: the words as quoted (enclosing quotation marks and ellipses are ignored).
+        claimed: the citation the quote was given, e.g. "DMH 4.12, V › 4 › A" ("" for none).
+        docs: restrict the search to these document ids.
+    Returns:
+        A Verdict; `matches` holds every exact occurrence, or the closest near-match.
+    """
+    text = clean_quote(quote)
+    claimed = (claimed or "").strip()
+    verdict = Verdict(quote=quote, claimed=claimed, status="not_found")
+    if not normalize(text):
+        return verdict
+    matches = find_quote(index, text, docs=docs)
+    if matches and matches[0].exact:
+        verdict.status, verdict.matches, verdict.similarity = "verbatim", matches, 100.0
+        verdict.diff = [WordDiff("equal", text, matches[0].text)]
+    elif matches:
+        placed, diff, share = _align(index, text, matches[0])
+        if share < MIN_WORD_SHARE:
+            return verdict
+        verdict.status, verdict.matches, verdict.diff = "differences", [placed], diff
+        verdict.similarity = matches[0].similarity
+    else:
+        return verdict
+    if claimed:
+        verdict.claimed_ok = any(citation_matches(index, claimed, m) for m in verdict.matches)
+    return verdict
+
+
+# ---------------------------------------------------------------- comparing citations
+
+_PAGE = re.compile(r"\b(?:pp?\.?|pages?)\s*(\d+)(?:\s*[-\u2013]\s*(\d+))?", re.I)
+_FILLER = {"section", "sections", "sec", "part", "item", "paragraph", "para", "chapter", "see",
+           "and", "the", "of", "in", "at", "per", "under"}
+_NAME_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")  # keeps "4.12" whole, as labels use it
+_PATH_TOKEN = re.compile(r"[a-z0-9]+")  # "V.4.A" and "V › 4. X › A" both give v 4 ... a
+_PART = re.compile(r"[,;\u203a>]")
+
+
+def _tokens(text: str, pattern: re.Pattern = _NAME_TOKEN) -> list[str]:
+    return pattern.findall(fold(text).casefold().replace("\u00a7", " "))
+
+
+def _subsequence(needle: list[str], hay: list[str]) -> bool:
+    it = iter(hay)
+    return all(tok in it for tok in needle)
+
+
+def _contiguous(needle: list[str], hay: list[str]) -> int:
+    """Where `needle` starts inside `hay`, or -1."""
+    n = len(needle)
+    return next((i for i in range(len(hay) - n + 1) if n and hay[i : i + n] == needle), -1)
+
+
+def _claimed_section(doc, claimed: str) -> str | None:
+    """The claim with its document name removed, or None if it does not name `doc`."""
+    text = fold(claimed).casefold().replace("\u00a7", " ")
+    for name in (doc.label, doc.doc_id, doc.title):
+        tokens = _tokens(name)
+        claim = _tokens(text)
+        at = _contiguous(tokens, claim)
+        if at >= 0:  # the exact name: drop it, keep the rest
+            return " ".join(claim[:at] + claim[at + len(tokens):])
+    # a loose name: the claim's first part is an abbreviation of the label or title
+    parts = _PART.split(text, maxsplit=1)
+    first, rest = parts[0], parts[1] if len(parts) > 1 else ""
+    part = [t for t in _tokens(first) if t not in _FILLER]
+    for name in (doc.label, doc.title):
+        tokens = _tokens(name)
+        if len(part) >= 2 and (_subsequence(part, tokens) or _subsequence(tokens, part)):
+            return rest
+    return None
+
+
+def citation_matches(index: Index, claimed: str, match: QuoteMatch) -> bool:
+    """Loosely, does a claimed citation point where `match` stands?
+
+    The document must be named: its label, id or title, or an abbreviation of the label or title
+    as the citation's first part ("Longmont Code of Conduct"). The section part, if any, must be
+    the true section path or a loose abbreviation of it (its markers and words in order, e.g.
+    "V › 4 › A", "V.4.A" or "Financial and Work Relationships" for "V › 4. Financial and Work
+    Relationships › A"), or contain it. A page, if given, must agree where pages are known.
+    """
+    doc = index.documents[match.doc_id]
+    rest = _claimed_section(doc, _PAGE.sub(" ", claimed))
+    if rest is None:
+        return False
+    page = _PAGE.search(claimed)
+    true_page = doc.page_at(match.start)
+    if page and true_page is not None:
+        lo = int(page.group(1))
+        if not lo <= true_page <= int(page.group(2) or lo):
+            return False
+    wanted = [t for t in _tokens(rest, _PATH_TOKEN) if t not in _FILLER]
+    if not wanted:
+        return True  # a document-level citation is not wrong, only coarse
+    path_text = match.citation[len(doc.label):] if match.citation.startswith(doc.label) \
+        else match.citation
+    path = [t for t in _tokens(_PAGE.sub(" ", path_text), _PATH_TOKEN) if t not in _FILLER]
+    return _subsequence(wanted, path) or _subsequence(path, wanted)
+
+
+# ---------------------------------------------------------------- batches and CSV
+
+CSV_COLUMNS = ["quote", "claimed_citation", "verdict", "claimed_citation_matches",
+               "true_citations", "document_words", "differences"]
+
+
+def check_batch(index: Index, pairs: list[tuple[str, str]]) -> list[Verdict]:
+    """One verdict per (quote, claimed citation) pair, in order; blank quotes are skipped."""
+    return [check_citation(index, q, c) for q, c in pairs if clean_quote(q)]
+
+
+def parse_pairs(text: str) -> list[tuple[str, str]]:
+    """`quote | citation` per line (the citation is optional); blank lines are skipped."""
+    pairs = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        quote, sep, claimed = line.rpartition("|")
+        pairs.append((quote.strip(), claimed.strip()) if sep else (line.strip(), ""))
+    return pairs
+
+
+def parse_csv(data: str | bytes) -> list[tuple[str, str]]:
+    """Pairs from a CSV: columns named quote/citation (any case), else the first two columns."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8-sig", errors="replace")
+    rows = [r for r in csv.reader(io.StringIO(data)) if any(cell.strip() for cell in r)]
+    if not rows:
+        return []
+    header = [h.strip().casefold() for h in rows[0]]
+    q_col, c_col = 0, 1
+    if "quote" in header:
+        q_col = header.index("quote")
+        c_col = next((i for i, h in enumerate(header) if "citation" in h), -1)
+        rows = rows[1:]
+    return [(r[q_col].strip() if q_col < len(r) else "",
+             r[c_col].strip() if 0 <= c_col < len(r) else "") for r in rows]
+
+
+def verdict_row(v: Verdict) -> dict[str, str]:
+    ok = {None: "", True: "yes", False: "no"}[v.claimed_ok]
+    diffs = "; ".join(f"{d.quoted or '(nothing)'} -> {d.source or '(nothing)'}"
+                      for d in v.differences)
+    return {
+        "quote": v.quote, "claimed_citation": v.claimed, "verdict": STATUS_TEXT[v.status],
+        "claimed_citation_matches": ok, "true_citations": " | ".join(v.citations),
+        "document_words": v.source_text, "differences": diffs,
+    }
+
+
+def verdicts_csv(verdicts: list[Verdict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    writer.writerows(verdict_row(v) for v in verdicts)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- safe display of document text
+
+# Characters markdown (or Streamlit's extensions: $math$, :color[], :emoji:) could act on, as
+# numeric entities so they display as themselves ('#' and ';' are left alone: html.escape's own
+# entities use them, and neither acts mid-line).
+_MD_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]$~:|"})
+
+
+def escape_text(text: str) -> str:
+    """Document text as inert HTML: html.escape, markdown characters as entities, newlines as <br>.
+
+    The result is a single line, so inside a <div> it stays one raw-HTML block that markdown
+    leaves alone.
+    """
+    return html.escape(text, quote=True).translate(_MD_ENTITIES).replace("\n", "<br>")
+
+
+def marked_html(text: str, spans: list[tuple[int, int, str]] = (), css: str = "pq-text") -> str:
+    """One line of HTML showing `text` with `spans` (start, end, class) wrapped in <mark>.
+
+    Offsets are into `text`. Pieces before, inside and after each span are escaped separately,
+    so highlights never split an entity. Spans may nest (list outer spans first).
+    """
+    n = len(text)
+    spans = [(max(0, min(n, s)), max(0, min(n, e)), c) for s, e, c in spans]
+    cuts = sorted({0, n, *(p for s, e, _ in spans for p in (s, e))})
+    out = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        piece = escape_text(text[a:b])
+        for s, e, cls in reversed(spans):
+            if s <= a and b <= e and s < e:
+                piece = f'<mark class="{html.escape(cls)}">{piece}</mark>'
+        out.append(piece)
+    return f'<div class="{html.escape(css)}">{"".join(out)}</div>'
+
+
+def sentence_start(index: Index, match: QuoteMatch) -> int:
+    """Offset of `match.sentence` in its document (the one that encloses the match)."""
+    text = index.documents[match.doc_id].text
+    at = text.find(match.sentence, max(0, match.end - len(match.sentence)))
+    while at != -1 and at <= match.start:
+        if at + len(match.sentence) >= match.end:
+            return at
+        at = text.find(match.sentence, at + 1)
+    return match.start
+
+
+def answer_doc_id(index: Index, citation: str) -> str | None:
+    """The document an answer citation names (its label is the citation's first part)."""
+    labels = sorted(index.documents.items(), key=lambda kv: -len(kv[1].label))
+    for doc_id, doc in labels:
+        if citation == doc.label or citation.startswith(doc.label + ","):
+            return doc_id
+    return None
+
+
+def section_citation(index: Index, doc_id: str, section_id: int) -> str:
+    """'Label, section path, p. N' for a whole section of the section tree."""
+    doc = index.documents[doc_id]
+    structure = index.structures[doc_id]
+    section = structure.sections[section_id]
+    parts = [doc.label]
+    path = structure.path_text(section_id)
+    if path:
+        parts.append(path)
+    first, last = doc.page_at(section.start), doc.page_at(max(section.end - 1, section.start))
+    if first is not None:
+        parts.append(f"p. {first}" if last in (None, first) else f"pp. {first}\u2013{last}")
+    elif section.toc_page:
+        parts.append(f"chapter p. {section.toc_page} (per contents)")
+    return ", ".join(parts)
+
+
+def section_export(index: Index, doc_id: str, section_id: int, fmt: str = "txt") -> str:
+    """A section's verbatim text with its citation, as plain text ("txt") or Markdown ("md")."""
+    doc = index.documents[doc_id]
+    section = index.structures[doc_id].sections[section_id]
+    text = doc.text[section.start : section.end].strip("\n")
+    cite = section_citation(index, doc_id, section_id)
+    source = ", ".join(p for p in (doc.title, doc.issuer, doc.date) if p)
+    if fmt == "md":
+        quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
+        return f"{quoted}\n\n\u2014 {cite}\n\nSource: {source}\n"
+    return f"{text}\n\n\u2014 {cite}\nSource: {source}\n"

@@ -1,0 +1,51 @@
+"""Answers: the answering sentence, citations, abstention and the JSON schema."""
+
+import json
+
+import pytest
+
+from policyqa.answers import ask
+
+PASSAGE_KEYS = {"rank", "doc_id", "doc_title", "citation", "section", "page", "start", "end",
+                "text", "score"}
+
+
+def test_sample_question(index):
+    answer = ask(index, "How should I keep participant records?")
+    assert answer.answered
+    top = answer.passages[0]
+    assert "documented honestly and accurately" in top.text
+    assert top.citation.startswith("Longmont CM Code of Conduct, Service Approach")
+    assert "documented honestly and accurately" in answer.answer.text
+    doc = index.documents[top.doc_id]
+    assert doc.text[answer.answer.start : answer.answer.end] == answer.answer.text
+    assert top.start <= answer.answer.start < answer.answer.end <= top.end
+
+
+def test_json_schema(index):
+    data = ask(index, "Can I accept a gift from a client?", k=4).to_json()
+    json.dumps(data)  # serialisable
+    assert set(data) == {"question", "answered", "answer", "passages"}
+    assert isinstance(data["answered"], bool)
+    assert set(data["answer"]) == {"text", "citation", "passage_rank"}
+    assert len(data["passages"]) == 4
+    for p in data["passages"]:
+        assert set(p) == PASSAGE_KEYS
+        assert index.documents[p["doc_id"]].text[p["start"] : p["end"]] == p["text"]
+        assert p["page"] is None  # the seed documents are text files
+
+
+@pytest.mark.parametrize("question", [
+    "What is the overtime pay rate for weekend shifts?",
+    "How many vacation days do new employees get?",
+])
+def test_abstains_off_topic_but_lists_closest(index, question):
+    answer = ask(index, question)
+    assert not answer.answered
+    assert answer.passages  # the closest passages are still returned
+
+
+def test_timings_and_truncation_note(index):
+    answer = ask(index, "records " * 1000)
+    assert "truncated" in answer.note
+    assert answer.timings_ms["total"] > 0

@@ -1,0 +1,61 @@
+"""The command line as a user runs it: real entry point, JSON lines, errors."""
+
+import io
+import json
+import subprocess
+import sys
+
+from policyqa.cli import main
+from policyqa.config import ROOT
+
+
+def test_ask_json_sample(capsys):
+    assert main(["ask", "--json", "How should I keep participant records?"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    data = json.loads(line)
+    assert data["answered"] is True
+    top = data["passages"][0]
+    assert top["rank"] == 1 and "documented honestly and accurately" in top["text"]
+    assert "Longmont CM Code of Conduct" in top["citation"]
+    assert "Service Approach" in top["citation"]
+
+
+def test_ask_reads_questions_from_stdin(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Can I accept gifts?\n\nWhat is TIC?\n"))
+    assert main(["ask", "--json", "--k", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(x)["question"] for x in lines] == ["Can I accept gifts?", "What is TIC?"]
+    assert all(len(json.loads(x)["passages"]) == 2 for x in lines)
+
+
+def test_ask_human_output_and_doc_filter(capsys):
+    assert main(["ask", "--doc", "DMH 4.12", "--mode", "bm25", "gifts"]) == 0
+    out = capsys.readouterr().out
+    assert "DMH 4.12" in out and "Longmont" not in out
+
+
+def test_errors_are_one_line_and_nonzero(capsys):
+    assert main(["ask", "   "]) == 2
+    assert capsys.readouterr().err.strip() == "policyqa: error: empty question"
+    assert main(["ask", "--doc", "Nope", "gifts"]) == 2
+    assert "no document labelled 'Nope'" in capsys.readouterr().err
+    assert main(["ask", "--corpus", "/nonexistent/corpus", "--index", "/tmp/x-idx", "q"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not found" in err
+
+
+def test_quote_json(capsys):
+    assert main(["quote", "--json", "I will not loan or give money"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    [m] = data["matches"]
+    assert m["exact"] and m["citation"] == "Longmont CM Code of Conduct, Client Relationships › 6"
+
+
+def test_console_script_two_questions_two_lines():
+    exe = ROOT / ".venv" / "bin" / "policyqa"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "policyqa.cli"]
+    run = subprocess.run(cmd + ["ask", "--json"], input="q1\nq2\n", capture_output=True,
+                         text=True, timeout=300, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin"})
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert len(lines) == 2 and all(json.loads(x)["question"] in ("q1", "q2") for x in lines)

@@ -1,0 +1,38 @@
+"""Exact wording lookup and approximate near-matches."""
+
+from policyqa.quotes import find_quote
+
+
+def test_exact_phrase_with_citation(index):
+    [m] = find_quote(index, "DOCUMENTED   honestly and accurately")
+    assert m.exact and m.similarity == 100
+    assert m.text == "documented honestly and accurately"
+    assert m.citation == "Longmont CM Code of Conduct, Service Approach › 5"
+    assert m.text in m.sentence
+    assert index.documents[m.doc_id].text[m.start : m.end] == m.text
+
+
+def test_every_occurrence(index):
+    matches = find_quote(index, "law enforcement")
+    assert len(matches) > 5
+    assert all(m.exact for m in matches)
+    assert len({(m.doc_id, m.start) for m in matches}) == len(matches)
+
+
+def test_typographic_quotes_folded(index):
+    # the toolkit writes it’s with a typographic apostrophe
+    matches = find_quote(index, "sometimes it's the only way a client will respond")
+    assert matches and matches[0].exact
+
+
+def test_near_match_marked_approximate(index):
+    matches = find_quote(index, "I will never loan or give cash to participants")
+    assert matches and not any(m.exact for m in matches)
+    assert "loan or give money" in matches[0].text
+    assert matches[0].similarity < 100
+
+
+def test_filter_and_nothing_found(index):
+    assert find_quote(index, "law enforcement", docs=["longmont-case-management-code-of-conduct"]) \
+        == []
+    assert find_quote(index, "   ") == []

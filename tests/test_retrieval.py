@@ -1,0 +1,52 @@
+"""Each retrieval mode finds the right passage; filters and fusion arithmetic."""
+
+import numpy as np
+import pytest
+
+from policyqa.retrieval import MODES, rrf_fusion, search, weighted_fusion
+
+CASES = [
+    ("How should I keep participant records?", "documented honestly and accurately"),
+    ("Can staff help a person pick up medication at the pharmacy?",
+     "picking up medication(s) at the pharmacy"),
+    ("Should I accept a client's friend request on social media?",
+     "connecting with clients on social media is controversial"),
+    ("What should a peer advocate do if someone wants to withdraw from mental health services?",
+     "withdrawing from mental health services"),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("question, phrase", CASES)
+def test_modes_find_the_passage(index, mode, question, phrase):
+    hits = search(index, question, mode=mode, k=5)
+    assert len(hits) == 5
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert any(phrase in h.chunk.text for h in hits), [h.chunk.section_path for h in hits]
+
+
+def test_hybrid_ranks_sample_first(index):
+    hits = search(index, "How should I keep participant records?", k=3)
+    assert "documented honestly and accurately" in hits[0].chunk.text
+    assert hits[0].score >= hits[1].score >= hits[2].score
+
+
+def test_document_filter(index):
+    docs = ["dmh-4.12-service-relationships"]
+    hits = search(index, "gifts from clients", k=10, docs=docs)
+    assert hits and all(h.chunk.doc_id in docs for h in hits)
+    both = ["dmh-4.13-peer-advocates", "longmont-case-management-code-of-conduct"]
+    assert {h.chunk.doc_id for h in search(index, "confidentiality", k=20, docs=both)} <= set(both)
+
+
+def test_unknown_mode(index):
+    with pytest.raises(ValueError, match="unknown mode"):
+        search(index, "x", mode="magic")
+
+
+def test_fusions():
+    dense = np.array([0.9, 0.5, 0.1])
+    bm25 = np.array([0.0, 10.0, 5.0])
+    assert np.allclose(weighted_fusion(dense, bm25, 0.5, 60), [0.5, 0.5 * 0.5 + 0.5, 0.25])
+    rrf = rrf_fusion(dense, bm25, 0.5, 60)
+    assert np.allclose(rrf, [1 / 61 + 1 / 63, 1 / 62 + 1 / 61, 1 / 63 + 1 / 62])
