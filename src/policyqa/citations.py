@@ -369,3 +369,27 @@ def section_export(index: Index, doc_id: str, section_id: int, fmt: str = "txt")
         quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
         return f"{quoted}\n\n\u2014 {cite}\n\nSource: {source}\n"
     return f"{text}\n\n\u2014 {cite}\nSource: {source}\n"
+
+
+def diff_html(diff: list[WordDiff], side: str) -> str:
+    """One side ("quoted" or "source") of a word diff as HTML, differing words in <mark>."""
+    pieces = []
+    for d in diff:
+        words = d.quoted if side == "quoted" else d.source
+        if words:
+            text = escape_text(words)
+            pieces.append(text if d.op == "equal" else f'<mark class="pq-diff">{text}</mark>')
+    return f'<div class="pq-text">{" ".join(pieces)}</div>'
+
+
+def context_span(text: str, start: int, end: int, chars: int = 700) -> tuple[int, int]:
+    """A window of about `chars` characters either side of text[start:end], cut at line breaks
+    where there is one in reach, else at a space, so no word is cut in two."""
+    lo, hi = max(0, start - chars), min(len(text), end + chars)
+    if lo > 0:
+        nl = text.find("\n", lo, start)
+        lo = nl + 1 if nl != -1 else max(text.find(" ", lo, start) + 1, lo)
+    if hi < len(text):
+        nl = text.rfind("\n", end, hi)
+        hi = nl if nl != -1 else (text.rfind(" ", end, hi) if text.rfind(" ", end, hi) > 0 else hi)
+    return lo, hi
