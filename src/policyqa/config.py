@@ -44,6 +44,10 @@ class RetrievalSettings:
     stem: bool = True
     stopwords: bool = True
     heading_context: bool = True
+    # Everyday words -> the corpus's words (expansion.py); weight 0 turns it off.
+    expansion_weight: float = 0.25
+    expansion_neighbours: int = 3
+    expansion_min_similarity: float = 0.5
     candidates: int = 50
     answer_passages: int = 3
     abstain_threshold: float = 0.45

@@ -6,15 +6,17 @@ The fusion strategy is data, not an if-chain: FUSIONS maps a name to a small pur
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .chunks import Chunk
+from .expansion import content_words
 from .index import Index
 from .lexical import expand_acronyms, tokenize
 
 MODES = ("hybrid", "bm25", "dense")
+MAX_EXPANDED_WORDS = 24  # bounds the extra encoding work for very long questions
 
 
 @dataclass
@@ -59,6 +61,8 @@ class Query:
     expanded: str
     tokens: list[str]
     vector: np.ndarray
+    related: list[str] = field(default_factory=list)  # corpus words near the question's words
+    related_tokens: list[str] = field(default_factory=list)
 
 
 def prepare(index: Index, question: str) -> Query:
@@ -66,8 +70,22 @@ def prepare(index: Index, question: str) -> Query:
     question = question[: index.settings.max_query_chars]
     expanded = expand_acronyms(question, index.acronyms)
     tokens = tokenize(expanded, r.stem, r.stopwords)
-    vector = index.embedder.encode([expanded])[0]
-    return Query(question, expanded, tokens, vector)
+    words = content_words(expanded)[:MAX_EXPANDED_WORDS] if r.expansion_weight > 0 else []
+    vectors = index.embedder.encode([expanded, *words])
+    related = index.vocabulary.neighbours(
+        vectors[1:], set(tokenize(expanded)), r.expansion_neighbours, r.expansion_min_similarity
+    )
+    return Query(question, expanded, tokens, vectors[0], related,
+                 tokenize(" ".join(related), r.stem, r.stopwords))
+
+
+def bm25_scores(index: Index, query: Query) -> np.ndarray:
+    """BM25 of the question's words, plus its related corpus words at a fraction of the weight."""
+    scores = index.lexical.scores(query.tokens)
+    if query.related_tokens:
+        scores = scores + index.settings.retrieval.expansion_weight * index.lexical.scores(
+            query.related_tokens)
+    return scores
 
 
 def dense_scores(index: Index, query: Query, rows: np.ndarray) -> np.ndarray:
@@ -96,7 +114,7 @@ def search(index: Index, question: str | Query, mode: str = "hybrid", k: int = 5
     if len(rows) == 0:
         return []
     r = index.settings.retrieval
-    bm25_all = index.lexical.scores(query.tokens)
+    bm25_all = bm25_scores(index, query)
     bm25 = bm25_all[rows]
     candidates = _candidates(index, query, rows, bm25, max(r.candidates, k))
     dense = dense_scores(index, query, candidates)
