@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

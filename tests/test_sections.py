@@ -64,7 +64,7 @@ def test_toolkit_chapters_carry_contents_page(parsed):
 
 
 def test_sections_nest_and_cover_their_children(parsed):
-    for doc, structure in parsed.values():
+    for _doc, structure in parsed.values():
         for s in structure.sections:
             for child in s.children:
                 c = structure.sections[child]

@@ -116,7 +116,7 @@ def _candidate_spans(index: Index, hits: list[Hit], query: Query):
         doc = index.documents[hit.chunk.doc_id]
         cos = index.sentence_vectors[rows] @ query.vector if rows else np.zeros(0)
         token_sets = [set(tokenize(doc.text[s:e], r.stem, r.stopwords)) for s, e in spans]
-        for i, (s, e) in enumerate(spans):
+        for i, (s, _e) in enumerate(spans):
             for j in (i, i + 1):
                 if j >= len(spans) or j >= len(rows):
                     continue

@@ -182,12 +182,13 @@ def _contiguous(needle: list[str], hay: list[str]) -> int:
 def _claimed_section(doc, claimed: str) -> str | None:
     """The claim with its document name removed, or None if it does not name `doc`."""
     text = fold(claimed).casefold().replace("\u00a7", " ")
-    for name in (doc.label, doc.doc_id, doc.title):
-        tokens = _tokens(name)
-        claim = _tokens(text)
-        at = _contiguous(tokens, claim)
-        if at >= 0:  # the exact name: drop it, keep the rest
-            return " ".join(claim[:at] + claim[at + len(tokens):])
+    claim = _tokens(text)
+    names = [_tokens(name) for name in (doc.label, doc.doc_id, doc.title)]
+    named = [(len(t), _contiguous(t, claim)) for t in names]
+    named = [(n, at) for n, at in named if at >= 0]
+    if named:  # the exact name (the longest one found): drop it, keep the rest
+        n, at = max(named)
+        return " ".join(claim[:at] + claim[at + n :])
     # a loose name: the claim's first part is an abbreviation of the label or title
     parts = _PART.split(text, maxsplit=1)
     first, rest = parts[0], parts[1] if len(parts) > 1 else ""
@@ -383,13 +384,21 @@ def diff_html(diff: list[WordDiff], side: str) -> str:
 
 
 def context_span(text: str, start: int, end: int, chars: int = 700) -> tuple[int, int]:
-    """A window of about `chars` characters either side of text[start:end], cut at line breaks
+    """A window of about `chars` characters either side of text[start:end], cut at a line break
     where there is one in reach, else at a space, so no word is cut in two."""
     lo, hi = max(0, start - chars), min(len(text), end + chars)
     if lo > 0:
         nl = text.find("\n", lo, start)
-        lo = nl + 1 if nl != -1 else max(text.find(" ", lo, start) + 1, lo)
+        if nl != -1:
+            lo = nl + 1
+        elif not text[lo - 1].isspace():
+            lo = text.find(" ", lo, start) + 1 or lo
     if hi < len(text):
         nl = text.rfind("\n", end, hi)
-        hi = nl if nl != -1 else (text.rfind(" ", end, hi) if text.rfind(" ", end, hi) > 0 else hi)
+        if nl != -1:
+            hi = nl
+        elif not text[hi].isspace():
+            hi = max(text.rfind(" ", end, hi), end)
+    while lo < start and text[lo].isspace():
+        lo += 1
     return lo, hi

@@ -59,17 +59,27 @@ def _doc_ids(index, labels: list[str] | None) -> list[str] | None:
 
 
 def cmd_ingest(args) -> int:
-    from .index import build_index
+    """Build the index; one summary line, then one line per skipped file (file: reason)."""
+    from .index import NoDocumentsError, build_index
 
     settings = load_settings(args.corpus, args.index)
-    report = build_index(settings, progress=_progress())
-    print(f"Indexed {report.documents} documents, {report.sections} sections, {report.chunks} "
-          f"chunks, {report.sentences} sentences in {report.seconds:.1f} s -> {report.path}")
-    if report.skipped:
-        print(f"Skipped {len(report.skipped)} file(s):")
-        for s in report.skipped:
-            print(f"  {s.path}: {s.reason}")
+    try:
+        report = build_index(settings, progress=_progress())
+    except NoDocumentsError as exc:
+        _print_skipped(exc.skipped)
+        found = f"all {len(exc.skipped)} file(s) skipped" if exc.skipped else \
+            "no .txt, .md or .pdf files"
+        return _fail(f"no readable documents in {exc.corpus_dir} ({found})")
+    print(f"Indexed {report.documents} documents, skipped {len(report.skipped)} file(s), "
+          f"{report.chunks} chunks ({report.sections} sections, {report.sentences} sentences) "
+          f"in {report.seconds:.1f} s -> {report.path}")
+    _print_skipped(report.skipped)
     return 0
+
+
+def _print_skipped(skipped) -> None:
+    for s in skipped:
+        print(f"  skipped {s.path}: {s.reason}")
 
 
 def _print_answer(answer) -> None:

@@ -50,7 +50,7 @@ class RetrievalSettings:
     expansion_min_similarity: float = 0.5
     candidates: int = 50
     answer_passages: int = 3
-    abstain_threshold: float = 0.45
+    abstain_threshold: float = 0.43
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import logging
 import re
 import tomllib
 from collections.abc import Callable
@@ -104,6 +105,25 @@ def clean_text(raw: str) -> tuple[str, list[int]]:
 # ---------------------------------------------------------------- readers
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 saved without a byte-order mark: NUL in nearly every other byte (ASCII-range text)."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    for encoding, zeros in (("utf-16-le", data[1::2]), ("utf-16-be", data[0::2])):
+        if zeros.count(0) >= 0.9 * len(zeros):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+def _looks_binary(text: str) -> bool:
+    """Control characters other than whitespace are rare in prose and common in binary files."""
+    controls = sum(1 for ch in text if ord(ch) < 32 and not ch.isspace())
+    return controls > len(text) // 100
+
+
 def _decode(data: bytes, name: str) -> str:
     if not data:
         raise DocumentError("empty file (0 bytes)")
@@ -112,20 +132,29 @@ def _decode(data: bytes, name: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     if b"\x00" in data:
-        raise DocumentError("binary content (NUL bytes), not a text document")
+        text = _utf16_without_bom(data)
+        if text is None:
+            raise DocumentError("binary content (NUL bytes), not a text document")
+        return text
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
         if text.count("\ufffd") > len(text) // 100:
             raise DocumentError("not valid UTF-8 or Windows-1252 text") from None
-        return text
+    if _looks_binary(text):
+        raise DocumentError("binary content (control characters), not a text document")
+    return text
 
 
 def _read_pdf(path: Path) -> tuple[str, list[tuple[int, int]]]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    # pypdf logs every repair it attempts; the one-line reason below is what a user needs.
+    pdf_log = logging.getLogger("pypdf")
+    level = pdf_log.level
+    pdf_log.setLevel(logging.CRITICAL)
     try:
         reader = PdfReader(path)
         if reader.is_encrypted:
@@ -146,12 +175,23 @@ def _read_pdf(path: Path) -> tuple[str, list[tuple[int, int]]]:
             offset += len(page_text) + 2
     except DocumentError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise DocumentError(f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError...)
+        kind = "unreadable PDF" if isinstance(exc, PdfReadError) else "damaged PDF"
+        raise DocumentError(f"{kind} ({type(exc).__name__}: {_short(exc)})") from exc
+    finally:
+        pdf_log.setLevel(level)
     raw = "\n\n".join(parts)
     if not raw.strip():
         raise DocumentError("no extractable text, needs OCR")
+    if raw.count("\ufffd") > len(raw.strip()) // 10:
+        raise DocumentError("garbled text layer (undecodable characters), needs OCR or re-export")
     return raw, starts
+
+
+def _short(exc: Exception, limit: int = 120) -> str:
+    """A damaged file's error can quote kilobytes of it; one readable line is enough."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def read_document(path: Path, meta: dict | None = None) -> Document:
@@ -220,9 +260,16 @@ def load_metadata(corpus_dir: Path) -> dict[str, dict]:
     path = Path(corpus_dir) / METADATA_FILE
     if not path.exists():
         return {}
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
-    return dict(data.get("documents", {}))
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DocumentError(f"unreadable ({_short(exc)}); titles and labels fall back to file "
+                            "names") from exc
+    documents = data.get("documents", {})
+    if not isinstance(documents, dict) or not all(isinstance(v, dict) for v in documents.values()):
+        raise DocumentError("[documents] must map file names to tables; metadata ignored")
+    return dict(documents)
 
 
 def load_corpus(
@@ -231,27 +278,39 @@ def load_corpus(
     """Read every supported file; a bad file is skipped with its reason, never stops the rest."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
-        raise DocumentError(f"corpus folder not found: {corpus_dir}")
-    metadata = load_metadata(corpus_dir)
+        what = "is not a folder" if corpus_dir.exists() else "not found"
+        raise DocumentError(f"corpus folder {what}: {corpus_dir}")
     docs: list[Document] = []
     skipped: list[Skipped] = []
+    try:
+        metadata = load_metadata(corpus_dir)
+    except DocumentError as exc:  # bad metadata must not stop the documents themselves
+        metadata = {}
+        skipped.append(Skipped(METADATA_FILE, str(exc)))
     seen: dict[str, str] = {}
     for path in corpus_files(corpus_dir):
         if progress:
             progress(path)
+        name = path.relative_to(corpus_dir).as_posix()
         try:
             doc = read_document(path, metadata.get(path.name))
         except DocumentError as exc:
-            skipped.append(Skipped(path.name, str(exc)))
+            skipped.append(Skipped(name, str(exc)))
             continue
         except OSError as exc:
-            skipped.append(Skipped(path.name, f"cannot read file ({exc.strerror or exc})"))
+            skipped.append(Skipped(name, f"cannot read file ({exc.strerror or exc})"))
+            continue
+        except Exception as exc:  # one bad file must never stop the others
+            skipped.append(Skipped(name, f"unexpected error ({type(exc).__name__}: {exc})"))
             continue
         if doc.sha256 in seen:
-            skipped.append(Skipped(path.name, f"duplicate of {seen[doc.sha256]} (indexed once)"))
+            skipped.append(Skipped(name, f"duplicate of {seen[doc.sha256]} (indexed once)"))
             continue
-        if any(d.doc_id == doc.doc_id for d in docs):
-            doc.doc_id = f"{doc.doc_id}{path.suffix.lower()}"
-        seen[doc.sha256] = path.name
+        taken = {d.doc_id for d in docs}
+        base, n = doc.doc_id, 1
+        while doc.doc_id in taken:  # same stem in two folders or with two extensions
+            n += 1
+            doc.doc_id = f"{base}{path.suffix.lower()}" if n == 2 else f"{base}-{n}"
+        seen[doc.sha256] = name
         docs.append(doc)
     return docs, skipped

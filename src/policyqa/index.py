@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -23,14 +24,32 @@ from . import __version__
 from .chunks import Chunk, make_chunks
 from .config import Settings, model_identity
 from .documents import METADATA_FILE, Document, Skipped, corpus_files, load_corpus
+from .expansion import Vocabulary, corpus_vocabulary
 from .lexical import Lexical, find_acronyms, tokenize
 from .sections import Section, Structure, parse_sections
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
+log = logging.getLogger("policyqa")
+
+# The files of one build; the manifest records a checksum of each so damage is never used silently.
+BUILD_FILES = ("documents.json", "chunks.json", "chunk_vectors.npy", "sentence_vectors.npy",
+               "sentence_chunk.npy", "chunks.faiss", "vocabulary.json", "vocabulary_vectors.npy")
+
 
 class IndexError_(Exception):
     """The index is missing, stale or unreadable; the message says which and what to do."""
+
+
+class NoDocumentsError(IndexError_):
+    """Nothing in the corpus could be read; `skipped` says why for each file."""
+
+    def __init__(self, corpus_dir: Path, skipped: list[Skipped]):
+        self.corpus_dir = corpus_dir
+        self.skipped = skipped
+        reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped)
+        super().__init__(f"no readable documents in {corpus_dir} "
+                         f"({reasons or 'no .txt, .md or .pdf files'})")
 
 
 # ---------------------------------------------------------------- the embedding model
@@ -64,7 +83,7 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        return int(self.model.get_embedding_dimension())
 
     def encode(self, texts: list[str], progress: Progress | None = None, stage: str = "embed",
                batch_size: int = 64) -> np.ndarray:
@@ -99,6 +118,7 @@ class Index:
     sentence_chunk: np.ndarray  # chunk id of each sentence row
     faiss_index: object
     lexical: Lexical
+    vocabulary: Vocabulary
     acronyms: dict[str, str]
     embedder: Embedder
     settings: Settings
@@ -126,9 +146,15 @@ def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
     meta = Path(corpus_dir) / METADATA_FILE
     if meta.exists():
         files.append(meta)
-    return {
-        str(p.relative_to(corpus_dir)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
-    }
+    return {str(p.relative_to(corpus_dir)): _file_hash(p) for p in files}
+
+
+def _file_hash(path: Path) -> str:
+    """sha256 of a file; an unreadable file gets a marker so the build can report it, not crash."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
 
 
 @dataclass
@@ -157,8 +183,7 @@ def build_index(settings: Settings, progress: Progress | None = None) -> BuildRe
 
     docs, skipped = load_corpus(corpus_dir, on_file)
     if not docs:
-        reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no .txt, .md or .pdf files"
-        raise IndexError_(f"no readable documents in {corpus_dir} ({reasons})")
+        raise NoDocumentsError(corpus_dir, skipped)
 
     structures: dict[str, Structure] = {}
     chunks: list[Chunk] = []
@@ -178,6 +203,8 @@ def build_index(settings: Settings, progress: Progress | None = None) -> BuildRe
             sentence_texts.append(doc_text(docs, c.doc_id)[s:e])
             sentence_chunk.append(c.chunk_id)
     sentence_vectors = embedder.encode(sentence_texts, progress, "embed sentences")
+    words = corpus_vocabulary([d.text for d in docs])
+    vocabulary = Vocabulary(words, embedder.encode(words, progress, "embed vocabulary"))
 
     manifest = {
         "package_version": __version__,
@@ -196,7 +223,7 @@ def build_index(settings: Settings, progress: Progress | None = None) -> BuildRe
         "skipped": [dataclasses.asdict(s) for s in skipped],
     }
     _write_build(index_dir, manifest, docs, structures, chunks, chunk_vectors, sentence_vectors,
-                 np.asarray(sentence_chunk, dtype=np.int64))
+                 np.asarray(sentence_chunk, dtype=np.int64), vocabulary)
     return BuildReport(index_dir / "current", len(docs), manifest["counts"]["sections"],
                        len(chunks), len(sentence_texts), skipped, time.perf_counter() - started)
 
@@ -209,7 +236,7 @@ def doc_text(docs: list[Document], doc_id: str) -> str:
 
 
 def _write_build(index_dir, manifest, docs, structures, chunks, chunk_vectors, sentence_vectors,
-                 sentence_chunk) -> None:
+                 sentence_chunk, vocabulary: Vocabulary) -> None:
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -228,10 +255,13 @@ def _write_build(index_dir, manifest, docs, structures, chunks, chunk_vectors, s
         np.save(tmp / "chunk_vectors.npy", chunk_vectors)
         np.save(tmp / "sentence_vectors.npy", sentence_vectors)
         np.save(tmp / "sentence_chunk.npy", sentence_chunk)
+        (tmp / "vocabulary.json").write_text(json.dumps(vocabulary.words), encoding="utf-8")
+        np.save(tmp / "vocabulary_vectors.npy", vocabulary.vectors)
         flat = faiss.IndexFlatIP(chunk_vectors.shape[1])
         flat.add(chunk_vectors)
         faiss.write_index(flat, str(tmp / "chunks.faiss"))
         # The manifest is written last: a build folder without one is incomplete.
+        manifest = {**manifest, "files": {name: _file_hash(tmp / name) for name in BUILD_FILES}}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         for f in tmp.iterdir():
             with open(f, "rb") as fh:
@@ -240,21 +270,48 @@ def _write_build(index_dir, manifest, docs, structures, chunks, chunk_vectors, s
         link = index_dir / f".current-{stamp}"
         os.symlink(final.name, link)
         os.replace(link, index_dir / "current")
+        _fsync_dir(index_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _prune(index_dir, keep=final.name)
 
 
+def _fsync_dir(path: Path) -> None:
+    """Make the renames durable, so a power cut cannot bring back a link to a missing build."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _built_at(build: Path) -> float:
+    try:
+        return (build / "manifest.json").stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def _prune(index_dir: Path, keep: str) -> None:
-    """Remove older builds and leftovers of crashed ones (keep the newest two)."""
-    builds = sorted(p for p in index_dir.glob("build-*") if p.is_dir())
+    """Remove older builds (keep the newest two, and whatever `current` names) and old leftovers.
+
+    The previous build survives so that a reader that resolved `current` just before the swap
+    can finish loading it; load_index retries if a reader is slower than two builds.
+    """
+    current = index_dir / "current"
+    protected = {keep, current.resolve().name if current.exists() else keep}
+    builds = sorted((p for p in index_dir.glob("build-*") if p.is_dir()), key=_built_at)
     for old in builds[:-2]:
-        if old.name != keep:
+        if old.name not in protected:
             shutil.rmtree(old, ignore_errors=True)
-    for leftover in index_dir.glob(".tmp-build-*"):
-        if time.time() - leftover.stat().st_mtime > 3600:
+    now = time.time()
+    for leftover in index_dir.glob(".tmp-build-*"):  # a build killed half-way
+        if now - leftover.stat().st_mtime > 3600:
             shutil.rmtree(leftover, ignore_errors=True)
+    for link in index_dir.glob(".current-*"):  # killed between writing and swapping the link
+        if now - link.lstat().st_mtime > 60:
+            link.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- loading
@@ -264,7 +321,8 @@ def pipeline_hash() -> str:
     """Hash of the stages whose output is stored, so a code change rebuilds rather than misleads."""
     here = Path(__file__).parent
     digest = hashlib.sha256()
-    for name in ("normalize.py", "documents.py", "sections.py", "chunks.py", "index.py"):
+    for name in ("normalize.py", "documents.py", "sections.py", "chunks.py", "expansion.py",
+                 "index.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -275,6 +333,9 @@ def staleness(settings: Settings, manifest: dict) -> str | None:
         return f"built by policyqa {manifest.get('package_version')}, this is {__version__}"
     if manifest.get("pipeline") != pipeline_hash():
         return "the ingestion code changed since the index was built"
+    if manifest.get("model") != model_identity(settings.model):
+        return (f"built with model {manifest.get('model')!r}, "
+                f"settings use {model_identity(settings.model)!r}")
     if manifest.get("fingerprint") != settings.index_fingerprint():
         return "model or chunking settings changed"
     current = corpus_hashes(settings.corpus_dir) if Path(settings.corpus_dir).is_dir() else {}
@@ -289,39 +350,79 @@ def staleness(settings: Settings, manifest: dict) -> str | None:
     return None
 
 
-def load_index(settings: Settings, rebuild: str = "auto", progress: Progress | None = None) -> Index:
-    """Load the current index; rebuild it if missing or stale (rebuild="auto"), or fail ("never")."""
-    current = Path(settings.index_dir) / "current"
-    reason = None
-    manifest = None
-    if not current.exists():
-        reason = f"no index at {settings.index_dir}"
-    else:
+def load_index(settings: Settings, rebuild: str = "auto",
+               progress: Progress | None = None) -> Index:
+    """Load the current index; rebuild it if missing, stale or damaged ("auto"), or fail ("never").
+
+    A damaged or mismatched index is never used: its reason is logged when rebuilding, and is the
+    error message under "never".
+    """
+    for _attempt in range(3):
+        path, reason = _current_build(settings)
+        if path is None or reason:
+            break
         try:
-            manifest = json.loads((current / "manifest.json").read_text(encoding="utf-8"))
-            reason = staleness(settings, manifest)
-        except (OSError, ValueError) as exc:
-            reason = f"unreadable index manifest ({exc})"
-    if reason:
-        if rebuild == "never":
-            raise IndexError_(f"index is not usable: {reason}. Run `policyqa ingest`.")
-        build_index(settings, progress)
+            return _read(path, settings)
+        except Exception as exc:  # damaged files fail in many ways (json, numpy, faiss)
+            if _current_path(settings) != path:
+                continue  # a newer build replaced (and pruned) this one while it was read
+            reason = f"index at {path} is corrupt ({exc})"
+            break
+    else:
+        reason = "the index kept changing while it was read"
+    if rebuild == "never":
+        raise IndexError_(f"index is not usable: {reason}. Run `policyqa ingest`.")
+    if path is not None:  # an index exists but must not be used: say why it is replaced
+        log.warning("policyqa: rebuilding the index: %s", reason)
+    build_index(settings, progress)
+    path, reason = _current_build(settings)
+    if path is None or reason:
+        raise IndexError_(f"the index just built is not usable: {reason}")
+    return _read(path, settings)
+
+
+def _current_path(settings: Settings) -> Path | None:
     try:
-        return _read(current.resolve(), settings)
-    except IndexError_:
-        raise
-    except Exception as exc:
-        if rebuild == "never":
-            raise IndexError_(f"index at {current} is corrupt ({exc}). Run `policyqa ingest`.") \
-                from exc
-        build_index(settings, progress)
-        return _read(current.resolve(), settings)
+        return (Path(settings.index_dir) / "current").resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+
+
+def _current_build(settings: Settings) -> tuple[Path | None, str]:
+    """The build `current` names (resolved once, so every file comes from it) and why it is
+    not usable ("" if it is)."""
+    path = _current_path(settings)
+    if path is None:
+        return None, f"no index at {settings.index_dir}"
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return path, f"unreadable index manifest ({exc})"
+    if not isinstance(manifest, dict):
+        return path, "unreadable index manifest (not a JSON object)"
+    try:
+        return path, staleness(settings, manifest) or ""
+    except Exception as exc:  # valid JSON of the wrong shape
+        return path, f"unreadable index manifest ({type(exc).__name__}: {exc})"
+
+
+def _verify_files(path: Path, manifest: dict) -> None:
+    """Every file must match the checksum written with it: truncation or bit rot is caught here."""
+    expected = manifest.get("files")
+    if not isinstance(expected, dict) or set(expected) != set(BUILD_FILES):
+        raise IndexError_("the manifest lists no file checksums")
+    for name in BUILD_FILES:
+        if not (path / name).is_file():
+            raise IndexError_(f"{name} is missing")
+        if _file_hash(path / name) != expected[name]:
+            raise IndexError_(f"{name} does not match its checksum: truncated or altered")
 
 
 def _read(path: Path, settings: Settings) -> Index:
     import faiss
 
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    _verify_files(path, manifest)
     raw_docs = json.loads((path / "documents.json").read_text(encoding="utf-8"))
     documents: dict[str, Document] = {}
     structures: dict[str, Structure] = {}
@@ -341,11 +442,18 @@ def _read(path: Path, settings: Settings) -> Index:
     chunk_vectors = np.load(path / "chunk_vectors.npy")
     sentence_vectors = np.load(path / "sentence_vectors.npy")
     sentence_chunk = np.load(path / "sentence_chunk.npy")
+    vocabulary = Vocabulary(json.loads((path / "vocabulary.json").read_text(encoding="utf-8")),
+                            np.load(path / "vocabulary_vectors.npy"))
     faiss_index = faiss.read_index(str(path / "chunks.faiss"))
     if (faiss_index.ntotal != len(chunks) or chunk_vectors.shape[0] != len(chunks)
             or sentence_vectors.shape[0] != sentence_chunk.shape[0]
-            or chunk_vectors.shape[1] != manifest["dimension"]):
-        raise IndexError_(f"index at {path} is inconsistent (sizes differ); rebuild it")
+            or chunk_vectors.shape[1] != manifest["dimension"]
+            or sentence_vectors.shape[1:] != chunk_vectors.shape[1:]
+            or faiss_index.d != chunk_vectors.shape[1]):
+        raise IndexError_("inconsistent: array sizes differ")
+    if any(c.doc_id not in documents or not 0 <= c.start < c.end <= len(documents[c.doc_id].text)
+           for c in chunks):
+        raise IndexError_("inconsistent: chunk offsets outside their documents")
     r = settings.retrieval
     token_lists = [tokenize(lexical_text(c, r.heading_context), r.stem, r.stopwords)
                    for c in chunks]
@@ -358,6 +466,7 @@ def _read(path: Path, settings: Settings) -> Index:
         path=path, manifest=manifest, documents=documents, structures=structures, chunks=chunks,
         chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors,
         sentence_chunk=sentence_chunk, faiss_index=faiss_index, lexical=lexical,
+        vocabulary=vocabulary,
         acronyms=acronyms, embedder=Embedder(settings.model), settings=settings,
         idf=dict(getattr(lexical.bm25, "idf", {})),
     )

@@ -67,7 +67,8 @@ class Query:
 
 def prepare(index: Index, question: str) -> Query:
     r = index.settings.retrieval
-    question = question[: index.settings.max_query_chars]
+    # Undecodable argv/stdin bytes arrive as lone surrogates, which the tokenizer rejects.
+    question = question[: index.settings.max_query_chars].encode("utf-8", "replace").decode()
     expanded = expand_acronyms(question, index.acronyms)
     tokens = tokenize(expanded, r.stem, r.stopwords)
     words = content_words(expanded)[:MAX_EXPANDED_WORDS] if r.expansion_weight > 0 else []

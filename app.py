@@ -1,0 +1,337 @@
+"""policyqa's page: ask, look up exact wording, check a citation.
+
+A thin shell over the library (answers.ask, quotes.find_quote, citations.*): every word shown
+comes from a source document, with its citation. Document text only reaches the page through
+citations.marked_html / escape_text / diff_html, which HTML-escape it before adding highlights.
+Run: `bash scripts/run.sh` (or `streamlit run app.py`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import streamlit as st
+
+from policyqa.answers import ask
+from policyqa.citations import (
+    STATUS_TEXT,
+    answer_doc_id,
+    check_batch,
+    check_citation,
+    context_span,
+    diff_html,
+    escape_text,
+    marked_html,
+    parse_csv,
+    parse_pairs,
+    section_citation,
+    section_export,
+    sentence_start,
+    verdict_row,
+    verdicts_csv,
+)
+from policyqa.config import load_settings
+from policyqa.documents import DocumentError
+from policyqa.index import IndexError_, build_index, load_index, staleness
+from policyqa.quotes import find_quote
+
+EXAMPLES = [
+    "How should I keep participant records?",
+    "Can staff accept gifts from clients?",
+    "Can I friend a client on Facebook?",
+    "When may I share information about a participant?",
+]
+CSS = """<style>
+.pq-text { overflow-wrap: anywhere; line-height: 1.6; padding-bottom: .4rem; }
+.pq-text mark.pq-answer { background: #ffe58a; color: inherit; padding: 0 .1em; }
+.pq-text mark.pq-passage { background: #e8f0fe; color: inherit; }
+.pq-text mark.pq-diff { background: #ffd0d0; color: inherit; }
+.pq-meta { color: #5f6368; font-size: .9rem; overflow-wrap: anywhere; }
+.pq-toc div { overflow-wrap: anywhere; }
+</style>"""
+
+
+def html(markup: str) -> None:
+    """Show markup built by policyqa.citations (document text inside it is already escaped)."""
+    st.markdown(markup, unsafe_allow_html=True)
+
+
+def meta(text: str) -> None:
+    html(f'<div class="pq-meta">{escape_text(text)}</div>')
+
+
+def cite(citation: str) -> None:
+    """A citation as a code block: readable, wraps, and has a one-click copy button."""
+    st.code(citation, language=None, wrap_lines=True)
+
+
+# ---------------------------------------------------------------- loading (once per server)
+
+
+@st.cache_resource(show_spinner=False)
+def _load(corpus_dir: str, index_dir: str):
+    index = load_index(load_settings(corpus_dir, index_dir), rebuild="never")
+    _ = index.embedder.dimension  # load the model now, not at the first question
+    return index
+
+
+def _build(settings) -> None:
+    """Build the index with a progress bar (outside the cached loader: bars are not replayable)."""
+    bar = st.progress(0.0, text="First run: building the search index...")
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0),
+                     text=f"First run: building the search index ({stage}, {done} of {total})")
+
+    build_index(settings, progress)
+    bar.empty()
+
+
+def get_index():
+    """The index for POLICYQA_CORPUS / POLICYQA_INDEX (or ./corpus, ./index); built if needed."""
+    settings = load_settings()
+    key = (str(settings.corpus_dir), str(settings.index_dir))
+    try:
+        try:
+            index = _load(*key)
+        except IndexError_:  # missing, stale or unreadable
+            _build(settings)
+            index = _load(*key)
+        if staleness(settings, index.manifest):  # the corpus changed while serving
+            _load.clear()
+            _build(settings)
+            index = _load(*key)
+    except (IndexError_, DocumentError) as exc:
+        st.error("The policies could not be loaded:")
+        st.code(str(exc), language=None, wrap_lines=True)
+        st.stop()
+    return index
+
+
+def sidebar(index) -> tuple[list[str] | None, str, int]:
+    by_label = {doc.label: doc_id for doc_id, doc in index.documents.items()}
+    with st.sidebar:
+        st.header("Search settings")
+        chosen = st.multiselect("Documents", list(by_label), key="docs",
+                                placeholder="All documents",
+                                help="Restrict answers and phrase search to these documents.")
+        mode = st.selectbox("Retrieval mode", ["hybrid", "bm25", "dense"], key="mode",
+                            help="hybrid: meaning and keywords; bm25: keywords; dense: meaning.")
+        k = st.slider("Passages to show", 1, 10, 5, key="k")
+        st.caption(f"{len(index.documents)} documents, {len(index.chunks)} passages indexed.")
+    return [by_label[label] for label in chosen] or None, mode, k
+
+
+# ---------------------------------------------------------------- Ask
+
+
+def _use_example() -> None:
+    if st.session_state.get("example"):
+        st.session_state["question"] = st.session_state["example"]
+    st.session_state["example"] = None
+
+
+def context_expander(index, doc_id: str, start: int, end: int, answer=None) -> None:
+    text = index.documents[doc_id].text
+    lo, hi = context_span(text, start, end)
+    spans = [(start - lo, end - lo, "pq-passage")]
+    if answer is not None:
+        spans.append((answer.start - lo, answer.end - lo, "pq-answer"))
+    with st.expander("Show in context"):
+        html(marked_html(text[lo:hi], spans))
+
+
+def answer_card(index, result) -> None:
+    span = result.answer
+    passage = next((p for p in result.passages if p.rank == span.passage_rank), None)
+    doc_id = passage.doc_id if passage else answer_doc_id(index, span.citation)
+    with st.container(border=True):
+        st.markdown("**Answer** (the policy's own words, highlighted in its passage)")
+        if passage is not None:
+            html(marked_html(passage.text, [(span.start - passage.start,
+                                             span.end - passage.start, "pq-answer")]))
+        else:
+            html(marked_html(span.text, [(0, len(span.text), "pq-answer")]))
+        cite(span.citation)
+        if doc_id is not None:
+            doc = index.documents[doc_id]
+            meta(" \u00b7 ".join(p for p in (doc.title, doc.issuer, doc.date) if p))
+            context_expander(index, doc_id, *((passage.start, passage.end) if passage
+                                              else (span.start, span.end)), span)
+
+
+def passage_block(index, p) -> None:
+    with st.container(border=True):
+        meta(f"{p.rank}. {p.doc_title}")
+        cite(p.citation)
+        html(marked_html(p.text))
+        context_expander(index, p.doc_id, p.start, p.end)
+
+
+def ask_tab(index, docs, mode: str, k: int) -> None:
+    st.pills("Examples", EXAMPLES, key="example", on_change=_use_example)
+    question = st.text_input("Question", key="question",
+                             placeholder="Ask about the policies, then press Enter")
+    if not question.strip():
+        return
+    result = ask(index, question, k=k, mode=mode, docs=docs)
+    if result.note:
+        st.caption(result.note)
+    if result.answered and result.answer is not None:
+        answer_card(index, result)
+        heading = "Further passages"
+        rest = [p for p in result.passages if p.rank != result.answer.passage_rank]
+    else:
+        st.warning("The policies in the corpus don't appear to cover this question. "
+                   "The closest passages are listed below as weak matches: check them "
+                   "before relying on them.")
+        heading = "Closest passages (weak matches)"
+        rest = result.passages
+    st.caption(f"Answered in {result.timings_ms['total']:.0f} ms ({mode}, k={k}).")
+    if rest:
+        st.subheader(heading)
+    for p in rest:
+        passage_block(index, p)
+
+
+# ---------------------------------------------------------------- Look up wording
+
+
+def match_block(index, m) -> None:
+    at = sentence_start(index, m)
+    with st.container(border=True):
+        if not m.exact:
+            meta(f"Approximate match ({m.similarity:.0f}% similar): not the same words")
+        cite(m.citation)
+        html(marked_html(m.sentence, [(m.start - at, m.end - at, "pq-answer")]))
+
+
+def lookup_tab(index, docs) -> None:
+    st.subheader("Find exact wording")
+    phrase = st.text_input("Phrase", key="phrase",
+                           placeholder="Words to find (case and spacing don't matter)")
+    if phrase.strip():
+        matches = find_quote(index, phrase, docs=docs)
+        if not matches:
+            st.info("Not found in the selected documents, not even approximately.")
+        elif matches[0].exact:
+            st.success(f"{len(matches)} exact occurrence(s).")
+        else:
+            st.warning("No exact occurrence. The closest approximate matches follow; "
+                       "their words differ from the phrase.")
+        for m in matches:
+            match_block(index, m)
+
+    st.subheader("Browse a document")
+    by_label = {doc.label: doc_id for doc_id, doc in index.documents.items()}
+    doc_id = by_label[st.selectbox("Document", list(by_label), key="browse_doc")]
+    doc, structure = index.documents[doc_id], index.structures[doc_id]
+    meta(" \u00b7 ".join(p for p in (doc.title, doc.issuer, doc.date) if p))
+
+    def toc_label(sid: int) -> str:
+        s = structure.sections[sid]
+        if s.kind == "root":
+            return "Whole document"
+        page = f" (p. {s.toc_page})" if s.toc_page else ""
+        return "\u2003" * s.depth + structure.path_text(sid) + page  # unique, even when typed
+
+    with st.expander("Table of contents"):
+        html('<div class="pq-toc">' + "".join(
+            f'<div style="padding-left:{s.depth * 1.2}em">{escape_text(s.label)}'
+            + (f" (p. {s.toc_page})" if s.toc_page else "") + "</div>"
+            for s in structure.sections if s.kind != "root") + "</div>")
+    sid = st.selectbox("Open a section", [s.id for s in structure.sections],
+                       format_func=toc_label, key=f"section-{doc_id}")
+    section = structure.sections[sid]
+    cite(section_citation(index, doc_id, sid))
+    html(marked_html(doc.text[section.start : section.end].strip("\n")))
+    name = f"{doc_id}-section-{sid}"
+    left, right = st.columns(2)
+    left.download_button("Download .txt", section_export(index, doc_id, sid, "txt"),
+                         file_name=f"{name}.txt", mime="text/plain", key="dl-txt")
+    right.download_button("Download .md", section_export(index, doc_id, sid, "md"),
+                          file_name=f"{name}.md", mime="text/markdown", key="dl-md")
+
+
+# ---------------------------------------------------------------- Check a citation
+
+
+def show_verdict(v) -> None:
+    if v.status == "verbatim":
+        st.success(f"Found verbatim ({len(v.matches)} place(s)).")
+    elif v.status == "differences":
+        st.warning("Found with differences: the document's words are not the quote's.")
+    else:
+        st.error("Not found: these words do not stand in the corpus, not even approximately.")
+    if v.claimed_ok is True:
+        st.success("The given citation matches where the words stand.")
+    elif v.claimed_ok is False:
+        st.error("The given citation does not match where the words stand.")
+    if v.citations:
+        st.markdown("**Where the words stand**")
+        for c in v.citations:
+            cite(c)
+    if v.status == "differences":
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Quoted**")
+            html(diff_html(v.diff, "quoted"))
+        with right:
+            st.markdown("**The document says**")
+            html(diff_html(v.diff, "source"))
+        st.caption("Word by word")
+        st.dataframe([{"Quoted": d.quoted or "(nothing)", "Document": d.source or "(nothing)"}
+                      for d in v.differences], hide_index=True, width="stretch")
+
+
+def check_tab(index) -> None:
+    how = st.radio("Check", ["One quote", "Several quotes"], horizontal=True, key="check_mode")
+    if how == "One quote":
+        quote = st.text_area("Quote", key="quote", height=100,
+                             placeholder="Paste the words as they were quoted")
+        claimed = st.text_input("Citation it was given (optional)", key="claimed",
+                                placeholder="e.g. DMH 4.12, V \u203a 4 \u203a A")
+        st.button("Check", key="check", type="primary")
+        if quote.strip():
+            show_verdict(check_citation(index, quote, claimed))
+        return
+    text = st.text_area("One per line: quote | citation", key="batch", height=160)
+    upload = st.file_uploader("...or a CSV file with columns quote, citation", type=["csv"],
+                              key="batch_csv")
+    pairs = parse_pairs(text or "") + (parse_csv(upload.getvalue()) if upload else [])
+    if not pairs:
+        return
+    verdicts = check_batch(index, pairs)
+    counts = Counter(v.status for v in verdicts)
+    st.markdown(", ".join(f"{counts[s]} {STATUS_TEXT[s]}" for s in STATUS_TEXT) + ".")
+    st.dataframe([verdict_row(v) for v in verdicts], hide_index=True, width="stretch")
+    st.download_button("Download verdicts (CSV)", verdicts_csv(verdicts),
+                       file_name="citation-check.csv", mime="text/csv", key="dl-verdicts")
+
+
+# ---------------------------------------------------------------- the page
+
+
+def main() -> None:
+    st.set_page_config(page_title="policyqa", page_icon=":material/policy:")
+    html(CSS)
+    st.title("Policy answers")
+    st.caption("Every word shown is quoted from the service policies, with its citation. "
+               "Nothing is generated.")
+    index = get_index()
+    docs, mode, k = sidebar(index)
+    # Stateful tabs: the chosen tab survives reruns, and only the open one is computed.
+    tab_ask, tab_lookup, tab_check = st.tabs(["Ask", "Look up wording", "Check a citation"],
+                                             key="tab", on_change="rerun")
+    if tab_ask.open:
+        with tab_ask:
+            ask_tab(index, docs, mode, k)
+    if tab_lookup.open:
+        with tab_lookup:
+            lookup_tab(index, docs)
+    if tab_check.open:
+        with tab_check:
+            check_tab(index)
+
+
+main()

@@ -1,0 +1,272 @@
+"""Citation checking and safe display (policyqa.citations), on the real corpus and index."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policyqa.citations import (
+    answer_doc_id,
+    check_batch,
+    check_citation,
+    context_span,
+    diff_html,
+    escape_text,
+    marked_html,
+    parse_csv,
+    parse_pairs,
+    section_citation,
+    section_export,
+    sentence_start,
+    verdicts_csv,
+)
+from policyqa.config import load_settings
+from policyqa.index import load_index
+from policyqa.quotes import find_quote
+
+HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+RECORDS = "records are documented honestly and accurately"
+RECORDS_CITE = "Longmont CM Code of Conduct, Service Approach \u203a 5"
+RISKS = "These risks shall be reduced by establishment and adherence to clear policies"
+RISKS_CITE = "DMH 4.12, V \u203a 4. Financial and Work Relationships \u203a A"
+
+
+# ---------------------------------------------------------------- verdicts
+
+
+def test_verbatim_quote_with_typographic_quotes_and_ellipsis(index):
+    v = check_citation(index, f"\u201c...{RECORDS.upper()}\u2026\u201d", RECORDS_CITE)
+    assert v.status == "verbatim" and v.claimed_ok is True
+    assert v.citations == [RECORDS_CITE]
+    assert v.source_text == RECORDS  # the document's own words, not the quote's casing
+    assert not v.differences
+
+
+def test_quote_found_in_several_places_lists_every_citation(index):
+    v = check_citation(index, "dual relationship")
+    assert v.status == "verbatim" and len(v.matches) == 2 and v.claimed_ok is None
+    assert v.citations == ["Longmont CM Code of Conduct, Client Relationships \u203a 3"]
+
+
+def test_quote_with_differences_gives_word_diff(index):
+    quote = ("I will maintain the required documentation in every participant record making "
+             "sure that records are documented honestly and accurately")
+    v = check_citation(index, quote, RECORDS_CITE)
+    assert v.status == "differences" and v.claimed_ok is True
+    assert v.source_text == ("I will maintain required documentation in all participant records "
+                             "making certain that records are documented honestly and accurately.")
+    assert [(d.op, d.quoted, d.source) for d in v.differences] == [
+        ("delete", "the", ""), ("replace", "every", "all"), ("replace", "record", "records"),
+        ("replace", "sure", "certain"),
+    ]
+    # both sides rebuild from the diff: the quote's words, and the document's words
+    assert " ".join(d.quoted for d in v.diff if d.quoted) == quote
+    assert " ".join(d.source for d in v.diff if d.source) == v.source_text
+    doc = index.documents[v.matches[0].doc_id]
+    assert doc.text[v.matches[0].start : v.matches[0].end] == v.source_text
+
+
+@pytest.mark.parametrize("quote", [
+    "Staff should always hug clients warmly at every visit to build trust",
+    "The quick brown fox jumps over the lazy dog",
+    "   ",
+    "\u201c\u201d",
+])
+def test_quote_not_in_corpus(index, quote):
+    v = check_citation(index, quote, "DMH 4.12")
+    assert v.status == "not_found" and not v.matches and v.claimed_ok is None
+
+
+@pytest.mark.parametrize(("claimed", "ok"), [
+    (RISKS_CITE, True),
+    ("DMH 4.12, V \u203a 4 \u203a A", True),
+    ("DMH 4.12, V.4.A", True),
+    ("DMH 4.12 section V(4)(A)", True),
+    ("DMH 4.12, Financial and Work Relationships", True),
+    ("dmh-4.12-service-relationships, V > 4 > A", True),
+    ("Parameters for Service Relationships, V.4.A", True),
+    ("DMH 4.12", True),  # document-level: coarse, not wrong
+    ("DMH 4.12, V \u203a 4 \u203a B", False),
+    ("DMH 4.12, V \u203a 3. Emotional Healing \u203a A", False),
+    ("DMH 4.13, V \u203a 4 \u203a A", False),
+    ("MISSION Toolkit", False),
+    ("DMH, V.4.A", False),  # which DMH document? too vague to accept
+])
+def test_claimed_citation_compared_loosely(index, claimed, ok):
+    assert check_citation(index, RISKS, claimed).claimed_ok is ok
+
+
+@pytest.mark.parametrize(("claimed", "ok"), [
+    ("Longmont Code of Conduct, Service Approach, 5", True),
+    ("Longmont CM Code of Conduct \u00a75", True),
+    ("Longmont CM Code of Conduct, Client Relationships \u203a 5", False),
+    ("Longmont CM Code of Conduct, Service Approach \u203a 4", False),
+])
+def test_claimed_citation_for_numbered_items(index, claimed, ok):
+    assert check_citation(index, RECORDS, claimed).claimed_ok is ok
+
+
+# ---------------------------------------------------------------- batches and CSV
+
+
+def test_parse_pairs_lines():
+    text = ("a quote | DMH 4.12, V \u203a 4\n\n   \nquote | with | pipes | Longmont CM Code\n"
+            "no citation here\n")
+    assert parse_pairs(text) == [
+        ("a quote", "DMH 4.12, V \u203a 4"),
+        ("quote | with | pipes", "Longmont CM Code"),
+        ("no citation here", ""),
+    ]
+
+
+def test_parse_csv_with_and_without_header():
+    with_header = '\ufeffCitation,Quote\r\n"DMH 4.12, V \u203a 4","a, quoted ""thing"""\r\n,x\r\n'
+    assert parse_csv(with_header.encode("utf-8")) == [
+        ("a, quoted \"thing\"", "DMH 4.12, V \u203a 4"), ("x", ""),
+    ]
+    assert parse_csv("one,DMH 4.13\ntwo\n\n") == [("one", "DMH 4.13"), ("two", "")]
+    assert parse_csv("quote\nonly quotes\n") == [("only quotes", "")]
+    assert parse_csv("") == []
+
+
+def test_batch_verdicts_round_trip_through_csv(index):
+    pairs = [(RECORDS, RECORDS_CITE), ("", "skipped"),
+             ("I will not accept gifts of money or items of great value", "Longmont CM Code of "
+              "Conduct, Client Relationships \u203a 6"),
+             ("Staff should always hug clients warmly at every visit", "DMH 4.13")]
+    verdicts = check_batch(index, pairs)
+    assert [v.status for v in verdicts] == ["verbatim", "differences", "not_found"]
+    rows = list(csv.DictReader(io.StringIO(verdicts_csv(verdicts))))
+    assert [r["verdict"] for r in rows] == ["found verbatim", "found with differences", "not found"]
+    assert [r["claimed_citation_matches"] for r in rows] == ["yes", "yes", ""]
+    assert rows[0]["true_citations"] == RECORDS_CITE
+    assert rows[1]["differences"] == "great -> significant"
+    assert rows[1]["quote"].startswith("I will not accept")
+
+
+# ---------------------------------------------------------------- safe display
+
+
+HOSTILE_STRINGS = [
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))",
+    "<a href=\"javascript:alert(1)\">x</a>", "$x^2$ :red[alert] **b** `c` | t |", "a & b &amp; c",
+    "<iframe srcdoc=\"<script>parent.x=1</script>\">", "line\n\n    indented\n# heading",
+]
+
+
+def visible(markup: str) -> str:
+    """What a browser shows for our markup: tags removed, <br> as newlines, entities decoded."""
+    text = re.sub(r"<br>", "\n", markup)
+    text = re.sub(r"</?(?:div|mark)[^>]*>", "", text)
+    return html.unescape(text)
+
+
+@pytest.mark.parametrize("text", HOSTILE_STRINGS)
+def test_escape_text_is_inert_and_faithful(text):
+    out = escape_text(text)
+    assert "<" not in out.replace("<br>", "") and ">" not in out.replace("<br>", "")
+    assert "\n" not in out  # one line: stays a single raw-HTML block in markdown
+    assert not re.search(r"[\[\]`*$|:_~\\]", out)  # no markdown syntax left
+    assert html.unescape(out.replace("<br>", "\n")) == text
+
+
+@given(st.text(max_size=80), st.data())
+def test_marked_html_keeps_text_and_marks_exact_spans(text, data):
+    s = data.draw(st.integers(0, len(text)))
+    e = data.draw(st.integers(s, len(text)))
+    out = marked_html(text, [(s, e, "pq-answer")])
+    assert visible(out) == text
+    inside = "".join(re.findall(r'<mark class="pq-answer">(.*?)</mark>', out))
+    assert html.unescape(inside.replace("<br>", "\n")) == text[s:e]
+
+
+def test_marked_html_nested_spans_and_entities_at_edges():
+    text = "a&b<c>d"
+    out = marked_html(text, [(1, 6, "pq-passage"), (2, 4, "pq-answer")])
+    assert out == ('<div class="pq-text">a<mark class="pq-passage">&amp;</mark>'
+                   '<mark class="pq-passage"><mark class="pq-answer">b&lt;</mark></mark>'
+                   '<mark class="pq-passage">c&gt;</mark>d</div>')
+
+
+def test_diff_html_escapes_both_sides():
+    from policyqa.citations import WordDiff
+
+    diff = [WordDiff("equal", "a <b>", "a <b>"), WordDiff("replace", "[x]", "<i>")]
+    assert diff_html(diff, "quoted") == (
+        '<div class="pq-text">a &lt;b&gt; <mark class="pq-diff">&#91;x&#93;</mark></div>')
+    assert diff_html(diff, "source") == (
+        '<div class="pq-text">a &lt;b&gt; <mark class="pq-diff">&lt;i&gt;</mark></div>')
+
+
+# ---------------------------------------------------------------- helpers the page uses
+
+
+def test_sentence_start_locates_each_occurrence(index):
+    for m in find_quote(index, "confidentiality"):
+        at = sentence_start(index, m)
+        text = index.documents[m.doc_id].text
+        assert text[at : at + len(m.sentence)] == m.sentence
+        assert at <= m.start and m.end <= at + len(m.sentence)
+
+
+def test_answer_doc_id_from_citation(index):
+    assert answer_doc_id(index, RECORDS_CITE) == "longmont-case-management-code-of-conduct"
+    assert answer_doc_id(index, "DMH 4.13") == "dmh-4.13-peer-advocates"
+    assert answer_doc_id(index, "Unknown, 1") is None
+
+
+def test_section_citation_and_export(index):
+    doc_id = "dmh-4.12-service-relationships"
+    structure = index.structures[doc_id]
+    sid = next(s.id for s in structure.sections if structure.path_text(s.id).endswith(
+        "Financial and Work Relationships \u203a A"))
+    assert section_citation(index, doc_id, sid) == RISKS_CITE
+    txt = section_export(index, doc_id, sid, "txt")
+    assert txt.startswith("A. These risks shall be reduced")
+    assert f"\u2014 {RISKS_CITE}\n" in txt
+    assert "County of Los Angeles Department of Mental Health" in txt
+    md = section_export(index, doc_id, sid, "md")
+    assert md.startswith("> A. These risks shall be reduced") and RISKS_CITE in md
+    whole = section_export(index, doc_id, 0, "txt")
+    assert whole.startswith(index.documents[doc_id].text.strip("\n")[:200])
+
+
+def test_context_span_cuts_at_line_or_word_boundaries():
+    text = "alpha beta gamma\ndelta epsilon zeta eta theta\niota kappa lambda"
+    start = text.index("zeta")
+    lo, hi = context_span(text, start, start + 4, chars=12)
+    assert text[lo:hi] == "epsilon zeta eta theta"  # no line break in reach: cut at a space
+    lo, hi = context_span(text, start, start + 4, chars=20)
+    assert text[lo:hi] == "delta epsilon zeta eta theta"  # line breaks in reach
+    lo, hi = context_span("one two three four five six", 8, 13, chars=5)
+    assert "one two three four five six"[lo:hi] == "two three four"
+    assert context_span("short", 0, 5) == (0, 5)
+
+
+# ---------------------------------------------------------------- a hostile document
+
+
+@pytest.fixture(scope="module")
+def hostile_index(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    shutil.copytree(HOSTILE, root / "corpus")
+    return load_index(load_settings(root / "corpus", root / "index"))
+
+
+def test_hostile_quote_checked_verbatim_and_displayed_inert(hostile_index):
+    quote = "Staff may not accept gifts from visitors at the front desk. <img src=x onerror="
+    v = check_citation(hostile_index, quote, "<b>Visitor</b> Notice, Signing In")
+    assert v.status == "verbatim" and v.claimed_ok is True
+    m = v.matches[0]
+    out = marked_html(m.sentence, [(m.start - sentence_start(hostile_index, m),
+                                    m.end - sentence_start(hostile_index, m), "pq-answer")])
+    assert "<img" not in out and "&lt;img src=x onerror=" in out
+    assert visible(out) == m.sentence
