@@ -49,6 +49,13 @@ RETRIEVAL_GRID = {
     "weighted dense .4": {"dense_weight": 0.4},
     "weighted dense .5": {"dense_weight": 0.5},
     "weighted dense .7": {"dense_weight": 0.7},
+    "named doc .1": {"named_document_boost": 0.1},
+    "named doc .2": {"named_document_boost": 0.2},
+    "named doc .3": {"named_document_boost": 0.3},
+    "answer prior .1": {"answer_rank_prior": 0.1},
+    "answer prior .2": {"answer_rank_prior": 0.2},
+    "answer passages 1": {"answer_passages": 1},
+    "answer passages 2": {"answer_passages": 2},
     "okapi": {"bm25_variant": "okapi"},
     "bm25l": {"bm25_variant": "l"},
     "plus k1=1.5 b=.75": {"bm25_k1": 1.5},
@@ -69,9 +76,10 @@ def main() -> int:
     parser.add_argument("--split", default="dev")
     parser.add_argument("--only", help="run one named experiment")
     parser.add_argument("--modes", default="hybrid")
+    parser.add_argument("--index", help="index folder (default: the project's index/)")
     args = parser.parse_args()
     items = select(load_gold(), args.split)
-    settings = load_settings()
+    settings = load_settings(index_dir=args.index) if args.index else load_settings()
     base = load_index(settings)
     print("| experiment | R@1 | R@5 | MRR@10 | answer acc | abstention | false abst. | words |")
     print("|---|---|---|---|---|---|---|---|")

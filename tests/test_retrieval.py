@@ -1,9 +1,11 @@
 """Each retrieval mode finds the right passage; filters and fusion arithmetic."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from policyqa.retrieval import MODES, rrf_fusion, search, weighted_fusion
+from policyqa.retrieval import MODES, named_documents, rrf_fusion, search, weighted_fusion
 
 CASES = [
     ("How should I keep participant records?", "documented honestly and accurately"),
@@ -50,3 +52,27 @@ def test_fusions():
     assert np.allclose(weighted_fusion(dense, bm25, 0.5, 60), [0.5, 0.5 * 0.5 + 0.5, 0.25])
     rrf = rrf_fusion(dense, bm25, 0.5, 60)
     assert np.allclose(rrf, [1 / 61 + 1 / 63, 1 / 62 + 1 / 61, 1 / 63 + 1 / 62])
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What does 4.12 say about gifts?", {"dmh-4.12-service-relationships"}),
+    ("Quote the code of conduct on confidentiality.", {"longmont-case-management-code-of-conduct"}),
+    ("Where does the MISSION toolkit discuss social media?", {"mission-boundaries-toolkit"}),
+    # "DMH" and "parameters" are shared by two documents, so they name neither.
+    ("What do the DMH parameters say about gifts?", set()),
+    ("Can I lend a client $20?", set()),
+])
+def test_named_documents(index, question, expected):
+    assert named_documents(index, question) == expected
+
+
+def test_named_document_is_favoured_not_required(index):
+    question = "What does 4.13 say about gifts?"
+    plain = search(index, "What does it say about gifts?", k=10)
+    named = search(index, question, k=10)
+    share = sum(h.chunk.doc_id == "dmh-4.13-peer-advocates" for h in named[:5])
+    assert share > sum(h.chunk.doc_id == "dmh-4.13-peer-advocates" for h in plain[:5])
+    unboosted = replace(index, settings=replace(
+        index.settings, retrieval=replace(index.settings.retrieval, named_document_boost=0.0)))
+    assert [h.chunk.chunk_id for h in search(unboosted, question, mode="bm25", k=10)] == [
+        h.chunk.chunk_id for h in search(index, question, mode="bm25", k=10)]

@@ -129,7 +129,7 @@ def _candidate_spans(index: Index, hits: list[Hit], query: Query):
                 words = len(doc.text[s : spans[j][1]].split())
                 if words < 4:
                     continue
-                rank_prior = 0.05 * (1.0 / hit.rank)
+                rank_prior = r.answer_rank_prior / hit.rank
                 score = 0.7 * sim + 0.3 * cover + rank_prior
                 out.append((score, sim, cover, hit, i, j))
     return out
@@ -160,7 +160,9 @@ def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
             citation=citation(index, hit.chunk, hit.chunk.sentence_sections[i], start),
             passage_rank=hit.rank, start=start, end=end, score=round(score, 4),
         )
-        confidence = score
+        # The sentence's meaning match alone: keyword coverage picks the sentence, but off-topic
+        # questions in the corpus's own words cover as many keywords as real ones (EXPERIMENTS.md).
+        confidence = sim
     answered = answer is not None and confidence >= index.settings.retrieval.abstain_threshold
     t3 = time.perf_counter()
     return Answer(

@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--json", action="store_true")
     p.add_argument("--report", type=Path, help="write report.md and chart.png into this folder")
+    p.add_argument("--baseline", type=Path,
+                   help="record these figures in a baseline JSON (the regression test's floor)")
     p.set_defaults(func=cmd_eval)
     return parser
 

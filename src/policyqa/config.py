@@ -48,9 +48,12 @@ class RetrievalSettings:
     expansion_weight: float = 0.25
     expansion_neighbours: int = 3
     expansion_min_similarity: float = 0.5
+    # Added to the fused score of chunks of a document the question names ("what does 4.12 say").
+    named_document_boost: float = 0.2
     candidates: int = 50
     answer_passages: int = 3
-    abstain_threshold: float = 0.43
+    answer_rank_prior: float = 0.05  # favours sentences of higher-ranked passages
+    abstain_threshold: float = 0.45  # on the answer sentence's cosine with the question
 
 
 @dataclass(frozen=True)

@@ -303,6 +303,20 @@ def write_chart(summaries: list[Summary], path: Path) -> None:
     plt.close(fig)
 
 
+def record_baseline(summaries: list[Summary], path: Path) -> None:
+    """Merge each mode's headline figures for this split into a baseline file, for regressions."""
+    baseline = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    for s in summaries:
+        baseline.setdefault(s.mode, {})[s.split] = {
+            "questions": s.questions,
+            **{f"recall@{c}": round(v, 4) for c, v in s.recall.items()},
+            "mrr@10": round(s.mrr, 4), "ndcg@10": round(s.ndcg, 4),
+            "answer_accuracy": round(s.answer_accuracy, 4), "abstention": round(s.abstention, 4),
+            "false_abstention": round(s.false_abstention, 4),
+        }
+    path.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def run_cli(args, index: Index) -> int:
     """`policyqa eval`: every mode on the chosen split; table on stdout, optional report folder."""
     gold_path = Path(args.gold) if args.gold else GOLD
@@ -322,6 +336,9 @@ def run_cli(args, index: Index) -> int:
         print(json.dumps([asdict(s) for s in summaries], indent=2))
     else:
         print(report_markdown(summaries, gold_path))
+    if args.baseline:
+        record_baseline(summaries, Path(args.baseline))
+        print(f"recorded {args.split} figures in {args.baseline}", file=sys.stderr)
     if args.report:
         folder = Path(args.report)
         folder.mkdir(parents=True, exist_ok=True)

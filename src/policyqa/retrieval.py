@@ -13,7 +13,7 @@ import numpy as np
 from .chunks import Chunk
 from .expansion import content_words
 from .index import Index
-from .lexical import expand_acronyms, tokenize
+from .lexical import STOPWORDS, expand_acronyms, tokenize
 
 MODES = ("hybrid", "bm25", "dense")
 MAX_EXPANDED_WORDS = 24  # bounds the extra encoding work for very long questions
@@ -63,6 +63,7 @@ class Query:
     vector: np.ndarray
     related: list[str] = field(default_factory=list)  # corpus words near the question's words
     related_tokens: list[str] = field(default_factory=list)
+    named_docs: set[str] = field(default_factory=set)  # documents the question names
 
 
 def prepare(index: Index, question: str) -> Query:
@@ -77,7 +78,42 @@ def prepare(index: Index, question: str) -> Query:
         vectors[1:], set(tokenize(expanded)), r.expansion_neighbours, r.expansion_min_similarity
     )
     return Query(question, expanded, tokens, vectors[0], related,
-                 tokenize(" ".join(related), r.stem, r.stopwords))
+                 tokenize(" ".join(related), r.stem, r.stopwords), named_documents(index, question))
+
+
+def _name_grams(text: str, min_n: int = 1, max_n: int = 3) -> set[tuple[str, ...]]:
+    """Word n-grams that can name a document: no stop word at either end, single words 4+ letters."""
+    words = tokenize(text, stem=True, stopwords=False)
+    grams = set()
+    for n in range(min_n, max_n + 1):
+        for i in range(len(words) - n + 1):
+            gram = tuple(words[i : i + n])
+            if gram[0] in STOPWORDS or gram[-1] in STOPWORDS:
+                continue
+            if n == 1 and not (gram[0].isalpha() and len(gram[0]) >= 4):
+                continue
+            grams.add(gram)
+    return grams
+
+
+def named_documents(index: Index, question: str) -> set[str]:
+    """Documents a question names by a phrase of their label or title that no other one shares.
+
+    Single words count only from the short label ("Toolkit"); a title's single words are too
+    common in questions ("support", "department"), so titles count from two words up.
+
+    "Where does the code of conduct say..." or "what does 4.12 say..." point at one document; the
+    hybrid ranking favours it (RetrievalSettings.named_document_boost) without excluding others.
+    """
+    names = {d: _name_grams(doc.label) | _name_grams(doc.title, min_n=2)
+             for d, doc in index.documents.items()}
+    owners: dict[tuple[str, ...], set[str]] = {}
+    for doc_id, grams in names.items():
+        for gram in grams:
+            owners.setdefault(gram, set()).add(doc_id)
+    asked = _name_grams(question)
+    return {doc_id for gram in asked if len(owners.get(gram, ())) == 1
+            for doc_id in owners[gram]}
 
 
 def bm25_scores(index: Index, query: Query) -> np.ndarray:
@@ -126,6 +162,9 @@ def search(index: Index, question: str | Query, mode: str = "hybrid", k: int = 5
         scores = bm25_c
     else:
         scores = FUSIONS[r.fusion](dense, bm25_c, r.dense_weight, r.rrf_k)
+        if query.named_docs and r.named_document_boost:
+            named = np.array([index.chunks[int(c)].doc_id in query.named_docs for c in candidates])
+            scores = scores + r.named_document_boost * named
     order = np.argsort(-scores, kind="stable")[:k]
     return [
         Hit(index.chunks[int(candidates[i])], float(scores[i]), float(dense[i]), float(bm25_c[i]),

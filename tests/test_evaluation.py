@@ -1,0 +1,160 @@
+"""Metric formulas against hand-computed values, the gold set's own rules, and the accuracy floor."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+
+import pytest
+
+from policyqa.evaluation import (
+    GOLD,
+    KINDS,
+    evaluate,
+    is_relevant,
+    load_gold,
+    ndcg,
+    percentile,
+    reciprocal_rank,
+    select,
+    summarize,
+)
+from policyqa.normalize import normalize
+
+BASELINE = GOLD.parent / "baseline.json"
+TOLERANCE = 0.02
+
+
+@pytest.fixture(scope="module")
+def gold():
+    return load_gold()
+
+
+# ---------------------------------------------------------------- formulas
+
+
+def test_reciprocal_rank_hand_computed():
+    assert reciprocal_rank([False, False, True, True], 10) == pytest.approx(1 / 3)
+    assert reciprocal_rank([True], 10) == 1.0
+    assert reciprocal_rank([False] * 10 + [True], 10) == 0.0  # rank 11 is outside MRR@10
+    assert reciprocal_rank([], 10) == 0.0
+
+
+def test_ndcg_hand_computed():
+    # Relevant at ranks 2 and 4; three relevant chunks exist in the corpus.
+    dcg = 1 / math.log2(3) + 1 / math.log2(5)
+    idcg = 1 + 1 / math.log2(3) + 1 / math.log2(4)
+    assert ndcg([False, True, False, True], total_relevant=3, k=10) == pytest.approx(dcg / idcg)
+    assert ndcg([True, True], total_relevant=2, k=10) == pytest.approx(1.0)
+    # The ideal is cut at k even when more relevant chunks exist.
+    assert ndcg([True], total_relevant=5, k=1) == pytest.approx(1.0)
+    assert ndcg([False, False], total_relevant=0, k=10) == 0.0
+
+
+def test_percentile_interpolates_like_numpy_linear():
+    values = [5.0, 1.0, 3.0, 2.0, 4.0]
+    assert percentile(values, 0.5) == 3.0
+    assert percentile(values, 0.95) == pytest.approx(4.8)
+    assert percentile([7.0], 0.95) == 7.0
+    assert percentile([], 0.5) == 0.0
+
+
+def test_relevance_rule_normalizes_both_sides():
+    passage = "Staff shall *not* accept “gifts” —\n of any   kind. See [the policy](http://x)."
+    assert is_relevant(passage, ('staff shall not accept "gifts" - of any kind',))
+    assert is_relevant(passage, ("see the policy",))
+    assert not is_relevant(passage, ("staff shall accept gifts",))
+    assert not is_relevant(passage, ())
+
+
+def test_summary_arithmetic_on_hand_made_results():
+    from policyqa.evaluation import ItemResult
+
+    def result(id_, kind, relevance, answered, correct):
+        first = next((i + 1 for i, r in enumerate(relevance) if r), None)
+        return ItemResult(id_, kind, "q", first, relevance, sum(relevance) or 1, answered,
+                          correct, "", "", 10.0, [100] * len(relevance))
+
+    results = [
+        result("1", "plain", [True, False], True, True),          # rank 1
+        result("2", "wording", [False, False, True], True, False),  # rank 3
+        result("3", "citation", [False] * 6, False, False),       # missed, falsely abstained
+        result("4", "unanswerable", [], False, None),             # abstained
+        result("5", "unanswerable", [], True, None),              # answered: wrong
+    ]
+    s = summarize(results, "hybrid", "all", 10)
+    assert s.recall == pytest.approx({1: 1 / 3, 3: 2 / 3, 5: 2 / 3, 10: 2 / 3})
+    assert s.mrr == pytest.approx((1 + 1 / 3 + 0) / 3)
+    assert s.answer_accuracy == pytest.approx(1 / 3)
+    assert s.abstention == pytest.approx(1 / 2)
+    assert s.false_abstention == pytest.approx(1 / 3)
+    assert [m["id"] for m in s.misses] == ["3"]
+
+
+# ---------------------------------------------------------------- the gold set
+
+
+def test_load_gold_rejects_malformed_items(tmp_path):
+    bad = tmp_path / "gold.jsonl"
+    bad.write_text('{"id": "x", "kind": "plain", "question": "q", "quotes": []}\n')
+    with pytest.raises(ValueError, match="answerable items need quotes"):
+        load_gold(bad)
+    bad.write_text('{"id": "x", "kind": "guess", "question": "q", "quotes": []}\n')
+    with pytest.raises(ValueError, match="unknown kind"):
+        load_gold(bad)
+    bad.write_text('{"id": "x"}\n')
+    with pytest.raises(ValueError, match=":1: not a gold item"):
+        load_gold(bad)
+
+
+def test_gold_set_shape(gold):
+    assert len(gold) >= 120
+    assert len({g.id for g in gold}) == len(gold), "ids are unique"
+    kinds = Counter(g.kind for g in gold)
+    for kind in KINDS:
+        assert kinds[kind] / len(gold) >= 0.15, (kind, kinds[kind])
+    assert kinds["unanswerable"] >= 15
+    for g in gold:
+        for quote in g.quotes:
+            assert 5 <= len(quote.split()) <= 25, (g.id, quote)
+
+
+def test_every_gold_quote_stands_in_the_corpus_and_inside_a_chunk(gold, index):
+    corpus = {doc_id: normalize(doc.text) for doc_id, doc in index.documents.items()}
+    for g in gold:
+        for quote in g.quotes:
+            assert any(normalize(quote) in text for text in corpus.values()), (g.id, quote)
+            assert any(is_relevant(c.text, (quote,)) for c in index.chunks), (
+                f"{g.id}: quote crosses a chunk boundary, so no passage can be relevant: {quote}")
+
+
+def test_every_document_is_covered(gold, index):
+    cited = Counter()
+    for g in gold:
+        for doc_id, doc in index.documents.items():
+            if any(normalize(q) in normalize(doc.text) for q in g.quotes):
+                cited[doc_id] += 1
+    for doc_id in index.documents:
+        assert cited[doc_id] >= 10, (doc_id, cited[doc_id])
+
+
+def test_split_is_fixed_and_balanced(gold):
+    dev, test = select(gold, "dev"), select(gold, "test")
+    assert len(dev) + len(test) == len(gold)
+    assert abs(len(dev) - len(test)) <= 0.2 * len(gold)
+    # Fixed by id, not by position: reordering the file does not move an item between splits.
+    assert {g.id for g in select(list(reversed(gold)), "dev")} == {g.id for g in dev}
+    for kind in KINDS:
+        assert any(g.kind == kind for g in dev) and any(g.kind == kind for g in test), kind
+
+
+# ---------------------------------------------------------------- accuracy floor
+
+
+def test_hybrid_accuracy_not_below_recorded_baseline(gold, index):
+    """Regression guard (accuracy only, never time): figures recorded in eval/baseline.json."""
+    recorded = json.loads(BASELINE.read_text(encoding="utf-8"))["hybrid"]["all"]
+    summary = evaluate(index, gold, mode="hybrid", k=10, split="all")
+    assert summary.recall[5] >= recorded["recall@5"] - TOLERANCE
+    assert summary.mrr >= recorded["mrr@10"] - TOLERANCE
