@@ -95,13 +95,18 @@ def to_passage(index: Index, hit: Hit) -> Passage:
     )
 
 
-def keyword_coverage(index: Index, query_tokens: list[str], text_tokens: set[str]) -> float:
-    """Share of the question's IDF weight found in a text (0..1)."""
+def keyword_coverage(index: Index, query_tokens: list[str], text_tokens: set[str],
+                     related_tokens: list[str] = (), related_weight: float = 0.0) -> float:
+    """Share of the question's IDF weight found in a text (0..1); a question word missing from
+    the text is partly made up by one of its related corpus words ("lend" -> "loan") present."""
     weights = {t: max(index.idf.get(t, 0.0), 0.0) for t in set(query_tokens)}
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    return sum(w for t, w in weights.items() if t in text_tokens) / total
+    found = sum(w for t, w in weights.items() if t in text_tokens)
+    related = [t for t in set(related_tokens) if t in text_tokens and t not in weights]
+    bonus = related_weight * sum(max(index.idf.get(t, 0.0), 0.0) for t in related)
+    return min(found + bonus, total) / total
 
 
 def _candidate_spans(index: Index, hits: list[Hit], query: Query):
@@ -125,7 +130,8 @@ def _candidate_spans(index: Index, hits: list[Hit], query: Query):
                 else:
                     pair = index.sentence_vectors[rows[i]] + index.sentence_vectors[rows[j]]
                     sim = float(pair @ query.vector / max(np.linalg.norm(pair), 1e-9)) - 0.03
-                cover = keyword_coverage(index, query.tokens, token_sets[i] | token_sets[j])
+                cover = keyword_coverage(index, query.tokens, token_sets[i] | token_sets[j],
+                                         query.related_tokens, r.expansion_weight)
                 words = len(doc.text[s : spans[j][1]].split())
                 if words < 4:
                     continue
@@ -160,9 +166,10 @@ def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
             citation=citation(index, hit.chunk, hit.chunk.sentence_sections[i], start),
             passage_rank=hit.rank, start=start, end=end, score=round(score, 4),
         )
-        # The sentence's meaning match alone: keyword coverage picks the sentence, but off-topic
-        # questions in the corpus's own words cover as many keywords as real ones (EXPERIMENTS.md).
-        confidence = sim
+        # Meaning match only, of the answer sentence or of the top passage, whichever is higher:
+        # keyword coverage picks the sentence, but off-topic questions in the corpus's own words
+        # cover as many keywords as real ones (eval/EXPERIMENTS.md).
+        confidence = max(sim, hits[0].dense)
     answered = answer is not None and confidence >= index.settings.retrieval.abstain_threshold
     t3 = time.perf_counter()
     return Answer(

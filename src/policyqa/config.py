@@ -53,7 +53,7 @@ class RetrievalSettings:
     candidates: int = 50
     answer_passages: int = 3
     answer_rank_prior: float = 0.05  # favours sentences of higher-ranked passages
-    abstain_threshold: float = 0.45  # on the answer sentence's cosine with the question
+    abstain_threshold: float = 0.45  # on the answer sentence's or top passage's cosine
 
 
 @dataclass(frozen=True)
