@@ -3,6 +3,7 @@
 A thin shell over the library (answers.ask, quotes.find_quote, citations.*): every word shown
 comes from a source document, with its citation. Document text only reaches the page through
 citations.marked_html / escape_text / diff_html, which HTML-escape it before adding highlights.
+The one upload (a CSV of quotes to check, at most 1 MB) is read in memory and never stored.
 Run: `bash scripts/run.sh` (or `streamlit run app.py`).
 """
 
@@ -14,7 +15,10 @@ import streamlit as st
 
 from policyqa.answers import ask
 from policyqa.citations import (
+    MAX_BATCH,
+    MAX_CSV_BYTES,
     STATUS_TEXT,
+    UploadError,
     answer_doc_id,
     check_batch,
     check_citation,
@@ -22,8 +26,8 @@ from policyqa.citations import (
     diff_html,
     escape_text,
     marked_html,
-    parse_csv,
     parse_pairs,
+    read_csv_upload,
     section_citation,
     section_export,
     sentence_start,
@@ -296,11 +300,22 @@ def check_tab(index) -> None:
             show_verdict(check_citation(index, quote, claimed))
         return
     text = st.text_area("One per line: quote | citation", key="batch", height=160)
-    upload = st.file_uploader("...or a CSV file with columns quote, citation", type=["csv"],
-                              key="batch_csv")
-    pairs = parse_pairs(text or "") + (parse_csv(upload.getvalue()) if upload else [])
+    mb = MAX_CSV_BYTES // 2**20
+    upload = st.file_uploader(f"...or a CSV file with columns quote, citation (up to {mb} MB)",
+                              type=["csv"], max_upload_size=mb, key="batch_csv",
+                              help="Read in memory and never stored. "
+                                   f"Up to {MAX_BATCH} quotes are checked at a time.")
+    pairs = parse_pairs(text or "")
+    if upload is not None:
+        try:
+            pairs += read_csv_upload(upload.name, upload.getvalue())
+        except UploadError as exc:
+            st.error(f"The CSV file was not read: {exc}.")
     if not pairs:
         return
+    if len(pairs) > MAX_BATCH:
+        st.warning(f"{len(pairs)} quotes given: only the first {MAX_BATCH} are checked.")
+        pairs = pairs[:MAX_BATCH]
     verdicts = check_batch(index, pairs)
     counts = Counter(v.status for v in verdicts)
     st.markdown(", ".join(f"{counts[s]} {STATUS_TEXT[s]}" for s in STATUS_TEXT) + ".")
@@ -313,7 +328,8 @@ def check_tab(index) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="policyqa", page_icon=":material/policy:")
+    # An emoji icon becomes a data: URL; a ":material/...:" icon is fetched from fonts.gstatic.com.
+    st.set_page_config(page_title="policyqa", page_icon="\U0001f4dc")
     html(CSS)
     st.title("Policy answers")
     st.caption("Every word shown is quoted from the service policies, with its citation. "

@@ -219,9 +219,12 @@ def test_hostile_document_is_shown_as_text(tmp_path, monkeypatch):
     open_tab(at, "Look up wording")  # the whole document is open there by default
     at.text_input(key="phrase").input("script").run()
     assert not at.exception
-    # each "script" (and "javascript") of the canonical text, marked, as escaped text; the one
-    # in "[visitor form](javascript:...)" went at ingestion, with the rest of the link syntax
+    # each "script" (and "javascript") of the canonical text, marked, as escaped text; those in
+    # "[visitor form](javascript:...)" and "[the sign-in form](javascript:...)" went at ingestion,
+    # with the rest of the Markdown link syntax (the link text stays)
     assert len(marked(at)) == 9
+    shown += "".join(page_html(at))
+    at.selectbox(key="browse_doc").set_value("visitor-sign-in").run()  # the plain-text document
     shown += "".join(page_html(at))
     for raw in ("<script", "<img", "<iframe", "<a ", "<style", "<b>", "javascript:", "](", "]["):
         assert raw not in shown, raw
@@ -229,7 +232,102 @@ def test_hostile_document_is_shown_as_text(tmp_path, monkeypatch):
                  "&lt;a href=", "javascript&#58;", "&#91;help page&#93;&#91;help&#93;",
                  "&#36;x^2&#36;", "&#58;red&#91;red alert&#93;", "&lt;b&gt;bold&lt;/b&gt;",
                  "Visitor Notice &lt;img src=x onerror=&quot;document.title=&#x27;PWNED-TITLE",
-                 "Front Desk &lt;script&gt;"):
+                 "Front Desk &lt;script&gt;",
+                 "!&#91;badge&#93;(x&quot; onerror=", "&lt;svg onload=&quot;window.&#95;&#95;pwned=1",
+                 "&lt;img src=x onerror=&quot;window.&#95;&#95;pwned=1;alert(7)&quot;&gt;"):
         assert text in shown, text
     # citations are plain text in code blocks, never markup
     assert any(c.startswith("<b>Visitor</b> Notice, Visitor Notice <script>") for c in codes(at))
+
+
+HOSTILE_INPUT = '<img src=x onerror="window.__pwned=1"> [link](javascript:alert(1)) **bold** $x$'
+
+
+def test_hostile_user_input_is_shown_as_text(app):
+    """What a user types reaches markup only as escaped text (here: the quoted side of a diff)."""
+    app.text_input(key="question").input(HOSTILE_INPUT + " gifts from clients").run()
+    assert not app.exception and codes(app.tabs[ASK])  # answered from the documents
+    open_tab(app, "Look up wording")
+    app.text_input(key="phrase").input(HOSTILE_INPUT).run()
+    assert not app.exception
+    shown = page_html(app)
+    open_tab(app, "Check a citation")
+    app.radio(key="check_mode").set_value("One quote")
+    app.text_area(key="quote").input(
+        "I will maintain the required documentation in every participant record making sure that "
+        f"records are documented {HOSTILE_INPUT} honestly and accurately")
+    app.text_input(key="claimed").input(HOSTILE_INPUT)
+    app.button(key="check").click().run()
+    assert not app.exception
+    assert app.warning[0].value.startswith("Found with differences")
+    shown += page_html(app)
+    quoted = " ".join(marked(app, "pq-diff"))
+    assert "&lt;img src=x onerror=&quot;window.&#95;&#95;pwned=1&quot;&gt;" in quoted
+    assert "&#91;link&#93;(javascript&#58;alert(1))" in quoted and "&#42;&#42;bold&#42;&#42;" in quoted
+    for raw in ("<img", "javascript:", "](", "**bold", "$x$"):
+        assert raw not in "".join(shown), raw
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.rglob("*")}
+
+
+def test_csv_upload_is_checked_in_memory_and_never_stored(app, tmp_path, monkeypatch):
+    """An uploaded CSV is parsed, never written: its name (here a traversal) is not used as a path."""
+    monkeypatch.chdir(tmp_path)  # a relative write would land here
+    corpus = ROOT / "corpus"
+    before = _snapshot(corpus)
+    open_tab(app, "Check a citation")
+    app.radio(key="check_mode").set_value("Several quotes").run()
+    uploader = app.get("file_uploader")[0]
+    assert uploader.proto.type == [".csv"] and uploader.proto.max_upload_size_mb == 1
+    assert "up to 1 MB" in uploader.label
+    name = "../../corpus/longmont-case-management-code-of-conduct.csv"
+    rows = ("quote,citation\nrecords are documented honestly and accurately,"
+            "Longmont CM Code of Conduct\n\"<img src=x onerror=alert(1)>\",\"[x](javascript:alert(1))\"\n")
+    uploader.set_value((name, rows.encode(), "text/csv")).run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert list(table["verdict"]) == ["found verbatim", "not found"]
+    assert list(table["claimed_citation"])[1] == "[x](javascript:alert(1))"  # a cell: plain text
+    assert _snapshot(corpus) == before and not list(tmp_path.iterdir())
+    assert not (ROOT / name).exists() and not (ROOT.parent / "corpus").exists()
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [
+    ("big.csv", b"quote,citation\n" + b"x" * (1024 * 1024),
+     "the file has 1,048,591 bytes, over the limit of 1,048,576"),
+    ("binary.csv", b"quote\x00,citation\x00\x01\x02" * 40, "binary content (NUL bytes), not a text CSV file"),
+    ("empty.csv", b"", "empty file (0 bytes)"),
+])
+def test_csv_upload_over_the_limit_or_not_text_is_refused(app, name, data, reason):
+    """The size limit and the text check hold in the page itself, not only in the browser's widget."""
+    open_tab(app, "Check a citation")
+    app.radio(key="check_mode").set_value("Several quotes").run()
+    app.get("file_uploader")[0].set_value((name, data, "text/csv")).run()
+    assert not app.exception
+    assert [e.value for e in app.error] == [f"The CSV file was not read: {reason}."]
+    assert not app.dataframe
+
+
+def test_csv_upload_of_another_type_is_refused(app):
+    """Only .csv: Streamlit refuses other extensions before the page sees the file."""
+    open_tab(app, "Check a citation")
+    app.radio(key="check_mode").set_value("Several quotes").run()
+    app.get("file_uploader")[0].set_value(("notes.txt", b"quote\nrecords", "text/plain")).run()
+    assert app.exception and "notes.txt" not in "".join(page_html(app))
+    assert not app.dataframe
+
+
+def test_batch_checks_at_most_max_batch_quotes(app, monkeypatch):
+    """A long batch is cut to MAX_BATCH quotes, and the page says so."""
+    from policyqa import citations
+
+    monkeypatch.setattr(citations, "MAX_BATCH", 2)
+    open_tab(app, "Check a citation")
+    app.radio(key="check_mode").set_value("Several quotes").run()
+    app.text_area(key="batch").input("records are documented\ngifts of money\nconfidentiality\n").run()
+    assert not app.exception
+    assert app.warning[0].value == "3 quotes given: only the first 2 are checked."
+    assert len(app.dataframe[0].value) == 2

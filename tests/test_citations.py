@@ -14,6 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policyqa.citations import (
+    MAX_CSV_BYTES,
+    UploadError,
     answer_doc_id,
     check_batch,
     check_citation,
@@ -23,6 +25,7 @@ from policyqa.citations import (
     marked_html,
     parse_csv,
     parse_pairs,
+    read_csv_upload,
     section_citation,
     section_export,
     sentence_start,
@@ -135,6 +138,38 @@ def test_parse_csv_with_and_without_header():
     assert parse_csv("one,DMH 4.13\ntwo\n\n") == [("one", "DMH 4.13"), ("two", "")]
     assert parse_csv("quote\nonly quotes\n") == [("only quotes", "")]
     assert parse_csv("") == []
+
+
+@pytest.mark.parametrize(("name", "data", "pairs"), [
+    ("quotes.CSV", "quote,citation\n\u00e9t\u00e9,DMH 4.12\n".encode("utf-16"),
+     [("\u00e9t\u00e9", "DMH 4.12")]),
+    ("../../corpus/x.csv", "quote\nna\u00efve\n".encode("cp1252"), [("na\u00efve", "")]),
+])
+def test_csv_upload_decoded_like_documents(name, data, pairs):
+    """Any text encoding the corpus accepts; the name is only checked, never opened."""
+    assert read_csv_upload(name, data) == pairs
+
+
+def test_csv_upload_of_exactly_the_limit_is_read():
+    data = b"quote\n" + b"ab\n" * ((MAX_CSV_BYTES - 6) // 3)
+    data += b"c" * (MAX_CSV_BYTES - len(data))
+    assert len(data) == MAX_CSV_BYTES
+    assert len(read_csv_upload("q.csv", data)) == (MAX_CSV_BYTES - 6) // 3 + 1
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [
+    ("quotes.txt", b"quote\nx\n", "only .csv files are accepted"),
+    ("quotes.csv\x00.txt", b"quote\nx\n", "only .csv files are accepted"),
+    ("big.csv", b"x" * (MAX_CSV_BYTES + 1), "the file has 1,048,577 bytes, over the limit of 1,048,576"),
+    ("e.csv", b"", "empty file (0 bytes)"),
+    ("w.csv", b" \n\t", "no text (whitespace only)"),
+    ("bin.csv", bytes(range(256)) * 4, "binary content (NUL bytes), not a text CSV file"),
+    ("long.csv", b"x" * 200_000, "not a readable CSV (field larger than field limit (131072))"),
+])
+def test_csv_upload_refused_with_one_line_reason(name, data, reason):
+    with pytest.raises(UploadError) as exc:
+        read_csv_upload(name, data)
+    assert str(exc.value) == reason
 
 
 def test_batch_verdicts_round_trip_through_csv(index):

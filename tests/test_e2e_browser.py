@@ -3,6 +3,10 @@
 Uses Debian's chromium (Playwright with executable_path; no browser download). Without chromium
 the tests skip with the reason, unless E2E_REQUIRED=1 (as in .ci/run), where they fail instead.
 Screenshots go to artifacts/ (gitignored).
+
+Every server runs with networking disabled (tests/netguard.py: HF_HUB_OFFLINE=1 and a socket
+guard) and takes its Streamlit settings from the project's .streamlit/config.toml only; every page
+logs and blocks any request beyond the server, so each test would see a call home.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from netguard import assert_guard_refuses, guarded_env, net_attempts
 
 from policyqa.config import ROOT
 
@@ -56,40 +62,50 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen
+    env: dict[str, str]  # the guarded environment it runs in
+
+
 @pytest.fixture(scope="session")
 def serve(tmp_path_factory):
-    """Start `streamlit run app.py` (optionally on another corpus/index); returns its URL."""
-    procs: list[subprocess.Popen] = []
+    """Start `streamlit run app.py` (optionally on another corpus/index), once per corpus, with
+    networking disabled and no settings but the project's (HOME is empty; no usage-stats flag)."""
+    servers: dict[tuple, Server] = {}
 
-    def start(corpus: Path | None = None, index: Path | None = None) -> str:
+    def start(corpus: Path | None = None, index: Path | None = None) -> Server:
+        if (corpus, index) in servers:
+            return servers[corpus, index]
         port = _free_port()
-        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+        folder = tmp_path_factory.mktemp("streamlit")
+        env = guarded_env(folder)
         for name, value in (("POLICYQA_CORPUS", corpus), ("POLICYQA_INDEX", index)):
-            env.pop(name, None)
             if value is not None:
                 env[name] = str(value)
-        log = tmp_path_factory.mktemp("streamlit") / "server.log"
+        log = folder / "server.log"
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+             "--server.fileWatcherType", "none"],
             cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-        procs.append(proc)
-        url = f"http://127.0.0.1:{port}"
+        server = servers[corpus, index] = Server(f"http://127.0.0.1:{port}", proc, env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
             try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as r:
                     if r.read() == b"ok":
-                        return url
+                        return server
             except OSError:
                 time.sleep(0.2)
         pytest.fail(f"streamlit did not become healthy in 60 s:\n{log.read_text()}")
 
     yield start
-    for proc in procs:
+    for server in servers.values():
+        proc = server.proc
         proc.terminate()
         try:
             proc.wait(timeout=10)
@@ -97,11 +113,36 @@ def serve(tmp_path_factory):
             proc.kill()
 
 
+LOCAL = ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:")
+
+
 def _new_page(browser, width: int, height: int):
-    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
-    page.dialogs = []
+    """A page that records dialogs (alert, confirm) and records and blocks any request that would
+    leave this machine, the browser's and the page's own (fetches, images, icons, websockets)."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.dialogs, page.outbound = [], []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+
+    def route(r):
+        if r.request.url.startswith(LOCAL):
+            r.continue_()
+        else:
+            page.outbound.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page.on("websocket", lambda ws: ws.url.startswith(LOCAL) or page.outbound.append(ws.url))
     return page
+
+
+def _no_script_ran(page) -> None:
+    """No payload ran: no dialog, title unchanged, no flag set, no markup element it asked for."""
+    page.wait_for_timeout(500)
+    assert not page.dialogs
+    assert page.title() == "policyqa"
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("iframe[srcdoc], img[src='x'], svg[onload], a[href^='javascript']").count() == 0
 
 
 @pytest.fixture
@@ -126,7 +167,7 @@ def test_ask_check_and_narrow_window(browser, serve, page):
     from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(exist_ok=True)
-    url = serve()
+    url = serve().url
     page.goto(url)
     expect(page.get_by_label("Question")).to_be_visible(timeout=FIRST_LOAD_MS)
 
@@ -184,7 +225,7 @@ def test_hostile_document_runs_no_script(browser, serve, page, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     corpus = tmp_path / "corpus"
     shutil.copytree(HOSTILE, corpus)
-    page.goto(serve(corpus, tmp_path / "index"))  # no index yet: the page builds it
+    page.goto(serve(corpus, tmp_path / "index").url)  # no index yet: the page builds it
     expect(page.get_by_label("Question")).to_be_visible(timeout=FIRST_LOAD_MS)
     _ask(page, "Can visitors give gifts to staff?")
     expect(page.locator("mark.pq-answer:visible").first).to_contain_text(
@@ -199,9 +240,87 @@ def test_hostile_document_runs_no_script(browser, serve, page, tmp_path):
                  "<style>body { display: none !important; }</style>", "$x^2$ and :red[red alert]",
                  "[help]: javascript:alert(6)"):
         expect(page.get_by_text(text, exact=False).filter(visible=True).first).to_be_visible()
-    page.wait_for_timeout(500)
-    assert page.title() == "policyqa"
-    assert page.locator("iframe[srcdoc], img[src='x'], a[href^='javascript']").count() == 0
+    _no_script_ran(page)
     assert page.evaluate("getComputedStyle(document.body).display") != "none"
-    assert not page.dialogs
     page.screenshot(path=str(ARTIFACTS / "e2e-hostile.png"))
+    # the plain-text document's payloads (an image, an SVG, a broken image link), as text
+    choose = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Document", exact=True))
+    choose.locator("input").click()
+    choose.locator("input").fill("visitor-sign-in")
+    choose.locator("input").press("Enter")
+    expect(page.get_by_text('<img src=x onerror="window.__pwned=1;alert(7)">', exact=False)
+           .filter(visible=True).first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text('<svg onload="window.__pwned=1"></svg>', exact=False)
+           .filter(visible=True).first).to_be_visible()
+    _no_script_ran(page)
+    assert not page.outbound
+
+
+HOSTILE_INPUT = '<img src=x onerror="window.__pwned=1;alert(1)"> [link](javascript:alert(2))'
+
+
+def test_hostile_user_input_and_uploads(browser, serve, page):
+    """What a user types or uploads shows as text and runs nothing; the uploader keeps to .csv
+    files of at most 1 MB, as its label says."""
+    from playwright.sync_api import expect
+
+    page.goto(serve().url)
+    expect(page.get_by_label("Question")).to_be_visible(timeout=FIRST_LOAD_MS)
+    _ask(page, HOSTILE_INPUT + " gifts from clients")
+    expect(page.get_by_text("Answered in ")).to_be_visible(timeout=60_000)
+    page.get_by_role("tab", name="Check a citation").click()
+    page.get_by_role("textbox", name="Quote", exact=True).fill(
+        "I will maintain the required documentation in every participant record making sure "
+        f"that records are documented {HOSTILE_INPUT} honestly and accurately")
+    page.get_by_role("button", name="Check").click()
+    quoted = page.locator("mark.pq-diff:visible", has_text='<img src=x onerror="window.__pwned=1')
+    expect(quoted.first).to_contain_text(HOSTILE_INPUT, timeout=30_000)
+    _no_script_ran(page)
+
+    page.get_by_text("Several quotes").click()
+    uploader = page.get_by_test_id("stFileUploader")
+    expect(uploader).to_contain_text("(up to 1 MB)", timeout=30_000)
+    expect(uploader).to_contain_text("1MB per file \u2022 CSV")
+    chooser = uploader.locator("input[type=file]")
+    assert ".csv" in chooser.get_attribute("accept").split(",")
+    # over the limit, or another type: the widget refuses it and the page checks nothing
+    for name, mime, data, refusal in (
+            ("big.csv", "text/csv", b"quote\n" + b"x" * 1_100_000, "File must be 1.0MB or smaller."),
+            ("notes.txt", "text/plain", b"quote\nrecords", "text/plain files are not allowed.")):
+        chooser.set_input_files({"name": name, "mimeType": mime, "buffer": data})
+        expect(uploader).to_contain_text(refusal, timeout=30_000)
+        page.wait_for_timeout(1000)
+        expect(page.get_by_text("found verbatim", exact=False)).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "e2e-upload-refused.png"))
+    rows = (f'quote,citation\nrecords are documented honestly and accurately,"{HOSTILE_INPUT}"\n'
+            f'"{HOSTILE_INPUT.replace(chr(34), chr(34) * 2)}",DMH 4.12\n')
+    chooser.set_input_files({"name": "../../corpus/quotes.csv", "mimeType": "text/csv",
+                             "buffer": rows.encode()})
+    expect(page.get_by_text("1 found verbatim, 0 found with differences, 1 not found."))\
+        .to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stDataFrame").locator("canvas").first).to_be_visible()
+    page.wait_for_timeout(1000)  # the table paints its canvas a moment later
+    _no_script_ran(page)
+    page.screenshot(path=str(ARTIFACTS / "e2e-upload.png"))
+    assert not page.outbound
+
+
+def test_page_makes_no_network_calls(browser, serve, page):
+    """The server (model, index, Streamlit) and the page in the browser answer with every
+    connection beyond this machine refused: nothing is attempted, no usage statistics, no icons."""
+    from playwright.sync_api import expect
+
+    server = serve()
+    assert str(server.proc.pid) in Path(server.env["POLICYQA_NET_GUARD_READY"]).read_text()
+    assert_guard_refuses(server.env)  # the guard, in the server's environment, refuses and logs
+    page.goto(server.url)
+    expect(page.get_by_label("Question")).to_be_visible(timeout=FIRST_LOAD_MS)
+    _ask(page, "Can I accept gifts from clients?")
+    expect(page.locator("mark.pq-answer:visible").first).to_contain_text("gifts", timeout=60_000)
+    page.wait_for_timeout(2000)  # usage statistics, when on, are fetched after the page loads
+    assert not page.outbound, page.outbound
+    assert not net_attempts(server.env), net_attempts(server.env)
+    # the page's log works: a request the page itself makes to the internet is caught and blocked
+    page.evaluate("fetch('https://example.org/probe').catch(() => null)")
+    page.wait_for_timeout(500)
+    assert page.outbound == ["https://example.org/probe"]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS, make_pdf
+from netguard import assert_guard_refuses, guarded_env, net_attempts
 
 from policyqa import index as index_mod
 from policyqa.answers import ask
@@ -534,41 +535,14 @@ def test_load_retries_when_its_build_is_pruned_mid_read(tiny, monkeypatch):
 # ---------------------------------------------------------------- no network
 
 
-SOCKET_GUARD = '''
-"""Test guard: any attempt to open a network connection is logged and refused."""
-import os
-import socket
-
-def _refuse(*args, **kwargs):
-    with open(os.environ["POLICYQA_NET_LOG"], "a") as fh:
-        fh.write(repr(args[1:3]) + "\\n")
-    raise OSError("network disabled by test guard")
-
-socket.socket.connect = _refuse
-socket.socket.connect_ex = _refuse
-socket.socket.sendto = _refuse
-socket.create_connection = _refuse
-socket.getaddrinfo = _refuse
-'''
-
-
 def test_cli_answers_with_networking_disabled(index, tmp_path: Path):
-    guard = tmp_path / "guard"
-    guard.mkdir()
-    (guard / "sitecustomize.py").write_text(SOCKET_GUARD)
-    log = tmp_path / "net.log"
-    env = child_env(PYTHONPATH=str(guard), POLICYQA_NET_LOG=str(log), HOME=str(tmp_path))
-    # The guard works: a plain HTTP request is refused and logged.
-    probe = subprocess.run([sys.executable, "-c", "import urllib.request; urllib.request."
-                            "urlopen('http://example.org', timeout=5)"],
-                           capture_output=True, text=True, env=env, timeout=60)
-    assert probe.returncode != 0 and "network disabled by test guard" in probe.stderr
-    assert log.read_text()
-    log.unlink()
+    """`policyqa ask` needs nothing from the network: the guard refuses everything and logs nothing."""
+    env = guarded_env(tmp_path)
+    assert_guard_refuses(env)
     run = subprocess.run(cli() + ["ask", "--json", "--corpus", str(CORPUS), "--index",
                                   str(ROOT / "index"), "Can I accept gifts from clients?"],
                          capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert data["answered"] and data["passages"]
-    assert not log.exists(), f"network calls attempted: {log.read_text()}"
+    assert not net_attempts(env), f"network calls attempted: {net_attempts(env)}"

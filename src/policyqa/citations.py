@@ -19,6 +19,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from .documents import DocumentError, decode_text
 from .index import Index
 from .normalize import fold, normalize
 from .quotes import QuoteMatch, find_quote
@@ -28,6 +29,10 @@ STATUS_TEXT = {
     "differences": "found with differences",
     "not_found": "not found",
 }
+# Uploads and batches: a CSV of at most this many bytes (the page's limit, and the server's through
+# .streamlit/config.toml), and at most this many quotes checked at once (about 50 ms each).
+MAX_CSV_BYTES = 1024 * 1024
+MAX_BATCH = 200
 # An approximate match counts as "found with differences" only when at least this share of the
 # quote's words stand, in order, in the document passage; otherwise it is "not found".
 MIN_WORD_SHARE = 0.5
@@ -265,6 +270,28 @@ def parse_csv(data: str | bytes) -> list[tuple[str, str]]:
         rows = rows[1:]
     return [(r[q_col].strip() if q_col < len(r) else "",
              r[c_col].strip() if 0 <= c_col < len(r) else "") for r in rows]
+
+
+class UploadError(ValueError):
+    """An uploaded file refused, with the reason in one line."""
+
+
+def read_csv_upload(name: str, data: bytes, max_bytes: int = MAX_CSV_BYTES) -> list[tuple[str, str]]:
+    """Pairs from an uploaded CSV, or UploadError: not a .csv, over `max_bytes`, binary, not text.
+
+    Nothing is stored: the bytes are parsed in memory, and the file name (the browser's, so
+    untrusted) is only checked for its extension, never used as a path.
+    """
+    if not name.casefold().endswith(".csv") or "\0" in name:
+        raise UploadError("only .csv files are accepted")
+    if len(data) > max_bytes:
+        raise UploadError(f"the file has {len(data):,} bytes, over the limit of {max_bytes:,}")
+    try:
+        return parse_csv(decode_text(data))
+    except DocumentError as exc:
+        raise UploadError(str(exc).replace("document", "CSV file")) from None
+    except csv.Error as exc:
+        raise UploadError(f"not a readable CSV ({exc})") from None
 
 
 def verdict_row(v: Verdict) -> dict[str, str]:

@@ -124,7 +124,9 @@ def _looks_binary(text: str) -> bool:
     return controls > len(text) // 100
 
 
-def _decode(data: bytes, name: str) -> str:
+def decode_text(data: bytes) -> str:
+    """Text from the bytes of a text file (UTF-8, UTF-16, Windows-1252), or DocumentError saying why
+    not (empty, whitespace only, binary)."""
     if not data:
         raise DocumentError("empty file (0 bytes)")
     if not data.strip():
@@ -206,7 +208,7 @@ def read_document(path: Path, meta: dict | None = None) -> Document:
             raise DocumentError("not a PDF (no %PDF header)")
         raw, raw_pages = _read_pdf(path)
     else:
-        raw, raw_pages = _decode(data, path.name), []
+        raw, raw_pages = decode_text(data), []
     text, source = clean_text(raw)
     if not text.strip():
         raise DocumentError("no text (whitespace only)")
