@@ -4,6 +4,7 @@ import pytest
 from conftest import CORPUS, make_pdf
 
 from policyqa.documents import DocumentError, clean_text, load_corpus, read_document
+from policyqa.normalize import normalize
 
 
 def test_markdown_artifacts_cleaned_words_verbatim():
@@ -13,6 +14,17 @@ def test_markdown_artifacts_cleaned_words_verbatim():
     assert len(source) == len(text)
     # every kept character maps to the same character of the raw text
     assert all(raw[source[i]] == ch for i, ch in enumerate(text) if ch != "\n")
+
+
+@pytest.mark.parametrize("raw", [
+    '[the form](https://x.org/f "Sign-in form") today',
+    "[the form](javascript:alert(1)) today",
+    "[the form](https://en.wikipedia.org/wiki/Form_(document)) today",
+])
+def test_links_with_titles_or_parentheses_leave_only_their_text(raw):
+    text, _ = clean_text(raw)
+    assert text == "the form today"
+    assert normalize(raw) == "the form today"
 
 
 def test_seed_documents_lose_markdown_syntax():

@@ -68,8 +68,8 @@ def _literal(text: str) -> Callable[[re.Match], list[_Piece]]:
 _RULES: list[_Rule] = [
     (re.compile(r"\r\n?"), _literal("\n")),
     (re.compile(r"[ \t]+$", re.M), _literal("")),
-    # [link text](target) -> link text ; <https://x> -> https://x
-    (re.compile(r"\[([^\]\n]+)\]\([^)\s]*\)"), _groups(1)),
+    # [link text](target "title") -> link text ; <https://x> -> https://x
+    (re.compile(r'\[([^\]\n]+)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"\n]*")?\)'), _groups(1)),
     (re.compile(r"<((?:https?|mailto|ftp):[^>\s]+)>"), _groups(1)),
     # **bold**, *italic* (not list bullets, not lone asterisks)
     (re.compile(r"\*\*(?=\S)([^\n]+?)(?<=\S)\*\*"), _groups(1)),

@@ -13,7 +13,8 @@ _FOLD = str.maketrans(
         "\u2015": "-", "\u2212": "-", "\u00a0": " ",
     }
 )
-_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\s]*\)")
+# [text](target) or [text](target "title"); a target may hold one level of parentheses.
+_LINK = re.compile(r'\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"\n]*")?\)')
 _EMPHASIS = re.compile(r"\*+")
 _SPACE = re.compile(r"\s+")
 
