@@ -125,13 +125,23 @@ def bm25_scores(index: Index, query: Query) -> np.ndarray:
     return scores
 
 
-def dense_scores(index: Index, query: Query, rows: np.ndarray) -> np.ndarray:
+def sentence_cosines(index: Index, query: Query) -> np.ndarray:
+    return index.sentence_vectors @ query.vector
+
+
+def dense_scores(index: Index, query: Query, rows: np.ndarray,
+                 sent_cos: np.ndarray | None = None) -> np.ndarray:
     """Cosine of the question with each chunk, or with its best sentence if that is higher."""
     chunk_cos = index.chunk_vectors[rows] @ query.vector
-    sent_cos = index.sentence_vectors @ query.vector
-    best_sentence = np.full(len(index.chunks), -1.0, dtype=np.float32)
-    np.maximum.at(best_sentence, index.sentence_chunk, sent_cos)
-    return np.maximum(chunk_cos, best_sentence[rows])
+    if sent_cos is None:
+        sent_cos = sentence_cosines(index, query)
+    # Sentence rows are stored in chunk order, so each chunk's sentences are one contiguous run.
+    lo = np.searchsorted(index.sentence_chunk, rows, side="left")
+    hi = np.searchsorted(index.sentence_chunk, rows, side="right")
+    pairs = zip(lo, hi, strict=True)
+    best_sentence = np.array([sent_cos[a:b].max() if b > a else -1.0 for a, b in pairs],
+                             dtype=np.float32)
+    return np.maximum(chunk_cos, best_sentence)
 
 
 def allowed_rows(index: Index, docs: list[str] | None) -> np.ndarray:
@@ -153,8 +163,9 @@ def search(index: Index, question: str | Query, mode: str = "hybrid", k: int = 5
     r = index.settings.retrieval
     bm25_all = bm25_scores(index, query)
     bm25 = bm25_all[rows]
-    candidates = _candidates(index, query, rows, bm25, max(r.candidates, k))
-    dense = dense_scores(index, query, candidates)
+    sent_cos = sentence_cosines(index, query)
+    candidates = _candidates(index, query, rows, bm25, max(r.candidates, k), sent_cos)
+    dense = dense_scores(index, query, candidates, sent_cos)
     bm25_c = bm25_all[candidates]
     if mode == "dense":
         scores = dense
@@ -173,8 +184,9 @@ def search(index: Index, question: str | Query, mode: str = "hybrid", k: int = 5
     ]
 
 
-def _candidates(index: Index, query: Query, rows: np.ndarray, bm25: np.ndarray, n: int) -> np.ndarray:
-    """Union of the dense (FAISS) and BM25 top-n among the allowed rows."""
+def _candidates(index: Index, query: Query, rows: np.ndarray, bm25: np.ndarray, n: int,
+                sent_cos: np.ndarray) -> np.ndarray:
+    """Union of the dense (FAISS), BM25 and best-sentence top-n among the allowed rows."""
     import faiss
 
     n = min(n, len(rows))
@@ -184,11 +196,33 @@ def _candidates(index: Index, query: Query, rows: np.ndarray, bm25: np.ndarray, 
         params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows.astype(np.int64)))
         _, ids = index.faiss_index.search(query.vector[None, :], n, params=params)
     dense_top = ids[0][ids[0] >= 0]
-    bm25_top = rows[np.argsort(-bm25, kind="stable")[:n]]
+    bm25_top = rows[_top(bm25, n)]
     # Sentence-level matches can surface a chunk the chunk vector ranks low.
-    sent_cos = index.sentence_vectors @ query.vector
-    allowed = np.zeros(len(index.chunks), dtype=bool)
-    allowed[rows] = True
-    sent_order = np.argsort(-sent_cos)
-    sent_top = [c for c in index.sentence_chunk[sent_order] if allowed[c]][:n]
-    return np.unique(np.concatenate([dense_top, bm25_top, np.asarray(sent_top, dtype=np.int64)]))
+    if len(rows) < len(index.chunks):
+        allowed = np.zeros(len(index.chunks), dtype=bool)
+        allowed[rows] = True
+        sent_cos = np.where(allowed[index.sentence_chunk], sent_cos, -np.inf)
+    sent_top = _top_distinct(index.sentence_chunk, sent_cos, n)
+    return np.unique(np.concatenate([dense_top, bm25_top, sent_top]))
+
+
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the n highest scores, best first, without sorting everything (large corpora)."""
+    if n >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    part = np.argpartition(-scores, n - 1)[:n]
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
+def _top_distinct(owner: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
+    """The owners (chunks) of the best-scoring rows (sentences), n distinct, best first."""
+    m = n
+    while True:
+        order = _top(scores, min(m, len(scores)))
+        order = order[np.isfinite(scores[order])]
+        owners = owner[order]
+        _, first = np.unique(owners, return_index=True)
+        distinct = owners[np.sort(first)]
+        if len(distinct) >= n or m >= len(scores):
+            return distinct[:n].astype(np.int64)
+        m *= 4
