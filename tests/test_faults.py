@@ -281,10 +281,11 @@ def test_ingest_names_every_bad_file_and_indexes_the_rest(tmp_path: Path, capsys
     lines = out.splitlines()
     assert lines[0].startswith(f"Indexed 2 documents, skipped {len(expected)} file(s), ")
     assert " chunks (" in lines[0]
+    assert lines[1].startswith("  embedded ") and lines[1].endswith(" reused 0 from the previous build")
     for name, reason in expected.items():
         [line] = [x for x in lines if x.startswith(f"  skipped {name}: ")]
         assert reason in line, line
-    assert len(lines) == 1 + len(expected)
+    assert len(lines) == 2 + len(expected)
     assert "Traceback" not in err
     index = load_index(load_settings(corpus, index_dir), rebuild="never")
     assert set(index.documents) == {"visitor-policy", "notes"}

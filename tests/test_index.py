@@ -1,5 +1,6 @@
 """Index round trip, staleness detection and atomic replacement, with the real model and FAISS."""
 
+import dataclasses
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -108,3 +109,90 @@ def test_empty_corpus_is_a_clear_error(tmp_path: Path):
     settings = load_settings(tmp_path / "corpus", tmp_path / "index")
     with pytest.raises(IndexError_, match="no readable documents"):
         build_index(settings)
+
+
+# ---------------------------------------------------------------- incremental ingest
+
+
+def _edit_one_document(corpus: Path) -> None:
+    """A staff edit: one sentence added in the middle of one document."""
+    doc = corpus / "longmont-case-management-code-of-conduct.txt"
+    text = doc.read_text()
+    cut = text.index(".", len(text) // 2) + 1
+    doc.write_text(text[:cut] + " Borrowed umbrellas are returned within one week." + text[cut:])
+
+
+def _search_results(index) -> list:
+    from policyqa.retrieval import search
+
+    questions = ["Can I accept gifts from clients?", "What about borrowed umbrellas?",
+                 "Who may a peer advocate share records with?"]
+    return [[(h.chunk.doc_id, h.chunk.start, h.chunk.end, round(h.score, 4)) for h in
+             search(index, q, k=5)] for q in questions]
+
+
+def test_reingest_embeds_only_changed_texts_and_equals_full_rebuild(settings, small_corpus, tmp_path):
+    first = build_index(settings)
+    assert first.cached == {"chunks": 0, "sentences": 0, "vocabulary": 0}
+    _edit_one_document(small_corpus)
+    events: list[tuple[str, int, int]] = []
+    again = build_index(settings, lambda stage, done, total: events.append((stage, done, total)))
+    # only the edited chunk(s), the new sentence and any new words are embedded
+    assert 1 <= again.embedded["chunks"] <= 3 < again.cached["chunks"]
+    assert 1 <= again.embedded["sentences"] <= 3 < again.cached["sentences"]
+    assert again.embedded["vocabulary"] <= 5 < again.cached["vocabulary"]
+    assert again.cached["chunks"] + again.embedded["chunks"] == again.chunks
+    assert any(stage == f"embed chunks ({again.cached['chunks']} cached)" for stage, _, _ in events)
+
+    incremental = load_index(settings, rebuild="never")
+    full = load_index(replace(settings, index_dir=tmp_path / "full-index"))  # fresh: no cache
+    assert [dataclasses.asdict(c) for c in incremental.chunks] == [
+        dataclasses.asdict(c) for c in full.chunks]
+    assert np.array_equal(incremental.sentence_chunk, full.sentence_chunk)
+    assert incremental.vocabulary.words == full.vocabulary.words
+    for name in ("chunk_vectors", "sentence_vectors"):
+        assert np.allclose(getattr(incremental, name), getattr(full, name), atol=1e-5), name
+    assert np.allclose(incremental.vocabulary.vectors, full.vocabulary.vectors, atol=1e-5)
+    assert _search_results(incremental) == _search_results(full)
+    assert any("umbrellas" in c.text for c in incremental.chunks)
+
+
+def _one_document_corpus(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "visits.txt").write_text(
+        "Home Visits\n\n1. Staff log every home visit on the same day.\n\n"
+        "2. A supervisor reviews the visit log each week. Missing entries are followed up.\n")
+    return folder
+
+
+def test_damaged_or_foreign_cache_is_never_used(tmp_path, caplog):
+    from policyqa.index import Embedder, EmbeddingCache, embed_cached
+
+    settings = load_settings(_one_document_corpus(tmp_path / "corpus"), tmp_path / "index")
+    build_index(settings)
+    assert build_index(settings).embedded == {"chunks": 0, "sentences": 0, "vocabulary": 0}
+    current = (Path(settings.index_dir) / "current").resolve()
+    # the cache of another model never matches: the key names the model
+    foreign = EmbeddingCache.from_current(settings.index_dir)
+    assert len(foreign.rows) > 0
+
+    class Renamed(Embedder):
+        @property
+        def identity(self) -> str:
+            return "another model"
+
+    texts = ["a text never embedded before", "supervisor"]  # the second is a corpus word
+    assert embed_cached(Renamed(settings.model), foreign, texts, None, "embed").cached == 0
+    assert embed_cached(Embedder(settings.model), foreign, texts, None, "embed").cached == 1
+    # a damaged key file fails its checksum: the cache is ignored and everything re-embedded
+    keys = current / "sentence_keys.npy"
+    data = bytearray(keys.read_bytes())
+    data[-1] ^= 0xFF
+    keys.write_bytes(bytes(data))
+    assert EmbeddingCache.from_current(settings.index_dir).rows == {}
+    report = build_index(settings)
+    assert report.cached == {"chunks": 0, "sentences": 0, "vocabulary": 0}
+    assert "not reusing embeddings" in caplog.text
+    index = load_index(settings, rebuild="never")
+    again = index.embedder.encode([index.chunks[0].heading_text + ": " + index.chunks[0].text])
+    assert float(again[0] @ index.chunk_vectors[0]) > 0.999

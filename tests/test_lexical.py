@@ -61,3 +61,67 @@ def test_empty_query_and_empty_documents():
     lex = Lexical([["a"], []], "plus", 1.2, 0.75)
     assert lex.scores([]).tolist() == [0.0, 0.0]
     assert lex.scores(["zzz"]).shape == (2,)
+
+
+# ---------------------------------------------------------------- identical to rank-bm25
+
+
+def _real_corpus_tokens() -> list[list[str]]:
+    """The real corpus's chunks, tokenized exactly as the index does (no model needed)."""
+    from policyqa.chunks import make_chunks
+    from policyqa.config import ROOT, load_settings
+    from policyqa.documents import load_corpus
+    from policyqa.index import lexical_text
+    from policyqa.sections import parse_sections
+
+    settings = load_settings(ROOT / "corpus")
+    r = settings.retrieval
+    docs, _ = load_corpus(settings.corpus_dir)
+    chunks = []
+    for doc in docs:
+        chunks.extend(make_chunks(doc, parse_sections(doc), settings.chunking, first_id=len(chunks)))
+    return [tokenize(lexical_text(c, r.heading_context), r.stem, r.stopwords) for c in chunks]
+
+
+def _gold_queries() -> list[list[str]]:
+    from policyqa.evaluation import load_gold
+
+    queries = [tokenize(item.question) for item in load_gold()]
+    # repeated words count twice in rank-bm25; unknown words count nothing
+    return queries + [["gift", "gift", "client"], ["zzzunknown"], ["record", "zzzunknown", "record"]]
+
+
+@pytest.mark.parametrize("variant,cls", [("okapi", "BM25Okapi"), ("plus", "BM25Plus"), ("l", "BM25L")])
+@pytest.mark.parametrize("k1,b", [(1.2, 0.75), (1.5, 0.75), (0.9, 0.4)])
+def test_sparse_scores_identical_to_rank_bm25_on_real_corpus(variant, cls, k1, b):
+    import rank_bm25
+
+    corpus = _real_corpus_tokens()
+    assert len(corpus) > 200
+    reference = getattr(rank_bm25, cls)(corpus, k1=k1, b=b)
+    ours = Lexical(corpus, variant, k1, b)
+    assert ours.bm25.idf.keys() == reference.idf.keys()
+    assert np.allclose(list(ours.bm25.idf.values()), [reference.idf[t] for t in ours.bm25.idf])
+    for query in _gold_queries():
+        expected = reference.get_scores(query)
+        got = ours.scores(query)
+        assert got.shape == expected.shape
+        assert np.allclose(got, expected, rtol=1e-5, atol=1e-5), query
+    # and the ranking a question gets is the same, not just close scores
+    for query in _gold_queries()[:40]:
+        expected = reference.get_scores(query)
+        if expected.max() > 0:
+            assert int(np.argmax(ours.scores(query))) in set(
+                np.flatnonzero(np.isclose(expected, expected.max())).tolist())
+
+
+def test_okapi_floor_matches_rank_bm25():
+    okapi = BM25Okapi(_corpus())
+    lex = Lexical(_corpus(), "okapi", k1=1.5, b=0.75)
+    assert lex.bm25.idf["client"] == pytest.approx(okapi.idf["client"])
+    assert np.allclose(lex.scores(["client", "gift"]), okapi.get_scores(["client", "gift"]))
+
+
+def test_unknown_variant_is_rejected():
+    with pytest.raises(ValueError, match="unknown BM25 variant"):
+        Lexical(_corpus(), "bm42", 1.2, 0.75)

@@ -73,6 +73,8 @@ def cmd_ingest(args) -> int:
     print(f"Indexed {report.documents} documents, skipped {len(report.skipped)} file(s), "
           f"{report.chunks} chunks ({report.sections} sections, {report.sentences} sentences) "
           f"in {report.seconds:.1f} s -> {report.path}")
+    print(f"  embedded {sum(report.embedded.values())} text(s), reused "
+          f"{sum(report.cached.values())} from the previous build")
     _print_skipped(report.skipped)
     return 0
 

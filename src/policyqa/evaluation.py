@@ -22,7 +22,7 @@ from .config import ROOT
 from .index import Index
 from .normalize import normalize
 from .quotes import find_quote
-from .retrieval import MODES
+from .retrieval import MODES, clear_word_cache
 
 KINDS = ("plain", "wording", "citation", "unanswerable")
 GOLD = ROOT / "eval" / "gold.jsonl"
@@ -155,6 +155,7 @@ def _span_matches(span: tuple[str, int, int], gold: list[tuple[str, int, int]]) 
 
 
 def run_item(index: Index, item: GoldItem, mode: str, k: int) -> ItemResult:
+    clear_word_cache()  # time each question as if first seen, in every mode
     answer = ask(index, item.question, k=k, mode=mode)
     relevance = [is_relevant(p.text, item.quotes) for p in answer.passages] if item.quotes else []
     total = sum(is_relevant(c.text, item.quotes) for c in index.chunks) if item.quotes else 0

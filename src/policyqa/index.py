@@ -3,6 +3,12 @@
 Layout: INDEX_DIR/current is a symbolic link to INDEX_DIR/build-<stamp>/. A build is written to a
 new folder and `current` is replaced in one rename, so a crash mid-build leaves the old index usable
 and a reader that resolved `current` keeps a consistent set of files.
+
+Incremental ingest: every stored vector row has a key, sha256 of (model identity, embedded text).
+The current build is the embedding cache of the next one: texts whose key it holds are not
+embedded again, so editing one document re-embeds only its changed chunks, sentences and words. The
+cache is trusted only when the build's manifest checksums verify, and the key names the model, so
+a damaged or foreign cache is never used, only ignored.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +32,7 @@ from .chunks import Chunk, make_chunks
 from .config import Settings, model_identity
 from .documents import METADATA_FILE, Document, Skipped, corpus_files, load_corpus
 from .expansion import Vocabulary, corpus_vocabulary
-from .lexical import Lexical, find_acronyms, tokenize
+from .lexical import Lexical, TermCounts, find_acronyms, tokenize
 from .sections import Section, Structure, parse_sections
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -34,7 +41,13 @@ log = logging.getLogger("policyqa")
 
 # The files of one build; the manifest records a checksum of each so damage is never used silently.
 BUILD_FILES = ("documents.json", "chunks.json", "chunk_vectors.npy", "sentence_vectors.npy",
-               "sentence_chunk.npy", "chunks.faiss", "vocabulary.json", "vocabulary_vectors.npy")
+               "sentence_chunk.npy", "chunks.faiss", "vocabulary.json", "vocabulary_vectors.npy",
+               "chunk_keys.npy", "sentence_keys.npy", "vocabulary_keys.npy", "lexical_terms.json",
+               "lexical_counts.npz")
+# What is embedded, with the files holding its vectors and their cache keys.
+EMBEDDED = {"chunks": ("chunk_vectors.npy", "chunk_keys.npy"),
+            "sentences": ("sentence_vectors.npy", "sentence_keys.npy"),
+            "vocabulary": ("vocabulary_vectors.npy", "vocabulary_keys.npy")}
 
 
 class IndexError_(Exception):
@@ -58,11 +71,17 @@ _MODELS: dict[str, object] = {}
 
 
 class Embedder:
-    """A sentence-transformers model, loaded once per process and path, offline."""
+    """A sentence-transformers model, loaded once per process and path, offline.
+
+    Texts whose vectors the index already holds (the corpus vocabulary) can be remembered, so a
+    question's words are looked up instead of re-encoded: that encoding was most of a query's time.
+    Questions themselves are never memoized.
+    """
 
     def __init__(self, model: str):
         self.model_name = model
         self._model = None
+        self._known: dict[str, np.ndarray] = {}
 
     @property
     def model(self):
@@ -82,23 +101,154 @@ class Embedder:
         return self._model
 
     @property
+    def identity(self) -> str:
+        """Names the vector space: cached vectors are reused only under the same identity."""
+        return model_identity(self.model_name)
+
+    @property
     def dimension(self) -> int:
         return int(self.model.get_embedding_dimension())
 
+    def remember(self, texts: list[str], vectors: np.ndarray) -> None:
+        """Vectors this model made for these exact texts (rows of an index built with it)."""
+        self._known.update(zip(texts, vectors, strict=True))
+
     def encode(self, texts: list[str], progress: Progress | None = None, stage: str = "embed",
                batch_size: int = 64) -> np.ndarray:
+        rows = [self._known.get(t) for t in texts] if self._known else []
+        if any(row is not None for row in rows):
+            missing = [t for t, row in zip(texts, rows, strict=True) if row is None]
+            fresh = iter(self._encode(missing, None, stage, batch_size) if missing else [])
+            return np.vstack([next(fresh) if row is None else row for row in rows]).astype(np.float32)
+        return self._encode(texts, progress, stage, batch_size)
+
+    def _encode(self, texts: list[str], progress: Progress | None, stage: str,
+                batch_size: int) -> np.ndarray:
         out = []
-        for i in range(0, len(texts), batch_size):
-            batch = texts[i : i + batch_size]
-            out.append(
-                self.model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
-                                  convert_to_numpy=True, show_progress_bar=False)
-            )
-            if progress:
-                progress(stage, min(i + batch_size, len(texts)), len(texts))
+        with _one_thread(len(texts) <= SMALL_BATCH and _busy()):
+            for i in range(0, len(texts), batch_size):
+                batch = texts[i : i + batch_size]
+                out.append(
+                    self.model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
+                                      convert_to_numpy=True, show_progress_bar=False)
+                )
+                if progress:
+                    progress(stage, min(i + batch_size, len(texts)), len(texts))
         if not out:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.vstack(out).astype(np.float32)
+
+
+# A question is a batch of one or a few short texts. When other processes keep the cores busy,
+# torch's threads wait on each other: on a 2-core machine at load 6, one thread encoded a question
+# in 24 ms against 100-170 ms on two. On a quiet machine two threads are faster (15 against 19 ms),
+# so one thread is used only while the load average is at or above the core count. Builds keep
+# every thread.
+SMALL_BATCH = 8
+
+
+def _busy() -> bool:
+    return os.getloadavg()[0] >= (os.cpu_count() or 1)
+
+
+@contextmanager
+def _one_thread(wanted: bool):
+    import torch
+
+    before = torch.get_num_threads()
+    if not wanted or before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+# ---------------------------------------------------------------- the embedding cache
+
+
+def text_keys(identity: str, texts: list[str]) -> np.ndarray:
+    """sha256 of (model identity, text) per text, as rows of 32 bytes."""
+    digests = b"".join(hashlib.sha256(f"{identity}\0{t}".encode()).digest() for t in texts)
+    return np.frombuffer(digests, dtype=np.uint8).reshape(len(texts), 32)
+
+
+@dataclass
+class EmbeddingCache:
+    """Vectors embedded by an earlier build, found by key; empty when there is none to trust."""
+
+    sources: list[np.ndarray] = field(default_factory=list)
+    rows: dict[bytes, tuple[int, int]] = field(default_factory=dict)  # key -> (source, row)
+    note: str = "no previous build"
+
+    @classmethod
+    def from_current(cls, index_dir: Path) -> EmbeddingCache:
+        """The current build's vectors, if its manifest and checksums vouch for every file."""
+        try:
+            path = (Path(index_dir) / "current").resolve(strict=True)
+        except (OSError, RuntimeError):
+            return cls()
+        try:
+            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+            _verify_files(path, manifest)
+            cache = cls(note=f"cache from {path.name}")
+            for vector_file, key_file in EMBEDDED.values():
+                vectors, keys = np.load(path / vector_file), np.load(path / key_file)
+                if (vectors.ndim != 2 or keys.shape != (len(vectors), 32)
+                        or vectors.shape[1] != manifest["dimension"]):
+                    raise IndexError_(f"{key_file} does not match {vector_file}")
+                source = len(cache.sources)
+                cache.sources.append(vectors)
+                for row, key in enumerate(keys):
+                    cache.rows[key.tobytes()] = (source, row)
+            return cache
+        except Exception as exc:  # damaged, foreign or older builds: embed everything afresh
+            log.warning("policyqa: not reusing embeddings of %s: %s", path, exc)
+            return cls(note=f"cache ignored ({exc})")
+
+
+@dataclass
+class Embedded:
+    """Vectors for a list of texts, their keys, and how many came from the cache."""
+
+    vectors: np.ndarray
+    keys: np.ndarray
+    cached: int
+    seconds: float
+
+
+def embed_cached(embedder: Embedder, cache: EmbeddingCache, texts: list[str],
+                 progress: Progress | None, stage: str) -> Embedded:
+    """Embed only the texts the cache lacks; progress counts cached texts as done first."""
+    started = time.perf_counter()
+    keys = text_keys(embedder.identity, texts)
+    found = [cache.rows.get(k.tobytes()) for k in keys]
+    missing = [i for i, hit in enumerate(found) if hit is None]
+    cached = len(texts) - len(missing)
+    label = f"{stage} ({cached} cached)" if cached else stage
+    if progress and cached:
+        progress(label, cached, len(texts))
+
+    def moved(_stage: str, done: int, _total: int) -> None:
+        if progress:
+            progress(label, cached + done, len(texts))
+
+    new = embedder.encode([texts[i] for i in missing], moved, label) if missing else None
+    if new is not None:
+        dimension = new.shape[1]
+    elif cache.sources:
+        dimension = cache.sources[0].shape[1]
+    else:
+        dimension = embedder.dimension
+    vectors = np.empty((len(texts), dimension), dtype=np.float32)
+    for i, hit in enumerate(found):
+        if hit is not None:
+            vectors[i] = cache.sources[hit[0]][hit[1]]
+    if new is not None:
+        vectors[missing] = new
+    return Embedded(vectors, keys, cached, time.perf_counter() - started)
 
 
 # ---------------------------------------------------------------- the loaded index
@@ -166,10 +316,18 @@ class BuildReport:
     sentences: int
     skipped: list[Skipped]
     seconds: float
+    embedded: dict[str, int] = field(default_factory=dict)  # texts embedded, per kind
+    cached: dict[str, int] = field(default_factory=dict)  # texts whose vectors were reused
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
 
-def build_index(settings: Settings, progress: Progress | None = None) -> BuildReport:
-    """Read, section, chunk and embed the corpus, then atomically make it the current index."""
+def build_index(settings: Settings, progress: Progress | None = None,
+                embedder: Embedder | None = None) -> BuildReport:
+    """Read, section, chunk and embed the corpus, then atomically make it the current index.
+
+    Texts the current build already embedded with the same model are reused, not re-embedded.
+    `embedder` replaces the settings' model (the benchmark uses random vectors at 100k chunks).
+    """
     started = time.perf_counter()
     corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     hashes = corpus_hashes(corpus_dir) if corpus_dir.is_dir() else {}
@@ -192,19 +350,30 @@ def build_index(settings: Settings, progress: Progress | None = None) -> BuildRe
         structures[doc.doc_id] = structure
         chunks.extend(make_chunks(doc, structure, settings.chunking, first_id=len(chunks)))
 
-    with_headings = settings.retrieval.heading_context
-    embedder = Embedder(settings.model)
-    chunk_vectors = embedder.encode(
-        [embedding_text(c, with_headings) for c in chunks], progress, "embed chunks"
-    )
+    timings = {"read and chunk": time.perf_counter() - started}
+    r = settings.retrieval
+    with_headings = r.heading_context
+    embedder = embedder or Embedder(settings.model)
+    cache = EmbeddingCache.from_current(index_dir)
+    texts_by_id = {d.doc_id: d.text for d in docs}
     sentence_texts, sentence_chunk = [], []
     for c in chunks:
         for s, e in c.sentences:
-            sentence_texts.append(doc_text(docs, c.doc_id)[s:e])
+            sentence_texts.append(texts_by_id[c.doc_id][s:e])
             sentence_chunk.append(c.chunk_id)
-    sentence_vectors = embedder.encode(sentence_texts, progress, "embed sentences")
     words = corpus_vocabulary([d.text for d in docs])
-    vocabulary = Vocabulary(words, embedder.encode(words, progress, "embed vocabulary"))
+    texts = {"chunks": [embedding_text(c, with_headings) for c in chunks],
+             "sentences": sentence_texts, "vocabulary": words}
+    embedded = {kind: embed_cached(embedder, cache, items, progress, f"embed {kind}")
+                for kind, items in texts.items()}
+    timings.update({f"embed {kind}": e.seconds for kind, e in embedded.items()})
+    chunk_vectors = embedded["chunks"].vectors
+    sentence_vectors = embedded["sentences"].vectors
+    vocabulary = Vocabulary(words, embedded["vocabulary"].vectors)
+    mark = time.perf_counter()
+    term_counts = TermCounts.from_tokens(
+        [tokenize(lexical_text(c, with_headings), r.stem, r.stopwords) for c in chunks])
+    timings["tokenize"] = time.perf_counter() - mark
 
     manifest = {
         "package_version": __version__,
@@ -222,22 +391,24 @@ def build_index(settings: Settings, progress: Progress | None = None) -> BuildRe
         },
         "skipped": [dataclasses.asdict(s) for s in skipped],
     }
+    mark = time.perf_counter()
     _write_build(index_dir, manifest, docs, structures, chunks, chunk_vectors, sentence_vectors,
-                 np.asarray(sentence_chunk, dtype=np.int64), vocabulary)
-    return BuildReport(index_dir / "current", len(docs), manifest["counts"]["sections"],
-                       len(chunks), len(sentence_texts), skipped, time.perf_counter() - started)
-
-
-def doc_text(docs: list[Document], doc_id: str) -> str:
-    for d in docs:
-        if d.doc_id == doc_id:
-            return d.text
-    raise KeyError(doc_id)
+                 np.asarray(sentence_chunk, dtype=np.int64), vocabulary,
+                 {kind: e.keys for kind, e in embedded.items()}, term_counts)
+    timings["write"] = time.perf_counter() - mark
+    return BuildReport(
+        index_dir / "current", len(docs), manifest["counts"]["sections"], len(chunks),
+        len(sentence_texts), skipped, time.perf_counter() - started,
+        embedded={kind: len(texts[kind]) - e.cached for kind, e in embedded.items()},
+        cached={kind: e.cached for kind, e in embedded.items()}, timings=timings,
+    )
 
 
 def _write_build(index_dir, manifest, docs, structures, chunks, chunk_vectors, sentence_vectors,
-                 sentence_chunk, vocabulary: Vocabulary) -> None:
+                 sentence_chunk, vocabulary: Vocabulary, keys: dict[str, np.ndarray],
+                 term_counts: TermCounts) -> None:
     import faiss
+    from scipy import sparse
 
     index_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
@@ -257,6 +428,10 @@ def _write_build(index_dir, manifest, docs, structures, chunks, chunk_vectors, s
         np.save(tmp / "sentence_chunk.npy", sentence_chunk)
         (tmp / "vocabulary.json").write_text(json.dumps(vocabulary.words), encoding="utf-8")
         np.save(tmp / "vocabulary_vectors.npy", vocabulary.vectors)
+        for kind, (_vectors, key_file) in EMBEDDED.items():
+            np.save(tmp / key_file, keys[kind])
+        (tmp / "lexical_terms.json").write_text(json.dumps(term_counts.terms), encoding="utf-8")
+        sparse.save_npz(tmp / "lexical_counts.npz", term_counts.counts, compressed=False)
         flat = faiss.IndexFlatIP(chunk_vectors.shape[1])
         flat.add(chunk_vectors)
         faiss.write_index(flat, str(tmp / "chunks.faiss"))
@@ -420,6 +595,7 @@ def _verify_files(path: Path, manifest: dict) -> None:
 
 def _read(path: Path, settings: Settings) -> Index:
     import faiss
+    from scipy import sparse
 
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     _verify_files(path, manifest)
@@ -454,19 +630,25 @@ def _read(path: Path, settings: Settings) -> Index:
     if any(c.doc_id not in documents or not 0 <= c.start < c.end <= len(documents[c.doc_id].text)
            for c in chunks):
         raise IndexError_("inconsistent: chunk offsets outside their documents")
+    terms = json.loads((path / "lexical_terms.json").read_text(encoding="utf-8"))
+    counts = sparse.csc_matrix(sparse.load_npz(path / "lexical_counts.npz"))
+    if counts.shape != (max(len(chunks), 1), len(terms)):
+        raise IndexError_("inconsistent: lexical counts do not match the chunks")
     r = settings.retrieval
-    token_lists = [tokenize(lexical_text(c, r.heading_context), r.stem, r.stopwords)
-                   for c in chunks]
-    lexical = Lexical(token_lists, r.bm25_variant, r.bm25_k1, r.bm25_b)
+    lexical = Lexical.from_counts(TermCounts(terms, counts, len(chunks)), r.bm25_variant,
+                                  r.bm25_k1, r.bm25_b)
     acronyms: dict[str, str] = {}
     for doc in documents.values():
         for short, long in find_acronyms(doc.text).items():
             acronyms.setdefault(short, long)
+    embedder = Embedder(settings.model)
+    if model_identity(settings.model) == manifest.get("model"):
+        embedder.remember(vocabulary.words, vocabulary.vectors)
     return Index(
         path=path, manifest=manifest, documents=documents, structures=structures, chunks=chunks,
         chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors,
         sentence_chunk=sentence_chunk, faiss_index=faiss_index, lexical=lexical,
         vocabulary=vocabulary,
-        acronyms=acronyms, embedder=Embedder(settings.model), settings=settings,
+        acronyms=acronyms, embedder=embedder, settings=settings,
         idf=dict(getattr(lexical.bm25, "idf", {})),
     )

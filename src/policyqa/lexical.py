@@ -4,16 +4,22 @@ rank-bm25's BM25Okapi floors the IDF of any term found in half or more of the do
 (dorianbrown/rank_bm25 #39), which on a corpus of a few hundred chunks silences common but
 meaningful words. BM25Plus (lower-bounded term frequency, IDF log((N+1)/df) > 0) has no such
 cliff; which variant is used is a setting, chosen by measurement (eval/EXPERIMENTS.md).
+
+Scoring reproduces rank-bm25's formulas exactly (tests/test_lexical.py compares them on the real
+corpus), but precomputes every document's term weight in a sparse matrix: rank-bm25 walks every
+document in Python for every query word, which costs seconds per question at 100k chunks.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import snowballstemmer
-from rank_bm25 import BM25L, BM25Okapi, BM25Plus
+from scipy import sparse
 
 from .normalize import fold
 
@@ -32,7 +38,12 @@ _ACRONYM_DEF = re.compile(
 )
 _JOINERS = {"of", "and", "for", "the", "to", "in", "on"}
 _STEMMER = snowballstemmer.stemmer("english")
-VARIANTS = {"okapi": BM25Okapi, "plus": BM25Plus, "l": BM25L}
+VARIANTS = ("okapi", "plus", "l")  # rank-bm25's BM25Okapi, BM25Plus, BM25L
+# rank-bm25's default extra parameters, kept so scores stay identical to it.
+OKAPI_EPSILON = 0.25
+PLUS_DELTA = 1.0
+L_DELTA = 0.5
+PAD = "\u2205"  # the token of an empty document
 
 
 @lru_cache(maxsize=65536)
@@ -95,15 +106,98 @@ def expand_acronyms(query: str, acronyms: dict[str, str]) -> str:
     return f"{query} ({'; '.join(additions)})" if additions else query
 
 
+@dataclass
+class TermCounts:
+    """A tokenized corpus as a sparse document x term count matrix: what BM25 needs, stored with
+    the index so loading does not re-tokenize every chunk (minutes at 100k chunks)."""
+
+    terms: list[str]
+    counts: sparse.csc_matrix  # shape (documents, terms), integer counts
+    size: int  # real documents; an empty corpus is stored as one padding document
+
+    @classmethod
+    def from_tokens(cls, token_lists: list[list[str]]) -> TermCounts:
+        # rank-bm25 divides by zero on an empty corpus or an empty document; pad the same way.
+        safe = [tokens or [PAD] for tokens in token_lists] or [[PAD]]
+        vocab: dict[str, int] = {}
+        rows, cols, vals = [], [], []
+        for row, tokens in enumerate(safe):
+            for term, n in Counter(tokens).items():
+                rows.append(row)
+                cols.append(vocab.setdefault(term, len(vocab)))
+                vals.append(n)
+        counts = sparse.csc_matrix((np.asarray(vals, dtype=np.int32), (rows, cols)),
+                                   shape=(len(safe), len(vocab)))
+        return cls(list(vocab), counts, len(token_lists))
+
+
+class SparseBM25:
+    """rank-bm25's BM25Okapi / BM25Plus / BM25L scores, from a precomputed sparse weight matrix.
+
+    A document's score is a sum over query words (repeats included, as in rank-bm25) of a
+    per-(document, term) weight; a term absent from a document adds a constant per term in
+    BM25Plus (idf * delta) and nothing in the other two variants.
+    """
+
+    def __init__(self, corpus: TermCounts, variant: str, k1: float, b: float):
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown BM25 variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+        counts = sparse.csc_matrix(corpus.counts, dtype=np.float64)
+        n_docs = counts.shape[0]
+        doc_len = np.asarray(counts.sum(axis=1)).ravel()
+        avgdl = doc_len.sum() / n_docs
+        df = np.diff(counts.indptr).astype(np.float64)
+        tf = counts.data
+        norm = (1 - b + b * doc_len / avgdl)[counts.indices]  # per stored (document, term) entry
+        if variant == "okapi":
+            idf = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
+            self.average_idf = float(idf.mean()) if len(idf) else 0.0
+            idf = np.where(idf < 0, OKAPI_EPSILON * self.average_idf, idf)
+            weight = tf * (k1 + 1) / (tf + k1 * norm)
+        elif variant == "plus":
+            idf = np.log((n_docs + 1) / df)
+            weight = tf * (k1 + 1) / (k1 * norm + tf)
+        else:
+            idf = np.log(n_docs + 1) - np.log(df + 0.5)
+            ctd = tf / norm
+            weight = tf * (k1 + 1) * (ctd + L_DELTA) / (k1 + ctd + L_DELTA)
+        per_entry_idf = np.repeat(idf, np.diff(counts.indptr))
+        self.weights = sparse.csc_matrix((weight * per_entry_idf, counts.indices, counts.indptr),
+                                         shape=counts.shape)
+        self.absent = idf * PLUS_DELTA if variant == "plus" else np.zeros_like(idf)
+        self.column = {term: j for j, term in enumerate(corpus.terms)}
+        self.idf = dict(zip(corpus.terms, idf.tolist(), strict=True))
+        self.corpus_size = n_docs
+
+    def get_scores(self, query: list[str]) -> np.ndarray:
+        scores = np.zeros(self.corpus_size)
+        constant = 0.0
+        w = self.weights
+        for term, repeats in Counter(query).items():
+            j = self.column.get(term)
+            if j is None:
+                continue
+            lo, hi = w.indptr[j], w.indptr[j + 1]
+            scores[w.indices[lo:hi]] += repeats * w.data[lo:hi]
+            constant += repeats * self.absent[j]
+        return scores + constant
+
+
 class Lexical:
     """BM25 over chunk token lists (chunk text plus its section headings)."""
 
     def __init__(self, token_lists: list[list[str]], variant: str, k1: float, b: float):
-        cls = VARIANTS[variant]
-        # rank-bm25 divides by zero on an empty corpus or an empty document; pad defensively.
-        safe = [tokens or ["\u2205"] for tokens in token_lists] or [["\u2205"]]
-        self.bm25 = cls(safe, k1=k1, b=b)
-        self.size = len(token_lists)
+        self._use(TermCounts.from_tokens(token_lists), variant, k1, b)
+
+    @classmethod
+    def from_counts(cls, corpus: TermCounts, variant: str, k1: float, b: float) -> Lexical:
+        lexical = cls.__new__(cls)
+        lexical._use(corpus, variant, k1, b)
+        return lexical
+
+    def _use(self, corpus: TermCounts, variant: str, k1: float, b: float) -> None:
+        self.bm25 = SparseBM25(corpus, variant, k1, b)
+        self.size = corpus.size
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         if not tokens or not self.size:

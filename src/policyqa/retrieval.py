@@ -5,6 +5,7 @@ The fusion strategy is data, not an if-chain: FUSIONS maps a name to a small pur
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -73,12 +74,40 @@ def prepare(index: Index, question: str) -> Query:
     expanded = expand_acronyms(question, index.acronyms)
     tokens = tokenize(expanded, r.stem, r.stopwords)
     words = content_words(expanded)[:MAX_EXPANDED_WORDS] if r.expansion_weight > 0 else []
-    vectors = index.embedder.encode([expanded, *words])
+    # Encoded apart: in one batch every word would be padded to the question's length.
+    vector = index.embedder.encode([expanded])[0]
     related = index.vocabulary.neighbours(
-        vectors[1:], set(tokenize(expanded)), r.expansion_neighbours, r.expansion_min_similarity
+        word_vectors(index, words), set(tokenize(expanded)), r.expansion_neighbours,
+        r.expansion_min_similarity,
     )
-    return Query(question, expanded, tokens, vectors[0], related,
+    return Query(question, expanded, tokens, vector, related,
                  tokenize(" ".join(related), r.stem, r.stopwords), named_documents(index, question))
+
+
+_WORD_VECTORS: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+WORD_CACHE_SIZE = 20_000  # bounded: questions are untrusted input
+
+
+def word_vectors(index: Index, words: list[str]) -> np.ndarray:
+    """Embeddings of single words, remembered across questions (least recently used dropped):
+    everyday words recur, and encoding them was most of a question's time."""
+    identity = index.embedder.identity
+    missing = [w for w in words if (identity, w) not in _WORD_VECTORS]
+    if missing:
+        for word, vector in zip(missing, index.embedder.encode(missing), strict=True):
+            _WORD_VECTORS[(identity, word)] = vector
+    out = []
+    for word in words:
+        _WORD_VECTORS.move_to_end((identity, word))
+        out.append(_WORD_VECTORS[(identity, word)])
+    while len(_WORD_VECTORS) > WORD_CACHE_SIZE:
+        _WORD_VECTORS.popitem(last=False)
+    return np.vstack(out) if out else np.zeros((0, index.chunk_vectors.shape[1]), np.float32)
+
+
+def clear_word_cache() -> None:
+    """Forget remembered word vectors, so a timing sees a question as if it were the first."""
+    _WORD_VECTORS.clear()
 
 
 def _name_grams(text: str, min_n: int = 1, max_n: int = 3) -> set[tuple[str, ...]]:
