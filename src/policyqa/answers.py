@@ -14,7 +14,7 @@ import numpy as np
 
 from .chunks import Chunk
 from .index import Index
-from .retrieval import Hit, Query, prepare, search
+from .retrieval import Hit, Query, one_blas_thread, prepare, search
 
 
 @dataclass
@@ -141,6 +141,7 @@ def _candidate_spans(index: Index, hits: list[Hit], query: Query):
     return out
 
 
+@one_blas_thread
 def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
         docs: list[str] | None = None) -> Answer:
     """Ranked cited passages for a question, the sentence that best answers it, or abstention."""

@@ -22,6 +22,14 @@ def default_model() -> str:
         return "sentence-transformers/all-MiniLM-L6-v2"
 
 
+def default_cache_dir() -> Path:
+    """POLICYQA_CACHE, else $XDG_CACHE_HOME/policyqa, else ~/.cache/policyqa."""
+    if os.environ.get("POLICYQA_CACHE"):
+        return Path(os.environ["POLICYQA_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "policyqa"
+
+
 @dataclass(frozen=True)
 class ChunkSettings:
     """Chunk sizes in words; measured on the gold set (eval/EXPERIMENTS.md)."""
@@ -64,6 +72,8 @@ class Settings:
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     max_query_chars: int = 2000
+    # Derived data that depends on the model only (its word vectors), shared by every index.
+    cache_dir: Path = field(default_factory=default_cache_dir)
 
     def with_paths(self, corpus_dir: Path | None = None, index_dir: Path | None = None) -> Settings:
         return replace(

@@ -8,8 +8,12 @@ count at a fraction of a question word's weight in BM25 (RAGFlow weights synonym
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -54,6 +58,55 @@ class Vocabulary:
                     exclude = exclude | {stems[0]}
                     taken += 1
         return out
+
+
+def model_lexicon(tokenizer_vocab: dict[str, int]) -> list[str]:
+    """The embedding model's whole-word tokens that a question could use as content words."""
+    return sorted(w for w in tokenizer_vocab if _WORD.fullmatch(w) and content_words(w) == [w])
+
+
+# ---------------------------------------------------------------- the model's lexicon, cached
+# A question's everyday words must be embedded to find their corpus neighbours, and encoding them
+# took as long as encoding the question. They depend on the model only, not on the corpus, so the
+# model's ~20k whole-word tokens are embedded once per model and machine and looked up after.
+
+
+def lexicon_path(cache_dir: Path, identity: str) -> Path:
+    return Path(cache_dir) / f"lexicon-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.npz"
+
+
+def load_lexicon(cache_dir: Path, identity: str, dimension: int) -> Vocabulary | None:
+    """The cached lexicon for this model, or None when there is none or it cannot be trusted."""
+    path = lexicon_path(cache_dir, identity)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            words, vectors, stored = list(data["words"]), data["vectors"], str(data["identity"])
+        if stored != identity or vectors.shape != (len(words), dimension):
+            raise ValueError("made by another model or damaged")
+        return Vocabulary([str(w) for w in words], vectors.astype(np.float32))
+    except Exception as exc:  # a damaged cache is only a slower query, never a wrong one
+        logging.getLogger("policyqa").warning("policyqa: ignoring word cache %s: %s", path, exc)
+        return None
+
+
+def ensure_lexicon(embedder, cache_dir: Path, progress=None) -> Vocabulary:
+    """Load the model's lexicon, embedding and saving it (atomically) the first time."""
+    cached = load_lexicon(cache_dir, embedder.identity, embedder.dimension)
+    if cached is not None:
+        return cached
+    words = model_lexicon(embedder.model.tokenizer.get_vocab())
+    vectors = embedder.encode(words, progress, "embed the model's words (once per model)", 256)
+    path = lexicon_path(cache_dir, embedder.identity)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}-{os.getpid()}.tmp.npz")
+    try:
+        np.savez(tmp, words=np.array(words), vectors=vectors, identity=np.array(embedder.identity))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Vocabulary(words, vectors)
 
 
 def corpus_vocabulary(texts: list[str]) -> list[str]:

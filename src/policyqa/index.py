@@ -31,7 +31,7 @@ from . import __version__
 from .chunks import Chunk, make_chunks
 from .config import Settings, model_identity
 from .documents import METADATA_FILE, Document, Skipped, corpus_files, load_corpus
-from .expansion import Vocabulary, corpus_vocabulary
+from .expansion import Vocabulary, corpus_vocabulary, ensure_lexicon, load_lexicon
 from .lexical import Lexical, TermCounts, find_acronyms, tokenize
 from .sections import Section, Structure, parse_sections
 
@@ -366,6 +366,9 @@ def build_index(settings: Settings, progress: Progress | None = None,
              "sentences": sentence_texts, "vocabulary": words}
     embedded = {kind: embed_cached(embedder, cache, items, progress, f"embed {kind}")
                 for kind, items in texts.items()}
+    mark = time.perf_counter()
+    ensure_lexicon(embedder, settings.cache_dir, progress)  # once per model and machine
+    timings["lexicon"] = time.perf_counter() - mark
     timings.update({f"embed {kind}": e.seconds for kind, e in embedded.items()})
     chunk_vectors = embedded["chunks"].vectors
     sentence_vectors = embedded["sentences"].vectors
@@ -644,6 +647,9 @@ def _read(path: Path, settings: Settings) -> Index:
     embedder = Embedder(settings.model)
     if model_identity(settings.model) == manifest.get("model"):
         embedder.remember(vocabulary.words, vocabulary.vectors)
+        lexicon = load_lexicon(settings.cache_dir, embedder.identity, chunk_vectors.shape[1])
+        if lexicon is not None:
+            embedder.remember(lexicon.words, lexicon.vectors)
     return Index(
         path=path, manifest=manifest, documents=documents, structures=structures, chunks=chunks,
         chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors,

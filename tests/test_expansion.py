@@ -1,0 +1,55 @@
+"""Query expansion's word vectors: corpus neighbours, and the model's lexicon cached per model."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+
+from policyqa.expansion import (
+    content_words,
+    ensure_lexicon,
+    lexicon_path,
+    load_lexicon,
+    model_lexicon,
+)
+from policyqa.retrieval import clear_word_cache, prepare, word_vectors
+
+
+def test_content_words_drop_stop_and_number_words():
+    assert content_words("Can I lend a client twenty dollars? Lend!") == ["lend", "client", "dollars"]
+
+
+def test_model_lexicon_is_whole_content_words():
+    vocab = {"##ing": 0, "champagne": 1, "the": 2, "ab": 3, "twenty": 4, "loan": 5, "x1y": 6}
+    assert model_lexicon(vocab) == ["champagne", "loan"]
+
+
+def test_lexicon_is_embedded_once_and_reused_but_never_trusted_blindly(index, tmp_path, caplog):
+    embedder = index.embedder
+    made = ensure_lexicon(embedder, tmp_path)
+    path = lexicon_path(tmp_path, embedder.identity)
+    assert path.exists() and len(made.words) > 10_000
+    loaded = load_lexicon(tmp_path, embedder.identity, embedder.dimension)
+    assert loaded.words == made.words and np.allclose(loaded.vectors, made.vectors)
+    # The stored vector of a word is the one the model gives it.
+    i = made.words.index("champagne")
+    assert np.allclose(made.vectors[i], embedder.model.encode(["champagne"],
+                                                              normalize_embeddings=True)[0],
+                       atol=1e-5)
+    # Another model's file, or a damaged one, is ignored (a slower query, never a wrong one).
+    shutil.copy(path, lexicon_path(tmp_path, "another-model"))
+    assert load_lexicon(tmp_path, "another-model", embedder.dimension) is None
+    path.write_bytes(path.read_bytes()[:1000])
+    assert load_lexicon(tmp_path, embedder.identity, embedder.dimension) is None
+    assert "ignoring word cache" in caplog.text
+
+
+def test_question_words_come_from_the_lexicon_or_are_encoded(index):
+    clear_word_cache()
+    words = ["champagne", "qwxzvbn"]  # a real word and a made-up one
+    vectors = word_vectors(index, words)
+    fresh = index.embedder.model.encode(words, normalize_embeddings=True)
+    assert np.allclose(vectors, fresh, atol=1e-5)
+    related = prepare(index, "Can I have a glass of champagne at a client's wedding?").related
+    assert "alcohol" in related
