@@ -147,24 +147,36 @@ def _name_grams(text: str, min_n: int = 1, max_n: int = 3) -> set[tuple[str, ...
     return grams
 
 
+_NAMES: OrderedDict[int, tuple[object, dict[tuple[str, ...], str]]] = OrderedDict()
+
+
+def _document_names(index: Index) -> dict[tuple[str, ...], str]:
+    """Each name n-gram that belongs to exactly one document; made once per loaded corpus."""
+    key = id(index.documents)
+    cached = _NAMES.get(key)
+    if cached is not None and cached[0] is index.documents:
+        return cached[1]
+    owners: dict[tuple[str, ...], set[str]] = {}
+    for doc_id, doc in index.documents.items():
+        for gram in _name_grams(doc.label) | _name_grams(doc.title, min_n=2):
+            owners.setdefault(gram, set()).add(doc_id)
+    names = {gram: next(iter(ids)) for gram, ids in owners.items() if len(ids) == 1}
+    _NAMES[key] = (index.documents, names)  # holds the dict, so its id is not reused
+    while len(_NAMES) > 8:
+        _NAMES.popitem(last=False)
+    return names
+
+
 def named_documents(index: Index, question: str) -> set[str]:
     """Documents a question names by a phrase of their label or title that no other one shares.
 
     Single words count only from the short label ("Toolkit"); a title's single words are too
     common in questions ("support", "department"), so titles count from two words up.
-
     "Where does the code of conduct say..." or "what does 4.12 say..." point at one document; the
     hybrid ranking favours it (RetrievalSettings.named_document_boost) without excluding others.
     """
-    names = {d: _name_grams(doc.label) | _name_grams(doc.title, min_n=2)
-             for d, doc in index.documents.items()}
-    owners: dict[tuple[str, ...], set[str]] = {}
-    for doc_id, grams in names.items():
-        for gram in grams:
-            owners.setdefault(gram, set()).add(doc_id)
-    asked = _name_grams(question)
-    return {doc_id for gram in asked if len(owners.get(gram, ())) == 1
-            for doc_id in owners[gram]}
+    names = _document_names(index)
+    return {names[gram] for gram in _name_grams(question) if gram in names}
 
 
 def bm25_scores(index: Index, query: Query) -> np.ndarray:
