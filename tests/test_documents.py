@@ -112,3 +112,16 @@ def test_bad_file_skipped_rest_loaded_duplicates_once(tmp_path: Path):
 def test_missing_corpus_folder(tmp_path: Path):
     with pytest.raises(DocumentError, match="not found"):
         load_corpus(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("toml, reason", [
+    ('[documents."a.txt"\ntitle = "unclosed', "unreadable ("),
+    ('[documents]\n"a.txt" = "not a table"\n', "[documents] must map file names to tables"),
+])
+def test_invalid_metadata_is_reported_and_documents_still_load(tmp_path: Path, toml, reason):
+    (tmp_path / "a.txt").write_text("Visitor Rules\n\nVisitors sign in at the front desk.\n")
+    (tmp_path / "metadata.toml").write_text(toml)
+    docs, skipped = load_corpus(tmp_path)
+    assert [d.doc_id for d in docs] == ["a"]
+    assert (docs[0].label, docs[0].title) == ("a", "Visitor Rules")  # defaults: file name, first line
+    assert [s.path for s in skipped] == ["metadata.toml"] and reason in skipped[0].reason
