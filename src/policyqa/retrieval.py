@@ -19,6 +19,7 @@ from .index import Index
 from .lexical import STOPWORDS, expand_acronyms, tokenize
 
 MODES = ("hybrid", "bm25", "dense")
+MAX_EXPANDED_WORDS = 24  # bounds the extra encoding work for very long questions
 _BLAS: ThreadpoolController | None = None
 
 
@@ -38,7 +39,6 @@ def one_blas_thread(func):
             return func(*args, **kwargs)
 
     return wrapper
-MAX_EXPANDED_WORDS = 24  # bounds the extra encoding work for very long questions
 
 
 @dataclass
