@@ -8,6 +8,7 @@ single cosine threshold separates unanswerable questions from answerable ones.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -96,7 +97,7 @@ def to_passage(index: Index, hit: Hit) -> Passage:
 
 
 def keyword_coverage(index: Index, query_tokens: list[str], text_tokens: set[str],
-                     related_tokens: list[str] = (), related_weight: float = 0.0) -> float:
+                     related_tokens: Sequence[str] = (), related_weight: float = 0.0) -> float:
     """Share of the question's IDF weight found in a text (0..1); a question word missing from
     the text is partly made up by one of its related corpus words ("lend" -> "loan") present."""
     weights = {t: max(index.idf.get(t, 0.0), 0.0) for t in set(query_tokens)}

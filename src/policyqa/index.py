@@ -21,7 +21,6 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,45 +124,17 @@ class Embedder:
     def _encode(self, texts: list[str], progress: Progress | None, stage: str,
                 batch_size: int) -> np.ndarray:
         out = []
-        with _one_thread(len(texts) <= SMALL_BATCH and _busy()):
-            for i in range(0, len(texts), batch_size):
-                batch = texts[i : i + batch_size]
-                out.append(
-                    self.model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
-                                      convert_to_numpy=True, show_progress_bar=False)
-                )
-                if progress:
-                    progress(stage, min(i + batch_size, len(texts)), len(texts))
+        for i in range(0, len(texts), batch_size):
+            batch = texts[i : i + batch_size]
+            out.append(
+                self.model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
+                                  convert_to_numpy=True, show_progress_bar=False)
+            )
+            if progress:
+                progress(stage, min(i + batch_size, len(texts)), len(texts))
         if not out:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.vstack(out).astype(np.float32)
-
-
-# A question is a batch of one or a few short texts. When other processes keep the cores busy,
-# torch's threads wait on each other: on a 2-core machine at load 6, one thread encoded a question
-# in 24 ms against 100-170 ms on two. On a quiet machine two threads are faster (15 against 19 ms),
-# so one thread is used only while the load average is at or above the core count. Builds keep
-# every thread.
-SMALL_BATCH = 8
-
-
-def _busy() -> bool:
-    return os.getloadavg()[0] >= (os.cpu_count() or 1)
-
-
-@contextmanager
-def _one_thread(wanted: bool):
-    import torch
-
-    before = torch.get_num_threads()
-    if not wanted or before == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # ---------------------------------------------------------------- the embedding cache
