@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from policyqa.answers import ask
+from policyqa.answers import ask, keyword_coverage
 
 PASSAGE_KEYS = {"rank", "doc_id", "doc_title", "citation", "section", "page", "start", "end",
                 "text", "score"}
@@ -49,3 +49,20 @@ def test_timings_and_truncation_note(index):
     answer = ask(index, "records " * 1000)
     assert "truncated" in answer.note
     assert answer.timings_ms["total"] > 0
+
+
+def test_keyword_coverage_counts_related_words_at_their_weight(index):
+    idf = {t: index.idf[t] for t in ("lend", "client", "loan", "money")}
+    assert all(v > 0 for v in idf.values())
+    question, text = ["lend", "client"], {"client", "loan"}
+    total = idf["lend"] + idf["client"]
+    assert keyword_coverage(index, question, text) == pytest.approx(idf["client"] / total)
+    # A missing question word is partly made up by a related word present, at that group's weight;
+    # related words absent from the text, or already question words, add nothing.
+    groups = ((["loan", "money"], 0.25), (["client"], 0.75))
+    assert keyword_coverage(index, question, text, groups) == pytest.approx(
+        (idf["client"] + 0.25 * idf["loan"]) / total)
+    assert keyword_coverage(index, question, text, ((["loan"], 0.75),)) == pytest.approx(
+        (idf["client"] + 0.75 * idf["loan"]) / total)
+    # Never more than the whole question.
+    assert keyword_coverage(index, question, text, ((["loan"], 50.0),)) == 1.0

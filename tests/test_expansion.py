@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from policyqa.expansion import (
     load_lexicon,
     model_lexicon,
 )
-from policyqa.retrieval import clear_word_cache, prepare, word_vectors
+from policyqa.retrieval import bm25_scores, clear_word_cache, prepare, word_vectors
 
 
 def test_content_words_drop_stop_and_number_words():
@@ -53,3 +54,27 @@ def test_question_words_come_from_the_lexicon_or_are_encoded(index):
     assert np.allclose(vectors, fresh, atol=1e-5)
     related = prepare(index, "Can I have a glass of champagne at a client's wedding?").related
     assert "alcohol" in related
+
+
+def _with_retrieval(index, **changes):
+    return replace(index, settings=replace(
+        index.settings, retrieval=replace(index.settings.retrieval, **changes)))
+
+
+def test_words_the_corpus_lacks_get_stand_ins_that_weigh_more(index):
+    question = "Can I have a glass of champagne at a client's wedding?"
+    assert "champagne" not in index.vocabulary.known and "client" in index.vocabulary.known
+    query = prepare(index, question)
+    # "champagne" matches nothing in BM25; its corpus neighbour stands in for it, in BM25 and in
+    # the text the model reads. "client", a corpus word, gets no stand-ins.
+    assert "alcohol" in query.stand_in_tokens and "alcohol" not in query.related_tokens
+    assert query.embedded.startswith(question) and "alcohol" in query.embedded
+    assert not {"customer", "provider"} & set(query.stand_in_tokens)
+
+    alcohol = next(c.chunk_id for c in index.chunks if "may not use any alcohol" in c.text)
+    without = _with_retrieval(index, stand_in_weight=0.0, embed_stand_ins=False)
+    plain = prepare(without, question)
+    assert plain.stand_in_tokens == [] and plain.embedded == plain.expanded
+    assert bm25_scores(index, query)[alcohol] > bm25_scores(without, plain)[alcohol]
+    assert float(index.chunk_vectors[alcohol] @ query.vector) > float(
+        index.chunk_vectors[alcohol] @ plain.vector)

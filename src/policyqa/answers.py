@@ -97,17 +97,19 @@ def to_passage(index: Index, hit: Hit) -> Passage:
 
 
 def keyword_coverage(index: Index, query_tokens: list[str], text_tokens: set[str],
-                     related_tokens: Sequence[str] = (), related_weight: float = 0.0) -> float:
+                     related: Sequence[tuple[Sequence[str], float]] = ()) -> float:
     """Share of the question's IDF weight found in a text (0..1); a question word missing from
-    the text is partly made up by one of its related corpus words ("lend" -> "loan") present."""
+    the text is partly made up by its related corpus words ("lend" -> "loan") present, each
+    group of related words at its own weight (as in BM25)."""
     weights = {t: max(index.idf.get(t, 0.0), 0.0) for t in set(query_tokens)}
     total = sum(weights.values())
     if total <= 0:
         return 0.0
     found = sum(w for t, w in weights.items() if t in text_tokens)
-    related = [t for t in set(related_tokens) if t in text_tokens and t not in weights]
-    bonus = related_weight * sum(max(index.idf.get(t, 0.0), 0.0) for t in related)
-    return min(found + bonus, total) / total
+    for tokens, weight in related:
+        present = [t for t in set(tokens) if t in text_tokens and t not in weights]
+        found += weight * sum(max(index.idf.get(t, 0.0), 0.0) for t in present)
+    return min(found, total) / total
 
 
 def _candidate_spans(index: Index, hits: list[Hit], query: Query):
@@ -115,6 +117,8 @@ def _candidate_spans(index: Index, hits: list[Hit], query: Query):
     from .lexical import tokenize
 
     r = index.settings.retrieval
+    related = ((query.related_tokens, r.expansion_weight),
+               (query.stand_in_tokens, r.stand_in_weight))
     out = []
     for hit in hits[: r.answer_passages]:
         rows = list(index.sentence_rows(hit.chunk.chunk_id))
@@ -132,7 +136,7 @@ def _candidate_spans(index: Index, hits: list[Hit], query: Query):
                     pair = index.sentence_vectors[rows[i]] + index.sentence_vectors[rows[j]]
                     sim = float(pair @ query.vector / max(np.linalg.norm(pair), 1e-9)) - 0.03
                 cover = keyword_coverage(index, query.tokens, token_sets[i] | token_sets[j],
-                                         query.related_tokens, r.expansion_weight)
+                                         related)
                 words = len(doc.text[s : spans[j][1]].split())
                 if words < 4:
                     continue

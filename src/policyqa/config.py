@@ -56,6 +56,10 @@ class RetrievalSettings:
     expansion_weight: float = 0.25
     expansion_neighbours: int = 3
     expansion_min_similarity: float = 0.5
+    # A question word the corpus never uses ("champagne") matches nothing in BM25; its corpus
+    # neighbours ("alcohol") stand in for it at this weight, and are added to the embedded text.
+    stand_in_weight: float = 0.75
+    embed_stand_ins: bool = True
     # Added to the fused score of chunks of a document the question names ("what does 4.12 say").
     named_document_boost: float = 0.2
     candidates: int = 50

@@ -4,6 +4,8 @@ Staff ask in everyday words ("champagne", "crush", "lend") that the policies put
 ("alcohol", "attraction", "loan"). BM25 cannot bridge that; the embedding model can, one word at a
 time. Each question word brings in its nearest corpus words above a similarity floor, and these
 count at a fraction of a question word's weight in BM25 (RAGFlow weights synonyms at a quarter).
+A word the corpus never uses matches nothing on its own, so its neighbours stand in for it at a
+higher weight (retrieval.prepare; measured in eval/EXPERIMENTS.md).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +42,10 @@ class Vocabulary:
 
     words: list[str]
     vectors: np.ndarray
+
+    @cached_property
+    def known(self) -> frozenset[str]:
+        return frozenset(self.words)
 
     def neighbours(self, word_vectors: np.ndarray, exclude: set[str], per_word: int,
                    min_similarity: float) -> list[str]:

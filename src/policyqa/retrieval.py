@@ -77,7 +77,12 @@ FUSIONS: dict[str, Callable[[np.ndarray, np.ndarray, float, int], np.ndarray]] =
 
 @dataclass
 class Query:
-    """A question prepared once for every scorer: expanded text, tokens and embedding."""
+    """A question prepared once for every scorer: expanded text, tokens and embedding.
+
+    Corpus words near the question's words come in two groups: `related_tokens`, near words the
+    corpus also uses ("job" -> "employment"), weigh little; `stand_in_tokens`, near words the
+    corpus never uses ("champagne" -> "alcohol"), stand in for them and weigh more.
+    """
 
     text: str
     expanded: str
@@ -86,6 +91,8 @@ class Query:
     related: list[str] = field(default_factory=list)  # corpus words near the question's words
     related_tokens: list[str] = field(default_factory=list)
     named_docs: set[str] = field(default_factory=set)  # documents the question names
+    stand_in_tokens: list[str] = field(default_factory=list)  # for words the corpus lacks
+    embedded: str = ""  # the text the model read: the expanded question, plus stand-ins
 
 
 @one_blas_thread
@@ -95,15 +102,24 @@ def prepare(index: Index, question: str) -> Query:
     question = question[: index.settings.max_query_chars].encode("utf-8", "replace").decode()
     expanded = expand_acronyms(question, index.acronyms)
     tokens = tokenize(expanded, r.stem, r.stopwords)
-    words = content_words(expanded)[:MAX_EXPANDED_WORDS] if r.expansion_weight > 0 else []
-    # Encoded apart: in one batch every word would be padded to the question's length.
-    vector = index.embedder.encode([expanded])[0]
+    words = content_words(expanded)[:MAX_EXPANDED_WORDS]
+    known = index.vocabulary.known
+    exclude = set(tokenize(expanded))
+    # Stand-ins first, so a word near both kinds of question word counts at the higher weight.
+    stand_ins = index.vocabulary.neighbours(
+        word_vectors(index, [w for w in words if w not in known] if r.stand_in_weight else []),
+        exclude, r.expansion_neighbours, r.expansion_min_similarity)
     related = index.vocabulary.neighbours(
-        word_vectors(index, words), set(tokenize(expanded)), r.expansion_neighbours,
-        r.expansion_min_similarity,
-    )
-    return Query(question, expanded, tokens, vector, related,
-                 tokenize(" ".join(related), r.stem, r.stopwords), named_documents(index, question))
+        word_vectors(index, [w for w in words if w in known] if r.expansion_weight else []),
+        exclude | set(tokenize(" ".join(stand_ins))), r.expansion_neighbours,
+        r.expansion_min_similarity)
+    embedded = expanded
+    if stand_ins and r.embed_stand_ins:
+        embedded = f"{expanded} ({', '.join(stand_ins)})"
+    vector = index.embedder.encode([embedded])[0]
+    return Query(question, expanded, tokens, vector, related + stand_ins,
+                 tokenize(" ".join(related), r.stem, r.stopwords), named_documents(index, question),
+                 tokenize(" ".join(stand_ins), r.stem, r.stopwords), embedded)
 
 
 _WORD_VECTORS: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
@@ -180,11 +196,13 @@ def named_documents(index: Index, question: str) -> set[str]:
 
 
 def bm25_scores(index: Index, query: Query) -> np.ndarray:
-    """BM25 of the question's words, plus its related corpus words at a fraction of the weight."""
+    """BM25 of the question's words, plus its related words and stand-ins at their weights."""
+    r = index.settings.retrieval
     scores = index.lexical.scores(query.tokens)
     if query.related_tokens:
-        scores = scores + index.settings.retrieval.expansion_weight * index.lexical.scores(
-            query.related_tokens)
+        scores = scores + r.expansion_weight * index.lexical.scores(query.related_tokens)
+    if query.stand_in_tokens:
+        scores = scores + r.stand_in_weight * index.lexical.scores(query.stand_in_tokens)
     return scores
 
 
