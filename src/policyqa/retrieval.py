@@ -103,14 +103,15 @@ def prepare(index: Index, question: str) -> Query:
     expanded = expand_acronyms(question, index.acronyms)
     tokens = tokenize(expanded, r.stem, r.stopwords)
     words = content_words(expanded)[:MAX_EXPANDED_WORDS]
-    known = index.vocabulary.known
+    vectors = word_vectors(index, words if r.stand_in_weight or r.expansion_weight else [])
+    known = np.array([w in index.vocabulary.known for w in words[: len(vectors)]], dtype=bool)
     exclude = set(tokenize(expanded))
     # Stand-ins first, so a word near both kinds of question word counts at the higher weight.
     stand_ins = index.vocabulary.neighbours(
-        word_vectors(index, [w for w in words if w not in known] if r.stand_in_weight else []),
-        exclude, r.expansion_neighbours, r.expansion_min_similarity)
+        vectors[~known] if r.stand_in_weight else vectors[:0], exclude, r.expansion_neighbours,
+        r.expansion_min_similarity)
     related = index.vocabulary.neighbours(
-        word_vectors(index, [w for w in words if w in known] if r.expansion_weight else []),
+        vectors[known] if r.expansion_weight else vectors[:0],
         exclude | set(tokenize(" ".join(stand_ins))), r.expansion_neighbours,
         r.expansion_min_similarity)
     embedded = expanded
