@@ -22,6 +22,13 @@ def test_sample_question(index):
     assert top.start <= answer.answer.start < answer.answer.end <= top.end
 
 
+def test_a_sum_of_money_is_read_as_money(index):
+    # The brief's own example: the digits of "$20" match nothing the policy says about lending.
+    answer = ask(index, "Can I lend a client $20?")
+    assert answer.answered
+    assert "I will not loan or give money to participants" in answer.answer.text
+    assert answer.answer.passage_rank == 1
+
 def test_json_schema(index):
     data = ask(index, "Can I accept a gift from a client?", k=4).to_json()
     json.dumps(data)  # serialisable

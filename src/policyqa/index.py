@@ -31,7 +31,7 @@ from .chunks import Chunk, make_chunks
 from .config import Settings, model_identity
 from .documents import METADATA_FILE, Document, Skipped, corpus_files, load_corpus
 from .expansion import Vocabulary, corpus_vocabulary, ensure_lexicon, load_lexicon
-from .lexical import Lexical, TermCounts, find_acronyms, tokenize
+from .lexical import Lexical, TermCounts, find_acronyms, find_amounts, tokenize
 from .sections import Section, Structure, parse_sections
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -244,6 +244,7 @@ class Index:
     embedder: Embedder
     settings: Settings
     idf: dict[str, float] = field(default_factory=dict)
+    amounts: frozenset[str] = frozenset()  # sums of money the corpus names ("$25")
 
     def sentence_rows(self, chunk_id: int) -> range:
         lo = int(np.searchsorted(self.sentence_chunk, chunk_id, side="left"))
@@ -612,9 +613,11 @@ def _read(path: Path, settings: Settings) -> Index:
     lexical = Lexical.from_counts(TermCounts(terms, counts, len(chunks)), r.bm25_variant,
                                   r.bm25_k1, r.bm25_b)
     acronyms: dict[str, str] = {}
+    amounts: set[str] = set()
     for doc in documents.values():
         for short, long in find_acronyms(doc.text).items():
             acronyms.setdefault(short, long)
+        amounts |= find_amounts(doc.text)
     embedder = Embedder(settings.model)
     if model_identity(settings.model) == manifest.get("model"):
         embedder.remember(vocabulary.words, vocabulary.vectors)
@@ -627,5 +630,5 @@ def _read(path: Path, settings: Settings) -> Index:
         sentence_chunk=sentence_chunk, faiss_index=faiss_index, lexical=lexical,
         vocabulary=vocabulary,
         acronyms=acronyms, embedder=embedder, settings=settings,
-        idf=dict(getattr(lexical.bm25, "idf", {})),
+        idf=dict(getattr(lexical.bm25, "idf", {})), amounts=frozenset(amounts),
     )

@@ -106,6 +106,31 @@ def expand_acronyms(query: str, acronyms: dict[str, str]) -> str:
     return f"{query} ({'; '.join(additions)})" if additions else query
 
 
+_AMOUNT = re.compile(r"[$\u00a3\u20ac]\s?(\d[\d,]*(?:\.\d+)?)")
+
+
+def _amount_key(match: re.Match) -> str:
+    return match.group(0)[0] + re.sub(r"\.0+$", "", match.group(1).replace(",", ""))
+
+
+def find_amounts(text: str) -> set[str]:
+    """Sums of money a document names, e.g. {"$25"}: the ones a question's amount may match."""
+    return {_amount_key(m) for m in _AMOUNT.finditer(fold(text))}
+
+
+def amounts_as_money(query: str, amounts: set[str] | frozenset[str]) -> str:
+    """Read a sum the corpus never names ("lend a client $20") as the word "money".
+
+    Staff write amounts; policies write "money", "gifts", "finances". The amount's digits would
+    match unrelated numbers ("20 hours") and dilute the question's keywords; an amount the
+    corpus does name (a gift limit) is kept beside the word.
+    """
+    def word(match: re.Match) -> str:
+        return f"{match.group(0)} money" if _amount_key(match) in amounts else "money"
+
+    return _AMOUNT.sub(word, query)
+
+
 @dataclass
 class TermCounts:
     """A tokenized corpus as a sparse document x term count matrix: what BM25 needs, stored with

@@ -16,7 +16,7 @@ from threadpoolctl import ThreadpoolController
 from .chunks import Chunk
 from .expansion import content_words
 from .index import Index
-from .lexical import STOPWORDS, expand_acronyms, tokenize
+from .lexical import STOPWORDS, amounts_as_money, expand_acronyms, tokenize
 
 MODES = ("hybrid", "bm25", "dense")
 MAX_EXPANDED_WORDS = 24  # bounds the extra encoding work for very long questions
@@ -100,7 +100,7 @@ def prepare(index: Index, question: str) -> Query:
     r = index.settings.retrieval
     # Undecodable argv/stdin bytes arrive as lone surrogates, which the tokenizer rejects.
     question = question[: index.settings.max_query_chars].encode("utf-8", "replace").decode()
-    expanded = expand_acronyms(question, index.acronyms)
+    expanded = expand_acronyms(amounts_as_money(question, index.amounts), index.acronyms)
     tokens = tokenize(expanded, r.stem, r.stopwords)
     words = content_words(expanded)[:MAX_EXPANDED_WORDS]
     vectors = word_vectors(index, words if r.stand_in_weight or r.expansion_weight else [])
