@@ -1,10 +1,11 @@
 """Answers: the answering sentence, citations, abstention and the JSON schema."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
-from policyqa.answers import ask, keyword_coverage
+from policyqa.answers import ask, asks_for_number, keyword_coverage, states_number
 
 PASSAGE_KEYS = {"rank", "doc_id", "doc_title", "citation", "section", "page", "start", "end",
                 "text", "score"}
@@ -73,3 +74,35 @@ def test_keyword_coverage_counts_related_words_at_their_weight(index):
         (idf["client"] + 0.75 * idf["loan"]) / total)
     # Never more than the whole question.
     assert keyword_coverage(index, question, text, ((["loan"], 50.0),)) == 1.0
+
+
+def test_number_questions_and_sentences_that_state_numbers():
+    assert asks_for_number("How many PTO days do I get?")
+    assert asks_for_number("What's the mileage rate?")
+    assert not asks_for_number("How should I keep participant records?")
+    assert states_number("for a minimum of two years")
+    assert states_number("within 48 hours")
+    # Enumerators and policy numbers are not quantities.
+    assert not states_number("6. I will not loan or give money to participants.")
+    assert not states_number("B. See DMH Policy 100.1 and 4.12 Establishing Service Relationships.")
+    assert not states_number("Once again, one of the clients")
+    assert not states_number("4.13 PARAMETERS FOR PEER ADVOCATES\n\n11-06-06")
+
+
+def test_a_number_question_without_a_number_in_the_passages_abstains(index):
+    question = "What percentage of my salary goes into the pension plan?"
+    answer = ask(index, question)
+    assert not answer.answered
+    assert "asks for a number" in answer.note
+    assert answer.passages
+    # Without the check, the same question gets an answer sentence that states no number.
+    r = replace(index.settings.retrieval, answer_type_check=False, abstain_threshold=0.0)
+    unchecked = ask(replace(index, settings=replace(index.settings, retrieval=r)), question)
+    assert unchecked.answered and not states_number(unchecked.answer.text)
+
+
+def test_a_number_question_is_answered_by_the_sentence_with_the_number(index):
+    answer = ask(index, "How many years after leaving the team before I can be friends with a "
+                        "participant I worked with?")
+    assert answer.answered
+    assert "minimum of two years" in answer.answer.text

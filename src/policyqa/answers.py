@@ -7,6 +7,7 @@ single cosine threshold separates unanswerable questions from answerable ones.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -146,6 +147,39 @@ def _candidate_spans(index: Index, hits: list[Hit], query: Query):
     return out
 
 
+# A question that asks for a count or a figure ("how many PTO days", "the mileage rate") is
+# answered only by a sentence that states a number: a sentence sharing its other words but no
+# number answers a different question (eval/EXPERIMENTS.md, answer type).
+_ASKS_FOR_NUMBER = re.compile(
+    r"\bhow many\b|\bnumber of\b|\bphone number\b|\b(?:rate|salary|wages?|percent|percentage)\b",
+    re.IGNORECASE)
+# Any digit once enumerators ("6.", "B)"), policy or section numbers ("4.12", "DMH Policy
+# 100.1") and dates ("11-06-06") are removed, or a number word ("one" and "once" are left out:
+# "one of", "once again" are not quantities).
+_NOT_QUANTITIES = re.compile(
+    r"^\s*(?:\d+|[a-z]|[ivx]+)[.)]\s+|(?<![$\u00a3\u20ac\d.])\d+(?:\.\d+)+"
+    r"|\b\d{1,4}[-/]\d{1,2}[-/]\d{1,4}\b",
+    re.IGNORECASE | re.MULTILINE)
+_NUMBER = re.compile(
+    r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty"
+    r"|forty|fifty|sixty|hundred|thousand|dozen|half|twice)\b",
+    re.IGNORECASE)
+
+
+def asks_for_number(question: str) -> bool:
+    return bool(_ASKS_FOR_NUMBER.search(question))
+
+
+def states_number(text: str) -> bool:
+    return bool(_NUMBER.search(_NOT_QUANTITIES.sub("", text)))
+
+
+def _span_text(index: Index, span) -> str:
+    _score, _sim, _cover, hit, i, j = span
+    return index.documents[hit.chunk.doc_id].text[hit.chunk.sentences[i][0]:
+                                                  hit.chunk.sentences[j][1]]
+
+
 @one_blas_thread
 def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
         docs: list[str] | None = None) -> Answer:
@@ -163,6 +197,11 @@ def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
     spans = _candidate_spans(index, hits, query)
     answer = None
     confidence = 0.0
+    wrong_type = False
+    if spans and index.settings.retrieval.answer_type_check and asks_for_number(question):
+        numeric = [x for x in spans if states_number(_span_text(index, x))]
+        wrong_type = not numeric
+        spans = numeric or spans
     if spans:
         score, sim, cover, hit, i, j = max(spans, key=lambda x: x[0])
         start, end = hit.chunk.sentences[i][0], hit.chunk.sentences[j][1]
@@ -176,7 +215,11 @@ def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
         # keyword coverage picks the sentence, but off-topic questions in the corpus's own words
         # cover as many keywords as real ones (eval/EXPERIMENTS.md).
         confidence = max(sim, hits[0].dense)
-    answered = answer is not None and confidence >= index.settings.retrieval.abstain_threshold
+    answered = (answer is not None and not wrong_type
+                and confidence >= index.settings.retrieval.abstain_threshold)
+    if wrong_type:
+        note = "; ".join(filter(None, [note, "the question asks for a number, and none of the "
+                                                "top passages states one"]))
     t3 = time.perf_counter()
     return Answer(
         question=question, answered=answered, answer=answer, passages=passages,
