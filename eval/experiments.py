@@ -26,8 +26,8 @@ def with_retrieval(index, **changes):
     if {"bm25_variant", "bm25_k1", "bm25_b"} & set(changes):
         from policyqa.index import lexical_text
 
-        tokens = [tokenize(lexical_text(c, r.heading_context), r.stem, r.stopwords)
-                  for c in index.chunks]
+        tokens = [tokenize(lexical_text(c, r.heading_context, index.documents[c.doc_id].label),
+                           r.stem, r.stopwords) for c in index.chunks]
         lexical = Lexical(tokens, r.bm25_variant, r.bm25_k1, r.bm25_b)
         index = replace(index, lexical=lexical, idf=dict(lexical.bm25.idf))
     return index
@@ -65,6 +65,7 @@ RETRIEVAL_GRID = {
     "answer prior .1": {"answer_rank_prior": 0.1},
     "answer prior .2": {"answer_rank_prior": 0.2},
     "answer passages 1": {"answer_passages": 1},
+    "no answer-type check": {"answer_type_check": False},
     "answer passages 2": {"answer_passages": 2},
     "okapi": {"bm25_variant": "okapi"},
     "bm25l": {"bm25_variant": "l"},

@@ -92,10 +92,12 @@ def _real_corpus_tokens() -> list[list[str]]:
     settings = load_settings(ROOT / "corpus")
     r = settings.retrieval
     docs, _ = load_corpus(settings.corpus_dir)
-    chunks = []
+    tokens = []
     for doc in docs:
-        chunks.extend(make_chunks(doc, parse_sections(doc), settings.chunking, first_id=len(chunks)))
-    return [tokenize(lexical_text(c, r.heading_context), r.stem, r.stopwords) for c in chunks]
+        for c in make_chunks(doc, parse_sections(doc), settings.chunking, first_id=len(tokens)):
+            tokens.append(tokenize(lexical_text(c, r.heading_context, doc.label), r.stem,
+                                   r.stopwords))
+    return tokens
 
 
 def _gold_queries() -> list[list[str]]:

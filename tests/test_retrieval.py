@@ -76,3 +76,14 @@ def test_named_document_is_favoured_not_required(index):
         index.settings, retrieval=replace(index.settings.retrieval, named_document_boost=0.0)))
     assert [h.chunk.chunk_id for h in search(unboosted, question, mode="bm25", k=10)] == [
         h.chunk.chunk_id for h in search(index, question, mode="bm25", k=10)]
+
+
+def test_naming_a_document_matches_all_its_chunks_not_its_title_chunk(index):
+    from policyqa.lexical import tokenize
+
+    doc_id = "longmont-case-management-code-of-conduct"
+    rows = [c.chunk_id for c in index.chunks if c.doc_id == doc_id]
+    label_scores = index.lexical.scores(tokenize(index.documents[doc_id].label))[rows]
+    assert (label_scores > 0).all()
+    top = search(index, "What does the code of conduct say about accepting gifts?", k=1)[0]
+    assert "I will not accept gifts of money" in top.chunk.text

@@ -259,8 +259,14 @@ def embedding_text(chunk: Chunk, with_headings: bool) -> str:
     return chunk.text
 
 
-def lexical_text(chunk: Chunk, with_headings: bool) -> str:
-    return f"{chunk.heading_text} {chunk.text}" if with_headings else chunk.text
+def lexical_text(chunk: Chunk, with_headings: bool, label: str) -> str:
+    """The words BM25 indexes: the document's label and section headings, then the chunk's.
+
+    The label tops every chunk's heading path, so a question that names its document ("where
+    does the code of conduct say...") matches all of that document's chunks alike, rather than
+    favouring the one chunk that carries the title.
+    """
+    return f"{label} {chunk.heading_text} {chunk.text}" if with_headings else chunk.text
 
 
 def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
@@ -328,6 +334,7 @@ def build_index(settings: Settings, progress: Progress | None = None,
     embedder = embedder or Embedder(settings.model)
     cache = EmbeddingCache.from_current(index_dir)
     texts_by_id = {d.doc_id: d.text for d in docs}
+    labels = {d.doc_id: d.label for d in docs}
     sentence_texts, sentence_chunk = [], []
     for c in chunks:
         for s, e in c.sentences:
@@ -347,7 +354,8 @@ def build_index(settings: Settings, progress: Progress | None = None,
     vocabulary = Vocabulary(words, embedded["vocabulary"].vectors)
     mark = time.perf_counter()
     term_counts = TermCounts.from_tokens(
-        [tokenize(lexical_text(c, with_headings), r.stem, r.stopwords) for c in chunks])
+        [tokenize(lexical_text(c, with_headings, labels[c.doc_id]), r.stem, r.stopwords)
+         for c in chunks])
     timings["tokenize"] = time.perf_counter() - mark
 
     manifest = {
