@@ -5,7 +5,13 @@ from dataclasses import replace
 
 import pytest
 
-from policyqa.answers import ask, asks_for_number, keyword_coverage, states_number
+from policyqa.answers import (
+    ask,
+    asks_for_number,
+    heading_sentences,
+    keyword_coverage,
+    states_number,
+)
 
 PASSAGE_KEYS = {"rank", "doc_id", "doc_title", "citation", "section", "page", "start", "end",
                 "text", "score"}
@@ -106,3 +112,23 @@ def test_a_number_question_is_answered_by_the_sentence_with_the_number(index):
                         "participant I worked with?")
     assert answer.answered
     assert "minimum of two years" in answer.answer.text
+
+
+@pytest.mark.parametrize("question", [
+    "Tell me about supporting clients with trauma histories.",
+    "What is the case management code of conduct?",
+])
+def test_a_heading_is_never_the_answer(index, question):
+    # Each question's closest sentence is a heading line ("SUPPORTING CLIENTS WITH TRAUMA
+    # HISTORIES"), which names the topic but says nothing about it.
+    answer = ask(index, question)
+    headings = []
+    for p in answer.passages[: index.settings.retrieval.answer_passages]:
+        chunk = next(c for c in index.chunks if (c.doc_id, c.start, c.end) ==
+                     (p.doc_id, p.start, p.end))
+        flags = heading_sentences(index, chunk)
+        headings += [(p.doc_id, *span) for span, f in zip(chunk.sentences, flags, strict=True) if f]
+    assert headings
+    doc = answer.passages[answer.answer.passage_rank - 1].doc_id
+    assert not any(d == doc and s < answer.answer.end and answer.answer.start < e
+                   for d, s, e in headings)

@@ -113,6 +113,14 @@ def keyword_coverage(index: Index, query_tokens: list[str], text_tokens: set[str
     return min(found, total) / total
 
 
+def heading_sentences(index: Index, chunk: Chunk) -> list[bool]:
+    """Which of a chunk's sentences are heading lines. A heading names a topic and answers
+    nothing, yet its few words are often the closest match to the question's."""
+    lines = [(s.start, s.heading_end) for s in index.structures[chunk.doc_id].sections
+             if s.kind == "heading"]
+    return [any(a <= start and end <= b for a, b in lines) for start, end in chunk.sentences]
+
+
 def _candidate_spans(index: Index, hits: list[Hit], query: Query):
     """Single sentences and adjacent pairs in the top passages, with their scores."""
     from .lexical import tokenize
@@ -127,9 +135,10 @@ def _candidate_spans(index: Index, hits: list[Hit], query: Query):
         doc = index.documents[hit.chunk.doc_id]
         cos = index.sentence_vectors[rows] @ query.vector if rows else np.zeros(0)
         token_sets = [set(tokenize(doc.text[s:e], r.stem, r.stopwords)) for s, e in spans]
+        headings = heading_sentences(index, hit.chunk)
         for i, (s, _e) in enumerate(spans):
             for j in (i, i + 1):
-                if j >= len(spans) or j >= len(rows):
+                if j >= len(spans) or j >= len(rows) or headings[i] or headings[j]:
                     continue
                 if j == i:
                     sim = float(cos[i])
