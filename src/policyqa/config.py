@@ -65,7 +65,7 @@ class RetrievalSettings:
     candidates: int = 50
     answer_passages: int = 3
     answer_rank_prior: float = 0.05  # favours sentences of higher-ranked passages
-    abstain_threshold: float = 0.45  # on the answer sentence's or top passage's cosine
+    abstain_threshold: float = 0.44  # on the answer sentence's or top passage's cosine
     # "How many ..." / "what's the rate" questions need an answer sentence that states a number.
     answer_type_check: bool = True
 
