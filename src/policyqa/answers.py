@@ -116,8 +116,14 @@ def keyword_coverage(index: Index, query_tokens: list[str], text_tokens: set[str
 def heading_sentences(index: Index, chunk: Chunk) -> list[bool]:
     """Which of a chunk's sentences are heading lines. A heading names a topic and answers
     nothing, yet its few words are often the closest match to the question's."""
-    lines = [(s.start, s.heading_end) for s in index.structures[chunk.doc_id].sections
-             if s.kind == "heading"]
+    lines = []
+    # Sections are numbered in reading order and the chunk's own section opens at or before it,
+    # so the headings inside the chunk are that section and the ones after it, up to its end.
+    for section in index.structures[chunk.doc_id].sections[chunk.section:]:
+        if section.start >= chunk.end:
+            break
+        if section.kind == "heading":
+            lines.append((section.start, section.heading_end))
     return [any(a <= start and end <= b for a, b in lines) for start, end in chunk.sentences]
 
 
