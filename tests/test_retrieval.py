@@ -87,3 +87,18 @@ def test_naming_a_document_matches_all_its_chunks_not_its_title_chunk(index):
     assert (label_scores > 0).all()
     top = search(index, "What does the code of conduct say about accepting gifts?", k=1)[0]
     assert "I will not accept gifts of money" in top.chunk.text
+
+
+def test_a_quoted_phrase_favours_the_passages_that_hold_it(index):
+    from policyqa.normalize import normalize
+    from policyqa.retrieval import quoted_phrases
+
+    question = 'Where do the policies talk about "natural supports"?'
+    assert quoted_phrases(question) == ["natural supports"]
+    assert quoted_phrases("What does \u201cgift\u201d mean?") == []  # one word: not a phrase
+    unboosted = replace(index, settings=replace(
+        index.settings, retrieval=replace(index.settings.retrieval, quoted_phrase_boost=0.0)))
+    before = search(unboosted, question, k=5)
+    after = search(index, question, k=5)
+    assert "natural supports" not in normalize(before[0].chunk.text)
+    assert "natural supports" in normalize(after[0].chunk.text)

@@ -62,6 +62,8 @@ class RetrievalSettings:
     embed_stand_ins: bool = True
     # Added to the fused score of chunks of a document the question names ("what does 4.12 say").
     named_document_boost: float = 0.2
+    # Added to the fused score of chunks that contain a phrase the question quotes.
+    quoted_phrase_boost: float = 0.2
     candidates: int = 50
     answer_passages: int = 3
     answer_rank_prior: float = 0.05  # favours sentences of higher-ranked passages

@@ -6,6 +6,7 @@ The fusion strategy is data, not an if-chain: FUSIONS maps a name to a small pur
 from __future__ import annotations
 
 import functools
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from .chunks import Chunk
 from .expansion import content_words
 from .index import Index
 from .lexical import STOPWORDS, amounts_as_money, expand_acronyms, tokenize
+from .normalize import fold, normalize
 
 MODES = ("hybrid", "bm25", "dense")
 MAX_EXPANDED_WORDS = 24  # bounds the extra encoding work for very long questions
@@ -93,6 +95,7 @@ class Query:
     named_docs: set[str] = field(default_factory=set)  # documents the question names
     stand_in_tokens: list[str] = field(default_factory=list)  # for words the corpus lacks
     embedded: str = ""  # the text the model read: the expanded question, plus stand-ins
+    phrases: list[str] = field(default_factory=list)  # quoted in the question, normalized
 
 
 @one_blas_thread
@@ -120,7 +123,17 @@ def prepare(index: Index, question: str) -> Query:
     vector = index.embedder.encode([embedded])[0]
     return Query(question, expanded, tokens, vector, related + stand_ins,
                  tokenize(" ".join(related), r.stem, r.stopwords), named_documents(index, question),
-                 tokenize(" ".join(stand_ins), r.stem, r.stopwords), embedded)
+                 tokenize(" ".join(stand_ins), r.stem, r.stopwords), embedded,
+                 quoted_phrases(question))
+
+
+_QUOTED = re.compile(r'"([^"\n]+)"')
+
+
+def quoted_phrases(question: str) -> list[str]:
+    """Phrases of two words or more that the question puts in double quotes, normalized: whoever
+    quotes words ("in but not of the system") wants the passages that hold exactly those."""
+    return [normalize(p) for p in _QUOTED.findall(fold(question)) if len(p.split()) >= 2]
 
 
 _WORD_VECTORS: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
@@ -259,6 +272,10 @@ def search(index: Index, question: str | Query, mode: str = "hybrid", k: int = 5
         if query.named_docs and r.named_document_boost:
             named = np.array([index.chunks[int(c)].doc_id in query.named_docs for c in candidates])
             scores = scores + r.named_document_boost * named
+        if query.phrases and r.quoted_phrase_boost:
+            texts = [normalize(index.chunks[int(c)].text) for c in candidates]
+            quoted = np.array([any(p in t for p in query.phrases) for t in texts])
+            scores = scores + r.quoted_phrase_boost * quoted
     order = np.argsort(-scores, kind="stable")[:k]
     return [
         Hit(index.chunks[int(candidates[i])], float(scores[i]), float(dense[i]), float(bm25_c[i]),
