@@ -36,6 +36,7 @@ def test_a_sum_of_money_is_read_as_money(index):
     assert "I will not loan or give money to participants" in answer.answer.text
     assert answer.answer.passage_rank == 1
 
+
 def test_json_schema(index):
     data = ask(index, "Can I accept a gift from a client?", k=4).to_json()
     json.dumps(data)  # serialisable

@@ -36,13 +36,13 @@ def test_acronyms_found_and_expanded():
     assert "(PSS)" in expand_acronyms("can a peer support specialist drive?", found)
 
 
-
 def test_amounts_read_as_money_unless_the_corpus_names_them():
     named = find_amounts("Gifts worth more than $25.00 or \u20ac1,000 must be reported.")
     assert named == {"$25", "\u20ac1000"}
     assert amounts_as_money("Can I lend a client $20?", named) == "Can I lend a client money?"
     assert amounts_as_money("Can I take a $25 gift card?", named) == "Can I take a $25 money gift card?"
     assert amounts_as_money("Can I take 25 minutes?", named) == "Can I take 25 minutes?"
+
 
 def _corpus():
     # "client" is in 3 of 4 documents: at or above half the corpus.
