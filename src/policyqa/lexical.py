@@ -115,7 +115,7 @@ def _amount_key(match: re.Match) -> str:
 
 def find_amounts(text: str) -> set[str]:
     """Sums of money a document names, e.g. {"$25"}: the ones a question's amount may match."""
-    return {_amount_key(m) for m in _AMOUNT.finditer(fold(text))}
+    return {_amount_key(m) for m in _AMOUNT.finditer(text)}
 
 
 def amounts_as_money(query: str, amounts: set[str] | frozenset[str]) -> str:
