@@ -17,6 +17,7 @@ from policyqa.evaluation import (
     ndcg,
     percentile,
     reciprocal_rank,
+    report_markdown,
     select,
     summarize,
 )
@@ -90,6 +91,27 @@ def test_summary_arithmetic_on_hand_made_results():
     assert s.abstention == pytest.approx(1 / 2)
     assert s.false_abstention == pytest.approx(1 / 3)
     assert [m["id"] for m in s.misses] == ["3"]
+
+
+def test_report_tables_have_as_many_cells_in_every_row(tmp_path):
+    """GitHub renders no table when the delimiter row's cell count differs from the header's."""
+    from policyqa.evaluation import ItemResult
+
+    results = [ItemResult("1", "plain", "q", 1, [True], 1, True, True, "", "", 10.0, [100]),
+               ItemResult("2", "unanswerable", "q", None, [], 0, False, None, "", "", 9.0, [90])]
+    text = report_markdown([summarize(results, m, "all", 10) for m in ("hybrid", "bm25")],
+                           tmp_path / "gold.jsonl")
+    tables: list[list[int]] = []
+    previous = ""
+    for line in text.splitlines():
+        if line.startswith("|"):
+            if not previous.startswith("|"):
+                tables.append([])
+            tables[-1].append(len(line.strip().strip("|").split("|")))
+        previous = line
+    assert len(tables) == 2
+    for widths in tables:
+        assert len(widths) >= 3 and len(set(widths)) == 1, widths
 
 
 # ---------------------------------------------------------------- the gold set

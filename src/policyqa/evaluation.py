@@ -241,6 +241,11 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
+def _table_head(cells: list[str]) -> list[str]:
+    """A table's header and delimiter rows: GitHub renders no table when their cell counts differ."""
+    return ["| " + " | ".join(cells) + " |", "|---" * len(cells) + "|"]
+
+
 def report_markdown(summaries: list[Summary], gold_path: Path) -> str:
     first = summaries[0]
     lines = [
@@ -250,9 +255,9 @@ def report_markdown(summaries: list[Summary], gold_path: Path) -> str:
         f"({first.answerable} answerable), k = {first.k}. Produced by `policyqa eval --split "
         f"{first.split} --report eval/`.",
         "",
-        "| mode | " + " | ".join(f"R@{c}" for c in first.recall) + " | MRR@10 | nDCG@10 | "
-        "answer acc | abstention | false abst. | words/passage | p50 ms | p95 ms |",
-        "|---" * (len(first.recall) + 10) + "|",
+        *_table_head(["mode", *(f"R@{c}" for c in first.recall), "MRR@10", "nDCG@10",
+                      "answer acc", "abstention", "false abst.", "words/passage", "p50 ms",
+                      "p95 ms"]),
     ]
     for s in summaries:
         lines.append(
@@ -263,7 +268,7 @@ def report_markdown(summaries: list[Summary], gold_path: Path) -> str:
         )
     hybrid = next((s for s in summaries if s.mode == "hybrid"), first)
     lines += ["", f"## By kind ({hybrid.mode})", "",
-              "| kind | n | R@1 | R@5 | MRR@10 | answer acc | abstention |", "|---" * 7 + "|"]
+              *_table_head(["kind", "n", "R@1", "R@5", "MRR@10", "answer acc", "abstention"])]
     for kind, m in hybrid.by_kind.items():
         if kind == "unanswerable":
             lines.append(f"| {kind} | {m['n']} | | | | | {_fmt(m['abstention'])} |")
