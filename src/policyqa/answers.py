@@ -189,10 +189,15 @@ def states_number(text: str) -> bool:
     return bool(_NUMBER.search(_NOT_QUANTITIES.sub("", text)))
 
 
-def _span_text(index: Index, span) -> str:
+def _span_bounds(span) -> tuple[int, int]:
+    """Where a candidate span (sentence i through sentence j of its chunk) stands in the text."""
     _score, _sim, _cover, hit, i, j = span
-    return index.documents[hit.chunk.doc_id].text[hit.chunk.sentences[i][0]:
-                                                  hit.chunk.sentences[j][1]]
+    return hit.chunk.sentences[i][0], hit.chunk.sentences[j][1]
+
+
+def _span_text(index: Index, span) -> str:
+    start, end = _span_bounds(span)
+    return index.documents[span[3].chunk.doc_id].text[start:end]
 
 
 @one_blas_thread
@@ -218,11 +223,11 @@ def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
         wrong_type = not numeric
         spans = numeric or spans
     if spans:
-        score, sim, cover, hit, i, j = max(spans, key=lambda x: x[0])
-        start, end = hit.chunk.sentences[i][0], hit.chunk.sentences[j][1]
-        doc = index.documents[hit.chunk.doc_id]
+        best = max(spans, key=lambda x: x[0])
+        score, sim, _cover, hit, i, _j = best
+        start, end = _span_bounds(best)
         answer = AnswerSpan(
-            text=doc.text[start:end],
+            text=_span_text(index, best),
             citation=citation(index, hit.chunk, hit.chunk.sentence_sections[i], start),
             passage_rank=hit.rank, start=start, end=end, score=round(score, 4),
         )
