@@ -22,6 +22,11 @@ def default_model() -> str:
         return "sentence-transformers/all-MiniLM-L6-v2"
 
 
+def default_runtime() -> str:
+    """POLICYQA_RUNTIME names the embedding runtime (embedding.RUNTIMES); torch by default."""
+    return os.environ.get("POLICYQA_RUNTIME", "torch")
+
+
 def default_cache_dir() -> Path:
     """POLICYQA_CACHE, else $XDG_CACHE_HOME/policyqa, else ~/.cache/policyqa."""
     if os.environ.get("POLICYQA_CACHE"):
@@ -77,6 +82,7 @@ class Settings:
     corpus_dir: Path = ROOT / "corpus"
     index_dir: Path = ROOT / "index"
     model: str = field(default_factory=default_model)
+    runtime: str = field(default_factory=default_runtime)
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     max_query_chars: int = 2000
