@@ -2,7 +2,7 @@
 
 A thin shell over the library (answers.ask, quotes.find_quote, citations.*): every word shown
 comes from a source document, with its citation. Document text only reaches the page through
-citations.marked_html / escape_text / diff_html, which HTML-escape it before adding highlights.
+render.marked_html / escape_text / diff_html, which HTML-escape it before adding highlights.
 The one upload (a CSV of quotes to check, at most 1 MB) is read in memory and never stored.
 Run: `bash scripts/run.sh` (or `streamlit run app.py`).
 """
@@ -19,25 +19,30 @@ from policyqa.citations import (
     MAX_CSV_BYTES,
     STATUS_TEXT,
     UploadError,
-    answer_doc_id,
     check_batch,
     check_citation,
+    parse_pairs,
+    read_csv_upload,
+    verdict_row,
+    verdicts_csv,
+)
+from policyqa.cite import section_citation
+from policyqa.config import load_settings
+from policyqa.documents import DocumentError
+from policyqa.errors import IndexError_
+from policyqa.index import load_index
+from policyqa.ingest import build_index
+from policyqa.manifest import staleness
+from policyqa.quotes import find_quote
+from policyqa.render import (
+    answer_doc_id,
     context_span,
     diff_html,
     escape_text,
     marked_html,
-    parse_pairs,
-    read_csv_upload,
-    section_citation,
     section_export,
     sentence_start,
-    verdict_row,
-    verdicts_csv,
 )
-from policyqa.config import load_settings
-from policyqa.documents import DocumentError
-from policyqa.index import IndexError_, build_index, load_index, staleness
-from policyqa.quotes import find_quote
 
 EXAMPLES = [
     "How should I keep participant records?",
@@ -56,7 +61,7 @@ CSS = """<style>
 
 
 def html(markup: str) -> None:
-    """Show markup built by policyqa.citations (document text inside it is already escaped)."""
+    """Show markup built by policyqa.render (document text inside it is already escaped)."""
     st.markdown(markup, unsafe_allow_html=True)
 
 
@@ -247,7 +252,7 @@ def lookup_tab(index, docs) -> None:
     sid = st.selectbox("Open a section", [s.id for s in structure.sections],
                        format_func=toc_label, key=f"section-{doc_id}")
     section = structure.sections[sid]
-    cite(section_citation(index, doc_id, sid))
+    cite(section_citation(doc, structure, sid))
     html(marked_html(doc.text[section.start : section.end].strip("\n")))
     name = f"{doc_id}-section-{sid}"
     left, right = st.columns(2)

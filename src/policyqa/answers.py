@@ -12,11 +12,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
-
+from .blas import one_blas_thread
 from .chunks import Chunk
+from .cite import chunk_citation
 from .index import Index
-from .retrieval import Hit, Query, one_blas_thread, prepare, search
+from .lexical import tokenize
+from .query import Query, prepare
+from .retrieval import Hit, search
 
 
 @dataclass
@@ -70,29 +72,12 @@ class Answer:
         }
 
 
-def citation(index: Index, chunk: Chunk, section_path: str | None = None,
-             start: int | None = None) -> str:
-    """'Label, section path, p. N' - what a supervisor pastes into a memo."""
-    doc = index.documents[chunk.doc_id]
-    parts = [doc.label]
-    path = section_path if section_path is not None else chunk.section_path
-    if path:
-        parts.append(path)
-    page = doc.page_at(start) if start is not None else chunk.page
-    end_page = chunk.page_end if start is None else page
-    if page is not None:
-        parts.append(f"p. {page}" if end_page in (None, page) else f"pp. {page}\u2013{end_page}")
-    elif chunk.chapter_page:
-        parts.append(f"chapter p. {chunk.chapter_page} (per contents)")
-    return ", ".join(parts)
-
-
 def to_passage(index: Index, hit: Hit) -> Passage:
     chunk = hit.chunk
     doc = index.documents[chunk.doc_id]
     return Passage(
         rank=hit.rank, doc_id=chunk.doc_id, doc_title=doc.title, doc_label=doc.label,
-        citation=citation(index, chunk), section=chunk.section_path, page=chunk.page,
+        citation=chunk_citation(doc, chunk), section=chunk.section_path, page=chunk.page,
         start=chunk.start, end=chunk.end, text=chunk.text, score=round(hit.score, 4),
     )
 
@@ -102,14 +87,14 @@ def keyword_coverage(index: Index, query_tokens: list[str], text_tokens: set[str
     """Share of the question's IDF weight found in a text (0..1); a question word missing from
     the text is partly made up by its related corpus words ("lend" -> "loan") present, each
     group of related words at its own weight (as in BM25)."""
-    weights = {t: max(index.idf.get(t, 0.0), 0.0) for t in set(query_tokens)}
+    weights = {t: max(index.store.idf.get(t, 0.0), 0.0) for t in set(query_tokens)}
     total = sum(weights.values())
     if total <= 0:
         return 0.0
     found = sum(w for t, w in weights.items() if t in text_tokens)
     for tokens, weight in related:
         present = [t for t in set(tokens) if t in text_tokens and t not in weights]
-        found += weight * sum(max(index.idf.get(t, 0.0), 0.0) for t in present)
+        found += weight * sum(max(index.store.idf.get(t, 0.0), 0.0) for t in present)
     return min(found, total) / total
 
 
@@ -127,38 +112,48 @@ def heading_sentences(index: Index, chunk: Chunk) -> list[bool]:
     return [any(a <= start and end <= b for a, b in lines) for start, end in chunk.sentences]
 
 
-def _candidate_spans(index: Index, hits: list[Hit], query: Query):
-    """Single sentences and adjacent pairs in the top passages, with their scores."""
-    from .lexical import tokenize
+@dataclass
+class Candidate:
+    """A possible answer: sentence `first` through sentence `last` of a top passage."""
 
+    score: float
+    similarity: float  # cosine of the sentence(s) with the question
+    coverage: float  # share of the question's keyword weight the sentence(s) hold
+    hit: Hit
+    first: int
+    last: int
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        """Where the sentence(s) stand in the document's text."""
+        return self.hit.chunk.sentences[self.first][0], self.hit.chunk.sentences[self.last][1]
+
+
+def candidates(index: Index, hits: list[Hit], query: Query) -> list[Candidate]:
+    """Single sentences and adjacent pairs in the top passages, with their scores."""
     r = index.settings.retrieval
     related = ((query.related_tokens, r.expansion_weight),
                (query.stand_in_tokens, r.stand_in_weight))
+    top = hits[: r.answer_passages]
+    scored = index.store.sentence_scores(query.vector, [h.chunk.chunk_id for h in top])
     out = []
-    for hit in hits[: r.answer_passages]:
-        rows = list(index.sentence_rows(hit.chunk.chunk_id))
+    for hit, sims in zip(top, scored, strict=True):
         spans = hit.chunk.sentences
         doc = index.documents[hit.chunk.doc_id]
-        cos = index.sentence_vectors[rows] @ query.vector if rows else np.zeros(0)
         token_sets = [set(tokenize(doc.text[s:e], r.stem, r.stopwords)) for s, e in spans]
         headings = heading_sentences(index, hit.chunk)
         for i, (s, _e) in enumerate(spans):
             for j in (i, i + 1):
-                if j >= len(spans) or j >= len(rows) or headings[i] or headings[j]:
+                if j >= len(spans) or j >= len(sims.single) or headings[i] or headings[j]:
                     continue
-                if j == i:
-                    sim = float(cos[i])
-                else:
-                    pair = index.sentence_vectors[rows[i]] + index.sentence_vectors[rows[j]]
-                    sim = float(pair @ query.vector / max(np.linalg.norm(pair), 1e-9)) - 0.03
+                sim = float(sims.single[i] if j == i else sims.pairs[i] - r.answer_pair_penalty)
                 cover = keyword_coverage(index, query.tokens, token_sets[i] | token_sets[j],
                                          related)
-                words = len(doc.text[s : spans[j][1]].split())
-                if words < 4:
+                if len(doc.text[s : spans[j][1]].split()) < r.answer_min_words:
                     continue
-                rank_prior = r.answer_rank_prior / hit.rank
-                score = 0.7 * sim + 0.3 * cover + rank_prior
-                out.append((score, sim, cover, hit, i, j))
+                score = (r.answer_similarity_weight * sim + r.answer_coverage_weight * cover
+                         + r.answer_rank_prior / hit.rank)
+                out.append(Candidate(score, sim, cover, hit, i, j))
     return out
 
 
@@ -189,15 +184,9 @@ def states_number(text: str) -> bool:
     return bool(_NUMBER.search(_NOT_QUANTITIES.sub("", text)))
 
 
-def _span_bounds(span) -> tuple[int, int]:
-    """Where a candidate span (sentence i through sentence j of its chunk) stands in the text."""
-    _score, _sim, _cover, hit, i, j = span
-    return hit.chunk.sentences[i][0], hit.chunk.sentences[j][1]
-
-
-def _span_text(index: Index, span) -> str:
-    start, end = _span_bounds(span)
-    return index.documents[span[3].chunk.doc_id].text[start:end]
+def _span_text(index: Index, candidate: Candidate) -> str:
+    start, end = candidate.bounds
+    return index.documents[candidate.hit.chunk.doc_id].text[start:end]
 
 
 @one_blas_thread
@@ -214,7 +203,7 @@ def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
                   docs=docs)
     t2 = time.perf_counter()
     passages = [to_passage(index, h) for h in hits[:k]]
-    spans = _candidate_spans(index, hits, query)
+    spans = candidates(index, hits, query)
     answer = None
     confidence = 0.0
     wrong_type = False
@@ -223,18 +212,19 @@ def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
         wrong_type = not numeric
         spans = numeric or spans
     if spans:
-        best = max(spans, key=lambda x: x[0])
-        score, sim, _cover, hit, i, _j = best
-        start, end = _span_bounds(best)
+        best = max(spans, key=lambda x: x.score)
+        hit = best.hit
+        start, end = best.bounds
         answer = AnswerSpan(
             text=_span_text(index, best),
-            citation=citation(index, hit.chunk, hit.chunk.sentence_sections[i], start),
-            passage_rank=hit.rank, start=start, end=end, score=round(score, 4),
+            citation=chunk_citation(index.documents[hit.chunk.doc_id], hit.chunk,
+                                    hit.chunk.sentence_sections[best.first], start),
+            passage_rank=hit.rank, start=start, end=end, score=round(best.score, 4),
         )
         # Meaning match only, of the answer sentence or of the top passage, whichever is higher:
         # keyword coverage picks the sentence, but off-topic questions in the corpus's own words
         # cover as many keywords as real ones (eval/EXPERIMENTS.md).
-        confidence = max(sim, hits[0].dense)
+        confidence = max(best.similarity, hits[0].dense)
     answered = (answer is not None and not wrong_type
                 and confidence >= index.settings.retrieval.abstain_threshold)
     if wrong_type:

@@ -60,7 +60,7 @@ def _doc_ids(index, labels: list[str] | None) -> list[str] | None:
 
 def cmd_ingest(args) -> int:
     """Build the index; one summary line, then one line per skipped file (file: reason)."""
-    from .index import NoDocumentsError, build_index
+    from .ingest import NoDocumentsError, build_index
 
     settings = load_settings(args.corpus, args.index)
     try:
@@ -152,7 +152,7 @@ def cmd_quote(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluation import run_cli
+    from .report import run_cli
 
     return run_cli(args, _load(args))
 
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
         return _fail("--k must be at least 1")
     from .documents import DocumentError
-    from .index import IndexError_
+    from .errors import IndexError_
 
     try:
         return args.func(args)

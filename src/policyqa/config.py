@@ -71,6 +71,13 @@ class RetrievalSettings:
     quoted_phrase_boost: float = 0.2
     candidates: int = 50
     answer_passages: int = 3
+    # The answer sentence: meaning match and keyword coverage, blended; a pair of adjacent
+    # sentences pays a small penalty so one sentence wins when it says as much; fragments under
+    # answer_min_words words (list stubs, "Yes.") never answer.
+    answer_similarity_weight: float = 0.7
+    answer_coverage_weight: float = 0.3
+    answer_pair_penalty: float = 0.03
+    answer_min_words: int = 4
     answer_rank_prior: float = 0.05  # favours sentences of higher-ranked passages
     abstain_threshold: float = 0.44  # on the answer sentence's or top passage's cosine
     # "How many ..." / "what's the rate" questions need an answer sentence that states a number.
@@ -83,6 +90,8 @@ class Settings:
     index_dir: Path = ROOT / "index"
     model: str = field(default_factory=default_model)
     runtime: str = field(default_factory=default_runtime)
+    store: str = "embedded"  # store.BACKENDS
+    flat_search: str = "numpy"  # the embedded store's exact vector search: "numpy" | "faiss"
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     max_query_chars: int = 2000

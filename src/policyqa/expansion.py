@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -67,9 +68,9 @@ class Vocabulary:
         return out
 
 
-def model_lexicon(tokenizer_vocab: dict[str, int]) -> list[str]:
+def model_lexicon(tokenizer_vocab: Iterable[str]) -> list[str]:
     """The embedding model's whole-word tokens that a question could use as content words."""
-    return sorted(w for w in tokenizer_vocab if _WORD.fullmatch(w) and content_words(w) == [w])
+    return sorted(w for w in set(tokenizer_vocab) if _WORD.fullmatch(w) and content_words(w) == [w])
 
 
 # ---------------------------------------------------------------- the model's lexicon, cached
@@ -103,7 +104,7 @@ def ensure_lexicon(embedder, cache_dir: Path, progress=None) -> Vocabulary:
     cached = load_lexicon(cache_dir, embedder.identity, embedder.dimension)
     if cached is not None:
         return cached
-    words = model_lexicon(embedder.model.tokenizer.get_vocab())
+    words = model_lexicon(embedder.vocabulary())
     vectors = embedder.encode(words, progress, "embed the model's words (once per model)", 256)
     path = lexicon_path(cache_dir, embedder.identity)
     path.parent.mkdir(parents=True, exist_ok=True)

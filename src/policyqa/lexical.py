@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import snowballstemmer
-from scipy import sparse
 
 from .normalize import fold
 
@@ -133,12 +133,17 @@ def amounts_as_money(query: str, amounts: set[str] | frozenset[str]) -> str:
 
 @dataclass
 class TermCounts:
-    """A tokenized corpus as a sparse document x term count matrix: what BM25 needs, stored with
-    the index so loading does not re-tokenize every chunk (minutes at 100k chunks)."""
+    """A tokenized corpus as a sparse document x term count matrix in compressed-column form
+    (scipy's CSC layout as three plain arrays): what BM25 needs, stored with the index so loading
+    neither re-tokenizes every chunk (minutes at 100k chunks) nor imports scipy (a fifth of a
+    second at every cold start)."""
 
     terms: list[str]
-    counts: sparse.csc_matrix  # shape (documents, terms), integer counts
-    size: int  # real documents; an empty corpus is stored as one padding document
+    indptr: np.ndarray  # column j's entries are indptr[j]:indptr[j+1]
+    indices: np.ndarray  # the document (row) of each entry, ascending within a column
+    counts: np.ndarray  # the term's count in that document
+    rows: int  # stored documents (an empty corpus is stored as one padding document)
+    size: int  # real documents
 
     @classmethod
     def from_tokens(cls, token_lists: list[list[str]]) -> TermCounts:
@@ -151,9 +156,11 @@ class TermCounts:
                 rows.append(row)
                 cols.append(vocab.setdefault(term, len(vocab)))
                 vals.append(n)
-        counts = sparse.csc_matrix((np.asarray(vals, dtype=np.int32), (rows, cols)),
-                                   shape=(len(safe), len(vocab)))
-        return cls(list(vocab), counts, len(token_lists))
+        rows_a, cols_a = np.asarray(rows, dtype=np.int32), np.asarray(cols, dtype=np.int64)
+        order = np.lexsort((rows_a, cols_a))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(cols_a, minlength=len(vocab)))])
+        return cls(list(vocab), indptr.astype(np.int64), rows_a[order],
+                   np.asarray(vals, dtype=np.int32)[order], len(safe), len(token_lists))
 
 
 class SparseBM25:
@@ -167,13 +174,12 @@ class SparseBM25:
     def __init__(self, corpus: TermCounts, variant: str, k1: float, b: float):
         if variant not in VARIANTS:
             raise ValueError(f"unknown BM25 variant {variant!r}; choose one of {', '.join(VARIANTS)}")
-        counts = sparse.csc_matrix(corpus.counts, dtype=np.float64)
-        n_docs = counts.shape[0]
-        doc_len = np.asarray(counts.sum(axis=1)).ravel()
+        n_docs = corpus.rows
+        tf = corpus.counts.astype(np.float64)
+        doc_len = np.bincount(corpus.indices, weights=tf, minlength=n_docs)
         avgdl = doc_len.sum() / n_docs
-        df = np.diff(counts.indptr).astype(np.float64)
-        tf = counts.data
-        norm = (1 - b + b * doc_len / avgdl)[counts.indices]  # per stored (document, term) entry
+        df = np.diff(corpus.indptr).astype(np.float64)
+        norm = (1 - b + b * doc_len / avgdl)[corpus.indices]  # per stored (document, term) entry
         if variant == "okapi":
             idf = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
             self.average_idf = float(idf.mean()) if len(idf) else 0.0
@@ -186,9 +192,8 @@ class SparseBM25:
             idf = np.log(n_docs + 1) - np.log(df + 0.5)
             ctd = tf / norm
             weight = tf * (k1 + 1) * (ctd + L_DELTA) / (k1 + ctd + L_DELTA)
-        per_entry_idf = np.repeat(idf, np.diff(counts.indptr))
-        self.weights = sparse.csc_matrix((weight * per_entry_idf, counts.indices, counts.indptr),
-                                         shape=counts.shape)
+        self.indptr, self.indices = corpus.indptr, corpus.indices
+        self.weights = weight * np.repeat(idf, np.diff(corpus.indptr))  # per stored entry
         self.absent = idf * PLUS_DELTA if variant == "plus" else np.zeros_like(idf)
         self.column = {term: j for j, term in enumerate(corpus.terms)}
         self.idf = dict(zip(corpus.terms, idf.tolist(), strict=True))
@@ -197,13 +202,12 @@ class SparseBM25:
     def get_scores(self, query: list[str]) -> np.ndarray:
         scores = np.zeros(self.corpus_size)
         constant = 0.0
-        w = self.weights
         for term, repeats in Counter(query).items():
             j = self.column.get(term)
             if j is None:
                 continue
-            lo, hi = w.indptr[j], w.indptr[j + 1]
-            scores[w.indices[lo:hi]] += repeats * w.data[lo:hi]
+            lo, hi = self.indptr[j], self.indptr[j + 1]
+            scores[self.indices[lo:hi]] += repeats * self.weights[lo:hi]
             constant += repeats * self.absent[j]
         return scores + constant
 
@@ -228,3 +232,16 @@ class Lexical:
         if not tokens or not self.size:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)[: self.size]
+
+    def weighted_scores(self, groups: Sequence[tuple[Sequence[str], float]]) -> np.ndarray:
+        """Sum of each token group's BM25 at its weight: a question's words at 1, their related
+        words and stand-ins at their fractions (one call per question, one statement in SQL)."""
+        total = np.zeros(self.size, dtype=np.float32)
+        for tokens, weight in groups:
+            if tokens and weight:
+                total = total + weight * self.scores(list(tokens))
+        return total
+
+    @property
+    def idf(self) -> dict[str, float]:
+        return self.bm25.idf

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from .answers import citation
+from .cite import chunk_citation
 from .index import Index
 from .normalize import normalize, normalize_with_map
 
@@ -29,14 +29,11 @@ class QuoteMatch:
     similarity: float  # 100 for exact matches
 
 
-_NORMALIZED: dict[int, dict[str, tuple[str, list[int]]]] = {}
-
-
 def _normalized_docs(index: Index) -> dict[str, tuple[str, list[int]]]:
-    key = id(index)
-    if key not in _NORMALIZED:
-        _NORMALIZED[key] = {d: normalize_with_map(doc.text) for d, doc in index.documents.items()}
-    return _NORMALIZED[key]
+    """Each document's normalized text and offset map, made once per loaded index (and held by
+    it, so an index rebuilt in the same process never gets another corpus's offsets)."""
+    return index.derived("quotes.normalized", lambda: {
+        d: normalize_with_map(doc.text) for d, doc in index.documents.items()})
 
 
 def _chunk_at(index: Index, doc_id: str, offset: int):
@@ -55,7 +52,7 @@ def _place(index: Index, doc_id: str, start: int, end: int, exact: bool, similar
         if spans:
             sentence = doc.text[spans[0][1] : max(e for _, _, e in spans)]
             section = chunk.sentence_sections[spans[0][0]]
-    cite = citation(index, chunk, section, start) if chunk is not None else doc.label
+    cite = chunk_citation(doc, chunk, section, start) if chunk is not None else doc.label
     return QuoteMatch(doc_id, doc.label, start, end, doc.text[start:end], sentence, cite, exact,
                       similarity)
 

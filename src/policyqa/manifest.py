@@ -1,0 +1,117 @@
+"""What an index was built from, and why it no longer matches (staleness).
+
+Every build records the package version, a hash of the code that shaped its stored data, the
+model, the settings that change what is stored, and a hash of every corpus file. A mismatch in
+any of them means the index would mislead, so it is rebuilt (or refused under `rebuild="never"`).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import hashlib
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from . import __version__
+from .config import Settings, model_identity
+from .documents import METADATA_FILE, Skipped, corpus_files
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=1)
+def pipeline_modules() -> tuple[str, ...]:
+    """The package's modules that ingestion runs, found by following its imports from ingest.py.
+
+    Derived, not listed: a module ingestion comes to use (a new file reader, the tokenizer) is
+    covered the day it is imported, so changing stop words rebuilds the index.
+    """
+    seen: set[Path] = set()
+    todo = [PACKAGE / "ingest.py"]
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = path.parent
+                for _ in range(node.level - 1):
+                    base = base.parent
+                parts = (node.module or "").split(".") if node.module else []
+                target = base.joinpath(*parts)
+                todo += [target.with_suffix(".py"), target / "__init__.py"]
+                todo += [target / f"{alias.name}.py" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("policyqa."):
+                        target = PACKAGE.joinpath(*alias.name.split(".")[1:])
+                        todo += [target.with_suffix(".py"), target / "__init__.py"]
+    return tuple(sorted(p.relative_to(PACKAGE).as_posix() for p in seen))
+
+
+def pipeline_hash() -> str:
+    """Hash of the stages whose output is stored, so a code change rebuilds rather than misleads."""
+    digest = hashlib.sha256()
+    for name in pipeline_modules():
+        digest.update(name.encode() + b"\0" + (PACKAGE / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of a file; an unreadable file gets a marker so the build can report it, not crash."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+
+
+def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
+    if not Path(corpus_dir).is_dir():
+        return {}
+    files = corpus_files(corpus_dir)
+    meta = Path(corpus_dir) / METADATA_FILE
+    if meta.exists():
+        files.append(meta)
+    return {str(p.relative_to(corpus_dir)): file_hash(p) for p in files}
+
+
+def make_manifest(settings: Settings, corpus: dict[str, str], dimension: int, counts: dict,
+                  skipped: list[Skipped]) -> dict:
+    return {
+        "package_version": __version__,
+        "pipeline": pipeline_hash(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "model": model_identity(settings.model),
+        "dimension": int(dimension),
+        "fingerprint": settings.index_fingerprint(),
+        "corpus": corpus,
+        "counts": counts,
+        "skipped": [dataclasses.asdict(s) for s in skipped],
+    }
+
+
+def staleness(settings: Settings, manifest: dict) -> str | None:
+    """Why an index no longer matches the corpus or settings, or None if it does."""
+    if manifest.get("package_version") != __version__:
+        return f"built by policyqa {manifest.get('package_version')}, this is {__version__}"
+    if manifest.get("pipeline") != pipeline_hash():
+        return "the ingestion code changed since the index was built"
+    if manifest.get("model") != model_identity(settings.model):
+        return (f"built with model {manifest.get('model')!r}, "
+                f"settings use {model_identity(settings.model)!r}")
+    if manifest.get("fingerprint") != settings.index_fingerprint():
+        return "model or chunking settings changed"
+    current = corpus_hashes(settings.corpus_dir)
+    stored = manifest.get("corpus", {})
+    if current != stored:
+        added = sorted(set(current) - set(stored))
+        removed = sorted(set(stored) - set(current))
+        changed = sorted(k for k in set(current) & set(stored) if current[k] != stored[k])
+        parts = [f"{label}: {', '.join(v)}" for label, v in
+                 (("added", added), ("removed", removed), ("changed", changed)) if v]
+        return "corpus changed (" + "; ".join(parts) + ")"
+    return None
