@@ -47,7 +47,7 @@ def cold(args: dict) -> dict:
     t1 = time.perf_counter()
     index = load_index(_settings(args), rebuild="never")
     t2 = time.perf_counter()
-    _ = index.embedder.model
+    _ = index.embedder.encode(["load the model"])
     t3 = time.perf_counter()
     answer = ask(index, "How should I keep participant records?")
     t4 = time.perf_counter()
@@ -59,11 +59,12 @@ def cold(args: dict) -> dict:
 def _latencies(index, questions, repeats: int) -> dict:
     """Per-question wall time of search (each mode, k=10) and of ask (hybrid, with answer)."""
     from policyqa.answers import ask
-    from policyqa.retrieval import bm25_scores, clear_word_cache, prepare, search
+    from policyqa.query import clear_word_cache, prepare
+    from policyqa.retrieval import search
 
     out: dict[str, list[float]] = {m: [] for m in MODES}
-    out.update({"ask": [], "answer_selection": [], "encode": [], "bm25_scoring": [],
-                "faiss_search": [], "search_after_encode": []})
+    out.update({"ask": [], "answer_selection": [], "encode": [], "store_candidates": [],
+                "search_after_encode": []})
     ask(index, "warm-up question")
     for _ in range(repeats):
         for item in questions:
@@ -71,7 +72,7 @@ def _latencies(index, questions, repeats: int) -> dict:
             for mode in MODES:
                 clear_word_cache()
                 t = time.perf_counter()
-                search(index, item.question, mode=mode, k=10)
+                search(index, prepare(index, item.question), mode=mode, k=10)
                 out[mode].append((time.perf_counter() - t) * 1e3)
             clear_word_cache()
             answer = ask(index, item.question)
@@ -82,14 +83,12 @@ def _latencies(index, questions, repeats: int) -> dict:
             t = time.perf_counter()
             query = prepare(index, item.question)
             t1 = time.perf_counter()
-            bm25_scores(index, query)
+            index.store.candidates(query.vector, query.terms, index.settings.retrieval.candidates)
             t2 = time.perf_counter()
-            index.faiss_index.search(query.vector[None, :], index.settings.retrieval.candidates)
-            t3 = time.perf_counter()
             search(index, query, mode="hybrid", k=10)
-            t4 = time.perf_counter()
-            for name, ms in (("encode", t1 - t), ("bm25_scoring", t2 - t1), ("faiss_search", t3 - t2),
-                             ("search_after_encode", t4 - t3)):
+            t3 = time.perf_counter()
+            for name, ms in (("encode", t1 - t), ("store_candidates", t2 - t1),
+                             ("search_after_encode", t3 - t2)):
                 out[name].append(ms * 1e3)
     return out
 
@@ -112,6 +111,7 @@ def _accuracy(ranked_texts: list[list[str]], questions) -> dict:
 def warm(args: dict) -> dict:
     """Warm latencies and accuracy of our pipeline on the gold questions."""
     from policyqa.index import load_index
+    from policyqa.query import prepare
     from policyqa.retrieval import search
 
     t = time.perf_counter()
@@ -119,20 +119,22 @@ def warm(args: dict) -> dict:
     load_s = time.perf_counter() - t
     questions = _questions(args)
     latencies = _latencies(index, questions, args["repeats"])
-    ranked = [[h.chunk.text for h in search(index, q.question, k=10)] for q in questions]
-    return {"chunks": len(index.chunks), "sentences": int(len(index.sentence_chunk)),
+    ranked = [[h.chunk.text for h in search(index, prepare(index, q.question), k=10)]
+              for q in questions]
+    return {"chunks": len(index.chunks), "sentences": index.manifest["counts"]["sentences"],
             "index_load_s": load_s, "latency_ms": latencies, "questions": len(questions),
             "accuracy": _accuracy(ranked, questions), "peak_rss_mib": peak_rss_mib()}
 
 
 def build(args: dict) -> dict:
     """A build of the real corpus (model loaded first, timed apart); reuses the cache if any."""
-    from policyqa.index import Embedder, build_index
+    from policyqa.embedding import load_embedder
+    from policyqa.ingest import build_index
 
     settings = _settings(args)
     t = time.perf_counter()
-    embedder = Embedder(settings.model)
-    _ = embedder.model
+    embedder = load_embedder(settings)
+    _ = embedder.encode(["load the model"])
     model_s = time.perf_counter() - t
     report = build_index(settings, embedder=embedder)
     return {"model_load_s": model_s, "build_s": report.seconds, "timings": report.timings,
@@ -145,14 +147,14 @@ def scale_build(args: dict) -> dict:
     from pathlib import Path
 
     from benchmarks.synthetic import RandomEmbedder, make_corpus
-    from policyqa.index import build_index
+    from policyqa.ingest import build_index
 
     settings = _settings(args)
     real = _settings({"corpus": args["real_corpus"], "index": args["index"]})
     t = time.perf_counter()
     documents = make_corpus(real, args["size"], Path(args["corpus"]))
     corpus_s = time.perf_counter() - t
-    report = build_index(settings, embedder=RandomEmbedder(settings.model))
+    report = build_index(settings, embedder=RandomEmbedder(settings))
     return {"documents": documents, "corpus_s": corpus_s, "build_s": report.seconds,
             "timings": report.timings, "chunks": report.chunks, "sentences": report.sentences,
             "peak_rss_mib": peak_rss_mib()}

@@ -265,8 +265,8 @@ def report(res: Results, chart_name: str) -> str:
         "selection); *answer selection* is ask's part after search.", "",
         "| what | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|",
     ]
-    for name in ("hybrid", "bm25", "dense", "ask", "answer_selection", "encode", "bm25_scoring",
-                 "faiss_search", "search_after_encode"):
+    for name in ("hybrid", "bm25", "dense", "ask", "answer_selection", "encode", "store_candidates",
+                 "search_after_encode"):
         p50, p95, p99 = pct(lat[name])
         lines.append(f"| {name.replace('_', ' ')} | {p50:.2f} | {p95:.2f} | {p99:.2f} |")
     lines += ["", "## Peer: Haystack in-memory hybrid", ""]
@@ -340,8 +340,8 @@ def _scale_section(res: Results) -> list[str]:
         "by the real model, so latencies include real encoding. Latency over the gold questions, one "
         "pass; RSS is the peak of the process.", "",
         "| chunks | sentences | documents | build s | build RSS MiB | index load s | hybrid p50 | "
-        "hybrid p95 | hybrid p99 | bm25 p95 | dense p95 | ask p95 | BM25 scoring p95 | FAISS p95 "
-        "| query RSS MiB | est. real embedding |", "|---" * 16 + "|",
+        "hybrid p95 | hybrid p99 | bm25 p95 | dense p95 | ask p95 | store candidates p95 "
+        "| query RSS MiB | est. real embedding |", "|---" * 15 + "|",
     ]
     for row in res.scale:
         b, q = row["build"], row["query"]["latency_ms"]
@@ -351,7 +351,7 @@ def _scale_section(res: Results) -> list[str]:
             f"{b['peak_rss_mib']:.0f} | {row['query']['index_load_s']:.1f} | "
             f"{pct(q['hybrid'])[0]:.1f} | {pct(q['hybrid'])[1]:.1f} | {pct(q['hybrid'])[2]:.1f} | "
             f"{pct(q['bm25'])[1]:.1f} | {pct(q['dense'])[1]:.1f} | {pct(q['ask'])[1]:.1f} | "
-            f"{pct(q['bm25_scoring'])[1]:.2f} | {pct(q['faiss_search'])[1]:.2f} | "
+            f"{pct(q['store_candidates'])[1]:.2f} | "
             f"{row['query']['peak_rss_mib']:.0f} | {est / 60:.0f} min |")
     lines += ["", "*est. real embedding*: the time the real model would need for that many chunks and "
               f"sentences at the measured {chunks_per_s:.0f} chunks/s and {sentences_per_s:.0f} sentences/s."]

@@ -16,7 +16,7 @@ import numpy as np
 from policyqa.chunks import make_chunks
 from policyqa.config import Settings
 from policyqa.documents import load_corpus, read_document
-from policyqa.index import Embedder, Progress
+from policyqa.embedding import Progress, load_embedder
 from policyqa.sections import parse_sections
 
 _MARKER = re.compile(r"^\s*(?:\d+|[A-Za-z]|[IVXLC]+)[.)]\s+")
@@ -24,11 +24,12 @@ SECTIONS_PER_DOC = 40
 CALIBRATION_DOCS = 8
 
 
-class RandomEmbedder(Embedder):
-    """Random unit vectors of the model's dimension; a distinct identity so no cache mixes them."""
+class RandomEmbedder:
+    """Random unit vectors of the model's dimension; a distinct identity so no cache mixes them.
+    The vocabulary is the real model's, so query expansion has the same words to embed."""
 
-    def __init__(self, model: str, dimension: int = 384, seed: int = 0):
-        super().__init__(model)
+    def __init__(self, settings: Settings, dimension: int = 384, seed: int = 0):
+        self._real = load_embedder(settings)
         self._dimension = dimension
         self._rng = np.random.default_rng(seed)
 
@@ -39,6 +40,9 @@ class RandomEmbedder(Embedder):
     @property
     def dimension(self) -> int:
         return self._dimension
+
+    def vocabulary(self) -> list[str]:
+        return self._real.vocabulary()
 
     def encode(self, texts: list[str], progress: Progress | None = None, stage: str = "embed",
                batch_size: int = 20000) -> np.ndarray:

@@ -16,20 +16,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from policyqa.config import ROOT, ChunkSettings, load_settings  # noqa: E402
 from policyqa.evaluation import evaluate, load_gold, select  # noqa: E402
 from policyqa.index import load_index  # noqa: E402
-from policyqa.lexical import Lexical, tokenize  # noqa: E402
+from policyqa.store import backend  # noqa: E402
 
 
 def with_retrieval(index, **changes):
-    """The same index with other retrieval knobs (BM25 rebuilt if its parameters changed)."""
-    r = replace(index.settings.retrieval, **changes)
-    index = replace(index, settings=replace(index.settings, retrieval=r))
+    """The same index with other retrieval knobs (the store reopened if BM25's changed: it
+    computes BM25 weights from the stored term counts when it opens)."""
+    settings = replace(index.settings, retrieval=replace(index.settings.retrieval, **changes))
+    index = replace(index, settings=settings)
     if {"bm25_variant", "bm25_k1", "bm25_b"} & set(changes):
-        from policyqa.index import lexical_text
-
-        tokens = [tokenize(lexical_text(c, r.heading_context, index.documents[c.doc_id].label),
-                           r.stem, r.stopwords) for c in index.chunks]
-        lexical = Lexical(tokens, r.bm25_variant, r.bm25_k1, r.bm25_b)
-        index = replace(index, lexical=lexical, idf=dict(lexical.bm25.idf))
+        index = replace(index, store=backend(settings).open(settings))
     return index
 
 

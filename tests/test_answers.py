@@ -67,7 +67,7 @@ def test_timings_and_truncation_note(index):
 
 
 def test_keyword_coverage_counts_related_words_at_their_weight(index):
-    idf = {t: index.idf[t] for t in ("lend", "client", "loan", "money")}
+    idf = {t: index.store.idf[t] for t in ("lend", "client", "loan", "money")}
     assert all(v > 0 for v in idf.values())
     question, text = ["lend", "client"], {"client", "loan"}
     total = idf["lend"] + idf["client"]

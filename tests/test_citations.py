@@ -16,24 +16,26 @@ from hypothesis import strategies as st
 from policyqa.citations import (
     MAX_CSV_BYTES,
     UploadError,
-    answer_doc_id,
     check_batch,
     check_citation,
+    parse_csv,
+    parse_pairs,
+    read_csv_upload,
+    verdicts_csv,
+)
+from policyqa.cite import section_citation
+from policyqa.config import load_settings
+from policyqa.index import load_index
+from policyqa.quotes import find_quote
+from policyqa.render import (
+    answer_doc_id,
     context_span,
     diff_html,
     escape_text,
     marked_html,
-    parse_csv,
-    parse_pairs,
-    read_csv_upload,
-    section_citation,
     section_export,
     sentence_start,
-    verdicts_csv,
 )
-from policyqa.config import load_settings
-from policyqa.index import load_index
-from policyqa.quotes import find_quote
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 RECORDS = "records are documented honestly and accurately"
@@ -263,7 +265,7 @@ def test_section_citation_and_export(index):
     structure = index.structures[doc_id]
     sid = next(s.id for s in structure.sections if structure.path_text(s.id).endswith(
         "Financial and Work Relationships \u203a A"))
-    assert section_citation(index, doc_id, sid) == RISKS_CITE
+    assert section_citation(index.documents[doc_id], structure, sid) == RISKS_CITE
     txt = section_export(index, doc_id, sid, "txt")
     assert txt.startswith("A. These risks shall be reduced")
     assert f"\u2014 {RISKS_CITE}\n" in txt

@@ -17,11 +17,11 @@ from policyqa.evaluation import (
     ndcg,
     percentile,
     reciprocal_rank,
-    report_markdown,
     select,
     summarize,
 )
 from policyqa.normalize import normalize
+from policyqa.report import report_markdown
 
 BASELINE = GOLD.parent / "baseline.json"
 TOLERANCE = 0.02

@@ -14,7 +14,7 @@ from policyqa.expansion import (
     load_lexicon,
     model_lexicon,
 )
-from policyqa.retrieval import bm25_scores, clear_word_cache, prepare, word_vectors
+from policyqa.query import clear_word_cache, prepare, word_vectors
 
 
 def test_content_words_drop_stop_and_number_words():
@@ -35,9 +35,7 @@ def test_lexicon_is_embedded_once_and_reused_but_never_trusted_blindly(index, tm
     assert loaded.words == made.words and np.allclose(loaded.vectors, made.vectors)
     # The stored vector of a word is the one the model gives it.
     i = made.words.index("champagne")
-    assert np.allclose(made.vectors[i], embedder.model.encode(["champagne"],
-                                                              normalize_embeddings=True)[0],
-                       atol=1e-5)
+    assert np.allclose(made.vectors[i], embedder.encode(["champagne"])[0], atol=1e-5)
     # Another model's file, or a damaged one, is ignored (a slower query, never a wrong one).
     shutil.copy(path, lexicon_path(tmp_path, "another-model"))
     assert load_lexicon(tmp_path, "another-model", embedder.dimension) is None
@@ -50,7 +48,7 @@ def test_question_words_come_from_the_lexicon_or_are_encoded(index):
     clear_word_cache()
     words = ["champagne", "qwxzvbn"]  # a real word and a made-up one
     vectors = word_vectors(index, words)
-    fresh = index.embedder.model.encode(words, normalize_embeddings=True)
+    fresh = index.embedder.encode(words)
     assert np.allclose(vectors, fresh, atol=1e-5)
     related = prepare(index, "Can I have a glass of champagne at a client's wedding?").related
     assert "alcohol" in related
@@ -63,7 +61,8 @@ def _with_retrieval(index, **changes):
 
 def test_words_the_corpus_lacks_get_stand_ins_that_weigh_more(index):
     question = "Can I have a glass of champagne at a client's wedding?"
-    assert "champagne" not in index.vocabulary.known and "client" in index.vocabulary.known
+    vocabulary = index.store.vocabulary
+    assert "champagne" not in vocabulary.known and "client" in vocabulary.known
     query = prepare(index, question)
     # "champagne" matches nothing in BM25; its corpus neighbour stands in for it, in BM25 and in
     # the text the model reads. "client", a corpus word, gets no stand-ins.
@@ -75,6 +74,8 @@ def test_words_the_corpus_lacks_get_stand_ins_that_weigh_more(index):
     without = _with_retrieval(index, stand_in_weight=0.0, embed_stand_ins=False)
     plain = prepare(without, question)
     assert plain.stand_in_tokens == [] and plain.embedded == plain.expanded
-    assert bm25_scores(index, query)[alcohol] > bm25_scores(without, plain)[alcohol]
-    assert float(index.chunk_vectors[alcohol] @ query.vector) > float(
-        index.chunk_vectors[alcohol] @ plain.vector)
+    rows = np.array([alcohol])
+    with_stand_ins = index.store.candidates(query.vector, query.terms, 1, rows)
+    without_them = index.store.candidates(plain.vector, plain.terms, 1, rows)
+    assert with_stand_ins.bm25[0] > without_them.bm25[0]
+    assert with_stand_ins.dense[0] > without_them.dense[0]

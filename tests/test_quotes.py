@@ -36,3 +36,29 @@ def test_filter_and_nothing_found(index):
     assert find_quote(index, "law enforcement", docs=["longmont-case-management-code-of-conduct"]) \
         == []
     assert find_quote(index, "   ") == []
+
+
+def test_lookup_tables_belong_to_their_index(index, tmp_path):
+    """An index made after another in the same process never reads the old one's normalized
+    texts (they were once cached by id(index), which a new object can reuse)."""
+    import shutil
+
+    from policyqa.config import ROOT, load_settings
+    from policyqa.index import Index, load_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    name = "longmont-case-management-code-of-conduct.txt"
+    shutil.copy(ROOT / "corpus" / "metadata.toml", corpus / "metadata.toml")
+    (corpus / name).write_text("Preface added by the agency.\n\n"
+                               + (ROOT / "corpus" / name).read_text(encoding="utf-8"))
+    other = load_index(load_settings(corpus, tmp_path / "index"))
+    phrase = "documented honestly and accurately"
+    expected = [(m.doc_id, m.start) for m in find_quote(other, phrase)]
+    assert expected and expected != [(m.doc_id, m.start) for m in find_quote(index, phrase)]
+    for _ in range(20):  # new objects, often at the address the last one freed
+        first = Index(index.settings, index.store, index.embedder)
+        find_quote(first, phrase)
+        del first
+        second = Index(other.settings, other.store, other.embedder)
+        assert [(m.doc_id, m.start) for m in find_quote(second, phrase)] == expected

@@ -72,11 +72,16 @@ class Index:
         return self.store.chunks
 
     def derived(self, key: str, make: Callable[[], Any]) -> Any:
-        """`make()` computed once per index (thread-safe), for per-corpus look-up tables."""
+        """`make()` computed once per store (thread-safe), for per-corpus look-up tables.
+
+        Each entry holds the store it was made from and is used only for that same object, so
+        an index copied with another store (dataclasses.replace) never reads the old tables.
+        """
         with self._lock:
-            if key not in self._derived:
-                self._derived[key] = make()
-            return self._derived[key]
+            entry = self._derived.get(key)
+            if entry is None or entry[0] is not self.store:
+                entry = self._derived[key] = (self.store, make())
+            return entry[1]
 
 
 def _usable(settings: Settings, store: Backend) -> tuple[bool, str]:

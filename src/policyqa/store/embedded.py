@@ -95,7 +95,10 @@ def corpus_facts(texts: Sequence[str]) -> CorpusFacts:
 
 
 class EmbeddedStore:
-    """A build in memory: look-ups are dicts and lists, search is numpy (or FAISS) over arrays."""
+    """A build in memory: look-ups are dicts and lists, search is numpy (or FAISS) over arrays.
+
+    The arrays are public for this backend's own tests; nothing above the store reads them.
+    """
 
     def __init__(self, files: Files, location: str, settings: Settings):
         r = settings.retrieval
@@ -105,14 +108,14 @@ class EmbeddedStore:
         self.structures = files.structures
         self.chunks = files.chunks
         self.vocabulary = files.vocabulary
-        self._chunk_vectors = files.chunk_vectors
-        self._sentence_vectors = files.sentence_vectors
-        self._sentence_chunk = files.sentence_chunk
+        self.chunk_vectors = files.chunk_vectors
+        self.sentence_vectors = files.sentence_vectors
+        self.sentence_chunk = files.sentence_chunk
         self._lexical = Lexical.from_counts(files.term_counts, r.bm25_variant, r.bm25_k1, r.bm25_b)
         self.idf = self._lexical.idf
         self.facts = corpus_facts([d.text for d in self.documents.values()])
         try:
-            self._flat = FLAT_SEARCH[settings.flat_search](self._chunk_vectors)
+            self._flat = FLAT_SEARCH[settings.flat_search](self.chunk_vectors)
         except KeyError:
             raise IndexError_(f"unknown flat_search {settings.flat_search!r}; "
                               f"choose one of {', '.join(FLAT_SEARCH)}") from None
@@ -122,8 +125,8 @@ class EmbeddedStore:
         return np.array([c.chunk_id for c in self.chunks if c.doc_id in wanted], dtype=np.int64)
 
     def sentence_rows(self, chunk_id: int) -> range:
-        lo = int(np.searchsorted(self._sentence_chunk, chunk_id, side="left"))
-        hi = int(np.searchsorted(self._sentence_chunk, chunk_id, side="right"))
+        lo = int(np.searchsorted(self.sentence_chunk, chunk_id, side="left"))
+        hi = int(np.searchsorted(self.sentence_chunk, chunk_id, side="right"))
         return range(lo, hi)
 
     def candidates(self, vector: np.ndarray, terms: Terms, n: int,
@@ -134,7 +137,7 @@ class EmbeddedStore:
             empty = np.zeros(0, dtype=np.float32)
             return Candidates(np.zeros(0, dtype=np.int64), empty, empty)
         bm25_all = self._lexical.weighted_scores(terms)
-        sent_cos = self._sentence_vectors @ vector
+        sent_cos = self.sentence_vectors @ vector
         n = min(n, len(rows))
         dense_top = self._flat(vector, n, None if everything else rows)
         bm25_top = rows[top_n(bm25_all[rows], n)]
@@ -143,17 +146,17 @@ class EmbeddedStore:
         if not everything:
             allowed = np.zeros(len(self.chunks), dtype=bool)
             allowed[rows] = True
-            ranked_sentences = np.where(allowed[self._sentence_chunk], sent_cos, -np.inf)
-        sent_top = top_distinct(self._sentence_chunk, ranked_sentences, n)
+            ranked_sentences = np.where(allowed[self.sentence_chunk], sent_cos, -np.inf)
+        sent_top = top_distinct(self.sentence_chunk, ranked_sentences, n)
         found = np.unique(np.concatenate([dense_top, bm25_top, sent_top]))
         return Candidates(found, self._dense(vector, found, sent_cos), bm25_all[found])
 
     def _dense(self, vector: np.ndarray, rows: np.ndarray, sent_cos: np.ndarray) -> np.ndarray:
         """Cosine of the question with each chunk, or with its best sentence if that is higher."""
-        chunk_cos = self._chunk_vectors[rows] @ vector
+        chunk_cos = self.chunk_vectors[rows] @ vector
         # Sentence rows are stored in chunk order, so each chunk's sentences are one run.
-        lo = np.searchsorted(self._sentence_chunk, rows, side="left")
-        hi = np.searchsorted(self._sentence_chunk, rows, side="right")
+        lo = np.searchsorted(self.sentence_chunk, rows, side="left")
+        hi = np.searchsorted(self.sentence_chunk, rows, side="right")
         best_sentence = np.array([sent_cos[a:b].max() if b > a else -1.0
                                   for a, b in zip(lo, hi, strict=True)], dtype=np.float32)
         return np.maximum(chunk_cos, best_sentence)
@@ -162,7 +165,7 @@ class EmbeddedStore:
         out = []
         for chunk_id in chunk_ids:
             rows = list(self.sentence_rows(chunk_id))
-            vectors = self._sentence_vectors
+            vectors = self.sentence_vectors
             single = vectors[rows] @ vector if rows else np.zeros(0, dtype=np.float32)
             pairs = []
             for a, b in zip(rows, rows[1:], strict=False):
@@ -186,6 +189,9 @@ class FileEmbeddingCache:
         for source, (_vectors, keys) in enumerate((sources or {}).values()):
             for row, key in enumerate(keys):
                 self._rows[key.tobytes()] = (source, row)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
     def lookup(self, keys: np.ndarray) -> list[np.ndarray | None]:
         hits = [self._rows.get(k.tobytes()) for k in keys]

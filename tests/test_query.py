@@ -1,0 +1,72 @@
+"""A question prepared once: the declared rewrites, and the shared word-vector cache under load."""
+
+from __future__ import annotations
+
+import threading
+
+from policyqa import query as query_mod
+from policyqa.answers import ask
+from policyqa.query import REWRITES, clear_word_cache, prepare
+
+QUESTIONS = [
+    "Can I lend a client $20?",
+    "What does the code of conduct say about accepting gifts?",
+    "Can a PSS drive a client to an appointment?",
+    "Can I have a glass of champagne at a client's wedding?",
+    'Where do the policies talk about "natural supports"?',
+    "How should I keep participant records?",
+    "Is it ok to friend a client on Facebook?",
+    "What if a peer advocate is asked to testify?",
+]
+
+
+def test_rewrites_run_in_their_declared_order(index):
+    names = [r.__name__ for r in REWRITES]
+    assert names.index("money_and_acronyms") < names.index("keywords") < names.index("neighbours")
+    assert names.index("neighbours") < names.index("embedding")  # stand-ins are embedded too
+    q = prepare(index, QUESTIONS[0])
+    assert "money" in q.expanded and "$20" not in q.expanded
+    assert q.terms[0] == (q.tokens, 1.0) and q.vector.shape == (384,)
+    q = prepare(index, QUESTIONS[2])
+    assert "Peer Support Specialist" in q.expanded
+    assert prepare(index, QUESTIONS[4]).phrases == ["natural supports"]
+
+
+def _answers(index, questions):
+    return [ask(index, q).to_json() for q in questions]
+
+
+def test_concurrent_asks_give_the_sequential_answers(index):
+    """The page's sessions share the word-vector cache: 8 threads at once, answers unchanged."""
+    clear_word_cache()
+    sequential = _answers(index, QUESTIONS)
+    for size in (query_mod.WORD_VECTORS.size, 3):  # also with constant evictions
+        original = query_mod.WORD_VECTORS.size
+        query_mod.WORD_VECTORS.size = size
+        clear_word_cache()
+        results: dict[int, list] = {}
+        errors: list[BaseException] = []
+        start = threading.Barrier(8)
+
+        def worker(n: int) -> None:
+            try:
+                start.wait()
+                order = QUESTIONS[n:] + QUESTIONS[:n]  # each thread in another order
+                got = _answers(index, order)
+                results[n] = got[len(QUESTIONS) - n:] + got[: len(QUESTIONS) - n]
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=300)
+        finally:
+            query_mod.WORD_VECTORS.size = original
+        assert not errors, errors
+        assert len(results) == 8
+        for got in results.values():
+            assert got == sequential
+        assert len(query_mod.WORD_VECTORS._vectors) <= size
