@@ -23,8 +23,30 @@ def default_model() -> str:
 
 
 def default_runtime() -> str:
-    """POLICYQA_RUNTIME names the embedding runtime (embedding.RUNTIMES); torch by default."""
-    return os.environ.get("POLICYQA_RUNTIME", "torch")
+    """POLICYQA_RUNTIME names the embedding runtime (embedding.RUNTIMES): onnx by default (torch
+    when onnxruntime is not installed), or torch."""
+    return os.environ.get("POLICYQA_RUNTIME", "onnx")
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def default_onnx_threads() -> int:
+    """POLICYQA_ONNX_THREADS: ONNX Runtime's intra-op threads for questions (embedding/onnx_runtime.py
+    says why 1)."""
+    return _env_int("POLICYQA_ONNX_THREADS", 1)
+
+
+def default_onnx_bulk_threads() -> int:
+    """POLICYQA_ONNX_BULK_THREADS: intra-op threads for ingestion batches; 0 means all cores."""
+    return _env_int("POLICYQA_ONNX_BULK_THREADS", 0)
+
+
+def default_onnx_int8() -> bool:
+    """POLICYQA_ONNX_INT8=1 runs the int8-quantized model (off: see embedding/onnx_runtime.py)."""
+    return os.environ.get("POLICYQA_ONNX_INT8", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def default_cache_dir() -> Path:
@@ -83,6 +105,9 @@ class Settings:
     index_dir: Path = ROOT / "index"
     model: str = field(default_factory=default_model)
     runtime: str = field(default_factory=default_runtime)
+    onnx_threads: int = field(default_factory=default_onnx_threads)
+    onnx_bulk_threads: int = field(default_factory=default_onnx_bulk_threads)
+    onnx_int8: bool = field(default_factory=default_onnx_int8)
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     max_query_chars: int = 2000
