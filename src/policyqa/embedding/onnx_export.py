@@ -33,7 +33,7 @@ from pathlib import Path
 
 log = logging.getLogger("policyqa")
 
-FORMAT = 1  # bump when the exported graph changes (inputs, outputs, opset), to remake old files
+FORMAT = 2  # bump when the exported graph or quantization changes, to remake old files
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT = "last_hidden_state"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -189,4 +189,4 @@ def _quantize(source: Path, out: Path) -> None:
 
     with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8)
+        quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True)
