@@ -120,8 +120,10 @@ def cosines(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=int, default=0, help="use the first N gold questions")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
+    rounds = args.rounds
     base = Settings()
     questions = gold_questions()[: args.questions or None]
     corpus = corpus_texts(base)
@@ -145,22 +147,34 @@ def main(argv: list[str] | None = None) -> int:
 
     reference = {"gold": torch.encode(questions), "corpus": torch.encode(sample)}
     fp32 = {k: variants["onnx fp32 1t"].encode(v) for k, v in (("gold", questions), ("corpus", sample))}
-    out["latency_ms"], out["concurrent_ms"], out["concurrent_qps"] = {}, {}, {}
-    out["ingest_texts_per_s"], out["cosine_to_torch"], out["cosine_int8_to_fp32"] = {}, {}, {}
-    for name, embedder in variants.items():
-        out["latency_ms"][name] = percentiles(single_asker(embedder, questions))
-        times, qps = concurrent_askers(embedder, questions)
-        out["concurrent_ms"][name], out["concurrent_qps"][name] = percentiles(times), qps
-        out["ingest_texts_per_s"][name] = throughput(embedder, corpus)
-        if name.endswith("1t"):
-            for kind, texts in (("gold", questions), ("corpus", sample)):
-                vectors = embedder.encode(texts)
-                out["cosine_to_torch"][f"{name} {kind}"] = cosines(vectors, reference[kind])
-                if "int8" in name:
-                    out["cosine_int8_to_fp32"][kind] = cosines(vectors, fp32[kind])
-        print(name, "done", file=sys.stderr)
-    bulk = load_embedder(replace(base, runtime="onnx", onnx_threads=1, onnx_bulk_threads=0))
-    out["ingest_texts_per_s"]["onnx fp32 all cores (bulk session)"] = throughput(bulk, corpus)
+    out["cosine_to_torch"], out["cosine_int8_to_fp32"] = {}, {}
+    for name in ("onnx fp32 1t", "onnx int8 1t"):
+        for kind, texts in (("gold", questions), ("corpus", sample)):
+            vectors = variants[name].encode(texts)
+            out["cosine_to_torch"][f"{name} {kind}"] = cosines(vectors, reference[kind])
+            if "int8" in name:
+                out["cosine_int8_to_fp32"][kind] = cosines(vectors, fp32[kind])
+
+    # Rounds interleave the variants, so a burst of load from other processes hits them alike.
+    variants["onnx fp32 all cores (bulk)"] = load_embedder(
+        replace(base, runtime="onnx", onnx_threads=0, onnx_bulk_threads=0))
+    single: dict[str, list] = {n: [] for n in variants}
+    together: dict[str, list] = {n: [] for n in variants}
+    qps: dict[str, list] = {n: [] for n in variants}
+    ingest: dict[str, list] = {n: [] for n in variants}
+    for round_ in range(rounds):
+        for name, embedder in variants.items():
+            if "bulk" not in name:
+                single[name] += single_asker(embedder, questions)
+                times, rate = concurrent_askers(embedder, questions)
+                together[name] += times
+                qps[name].append(rate)
+            ingest[name].append(throughput(embedder, corpus))
+            print(f"round {round_ + 1}/{rounds}: {name}", file=sys.stderr)
+    out["latency_ms"] = {n: percentiles(v) for n, v in single.items() if v}
+    out["concurrent_ms"] = {n: percentiles(v) for n, v in together.items() if v}
+    out["concurrent_qps"] = {n: statistics.median(v) for n, v in qps.items() if v}
+    out["ingest_texts_per_s"] = {n: statistics.median(v) for n, v in ingest.items()}
 
     print(table(out))
     if args.json:

@@ -9,12 +9,30 @@ capped by the model's position embeddings) and `do_lower_case` (a Lowercase norm
 the tokenizer when its own does not lower-case, as sentence-transformers does). Vectors are always
 unit length, as the Embedder protocol promises.
 
-Threads (measured in benchmarks/onnx_probe.py, figures in the module docstring of
-policyqa.embedding): queries run on a session with `Settings.onnx_threads` intra-op threads
-(default 1), so concurrent askers each use one core instead of fighting over a shared pool; a call
-with many texts (ingestion, the model's word list) runs on a second session with
-`Settings.onnx_bulk_threads` (default 0: all cores), made for that call and dropped after it so a
-serving process does not hold two copies of the weights.
+Threads, measured by benchmarks/onnx_probe.py on the shared 2-core machine (load average 6-10
+from other work, medians of 3 interleaved rounds, 147 gold questions):
+
+    intra-op threads           1 asker p50/p95   4 askers p50/p95   4 askers q/s   ingest texts/s
+    fp32, 1 thread              12.5 / 21.5 ms     51.6 /  90.0 ms         74             65
+    fp32, 2 threads             26.1 / 42.8 ms     60.0 / 117.0 ms         57             36
+    fp32, all cores (0)                 -                  -                -             32
+    (torch, for reference      320 / 969 ms       42.4 / 115.3 ms         64             17)
+
+One thread wins everywhere here: a second thread waits for a core that another process (or
+another asker) holds, and each run ends at its slowest thread. So questions run on a session with
+`Settings.onnx_threads` = 1 (POLICYQA_ONNX_THREADS), one core per concurrent asker; and a call with
+many texts (ingestion) uses `Settings.onnx_bulk_threads`, also 1 by default, which then shares the
+same session. On a dedicated, idle machine set POLICYQA_ONNX_BULK_THREADS=0 (all cores) to give
+ingestion its own session for that call (made for it and dropped after it, so a serving process
+does not hold two copies of the weights); re-measure first.
+
+int8 (Settings.onnx_int8, POLICYQA_ONNX_INT8; off): ONNX Runtime's dynamic quantization,
+per-channel (per-tensor gave cosine 0.96 to fp32). It is 3.6x faster per question (3.5 vs 12.5 ms
+p50) and 1.4x faster at ingestion, with cosine to fp32 of min 0.987 / mean 0.993 on the gold
+questions and 0.984 / 0.992 on 200 corpus texts; but it moves the gold-set figures by more than
+the 0.005 allowed (hybrid, all 147: int8 queries over fp32 vectors, Recall@5 0.829 vs 0.837 and
+abstention 0.667 vs 0.708; int8 for both, Recall@5 0.854, abstention 0.667), so it is not adopted
+for queries or ingestion. fp32 ONNX gives figures identical to torch's.
 
 Batching: a call tokenizes all its texts once, sorts them by token count, encodes batches of
 similar length (little padding), and returns the rows in the caller's order.
