@@ -42,7 +42,7 @@ from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.exceptions import HTTPException
 
 from .config import Settings
@@ -83,25 +83,21 @@ class QuoteRequest(_Strict):
 
 
 class CheckItem(_Strict):
+    """One quote and, optionally, the citation it was given."""
+
     quote: Text = Field(description="the words as quoted")
     citation: Annotated[str, StringConstraints(max_length=500)] = Field(
         "", description="the citation they were given (\"\" for none)")
 
 
-class CheckRequest(_Strict):
-    """One quote (`quote`, `citation`) or a batch (`items`), not both."""
+class CheckBatch(_Strict):
+    """Up to 200 quotes, each answered in its place."""
 
-    quote: Text | None = None
-    citation: Annotated[str, StringConstraints(max_length=500)] = ""
-    items: Annotated[list[CheckItem] | None, Field(min_length=1, max_length=MAX_BATCH)] = None
+    items: Annotated[list[CheckItem], Field(min_length=1, max_length=MAX_BATCH)]
 
-    @model_validator(mode="after")
-    def _one_or_batch(self):
-        if (self.quote is None) == (self.items is None):
-            raise ValueError("give either quote (with an optional citation) or items, not both")
-        if self.items is not None and self.citation:
-            raise ValueError("citation goes inside each item of a batch")
-        return self
+
+CheckRequest = CheckItem | CheckBatch
+UNION_MEMBERS = {"CheckItem", "CheckBatch"}  # pydantic names a union's member in an error's loc
 
 
 class ErrorBody(BaseModel):
@@ -280,10 +276,15 @@ def readable(errors) -> list[dict[str, str]]:
     """pydantic's errors as {"field": "k", "message": "..."}: where, and what is wrong."""
     out = []
     for e in errors:
-        loc = [str(p) for p in e.get("loc", ()) if p != "body"]
+        loc = [str(p) for p in e.get("loc", ()) if p != "body" and p not in UNION_MEMBERS]
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
         if e.get("type") == "string_pattern_mismatch":  # the only pattern: Text's non-blank rule
             msg = "must not be blank"
+        elif e.get("type") == "json_invalid":  # loc is ("body", character offset)
+            where = f" at character {loc[0]}" if loc else ""
+            loc, msg = [], f"not valid JSON{where} ({(e.get('ctx') or {}).get('error', msg)})"
+        elif e.get("type") in ("model_attributes_type", "dict_type") and not loc:
+            msg = "the body must be a JSON object"
         out.append({"field": ".".join(loc) or "body", "message": msg})
     return out
 
@@ -410,7 +411,8 @@ class Guard:
 
 ERRORS = {status: {"model": ErrorBody, "description": text} for status, text in (
     (400, "a document the request names does not exist"), (401, "no valid bearer token"),
-    (413, "request body too large"), (422, "the request body is not valid"),
+    (413, "request body too large"), (415, "the request body is not JSON"),
+    (422, "the request body is not valid"),
     (429, "too many requests (see Retry-After)"), (500, "internal error (logged on the server)"))}
 
 
@@ -451,14 +453,30 @@ def create_app(index, config: ApiConfig | None = None) -> FastAPI:
                 "sections": len(state.index.structures[doc_id].sections) - 1}
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, exc: RequestValidationError):
-        details = readable(exc.errors())
+    async def invalid(request: Request, exc: RequestValidationError):
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if request.method == "POST" and kind and kind != "application/json" \
+                and not kind.endswith("+json"):
+            return error(415, f"send the body as JSON (Content-Type: application/json), not {kind}")
+        errors = exc.errors()
+        members = {e["loc"][1] for e in errors if len(e.get("loc", ())) > 1} & UNION_MEMBERS
+        if members:  # /check: explain the shape the body was meant to have, not both shapes
+            body = getattr(exc, "body", None)
+            meant = "CheckBatch" if isinstance(body, dict) and "items" in body else "CheckItem"
+            errors = [e for e in errors if len(e["loc"]) < 2 or e["loc"][1] in (meant, "body")] \
+                or errors
+        details = readable(errors)
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:3])
+        if members:
+            summary += ' (a check is {"quote", "citation"} or {"items": [...]})'
         return error(422, f"invalid request: {summary}", details)
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, exc: HTTPException):
-        return error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+        message = str(exc.detail)
+        if message == "There was an error parsing the body":  # FastAPI's, for undecodable bytes
+            message = "the request body could not be read as JSON (UTF-8 expected)"
+        return error(exc.status_code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception):
@@ -486,11 +504,10 @@ def create_app(index, config: ApiConfig | None = None) -> FastAPI:
     def check_route(body: CheckRequest):
         # One verdict per item, in order (check_batch would skip quotes that are only quotation
         # marks; here they are answered "not found", so results line up with items).
-        pairs = [(body.quote, body.citation)] if body.items is None else \
-            [(i.quote, i.citation) for i in body.items]
+        items = body.items if isinstance(body, CheckBatch) else [body]
         with state.lock:
-            verdicts = [check_citation(state.index, q, c) for q, c in pairs]
-        if body.items is None:
+            verdicts = [check_citation(state.index, i.quote, i.citation) for i in items]
+        if isinstance(body, CheckItem):
             return Json(verdicts[0].to_json())
         return Json({"results": [v.to_json() for v in verdicts]})
 
