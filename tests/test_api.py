@@ -28,6 +28,7 @@ from policyqa.quotes import find_quote
 
 TOKENS = ("t-good-0123456789", "t-rate-abcdefghij")
 RATE, BURST = 0.5, 10
+ORIGIN = "https://intranet.agency.example"
 TRACE_MARKS = ("Traceback", 'File "', "site-packages")
 
 
@@ -78,7 +79,8 @@ def servers(index, tmp_path_factory):
     started = [
         _start(tmp_path_factory.mktemp("api-open"), POLICYQA_API_RATE="0"),
         _start(tmp_path_factory.mktemp("api-locked"), POLICYQA_API_TOKENS=",".join(TOKENS),
-               POLICYQA_API_RATE=str(RATE), POLICYQA_API_BURST=str(BURST)),
+               POLICYQA_API_RATE=str(RATE), POLICYQA_API_BURST=str(BURST),
+               POLICYQA_API_CORS=ORIGIN),
     ]
     try:
         for server in started:
@@ -334,6 +336,58 @@ def test_internal_errors_are_generic_and_logged(index, monkeypatch, caplog):
     assert response.json() == {"error": "internal server error (logged on the server)"}
     assert "secret" not in response.text and "Traceback" not in response.text
     assert "internal error on POST /ask: RuntimeError" in caplog.text
+
+
+# ---------------------------------------------------------------- the command, its address, CORS
+
+def test_serve_listens_on_loopback_only(servers):
+    """Bound to 127.0.0.1 by default: the kernel's own table of listening sockets says so."""
+    for server in servers:
+        port = int(server.url.rsplit(":", 1)[1])
+        listening = []
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for row in Path(table).read_text().splitlines()[1:]:
+                local, state = row.split()[1], row.split()[3]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                    listening.append(local.rsplit(":", 1)[0])
+        assert listening == ["0100007F"], listening  # 127.0.0.1, and nothing else
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_database_is_refused_until_the_store_exists(how, monkeypatch, capsys):
+    from policyqa.cli import main
+
+    url = "postgresql://postgres@127.0.0.1:1/postgres"
+    if how == "env":
+        monkeypatch.setenv("POLICYQA_DATABASE_URL", url)
+    assert main(["serve", *(["--database", url] if how == "flag" else [])]) == 2
+    err = capsys.readouterr().err
+    assert "the PostgreSQL store is not available in this build" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("name", "value", "words"), [
+    ("POLICYQA_API_RATE", "fast", "must be a number"), ("POLICYQA_API_BURST", "0", "at least 1"),
+    ("POLICYQA_API_RATE", "nan", "at least"), ("POLICYQA_API_TOKENS", " , ", "names no token")])
+def test_bad_settings_stop_serve_before_it_starts(name, value, words, monkeypatch, capsys):
+    from policyqa.cli import main
+
+    monkeypatch.setenv(name, value)
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert name in err and words in err and err.count("\n") == 1
+
+
+def test_cors_only_for_the_configured_origin(servers):
+    open_, locked = servers
+    preflight = {"Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization, content-type"}
+    allowed = httpx.options(f"{locked.url}/ask", headers={"Origin": ORIGIN, **preflight})
+    assert allowed.status_code == 200  # a preflight carries no token, and needs none
+    assert allowed.headers["access-control-allow-origin"] == ORIGIN
+    other = httpx.options(f"{locked.url}/ask", headers={"Origin": "https://evil.example", **preflight})
+    assert "access-control-allow-origin" not in other.headers
+    off = httpx.get(f"{open_.url}/health", headers={"Origin": ORIGIN})
+    assert "access-control-allow-origin" not in off.headers  # CORS is off unless configured
 
 
 # ---------------------------------------------------------------- tokens and the rate limit

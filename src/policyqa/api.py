@@ -428,7 +428,8 @@ def create_app(index, config: ApiConfig | None = None) -> FastAPI:
 
     from . import __version__
     from .answers import ask
-    from .citations import check_citation, section_citation
+    from .citations import check_citation
+    from .cite import section_citation
     from .cli import _doc_ids
     from .quotes import find_quote
 
@@ -527,7 +528,7 @@ def create_app(index, config: ApiConfig | None = None) -> FastAPI:
         structure = state.index.structures[doc_id]
         sections = [{"id": s.id, "parent": s.parent, "depth": s.depth, "marker": s.marker,
                      "title": s.title, "path": structure.path_text(s.id),
-                     "citation": section_citation(state.index, doc_id, s.id),
+                     "citation": section_citation(state.index.documents[doc_id], structure, s.id),
                      "start": s.start, "end": s.end}
                     for s in structure.sections if s.kind != "root"]
         return Json({"document": document_json(doc_id), "sections": sections})
@@ -581,6 +582,8 @@ def serve(args) -> int:
     """Load the index once, then serve until interrupted (uvicorn handles SIGINT/SIGTERM)."""
     database = getattr(args, "database", None) or os.environ.get("POLICYQA_DATABASE_URL")
     if database:
+        # For the PostgreSQL store: settings with store="postgres" and this URL, then
+        # load_index(settings, rebuild="never") (serve reads the current version; ingest writes).
         raise ValueError("the PostgreSQL store is not available in this build "
                          "(--database / POLICYQA_DATABASE_URL)")
     import uvicorn
