@@ -458,7 +458,8 @@ def create_app(index, config: ApiConfig | None = None) -> FastAPI:
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if request.method == "POST" and kind and kind != "application/json" \
                 and not kind.endswith("+json"):
-            return error(415, f"send the body as JSON (Content-Type: application/json), not {kind}")
+            return error(415, "send the body as JSON (Content-Type: application/json), "
+                              f"not {kind[:100]}")
         errors = exc.errors()
         members = {e["loc"][1] for e in errors if len(e.get("loc", ())) > 1} & UNION_MEMBERS
         if members:  # /check: explain the shape the body was meant to have, not both shapes
