@@ -18,10 +18,12 @@ constant time, never logged; every route but /health) and a per-client token-buc
 `{"error": "...", "details": [...]}`; anything unexpected is logged with its trace on the server and
 answered with a generic 500 JSON body, so no stack trace reaches a client.
 
-The index is loaded once per process. The library's query path is not made for concurrent calls
-(threadpoolctl's BLAS limit is process-wide state, and on 2 cores torch already uses both for one
-question), so calls into it take one lock: a process answers one question at a time, and scale-out
-is more processes (several `serve` over one store, behind a balancer).
+The index is loaded once per process. Calls into the library take one lock: concurrent asks are
+correct (tests/test_query.py), but on 2 cores they would only contend, since torch already uses
+both cores for one question and threadpoolctl's BLAS limit is process-wide state that interleaved
+calls would set and reset under each other. So a process answers one question at a time while
+uvicorn keeps reading and writing other requests, and scale-out is more processes (several
+`serve` over one store, behind a balancer).
 """
 
 from __future__ import annotations
