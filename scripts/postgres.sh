@@ -134,6 +134,7 @@ import socket, sys
 start = int(sys.argv[1])
 for port in ([0] if start == 0 else range(start, min(start + 200, 65536))):
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as PostgreSQL binds it
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -166,14 +167,15 @@ case $action in
     if running primary; then
       port=$(port_of primary)
     else
-      port=${PGPORT:-$(free_port)}
+      # the port it had before when that is still free, so its URL stays the same
+      port=${PGPORT:-$(free_port "$(cat "$STATE/primary.port" 2>/dev/null || echo 0)")}
       if [ ! -f "$STATE/primary/PG_VERSION" ]; then
         as_pg "$PGBIN/initdb" -D "$STATE/primary" -U postgres --auth=trust --encoding=UTF8 \
           --locale=C.UTF-8 >"$STATE/initdb.log" 2>&1 \
           || { tail -n 20 "$STATE/initdb.log" >&2; die "initdb failed (log: $STATE/initdb.log)"; }
       fi
       pg_start primary "$port"
-      "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$(url "$port")" -c 'CREATE EXTENSION IF NOT EXISTS vector' \
+      PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$(url "$port")" -c 'CREATE EXTENSION IF NOT EXISTS vector' \
         || die "CREATE EXTENSION vector failed"
     fi
     echo "primary $(url "$port")"
@@ -181,7 +183,7 @@ case $action in
       if running replica; then
         rport=$(port_of replica)
       else
-        rport=$(free_port $((port + 1)))
+        rport=$(free_port "$(cat "$STATE/replica.port" 2>/dev/null || echo $((port + 1)))")
         if [ ! -f "$STATE/replica/PG_VERSION" ]; then
           rm -rf "$STATE/replica"
           # -R writes standby.signal and primary_conninfo; -X stream copies the WAL written meanwhile.

@@ -61,6 +61,18 @@ class Cluster:
             self.folder.unlink()
 
 
+def clean_stale(parent: Path) -> None:
+    """Stop and remove the servers of earlier test runs that were killed before their teardown
+    (their process is gone), so a SIGKILLed run leaves no PostgreSQL running for long."""
+    for folder in parent.glob("pytest-*"):
+        pid = folder.name.removeprefix("pytest-")
+        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+            try:
+                Cluster(folder).stop()
+            except (RuntimeError, OSError, subprocess.TimeoutExpired):
+                pass  # left for a person: `POLICYQA_PG_DIR=<folder> bash scripts/postgres.sh stop`
+
+
 @pytest.fixture(scope="session")
 def pg_cluster():
     reason = missing()
@@ -70,6 +82,7 @@ def pg_cluster():
         pytest.skip(reason)
     folder = ROOT / ".pg" / f"pytest-{os.getpid()}"
     folder.parent.mkdir(exist_ok=True)
+    clean_stale(folder.parent)
     cluster = Cluster(folder)
     try:
         yield cluster
