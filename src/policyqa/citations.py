@@ -13,7 +13,7 @@ import csv
 import difflib
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from .documents import DocumentError, decode_text
 from .index import Index
@@ -66,6 +66,17 @@ class Verdict:
     def source_text(self) -> str:
         """The document's own words for the best match ("" when not found)."""
         return self.matches[0].text if self.matches else ""
+
+    def to_json(self) -> dict:
+        """The verdict as JSON (the HTTP API's /check): `verdict_row`'s facts, with structure."""
+        return {
+            "quote": self.quote, "claimed_citation": self.claimed, "status": self.status,
+            "verdict": STATUS_TEXT[self.status], "claimed_citation_matches": self.claimed_ok,
+            "true_citations": self.citations, "document_words": self.source_text,
+            "similarity": self.similarity,
+            "differences": [asdict(d) for d in self.differences],
+            "matches": [asdict(m) for m in self.matches],
+        }
 
 
 # ---------------------------------------------------------------- checking one quote

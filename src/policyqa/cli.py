@@ -157,6 +157,12 @@ def cmd_eval(args) -> int:
     return run_cli(args, _load(args))
 
 
+def cmd_serve(args) -> int:
+    from .api import serve
+
+    return serve(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policyqa", description="Extractive, cited answers over mental-health policies.")
@@ -191,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", type=Path,
                    help="record these figures in a baseline JSON (the regression test's floor)")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", parents=[common], help="serve the HTTP JSON API (docs at /docs)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--database", help="PostgreSQL URL (default: $POLICYQA_DATABASE_URL)")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 
