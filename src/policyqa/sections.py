@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,13 +86,16 @@ class Section:
     toc_page: int | None = None
     children: list[int] = field(default_factory=list)
     display: str = ""  # the title as cited: an ALL-CAPS title in contents-list or title case
+    numbered: bool = False  # a numbered heading ("2.1 Scope"): its marker is shown as written
 
     @property
     def label(self) -> str:
         title = self.display or self.title
         if title and (not self.marker or len(title.split()) <= 8):
-            return f"{self.marker}. {title}" if self.marker and not self.marker.endswith(")") \
-                else (f"{self.marker} {title}" if self.marker else title)
+            if not self.marker:
+                return title
+            plain = self.numbered or self.marker.endswith(")")
+            return f"{self.marker} {title}" if plain else f"{self.marker}. {title}"
         return self.marker or title
 
     @property
@@ -183,7 +187,12 @@ def _lines(text: str) -> list[_Line | None]:
 
 
 def _is_caps_heading(text: str) -> bool:
+    """A stand-alone line in capitals: a word of three letters or more, no formula symbols
+    (a PDF's "LP ∩ H" or "P B Q" is mathematics, not a chapter), not an index entry ("SNCF, 8")."""
     letters = [c for c in text if c.isalpha()]
+    if not re.search(r"[^\W\d_]{3}", text) or re.search(r",\s*\d+$", text) or any(
+            unicodedata.category(c) in ("Sm", "Cc") for c in text if c not in "\t"):
+        return False
     return (
         len(letters) >= 3
         and len(letters) >= 0.6 * len(text.replace(" ", ""))
@@ -290,7 +299,6 @@ def _from_lines(doc: Document) -> Structure:
     group: list[int | None] = [None]  # a heading whose sub-headings follow it directly
     numbered: dict[int, int] = {}  # numbered-heading section -> its rank
     last_number: dict[tuple[int, ...], int] = {}  # number prefix -> last child number seen
-    open_marks: set[tuple[str, str]] = set()
 
     def open_section(marker: str, title: str, kind: str, line: _Line, rank, style) -> int:
         if rank is not None:
@@ -374,6 +382,7 @@ def _from_lines(doc: Document) -> Structure:
         elif num is not None:
             marker, title, rank = num
             sid = open_section(marker, title, "heading", line, rank, None)
+            sections[sid].numbered = True
             numbered[sid] = rank
             kind = "heading"
         elif (
@@ -453,8 +462,8 @@ def _numbered_heading(line: _Line, nxt: _Line | None,
     prefix = parts[:-1]
     if parts[-1] != last_number.get(prefix, 0) + 1:
         return None  # not the next number of the document's own sequence
-    if len(parts) == 1 and not (_is_body(nxt) or (nxt is not None and _NUMBERED.match(nxt.text))):
-        return None  # a bare "3 Something" needs text (or a sub-heading) after it
+    if parts == (1,) and not (_is_body(nxt) or (nxt is not None and _NUMBERED.match(nxt.text))):
+        return None  # a first bare "1 Something" needs text (or a sub-heading) after it
     last_number[prefix] = parts[-1]
     return num, title, len(parts) - 1
 
@@ -534,7 +543,7 @@ def title_case(title: str, acronyms: set[str] = frozenset()) -> str:
         if not core or core in acronyms or any(c.isdigit() for c in core) or \
                 (len(core) > 1 and _ROMAN_WORD.fullmatch(core)):
             out.append(word)
-        elif i and core.lower() in _SMALL:
+        elif i and core.lower() in _SMALL and (len(core) > 1 or word == core):
             out.append(word.lower())
         else:
             out.append(_WORD_START.sub(lambda m: m.group(1) + m.group(2).upper(), word.lower()))
