@@ -50,6 +50,7 @@ _NUMBERED = re.compile(
     r"(?:[ \t]*[:\u2013\u2014-][ \t]*|[ \t]+|$)(?P<title>\S.*)?$", re.I)
 _TOP_WORDS = {"article", "chapter", "part", "appendix", "annex", "schedule", "title"}
 ANCESTOR_LABEL = 40  # characters of an ancestor's label before a citation path shortens it
+PATH_BUDGET = 80  # characters of a citation's section path before ancestors are elided
 _TOC_LINE = re.compile(r"^\s*(?P<title>\S.*?)(?:\t+|\s*\.{3,}\s*|\s{2,})(?P<page>\d{1,4})?\s*$")
 _TOC_HEAD = re.compile(r"^\s*(table of )?contents\s*$", re.I)
 _SMALL = {
@@ -108,6 +109,14 @@ class Section:
         return " ".join(words[:4]) + ("\u2026" if len(words) > 4 else "")
 
 
+def _cut_words(text: str, limit: int) -> str:
+    """The text's first words within `limit` characters, with "…" when some were cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:\u2013-")
+    return cut + "\u2026"
+
+
 @dataclass
 class Paragraph:
     """A unit of reading: one item, heading or body paragraph, in canonical-text offsets."""
@@ -136,13 +145,25 @@ class Structure:
         return SEP.join(s.label for s in self.path(section_id))
 
     def path_text(self, section_id: int) -> str:
-        """The section path as a citation shows it: the section's own label in full, each
-        ancestor whose label is over ANCESTOR_LABEL characters by its short label (its marker,
-        else its first words). The choice depends on the ancestor alone, so a passage's path and
-        its sentences' paths name a shared ancestor the same way."""
+        """The section path as a citation shows it, short enough to paste into a memo.
+
+        Each ancestor whose label is over ANCESTOR_LABEL characters shows its short label (its
+        marker, else its first words); a path still over PATH_BUDGET keeps its first segment (the
+        chapter) and its own, with "…" for the ancestors between; the section's own label is
+        cut to its first words only when even that does not fit. Ancestors are shortened alike
+        in every path, so a passage and its sentences name a shared chapter the same way.
+        """
         path = self.path(section_id)
+        if not path:
+            return ""
         labels = [s.label if len(s.label) <= ANCESTOR_LABEL else s.short_label for s in path[:-1]]
-        return SEP.join(labels + [s.label for s in path[-1:]])
+        labels.append(path[-1].label)
+        if len(SEP.join(labels)) > PATH_BUDGET and len(labels) > 2:
+            labels = [labels[0], "\u2026", labels[-1]]
+        if len(SEP.join(labels)) > PATH_BUDGET:
+            room = PATH_BUDGET - len(SEP.join(labels[:-1] + [""]))
+            labels[-1] = _cut_words(labels[-1], max(room, 24))
+        return SEP.join(labels)
 
     def top_level(self, section_id: int) -> int:
         path = self.path(section_id)
@@ -280,6 +301,7 @@ def parse_sections(doc: Document) -> Structure:
         structure = _from_blocks(doc)
     else:
         structure = _from_lines(doc)
+    _nest_heading_runs(structure)
     _set_display(doc.text, structure, _toc(_lines(doc.text)))
     return structure
 
@@ -605,6 +627,50 @@ def _roman_fits(token, roman, alpha_style, roman_style, open_style, last_value) 
         return last_value.get(roman_open) == roman - 1
     return roman == 1 and (alpha_open is None or token != "I" or
                            last_value.get(alpha_open) != 8)
+
+
+def _nest_heading_runs(structure: Structure) -> None:
+    """A top-level heading with nothing under it, directly followed by another top-level
+    heading, is that heading's parent ("COUNTY OF LOS ANGELES" / "OFFICE OF THE MEDICAL
+    DIRECTOR" / "4.12 PARAMETERS..."): a title block is one section, so the passage that holds
+    it stays inside one top-level section."""
+    sections = structure.sections
+    root = sections[0]
+    has_text = {p.section for p in structure.paragraphs if p.kind != "heading"}
+    at_root = sorted(p.start for p in structure.paragraphs if p.section == 0)
+    kept: list[int] = []
+    for sid in root.children:
+        section = sections[sid]
+        if kept:
+            prev = sections[_deepest_last(sections, kept[-1])]
+            between = [a for a in at_root if sections[kept[-1]].start < a < section.start]
+            if prev.kind == "heading" and not prev.children and prev.id not in has_text \
+                    and not between:
+                section.parent = prev.id
+                prev.children.append(sid)
+                _set_depth(sections, sid, prev.depth + 1)
+                _extend(sections, prev.id, section.end)
+                continue
+        kept.append(sid)
+    root.children = kept
+
+
+def _deepest_last(sections: list[Section], sid: int) -> int:
+    while sections[sid].children:
+        sid = sections[sid].children[-1]
+    return sid
+
+
+def _set_depth(sections: list[Section], sid: int, depth: int) -> None:
+    sections[sid].depth = depth
+    for child in sections[sid].children:
+        _set_depth(sections, child, depth + 1)
+
+
+def _extend(sections: list[Section], sid: int | None, end: int) -> None:
+    while sid is not None:
+        sections[sid].end = max(sections[sid].end, end)
+        sid = sections[sid].parent
 
 
 def _close_spans(sections: list[Section], paragraphs: list[Paragraph], length: int) -> None:
