@@ -358,9 +358,12 @@ def _from_lines(doc: Document) -> Structure:
         return base
 
     prev_body: Paragraph | None = None
+    continued: set[int] = set()  # lines that finish the heading above them
     for i, line in enumerate(lines):
         if line is None:
             prev_body = None
+            continue
+        if i in continued:
             continue
         following = [x for x in lines[i + 1 : i + 40] if x is not None][:2]
         nxt = following[0] if following else None
@@ -403,6 +406,11 @@ def _from_lines(doc: Document) -> Structure:
             kind = "heading"
         elif num is not None:
             marker, title, rank = num
+            if i + 1 < len(lines) and _continues_heading(title, lines[i + 1]):
+                tail = lines[i + 1]
+                title = f"{title} {tail.text.strip()}"
+                line = _Line(line.start, tail.end, line.text, line.bulleted, line.indented)
+                continued.add(i + 1)
             sid = open_section(marker, title, "heading", line, rank, None)
             sections[sid].numbered = True
             numbered[sid] = rank
@@ -442,6 +450,20 @@ def _from_lines(doc: Document) -> Structure:
 
     _close_spans(sections, paragraphs, len(text))
     return Structure(sections, paragraphs)
+
+
+def _continues_heading(title: str, nxt: _Line | None) -> bool:
+    """A heading broken over two lines ("2 Mannigfaltigkeiten und" / "Simplizialkomplexe"):
+    the title ends in a short lower-case word and the next line is a few capitalised words."""
+    if nxt is None or not title:
+        return False
+    last = title.split()[-1]
+    if not (last.islower() and len(last) <= 4 and last.isalpha()):
+        return False
+    text = nxt.text.strip()
+    return (text[:1].isupper() and len(text.split()) <= 6 and not nxt.bulleted
+            and not _MARKER.match(text) and not _NUMBERED.match(text)
+            and not text.endswith((".", ",", ";", ":")))
 
 
 def _continues_list(style, nxt, stack, sections, last_value, open_style) -> bool:
