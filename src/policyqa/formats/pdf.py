@@ -105,8 +105,11 @@ def _short(exc: Exception, limit: int = 120) -> str:
 
 
 def _edge_lines(lines: list[str]) -> list[tuple[int, str]]:
-    """(index, zone) of the first and last few non-blank lines of a page; zone 't' or 'b'."""
+    """(index, zone) of the first and last few non-blank lines of a page; zone 't' or 'b'.
+    A page of one or two lines has no header or footer: its lines are its text."""
     filled = [i for i, line in enumerate(lines) if line.strip()]
+    if len(filled) < 3:
+        return []
     top = [(i, "t") for i in filled[:_EDGE]]
     bottom = [(i, "b") for i in filled[-_EDGE:] if i not in filled[:_EDGE]]
     return top + bottom
