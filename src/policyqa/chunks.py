@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .config import ChunkSettings
 from .documents import Document
@@ -51,6 +51,9 @@ class Chunk:
     chapter_page: int | None  # the page a table of contents gives for the chapter
     sentences: list[tuple[int, int]]  # sentence spans (absolute offsets)
     sentence_sections: list[str]  # section path of each sentence, for precise answer citations
+    # The section id of each sentence: always `section` or one of its descendants, so an answer
+    # cited by its sentence's path never contradicts its passage's path.
+    sentence_section_ids: list[int] = field(default_factory=list)
 
     @property
     def words(self) -> int:
@@ -166,9 +169,8 @@ def make_chunks(
         section = structure.common_ancestor(content)
         path = structure.path(section)
         sentences = [span for _, spans in group for span in spans]
-        sentence_sections = [
-            structure.path_text(p.section) for p, spans in group for _ in spans
-        ]
+        sentence_ids = [p.section for p, spans in group for _ in spans]
+        sentence_sections = [structure.path_text(sid) for sid in sentence_ids]
         chapter_page = next((s.toc_page for s in path if s.toc_page), None)
         chunks.append(
             Chunk(
@@ -185,6 +187,7 @@ def make_chunks(
                 chapter_page=chapter_page,
                 sentences=sentences,
                 sentence_sections=sentence_sections,
+                sentence_section_ids=sentence_ids,
             )
         )
     return chunks

@@ -1,26 +1,47 @@
-"""Stage 1: read .txt/.md/.pdf files into canonical text, with page numbers and corpus metadata.
+"""Stage 1: read every file of the corpus folder into canonical text, or say why not.
 
-The canonical text is the source with conversion artifacts removed (markdown emphasis and link
-syntax, page breaks inside a sentence); every offset anywhere in policyqa refers to it.
+The canonical text is what the document shows, with conversion artifacts removed (markdown
+emphasis, link syntax and comments, a PDF's running headers and end-of-line hyphens, page breaks
+inside a sentence); every offset anywhere in policyqa refers to it. Format readers live in
+`formats/` (one module each); this module keeps `Document`, `Skipped`, the cleaning with its
+offset map, the dispatch and the corpus loop, which accounts for every file in the folder.
 """
 
 from __future__ import annotations
 
 import bisect
 import hashlib
-import logging
 import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SUPPORTED = (".txt", ".md", ".pdf")
+from .formats import Block, DocumentError, Extracted, PageProgress
+
+__all__ = ["Block", "Document", "DocumentError", "Skipped", "load_corpus", "read_document"]
+
+SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm")
 METADATA_FILE = "metadata.toml"
-
-
-class DocumentError(Exception):
-    """A file that cannot be ingested; the message is the reason a user sees."""
+# Formats agencies have that policyqa does not read, with what to do instead.
+_UNSUPPORTED = {
+    ".odt": "OpenDocument text; save it as .docx or PDF",
+    ".ods": "OpenDocument spreadsheet",
+    ".odp": "OpenDocument presentation",
+    ".doc": "legacy Word 97-2003 document; save it as .docx",
+    ".rtf": "Rich Text Format; save it as .docx",
+    ".pages": "Apple Pages document; export it as .docx or PDF",
+    ".xls": "spreadsheet", ".xlsx": "spreadsheet", ".csv": "spreadsheet data",
+    ".ppt": "presentation", ".pptx": "presentation",
+    ".png": "image; run OCR and save it as a PDF with text",
+    ".jpg": "image; run OCR and save it as a PDF with text",
+    ".jpeg": "image; run OCR and save it as a PDF with text",
+    ".tif": "image; run OCR and save it as a PDF with text",
+    ".tiff": "image; run OCR and save it as a PDF with text",
+    ".gif": "image", ".bmp": "image", ".heic": "image",
+    ".zip": "archive; unpack it into the corpus folder",
+    ".eml": "e-mail message", ".msg": "e-mail message",
+}
 
 
 @dataclass
@@ -35,18 +56,45 @@ class Document:
     sha256: str = ""
     # (offset in text, page number) at each page start; empty when the source has no pages.
     page_starts: list[tuple[int, int]] = field(default_factory=list)
+    format: str = ""  # "txt" | "md" | "pdf" | "docx" | "html"
+    pages: int = 0  # pages in the source file (0 when it has none)
+    # The printed label of each PDF page ("47705", "iii"), from /PageLabels or the running
+    # header/footer numbers; empty when the file shows none (citations then use the PDF page).
+    page_labels: list[str] = field(default_factory=list)
+    # Structure the format states (Word heading styles, HTML h1-h6), in canonical offsets:
+    # [start, end, kind, level, marker]; empty for plain text and PDF (sections.py infers those).
+    blocks: list[list] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # indexed, but the user should know
 
     def page_at(self, offset: int) -> int | None:
+        """The PDF page (1-based) holding the offset; None when the source has no pages."""
         if not self.page_starts:
             return None
         i = bisect.bisect_right([start for start, _ in self.page_starts], offset) - 1
         return self.page_starts[max(i, 0)][1]
 
+    def page_label_at(self, offset: int) -> str | None:
+        """The page number as a reader cites it: the printed one ("47705") where the page shows
+        one or the file labels its pages, else the PDF page; None when the source has no pages."""
+        page = self.page_at(offset)
+        if page is None:
+            return None
+        if 0 < page <= len(self.page_labels) and self.page_labels[page - 1]:
+            return self.page_labels[page - 1]
+        return str(page)
+
 
 @dataclass
 class Skipped:
+    """A file of the corpus folder that is not indexed, and why.
+
+    status: "skipped" (unreadable: damaged, password-protected, no text...), "unsupported" (a file
+    type policyqa does not read) or "duplicate" (same bytes as a file already indexed).
+    """
+
     path: str
     reason: str
+    status: str = "skipped"
 
 
 # ---------------------------------------------------------------- cleaning with an offset map
@@ -65,24 +113,51 @@ def _literal(text: str) -> Callable[[re.Match], list[_Piece]]:
     return lambda m: [(text, m.start(), False)]
 
 
-_RULES: list[_Rule] = [
+_WHITESPACE_RULES: list[_Rule] = [
     (re.compile(r"\r\n?"), _literal("\n")),
     (re.compile(r"[ \t]+$", re.M), _literal("")),
+]
+_MARKDOWN_RULES: list[_Rule] = [
+    # <!-- comments --> show nothing
+    (re.compile(r"<!--.*?-->", re.S), _literal("")),
     # [link text](target "title") -> link text ; <https://x> -> https://x
     (re.compile(r'\[([^\]\n]+)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"\n]*")?\)'), _groups(1)),
     (re.compile(r"<((?:https?|mailto|ftp):[^>\s]+)>"), _groups(1)),
     # **bold**, *italic* (not list bullets, not lone asterisks)
     (re.compile(r"\*\*(?=\S)([^\n]+?)(?<=\S)\*\*"), _groups(1)),
     (re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])"), _groups(1)),
+    # __bold__, _italic_ (not snake_case words, not "_____" blanks to fill in)
+    (re.compile(r"(?<![\w_])__(?=[^\s_])([^\n]+?)(?<=[^\s_])__(?![\w_])"), _groups(1)),
+    (re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w_])"), _groups(1)),
+]
+_PAGE_BREAK_RULES: list[_Rule] = [
     # A sentence broken by a page break: "...the organization and\n\nnot the staff person."
     (re.compile(r"(?<=[A-Za-z0-9,])[ \t]*\n(?:[ \t]*\n)+[ \t]*(?=[a-z])"), _literal(" ")),
 ]
+_LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+              "\ufb05": "st", "\ufb06": "st"}
+_PDF_RULES: list[_Rule] = [
+    # A word broken at a line end ("inhabi-\ntants", also across a page break) is one word; a
+    # hyphen before a capital or a digit ("Sainte-\nAdèle", "2023-\n0379") is kept.
+    (re.compile(r"(?<=[^\W\d_])-[ \t]*\n(?:[ \t]*\n)*[ \t]*(?=[^\W\d_A-Z\u00c0-\u00de])"),
+     _literal("")),
+    # Typographic ligatures ("ﬁ") are one glyph for two letters: searchable as the letters.
+    (re.compile("[" + "".join(_LIGATURES) + "]"), lambda m: [(_LIGATURES[m.group()], m.start(),
+                                                            False)]),
+]
+RULES = {
+    "txt": _WHITESPACE_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
+    "md": _WHITESPACE_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
+    "pdf": _WHITESPACE_RULES + _PDF_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
+    "docx": _WHITESPACE_RULES,  # the reader writes the text itself: nothing else to undo
+    "html": _WHITESPACE_RULES,
+}
 
 
-def clean_text(raw: str) -> tuple[str, list[int]]:
-    """Apply the cleaning rules; return the text and, for each of its characters, the raw offset."""
+def clean_text(raw: str, fmt: str = "md") -> tuple[str, list[int]]:
+    """Apply the format's cleaning rules; return the text and, for each character, its raw offset."""
     text, source = raw, list(range(len(raw)))
-    for pattern, repl in _RULES:
+    for pattern, repl in RULES[fmt]:
         pieces: list[str] = []
         mapping: list[int] = []
         last = 0
@@ -149,92 +224,133 @@ def decode_text(data: bytes) -> str:
     return text
 
 
-def _read_pdf(path: Path) -> tuple[str, list[tuple[int, int]]]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    # pypdf logs every repair it attempts; the one-line reason below is what a user needs.
-    pdf_log = logging.getLogger("pypdf")
-    level = pdf_log.level
-    pdf_log.setLevel(logging.CRITICAL)
-    try:
-        reader = PdfReader(path)
-        if reader.is_encrypted:
-            try:
-                if not reader.decrypt(""):
-                    raise DocumentError("password-protected PDF (no password known)")
-            except DocumentError:
-                raise
-            except Exception as exc:
-                raise DocumentError("password-protected PDF (no password known)") from exc
-        parts: list[str] = []
-        starts: list[tuple[int, int]] = []
-        offset = 0
-        for number, page in enumerate(reader.pages, start=1):
-            page_text = (page.extract_text() or "").strip("\n")
-            starts.append((offset, number))
-            parts.append(page_text)
-            offset += len(page_text) + 2
-    except DocumentError:
-        raise
-    except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError...)
-        kind = "unreadable PDF" if isinstance(exc, PdfReadError) else "damaged PDF"
-        raise DocumentError(f"{kind} ({type(exc).__name__}: {_short(exc)})") from exc
-    finally:
-        pdf_log.setLevel(level)
-    raw = "\n\n".join(parts)
-    if not raw.strip():
-        raise DocumentError("no extractable text, needs OCR")
-    if raw.count("\ufffd") > len(raw.strip()) // 10:
-        raise DocumentError("garbled text layer (undecodable characters), needs OCR or re-export")
-    return raw, starts
-
-
 def _short(exc: Exception, limit: int = 120) -> str:
     """A damaged file's error can quote kilobytes of it; one readable line is enough."""
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-def read_document(path: Path, meta: dict | None = None) -> Document:
-    """Read one file into a Document; raises DocumentError with a reason a user can act on."""
-    path = Path(path)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+
+
+def read_markdown(text: str) -> Extracted:
+    """Markdown: YAML front matter is metadata (title, date), not text a reader sees."""
+    meta: dict = {}
+    m = _FRONT_MATTER.match(text)
+    if m:
+        import yaml
+
+        try:
+            data = yaml.safe_load(m.group(1))
+        except yaml.YAMLError:
+            data = None
+        if isinstance(data, dict):  # a "---" rule that is not front matter stays text
+            meta = {k: str(data[k]) for k in ("title", "date") if data.get(k)}
+            text = text[m.end():]
+    return Extracted(raw=text, format="md", meta=meta)
+
+
+def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
+    """Dispatch on the file's type; each reader raises DocumentError with a reason."""
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED:
-        raise DocumentError(f"unsupported file type {suffix or '(none)'}")
-    data = path.read_bytes()
     if suffix == ".pdf":
         if not data.startswith(b"%PDF"):
             raise DocumentError("not a PDF (no %PDF header)")
-        raw, raw_pages = _read_pdf(path)
-    else:
-        raw, raw_pages = decode_text(data), []
-    text, source = clean_text(raw)
+        from .formats.pdf import read_pdf
+
+        return read_pdf(path, pages)
+    if suffix == ".docx":
+        from .formats.docx import read_docx
+
+        return read_docx(path, data)
+    if suffix in (".html", ".htm"):
+        from .formats.html import read_html
+
+        return read_html(data)
+    text = decode_text(data)
+    if suffix in (".md", ".markdown"):
+        return read_markdown(text)
+    return Extracted(raw=text, format="txt")
+
+
+def unsupported_reason(path: Path) -> str | None:
+    """Why policyqa does not read this file type, or None when it does."""
+    suffix = path.suffix.lower()
+    if suffix in SUPPORTED:
+        return None
+    what = _UNSUPPORTED.get(suffix)
+    kind = suffix or "(no extension)"
+    return f"unsupported file type {kind}" + (f" ({what})" if what else "")
+
+
+def read_document(path: Path, meta: dict | None = None,
+                  pages: PageProgress | None = None) -> Document:
+    """Read one file into a Document; raises DocumentError with a reason a user can act on.
+
+    `pages(done, total)` is called as a PDF's pages are read (a 100-page file takes seconds).
+    """
+    path = Path(path)
+    reason = unsupported_reason(path)
+    if reason:
+        raise DocumentError(reason)
+    data = path.read_bytes()
+    if not data:
+        raise DocumentError("empty file (0 bytes)")
+    extracted = _extract(path, data, pages)
+    text, source = clean_text(extracted.raw, extracted.format)
     if not text.strip():
         raise DocumentError("no text (whitespace only)")
-    page_starts = []
-    if raw_pages:
-        raw_offsets = [start for start, _ in raw_pages]
-        last_page = None
-        for i, src in enumerate(source):
-            page = raw_pages[bisect.bisect_right(raw_offsets, src) - 1][1]
-            if page != last_page:
-                page_starts.append((i, page))
-                last_page = page
     meta = meta or {}
+    own = extracted.meta
     doc_id = path.stem
-    title = meta.get("title") or _guess_title(text) or doc_id
+    title = meta.get("title") or own.get("title") or _guess_title(text) or doc_id
     return Document(
         doc_id=doc_id,
         path=str(path),
         title=title,
         label=meta.get("label") or doc_id,
         issuer=meta.get("issuer", ""),
-        date=str(meta.get("date", "")),
+        date=str(meta.get("date", "") or own.get("date", "")),
         text=text,
         sha256=hashlib.sha256(data).hexdigest(),
-        page_starts=page_starts,
+        page_starts=_map_pages(extracted.page_starts, source),
+        format=extracted.format,
+        pages=extracted.pages,
+        page_labels=extracted.page_labels,
+        blocks=_map_blocks(extracted.blocks, source, text),
+        warnings=extracted.warnings,
     )
+
+
+def _map_pages(raw_pages: list[tuple[int, int]], source: list[int]) -> list[tuple[int, int]]:
+    """Page starts in canonical offsets, from page starts in raw offsets."""
+    page_starts: list[tuple[int, int]] = []
+    if not raw_pages:
+        return page_starts
+    raw_offsets = [start for start, _ in raw_pages]
+    last_page = None
+    for i, src in enumerate(source):
+        page = raw_pages[bisect.bisect_right(raw_offsets, src) - 1][1]
+        if page != last_page:
+            page_starts.append((i, page))
+            last_page = page
+    return page_starts
+
+
+def _map_blocks(blocks: list[Block], source: list[int], text: str) -> list[list]:
+    """A reader's blocks in canonical offsets (source is non-decreasing: cleaning only deletes,
+    copies or inserts in order), trimmed to their visible characters."""
+    out = []
+    for b in blocks:
+        start = bisect.bisect_left(source, b.start)
+        end = bisect.bisect_left(source, b.end)
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            out.append([start, end, b.kind, b.level, b.marker])
+    return out
 
 
 def _guess_title(text: str) -> str:
@@ -249,11 +365,16 @@ def _guess_title(text: str) -> str:
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    """Supported files directly in the corpus folder (and its subfolders), in a stable order."""
+    """Every file in the corpus folder and its subfolders, in a stable order, supported or not
+    (so an ingest can account for each one), except metadata.toml and hidden files (".DS_Store",
+    ".gitkeep": the system's, not documents)."""
+    corpus_dir = Path(corpus_dir)
     return sorted(
         p
-        for p in Path(corpus_dir).rglob("*")
-        if p.is_file() and p.suffix.lower() in SUPPORTED and not p.name.startswith(".")
+        for p in corpus_dir.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
+        and p.relative_to(corpus_dir).as_posix() != METADATA_FILE
     )
 
 
@@ -275,9 +396,16 @@ def load_metadata(corpus_dir: Path) -> dict[str, dict]:
 
 
 def load_corpus(
-    corpus_dir: Path, progress: Callable[[Path], None] | None = None
+    corpus_dir: Path,
+    progress: Callable[[Path], None] | None = None,
+    pages: Callable[[Path, int, int], None] | None = None,
 ) -> tuple[list[Document], list[Skipped]]:
-    """Read every supported file; a bad file is skipped with its reason, never stops the rest."""
+    """Read every file of the folder; each one not indexed is in `skipped` with its status and
+    reason (unsupported, unreadable, duplicate), and a bad file never stops the rest.
+
+    progress(path) is called before each file (as before); the optional pages(path, done, total)
+    as a PDF's pages are read, so a caller can show "page 40/117" for a large file.
+    """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         what = "is not a folder" if corpus_dir.exists() else "not found"
@@ -294,8 +422,13 @@ def load_corpus(
         if progress:
             progress(path)
         name = path.relative_to(corpus_dir).as_posix()
+        reason = unsupported_reason(path)
+        if reason:
+            skipped.append(Skipped(name, reason, "unsupported"))
+            continue
+        on_page = (lambda done, total, path=path: pages(path, done, total)) if pages else None
         try:
-            doc = read_document(path, metadata.get(path.name))
+            doc = read_document(path, metadata.get(path.name), on_page)
         except DocumentError as exc:
             skipped.append(Skipped(name, str(exc)))
             continue
@@ -306,7 +439,8 @@ def load_corpus(
             skipped.append(Skipped(name, f"unexpected error ({type(exc).__name__}: {exc})"))
             continue
         if doc.sha256 in seen:
-            skipped.append(Skipped(name, f"duplicate of {seen[doc.sha256]} (indexed once)"))
+            skipped.append(Skipped(name, f"duplicate of {seen[doc.sha256]} (indexed once)",
+                                   "duplicate"))
             continue
         taken = {d.doc_id for d in docs}
         base, n = doc.doc_id, 1

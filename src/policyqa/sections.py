@@ -7,14 +7,31 @@ General heuristics, not keyed to any one file:
 - Short Title-Case lines (or "Heading:" lines) followed by body text are sub-headings.
 - Enumerated items ("A.", "1.", "1)", "a.", "(i)") nest in the order their styles first appear, as a
   reader infers it: a style already open closes everything below it and starts a sibling.
-- Lines that continue a paragraph (no marker, no heading) join it.
+- Numbered headings ("1 Overview", "2.1 Scope", "Section 4.2", "Article II") nest by their
+  number's depth; a bare number is a heading only when it continues the document's own sequence
+  ("55 Lake Avenue" after nothing numbered is an address, not chapter 55).
+- A numbered line is a list item, not a heading, when the next line is another item of the same
+  list: a heading introduces content, a list item does not ("1. Ethics" "2. Compliance"...).
+- A "Heading:" line that introduces a list ends with it: unindented text after the list belongs
+  to the enclosing section, as a reader takes a closing paragraph after "Honesty: 1. 2. 3.".
+- A heading directly followed by another heading is their parent: the sub-headings that follow
+  nest under it until a heading of a higher level comes.
+- A format that states its structure (Word styles, HTML h1-h6, see `Document.blocks`) is taken
+  as stated, not inferred.
+
+ALL-CAPS headings are displayed in the case the contents list gives them, else in title case
+(acronyms the document writes in capitals elsewhere stay so); in a citation path a long ancestor
+label is shortened to its marker or first words (see `Structure.path_text`).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .documents import Document
 from .normalize import normalize
@@ -27,6 +44,13 @@ _MARKER = re.compile(
     r"[ \t]+(?=\S)"
 )
 _MD_HEADING = re.compile(r"(#{1,6})[ \t]+(?=\S)")
+_NUMBERED = re.compile(
+    r"(?:(?P<word>Section|Article|Chapter|Part|Appendix|Annex|Schedule|Title)[ \t]+)?"
+    r"(?P<num>\d{1,2}(?:\.\d{1,2}){0,4}|[IVXLC]{1,6})\.?"
+    r"(?:[ \t]*[:\u2013\u2014-][ \t]*|[ \t]+|$)(?P<title>\S.*)?$", re.I)
+_TOP_WORDS = {"article", "chapter", "part", "appendix", "annex", "schedule", "title"}
+ANCESTOR_LABEL = 40  # characters of an ancestor's label before a citation path shortens it
+PATH_BUDGET = 80  # characters of a citation's section path before ancestors are elided
 _TOC_LINE = re.compile(r"^\s*(?P<title>\S.*?)(?:\t+|\s*\.{3,}\s*|\s{2,})(?P<page>\d{1,4})?\s*$")
 _TOC_HEAD = re.compile(r"^\s*(table of )?contents\s*$", re.I)
 _SMALL = {
@@ -62,13 +86,35 @@ class Section:
     depth: int = 0  # 0 for the root, 1 for top-level sections
     toc_page: int | None = None
     children: list[int] = field(default_factory=list)
+    display: str = ""  # the title as cited: an ALL-CAPS title in contents-list or title case
+    numbered: bool = False  # a numbered heading ("2.1 Scope"): its marker is shown as written
 
     @property
     def label(self) -> str:
-        if self.title and (not self.marker or len(self.title.split()) <= 8):
-            return f"{self.marker}. {self.title}" if self.marker and not self.marker.endswith(")") \
-                else (f"{self.marker} {self.title}" if self.marker else self.title)
-        return self.marker or self.title
+        title = self.display or self.title
+        if title and (not self.marker or len(title.split()) <= 8):
+            if not self.marker:
+                return title
+            plain = self.numbered or self.marker.endswith(")")
+            return f"{self.marker} {title}" if plain else f"{self.marker}. {title}"
+        return self.marker or title
+
+    @property
+    def short_label(self) -> str:
+        """The label as an ancestor in a long path: the marker alone where there is one, else
+        the title's first words."""
+        if self.marker:
+            return self.marker
+        words = (self.display or self.title).split()
+        return " ".join(words[:4]) + ("\u2026" if len(words) > 4 else "")
+
+
+def _cut_words(text: str, limit: int) -> str:
+    """The text's first words within `limit` characters, with "…" when some were cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:\u2013-")
+    return cut + "\u2026"
 
 
 @dataclass
@@ -94,8 +140,30 @@ class Structure:
             node = self.sections[node].parent
         return out[::-1]
 
-    def path_text(self, section_id: int) -> str:
+    def full_path_text(self, section_id: int) -> str:
+        """Every segment's full label: "III. Functions of a DMH ... › A. Advocacy › 4 › a"."""
         return SEP.join(s.label for s in self.path(section_id))
+
+    def path_text(self, section_id: int) -> str:
+        """The section path as a citation shows it, short enough to paste into a memo.
+
+        Each ancestor whose label is over ANCESTOR_LABEL characters shows its short label (its
+        marker, else its first words); a path still over PATH_BUDGET keeps its first segment (the
+        chapter) and its own, with "…" for the ancestors between; the section's own label is
+        cut to its first words only when even that does not fit. Ancestors are shortened alike
+        in every path, so a passage and its sentences name a shared chapter the same way.
+        """
+        path = self.path(section_id)
+        if not path:
+            return ""
+        labels = [s.label if len(s.label) <= ANCESTOR_LABEL else s.short_label for s in path[:-1]]
+        labels.append(path[-1].label)
+        if len(SEP.join(labels)) > PATH_BUDGET and len(labels) > 2:
+            labels = [labels[0], "\u2026", labels[-1]]
+        if len(SEP.join(labels)) > PATH_BUDGET:
+            room = PATH_BUDGET - len(SEP.join(labels[:-1] + [""]))
+            labels[-1] = _cut_words(labels[-1], max(room, 24))
+        return SEP.join(labels)
 
     def top_level(self, section_id: int) -> int:
         path = self.path(section_id)
@@ -140,7 +208,12 @@ def _lines(text: str) -> list[_Line | None]:
 
 
 def _is_caps_heading(text: str) -> bool:
+    """A stand-alone line in capitals: a word of three letters or more, no formula symbols
+    (a PDF's "LP ∩ H" or "P B Q" is mathematics, not a chapter), not an index entry ("SNCF, 8")."""
     letters = [c for c in text if c.isalpha()]
+    if not re.search(r"[^\W\d_]{3}", text) or re.search(r",\s*\d+$", text) or any(
+            unicodedata.category(c) in ("Sm", "Cc") for c in text if c not in "\t"):
+        return False
     return (
         len(letters) >= 3
         and len(letters) >= 0.6 * len(text.replace(" ", ""))
@@ -224,15 +297,30 @@ def _split_title(rest: str) -> str:
 
 def parse_sections(doc: Document) -> Structure:
     """Parse the document's structure; every character of its text belongs to one section."""
+    if doc.blocks:
+        structure = _from_blocks(doc)
+    else:
+        structure = _from_lines(doc)
+    _nest_heading_runs(structure)
+    _set_display(doc.text, structure, _toc(_lines(doc.text)))
+    return structure
+
+
+def _from_lines(doc: Document) -> Structure:
     text = doc.text
     lines = _lines(text)
     toc = _toc(lines)
+    markdown = doc.format == "md" or Path(doc.path).suffix.lower() in (".md", ".markdown")
     root = Section(0, None, "", doc.title, "root", 0, len(text), 0)
     sections = [root]
     paragraphs: list[Paragraph] = []
     # The open path; each entry: (section id, rank or None, enumeration style or None)
     stack: list[tuple[int, int | None, str | None]] = [(0, -1, None)]
     last_value: dict[int, int] = {}  # section id -> numeric value of its marker (for Roman/alpha)
+    lead_ins: set[int] = set()  # "Heading:" sections that introduce a list
+    group: list[int | None] = [None]  # a heading whose sub-headings follow it directly
+    numbered: dict[int, int] = {}  # numbered-heading section -> its rank
+    last_number: dict[tuple[int, ...], int] = {}  # number prefix -> last child number seen
 
     def open_section(marker: str, title: str, kind: str, line: _Line, rank, style) -> int:
         if rank is not None:
@@ -244,6 +332,8 @@ def parse_sections(doc: Document) -> Structure:
                 while stack[-1][2] != style:
                     stack.pop()
                 stack.pop()
+        if group[0] is not None and all(sid != group[0] for sid, _, _ in stack):
+            group[0] = None
         parent = stack[-1][0]
         sid = len(sections)
         sections.append(
@@ -260,10 +350,20 @@ def parse_sections(doc: Document) -> Structure:
                 return sid
         return None
 
+    def title_rank() -> int:
+        """Title-case headings sit below any numbered heading open, one deeper in a group."""
+        base = max([2] + [numbered[sid] + 1 for sid, _, _ in stack if sid in numbered])
+        if group[0] is not None:
+            base = max(base, next(r for sid, r, _ in stack if sid == group[0]) + 1)
+        return base
+
     prev_body: Paragraph | None = None
+    continued: set[int] = set()  # lines that finish the heading above them
     for i, line in enumerate(lines):
         if line is None:
             prev_body = None
+            continue
+        if i in continued:
             continue
         following = [x for x in lines[i + 1 : i + 40] if x is not None][:2]
         nxt = following[0] if following else None
@@ -272,6 +372,7 @@ def parse_sections(doc: Document) -> Structure:
         kind = "body"
         md = _MD_HEADING.match(line.text)
         m = _MARKER.match(line.text)
+        num = None if (md or m) else _numbered_heading(line, nxt, last_number)
         if md:
             title = line.text[md.end() :].strip().rstrip("#").strip()
             sid = open_section("", title, "heading", line, len(md.group(1)) - 1, None)
@@ -283,7 +384,16 @@ def parse_sections(doc: Document) -> Structure:
                                    open_style)
             rank = 0 if style == "ROMAN." and not line.bulleted else None
             title = _split_title(rest)
-            kind = "heading" if title and title == rest.strip().rstrip(":") else "item"
+            whole = bool(title) and title == rest.strip().rstrip(":")
+            if whole and rank is None and (nxt is None or _continues_list(
+                    style, nxt, stack, sections, last_value, open_style)):
+                whole, title = False, ""  # an item of a list, however title-like
+            kind = "heading" if whole else "item"
+            if markdown and style.startswith("ARABIC") and token.isdigit():
+                sibling = open_style(style)
+                if sibling is not None and last_value.get(sibling, 0) >= int(token):
+                    marker = str(last_value[sibling] + 1)  # "1. 1. 1." renders as 1, 2, 3
+                    token = marker
             sid = open_section(marker, title, kind if rank is None else "heading", line, rank,
                                style)
             value = roman_value(token) if style.startswith("ROMAN") else _alpha_value(token)
@@ -294,21 +404,42 @@ def parse_sections(doc: Document) -> Structure:
                                0 if in_toc else 1, None)
             sections[sid].toc_page = page
             kind = "heading"
+        elif num is not None:
+            marker, title, rank = num
+            if i + 1 < len(lines) and _continues_heading(title, lines[i + 1]):
+                tail = lines[i + 1]
+                title = f"{title} {tail.text.strip()}"
+                line = _Line(line.start, tail.end, line.text, line.bulleted, line.indented)
+                continued.add(i + 1)
+            sid = open_section(marker, title, "heading", line, rank, None)
+            sections[sid].numbered = True
+            numbered[sid] = rank
+            kind = "heading"
         elif (
             not line.bulleted
             and _is_title_heading(line.text)
             and (_is_body(nxt) or (nxt is not None and _is_title_heading(nxt.text) and _is_body(nxt2)))
         ):
-            sid = open_section("", line.text.strip().rstrip(":"), "heading", line, 2, None)
+            sid = open_section("", line.text.strip().rstrip(":"), "heading", line, title_rank(),
+                               None)
             kind = "heading"
+            if _is_title_heading(nxt.text) and not _is_body(nxt):
+                group[0] = sid  # "Recommendations" then "Documentation": a parent heading
+            if line.text.rstrip().endswith(":") and (nxt.bulleted or _MARKER.match(nxt.text)):
+                lead_ins.add(sid)
 
         if sid is None:
             if prev_body is not None and not line.bulleted:
                 prev_body.end = line.end  # a wrapped line continues its paragraph
                 continue
             if not line.indented and not line.bulleted:
-                # Unindented text after a list belongs to the heading above the list.
+                # Unindented text after a list belongs to the heading above the list, or above
+                # a "Heading:" that only introduced the list.
+                popped_item = False
                 while len(stack) > 1 and sections[stack[-1][0]].kind == "item":
+                    stack.pop()
+                    popped_item = True
+                while popped_item and len(stack) > 1 and stack[-1][0] in lead_ins:
                     stack.pop()
             sid = stack[-1][0]
             para = Paragraph(line.start, line.end, sid, "body")
@@ -319,6 +450,170 @@ def parse_sections(doc: Document) -> Structure:
 
     _close_spans(sections, paragraphs, len(text))
     return Structure(sections, paragraphs)
+
+
+def _continues_heading(title: str, nxt: _Line | None) -> bool:
+    """A heading broken over two lines ("2 Mannigfaltigkeiten und" / "Simplizialkomplexe"):
+    the title ends in a short lower-case word and the next line is a few capitalised words."""
+    if nxt is None or not title:
+        return False
+    last = title.split()[-1]
+    if not (last.islower() and len(last) <= 4 and last.isalpha()):
+        return False
+    text = nxt.text.strip()
+    return (text[:1].isupper() and len(text.split()) <= 6 and not nxt.bulleted
+            and not _MARKER.match(text) and not _NUMBERED.match(text)
+            and not text.endswith((".", ",", ";", ":")))
+
+
+def _continues_list(style, nxt, stack, sections, last_value, open_style) -> bool:
+    """Whether the line after a marker line of `style` is another item of the same list or of
+    a list that stays open around it (so the marker line is an item, however title-like)."""
+    m = _MARKER.match(nxt.text)
+    if not m:
+        return False
+    nxt_style, _ = _style(m.group("pm") or m.group("m"), m.group("p") or "()", stack, sections,
+                          last_value, open_style)
+    styles = [st for _, _, st in stack]
+    around = styles[: styles.index(style)] if style in styles else styles
+    return nxt_style == style or nxt_style in around
+
+
+def _numbered_heading(line: _Line, nxt: _Line | None,
+                      last_number: dict[tuple[int, ...], int]) -> tuple[str, str, int] | None:
+    """(marker, title, rank) when the line is a numbered heading ("2.1 Scope", "Article II")."""
+    if line.bulleted:
+        return None
+    m = _NUMBERED.match(line.text)
+    if not m:
+        return None
+    word, num, title = m.group("word"), m.group("num"), (m.group("title") or "").strip()
+    roman = not num[0].isdigit()
+    if roman and not word:
+        return None  # "IV. Title" is an enumeration marker, read elsewhere
+    if title:
+        if len(title.split()) > 14 or "\t" in title or re.search(r"\.{3,}|\d\s*$", title):
+            return None
+        if title.endswith((".", ",", ";")) or not (title[0].isupper() or title[0].isdigit()):
+            return None
+    elif not word:
+        return None
+    if word:
+        marker = f"{word} {num}"
+        rank = 0 if word.lower() in _TOP_WORDS or roman else num.count(".") + 1
+        return marker, title, rank
+    parts = tuple(int(p) for p in num.split("."))
+    prefix = parts[:-1]
+    if parts[-1] != last_number.get(prefix, 0) + 1:
+        return None  # not the next number of the document's own sequence
+    if parts == (1,) and not (_is_body(nxt) or (nxt is not None and _NUMBERED.match(nxt.text))):
+        return None  # a first bare "1 Something" needs text (or a sub-heading) after it
+    last_number[prefix] = parts[-1]
+    return num, title, len(parts) - 1
+
+
+def _from_blocks(doc: Document) -> Structure:
+    """The tree a format states: headings by level, numbered list items by nesting level.
+
+    A bullet item is a paragraph of its section (it has no number to cite); text after a list
+    closes the list's items; the document's Title block holds the text before the first heading.
+    """
+    text = doc.text
+    root = Section(0, None, "", doc.title, "root", 0, len(text), 0)
+    sections = [root]
+    paragraphs: list[Paragraph] = []
+    heading_levels = [b[3] for b in doc.blocks if b[2] == "heading"]
+    top = min(heading_levels) if heading_levels else 1
+    stack: list[tuple[int, float]] = [(0, -1)]
+
+    def open_section(marker: str, title: str, kind: str, start: int, end: int, rank: float) -> int:
+        while len(stack) > 1 and stack[-1][1] >= rank:
+            stack.pop()
+        parent = stack[-1][0]
+        sid = len(sections)
+        sections.append(Section(sid, parent, marker, title, kind, start, end, end,
+                                depth=len(stack)))
+        sections[parent].children.append(sid)
+        stack.append((sid, rank))
+        return sid
+
+    for start, end, kind, level, marker in doc.blocks:
+        line = text[start:end]
+        if kind in ("title", "heading"):
+            rank = top if kind == "title" else level
+            head_marker, title = "", line
+            mm = _MARKER.match(line)
+            if mm and not mm.group("pm"):
+                head_marker, title = (mm.group("m"), line[mm.end():].strip())
+            sid = open_section(head_marker, title.rstrip(":"), "heading", start, end, rank)
+            paragraphs.append(Paragraph(start, end, sid, "heading"))
+        elif kind == "item" and marker:
+            sid = open_section(marker, "", "item", start, end, 100 + level)
+            paragraphs.append(Paragraph(start, end, sid, "item"))
+        else:
+            if kind == "item":  # a bullet: deeper items close, it stays in its section
+                while len(stack) > 1 and stack[-1][1] >= 100 + level:
+                    stack.pop()
+            else:
+                while len(stack) > 1 and stack[-1][1] >= 100:
+                    stack.pop()
+            paragraphs.append(Paragraph(start, end, stack[-1][0], "item" if kind == "item"
+                                        else "body"))
+    _close_spans(sections, paragraphs, len(text))
+    return Structure(sections, paragraphs)
+
+
+# ---------------------------------------------------------------- display case
+
+_ROMAN_WORD = re.compile(r"M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})")
+_WORD_START = re.compile(r"(^|[-/\u2013(\"\u201c\u2018])([^\W\d_])")
+
+
+def _acronyms(text: str) -> set[str]:
+    """Words written in capitals inside at least two mixed-case lines: the document's acronyms
+    (DMH, MISSION), not a heading word that shares a line with text ("PURPOSE: DMH has...")."""
+    lines: Counter[str] = Counter()
+    for line in text.splitlines():
+        if any(c.islower() for c in line):
+            lines.update({w for w in re.findall(r"\b[A-Z][A-Z0-9&]+\b", line) if len(w) >= 2})
+    return {w for w, n in lines.items() if n >= 2}
+
+
+def title_case(title: str, acronyms: set[str] = frozenset()) -> str:
+    """An ALL-CAPS title in title case: small words lower, acronyms and Roman numerals kept."""
+    out = []
+    for i, word in enumerate(title.split(" ")):
+        core = word.strip("()[]\"'\u201c\u201d\u2018\u2019:;,.")
+        if not core or core in acronyms or any(c.isdigit() for c in core) or \
+                (len(core) > 1 and _ROMAN_WORD.fullmatch(core)):
+            out.append(word)
+        elif i and core.lower() in _SMALL and (len(core) > 1 or word == core):
+            out.append(word.lower())
+        else:
+            out.append(_WORD_START.sub(lambda m: m.group(1) + m.group(2).upper(), word.lower()))
+    return " ".join(out)
+
+
+def _set_display(text: str, structure: Structure, toc: list[tuple[str, int | None]]) -> None:
+    """Give each ALL-CAPS title the contents list's case, or title case."""
+    acronyms: set[str] | None = None
+    for section in structure.sections:
+        title = section.title
+        if section.kind == "root" or not title or any(c.islower() for c in title) or \
+                sum(c.isalpha() for c in title) < 4:
+            continue
+        key = normalize(title)
+        entry = next((e for e, _p in toc if normalize(e) == key and any(c.islower() for c in e)),
+                     None)
+        if entry:
+            section.display = entry
+            continue
+        if acronyms is None:
+            acronyms = _acronyms(text)
+        words = [w for w in re.findall(r"[A-Z][A-Z0-9&]+", title)]
+        if words and all(w in acronyms for w in words):
+            continue  # "DMH HIPAA" is all acronyms: nothing to recase
+        section.display = title_case(title, acronyms)
 
 
 def _alpha_value(token: str) -> int | None:
@@ -354,6 +649,50 @@ def _roman_fits(token, roman, alpha_style, roman_style, open_style, last_value) 
         return last_value.get(roman_open) == roman - 1
     return roman == 1 and (alpha_open is None or token != "I" or
                            last_value.get(alpha_open) != 8)
+
+
+def _nest_heading_runs(structure: Structure) -> None:
+    """A top-level heading with nothing under it, directly followed by another top-level
+    heading, is that heading's parent ("COUNTY OF LOS ANGELES" / "OFFICE OF THE MEDICAL
+    DIRECTOR" / "4.12 PARAMETERS..."): a title block is one section, so the passage that holds
+    it stays inside one top-level section."""
+    sections = structure.sections
+    root = sections[0]
+    has_text = {p.section for p in structure.paragraphs if p.kind != "heading"}
+    at_root = sorted(p.start for p in structure.paragraphs if p.section == 0)
+    kept: list[int] = []
+    for sid in root.children:
+        section = sections[sid]
+        if kept:
+            prev = sections[_deepest_last(sections, kept[-1])]
+            between = [a for a in at_root if sections[kept[-1]].start < a < section.start]
+            if prev.kind == "heading" and not prev.children and prev.id not in has_text \
+                    and not between:
+                section.parent = prev.id
+                prev.children.append(sid)
+                _set_depth(sections, sid, prev.depth + 1)
+                _extend(sections, prev.id, section.end)
+                continue
+        kept.append(sid)
+    root.children = kept
+
+
+def _deepest_last(sections: list[Section], sid: int) -> int:
+    while sections[sid].children:
+        sid = sections[sid].children[-1]
+    return sid
+
+
+def _set_depth(sections: list[Section], sid: int, depth: int) -> None:
+    sections[sid].depth = depth
+    for child in sections[sid].children:
+        _set_depth(sections, child, depth + 1)
+
+
+def _extend(sections: list[Section], sid: int | None, end: int) -> None:
+    while sid is not None:
+        sections[sid].end = max(sections[sid].end, end)
+        sid = sections[sid].parent
 
 
 def _close_spans(sections: list[Section], paragraphs: list[Paragraph], length: int) -> None:

@@ -1,0 +1,47 @@
+"""Readers, one module per file format, each turning a file's bytes into an `Extracted` record.
+
+A reader knows its format's own structure (Word heading styles, HTML h1-h6, PDF pages), so it hands
+it over explicitly (`blocks`, `page_starts`, `page_labels`) rather than leaving the section parser to
+guess it from plain text. Offsets in an `Extracted` refer to its `raw` text; `documents.py` maps them
+onto the canonical text after cleaning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+class DocumentError(Exception):
+    """A file that cannot be ingested; the message is the reason a user sees."""
+
+
+@dataclass
+class Block:
+    """One structural unit a reader found: a heading, a list item, a paragraph or a table row.
+
+    `level` is the heading level (1-9) for headings and the list nesting level (0-based) for items;
+    `marker` is the number or letter the reader shows for an item ("3", "b"), "" for bullets.
+    """
+
+    start: int
+    end: int
+    kind: str  # "title" | "heading" | "item" | "body"
+    level: int = 0
+    marker: str = ""
+
+
+@dataclass
+class Extracted:
+    raw: str
+    format: str  # "txt" | "md" | "pdf" | "docx" | "html"
+    page_starts: list[tuple[int, int]] = field(default_factory=list)  # (raw offset, PDF page)
+    page_labels: list[str] = field(default_factory=list)  # printed label of each PDF page
+    pages: int = 0
+    meta: dict = field(default_factory=dict)  # title / date the file itself states
+    blocks: list[Block] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# Progress for a long read (a PDF's pages): called with (pages done, pages in all).
+PageProgress = Callable[[int, int], None]

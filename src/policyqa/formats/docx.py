@@ -1,0 +1,222 @@
+"""Word (.docx) files with python-docx: the text a reader sees, and the structure Word states.
+
+- Title and Heading 1-9 styles (or a paragraph outline level) are the section tree; headings need
+  no guessing here, unlike plain text.
+- Word's automatic list numbers are not in the paragraph text. They are rebuilt from the numbering
+  definitions (start, format, level text) and written before the item, since that is what the
+  document shows; the item is then cited by them ("3 › b"). Bullets are shown as "•".
+- Tables are rows of cells (tab-separated, one line per row), in document order.
+- Headers, footers, comments and footnotes are not body text and are left out.
+- Core properties (title, last modified date) fill metadata the corpus does not give.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+from . import Block, DocumentError, Extracted
+
+_HEADING_STYLE = re.compile(r"heading\s*([1-9])$", re.I)
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def read_docx(path: Path, data: bytes) -> Extracted:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    if not zipfile.is_zipfile(path):
+        raise DocumentError("not a Word .docx file (not a ZIP package; a legacy .doc renamed?)")
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise DocumentError(f"damaged Word file ({type(exc).__name__}: {exc})") from exc
+    numbering = _Numbering(document)
+    parts: list[str] = []
+    blocks: list[Block] = []
+    offset = 0
+
+    def add(text: str, kind: str, level: int = 0, marker: str = "", sep: str = "\n\n") -> None:
+        nonlocal offset
+        if parts:
+            parts.append(sep)
+            offset += len(sep)
+        parts.append(text)
+        blocks.append(Block(offset, offset + len(text), kind, level, marker))
+        offset += len(text)
+
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    for element in document.element.body.iterchildren():
+        if element.tag == f"{_W}p":
+            para = Paragraph(element, document)
+            text = para.text.strip()
+            if not text:
+                continue
+            kind, level = _heading(para)
+            if kind:
+                add(text, kind, level)
+                continue
+            shown, marker, list_level = numbering.render(para)
+            if shown is None:
+                add(text, "body")
+            else:
+                add(f"{shown} {text}" if shown else text, "item", list_level, marker)
+        elif element.tag == f"{_W}tbl":
+            table = Table(element, document)
+            first = True
+            for row in table.rows:
+                cells = _row_cells(row)
+                if any(cells):
+                    add("\t".join(cells), "body", sep="\n\n" if first else "\n")
+                    first = False
+    props = document.core_properties
+    meta = {}
+    if props.title and props.title.strip():
+        meta["title"] = props.title.strip()
+    when = props.modified or props.created
+    if when:
+        meta["date"] = when.date().isoformat()
+    return Extracted(raw="".join(parts), format="docx", meta=meta, blocks=blocks)
+
+
+def _row_cells(row) -> list[str]:
+    """A row's cell texts, once each (a merged cell spans several grid columns)."""
+    cells, seen = [], set()
+    for cell in row.cells:
+        if id(cell._tc) in seen:
+            continue
+        seen.add(id(cell._tc))
+        cells.append(" ".join(cell.text.split()))
+    return cells
+
+
+def _heading(para) -> tuple[str, int]:
+    """("title", 0), ("heading", level) or ("", 0), from the style (or its base styles) or the
+    paragraph's outline level."""
+    style = para.style
+    while style is not None:
+        name = style.name or ""
+        if name.lower() == "title":
+            return "title", 0
+        m = _HEADING_STYLE.search(name)
+        if m:
+            return "heading", int(m.group(1))
+        style = style.base_style
+    ppr = para._p.pPr
+    outline = ppr.find(f"{_W}outlineLvl") if ppr is not None else None
+    if outline is not None:
+        value = int(outline.get(f"{_W}val", "9"))
+        if value < 9:
+            return "heading", value + 1
+    return "", 0
+
+
+def _format_number(value: int, fmt: str) -> str:
+    if fmt in ("lowerLetter", "upperLetter"):
+        letters = ""
+        while value > 0:
+            value, rem = divmod(value - 1, 26)
+            letters = chr(ord("a") + rem) + letters
+        return letters.upper() if fmt == "upperLetter" else letters
+    if fmt in ("lowerRoman", "upperRoman"):
+        pairs = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+                 (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+        out = ""
+        for n, s in pairs:
+            while value >= n:
+                out += s
+                value -= n
+        return out.upper() if fmt == "upperRoman" else out
+    if fmt == "decimalZero":
+        return f"{value:02d}"
+    return str(value)
+
+
+class _Numbering:
+    """Word's list numbering, replayed in document order: each list keeps a counter per level,
+    and a deeper level restarts when a shallower one advances."""
+
+    def __init__(self, document):
+        self.levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId -> ilvl -> def
+        self.counters: dict[str, list[int]] = {}
+        try:
+            root = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):
+            return
+        abstract: dict[str, dict[int, tuple[int, str, str]]] = {}
+        for node in root.findall(f"{_W}abstractNum"):
+            levels = {}
+            for lvl in node.findall(f"{_W}lvl"):
+                ilvl = int(lvl.get(f"{_W}ilvl", "0"))
+                start = _val(lvl, "start", "1")
+                fmt = _val(lvl, "numFmt", "decimal")
+                text = _val(lvl, "lvlText", f"%{ilvl + 1}.")
+                levels[ilvl] = (int(start) if start.isdigit() else 1, fmt, text)
+            abstract[node.get(f"{_W}abstractNumId")] = levels
+        for num in root.findall(f"{_W}num"):
+            ref = num.find(f"{_W}abstractNumId")
+            if ref is None:
+                continue
+            levels = dict(abstract.get(ref.get(f"{_W}val"), {}))
+            for override in num.findall(f"{_W}lvlOverride"):
+                ilvl = int(override.get(f"{_W}ilvl", "0"))
+                start = override.find(f"{_W}startOverride")
+                if start is not None and ilvl in levels:
+                    _s, fmt, text = levels[ilvl]
+                    levels[ilvl] = (int(start.get(f"{_W}val", "1")), fmt, text)
+            self.levels[num.get(f"{_W}numId")] = levels
+
+    def render(self, para) -> tuple[str | None, str, int]:
+        """(shown number text or "" for a bullet, marker to cite, list level) for a list
+        paragraph; (None, "", 0) for one that is not in a list."""
+        num_id, ilvl = _num_pr(para)
+        if num_id is None or num_id == "0" or num_id not in self.levels:
+            return None, "", 0
+        levels = self.levels[num_id]
+        if ilvl not in levels:
+            return "\u2022", "", ilvl
+        counters = self.counters.setdefault(num_id, [0] * 9)
+        for deeper in range(ilvl + 1, 9):
+            counters[deeper] = 0
+        start, fmt, text = levels[ilvl]
+        counters[ilvl] = start if counters[ilvl] == 0 else counters[ilvl] + 1
+        if fmt in ("bullet", "none"):
+            return "\u2022" if fmt == "bullet" else "", "", ilvl
+
+        def value(m: re.Match) -> str:
+            level = int(m.group(1)) - 1
+            lstart, lfmt, _t = levels.get(level, (1, "decimal", ""))
+            return _format_number(counters[level] or lstart, lfmt)
+
+        shown = re.sub(r"%([1-9])", value, text).strip()
+        return shown, _format_number(counters[ilvl], fmt), ilvl
+
+
+def _val(node, tag: str, default: str) -> str:
+    child = node.find(f"{_W}{tag}")
+    return child.get(f"{_W}val", default) if child is not None else default
+
+
+def _num_pr(para) -> tuple[str | None, int]:
+    """The paragraph's list (numId) and level, set on the paragraph or by its style."""
+    ppr = para._p.pPr
+    nodes = [ppr] if ppr is not None else []
+    style = para.style
+    while style is not None:  # a list style ("List Number") carries its numbering
+        style_ppr = style.element.pPr
+        if style_ppr is not None:
+            nodes.append(style_ppr)
+        style = style.base_style
+    num_id, ilvl = None, None
+    for node in nodes:
+        num_pr = node.find(f"{_W}numPr")
+        if num_pr is None:
+            continue
+        if num_id is None:
+            num_id = _val(num_pr, "numId", "") or None
+        if ilvl is None and num_pr.find(f"{_W}ilvl") is not None:
+            ilvl = int(_val(num_pr, "ilvl", "0"))
+    return num_id, ilvl or 0

@@ -1,0 +1,193 @@
+"""Web pages (.html/.htm) with BeautifulSoup 4 on the lxml parser.
+
+Why this parser: pages saved from an intranet are often invalid markup; lxml repairs it the way
+browsers do and is fast, BeautifulSoup gives a plain tree walk and decodes the page's character
+set and entities (`&amp;`, `&nbsp;`). Both are widely used and kept up. selectolax is faster but
+offers less for walking mixed inline/block content; trafilatura removes boilerplate by heuristics
+that can also drop the lists and tables a policy is made of, so the rules here are explicit:
+
+- The page's declared main content (<main>, role="main", or a single <article>) when it has
+  one, else <body>. script, style, nav, header, footer, forms, asides, hidden elements and ARIA
+  navigation/banner regions are dropped: they are the site, not the policy.
+- h1-h6 build the sections; lists keep their nesting and an <ol>'s numbers (start, type) are
+  shown and cited; table rows are lines of tab-separated cells.
+- <title>, else the first h1, is the title. The page's markup is never rendered; only its text
+  reaches the canonical text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import Block, DocumentError, Extracted
+
+_DROP = {"script", "style", "noscript", "template", "nav", "header", "footer", "form", "aside",
+         "iframe", "svg", "button", "select", "input", "textarea", "object", "embed", "canvas",
+         "map", "dialog", "menu"}
+_DROP_ROLES = {"navigation", "banner", "contentinfo", "search", "complementary", "menu",
+               "menubar", "toolbar", "dialog"}
+_BLOCK = {"p", "div", "section", "article", "main", "blockquote", "pre", "address", "figure",
+          "figcaption", "caption", "dl", "dt", "dd", "ul", "ol", "li", "table", "h1", "h2", "h3",
+          "h4", "h5", "h6", "hr", "details", "summary", "center", "fieldset", "body", "html"}
+_SPACE = re.compile(r"\s+")
+
+
+def read_html(data: bytes) -> Extracted:
+    from bs4 import BeautifulSoup
+
+    try:
+        soup = BeautifulSoup(data, "lxml")
+    except Exception as exc:  # lxml repairs nearly anything; a failure here is a broken file
+        raise DocumentError(f"unreadable web page ({type(exc).__name__}: {exc})") from exc
+    title_tag = soup.find("title")
+    title = _SPACE.sub(" ", title_tag.get_text()).strip() if title_tag else ""
+    for tag in soup.find_all(True):
+        if tag.decomposed:
+            continue
+        if tag.name in _DROP or _hidden(tag):
+            tag.decompose()
+    root = _main(soup)
+    if root is None:
+        raise DocumentError("web page with no body text")
+    writer = _Writer()
+    writer.walk(root, 0)
+    writer.flush()
+    if not title:
+        first = next((b for b in writer.blocks if b.kind == "heading" and b.level == 1), None)
+        title = writer.text()[first.start:first.end] if first else ""
+    meta = {"title": title} if title else {}
+    return Extracted(raw=writer.text(), format="html", meta=meta, blocks=writer.blocks)
+
+
+def _hidden(tag) -> bool:
+    attrs = tag.attrs or {}
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+        return True
+    if str(attrs.get("role", "")).lower() in _DROP_ROLES:
+        return True
+    style = str(attrs.get("style", "")).replace(" ", "").lower()
+    return "display:none" in style or "visibility:hidden" in style
+
+
+def _main(soup):
+    for candidate in (soup.find("main"), soup.find(attrs={"role": "main"})):
+        if candidate is not None:
+            return candidate
+    articles = soup.find_all("article")
+    if len(articles) == 1:
+        return articles[0]
+    return soup.body or soup
+
+
+def _ol_marker(value: int, kind: str) -> str:
+    if kind in ("a", "A"):
+        letters = ""
+        while value > 0:
+            value, rem = divmod(value - 1, 26)
+            letters = chr(ord("a") + rem) + letters
+        return letters.upper() if kind == "A" else letters
+    if kind in ("i", "I"):
+        pairs = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+                 (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+        out = ""
+        for n, s in pairs:
+            while value >= n:
+                out += s
+                value -= n
+        return out.upper() if kind == "I" else out
+    return str(value)
+
+
+class _Writer:
+    """Builds the canonical text block by block; inline text gathers until a block ends it."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.length = 0
+        self.blocks: list[Block] = []
+        self.inline: list[str] = []
+        self.pending: tuple[str, int, str] | None = None  # (kind, level, marker) of the open item
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def add(self, text: str, kind: str, level: int = 0, marker: str = "", sep: str = "\n\n"):
+        text = text.strip()
+        if not text:
+            return
+        if self.parts:
+            self.parts.append(sep)
+            self.length += len(sep)
+        self.parts.append(text)
+        self.blocks.append(Block(self.length, self.length + len(text), kind, level, marker))
+        self.length += len(text)
+
+    def flush(self) -> None:
+        text = _SPACE.sub(" ", "".join(self.inline)).strip()
+        self.inline = []
+        if not text:
+            return  # an open list item waits for its text (a <p> inside the <li>)
+        kind, level, marker = self.pending or ("body", 0, "")
+        self.pending = None
+        if kind == "item":
+            shown = f"{marker}." if marker else "\u2022"
+            text = f"{shown} {text}"
+        self.add(text, kind, level, marker)
+
+    def walk(self, node, list_level: int) -> None:
+        from bs4 import CData, NavigableString, Tag
+
+        for child in node.children:
+            if type(child) in (NavigableString, CData):  # not comments, doctype, PIs
+                self.inline.append(str(child))
+                continue
+            if not isinstance(child, Tag):
+                continue
+            name = child.name
+            if name == "br":
+                self.inline.append(" ")
+            elif name in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                self.flush()
+                self.add(_SPACE.sub(" ", child.get_text(" ")), "heading", int(name[1]))
+            elif name in ("ul", "ol"):
+                self.flush()
+                self._list(child, list_level)
+            elif name == "table":
+                self.flush()
+                self._table(child)
+            elif name == "pre":
+                self.flush()
+                self.add(child.get_text(), "body")
+            elif name in _BLOCK:
+                self.flush()
+                self.walk(child, list_level)
+                self.flush()
+            else:
+                self.walk(child, list_level)  # inline: its text joins the open paragraph
+
+    def _list(self, node, list_level: int) -> None:
+        ordered = node.name == "ol"
+        kind = node.get("type", "1") if ordered else ""
+        start = node.get("start", "1")
+        value = int(start) if str(start).lstrip("-").isdigit() else 1
+        for li in node.find_all("li", recursive=False):
+            if li.get("value", "").isdigit():
+                value = int(li["value"])
+            marker = _ol_marker(value, kind) if ordered else ""
+            self.flush()
+            self.pending = ("item", list_level, marker)
+            self.walk(li, list_level + 1)
+            self.flush()
+            self.pending = None  # an empty <li> leaves nothing open
+            value += 1
+
+    def _table(self, node) -> None:
+        first = True
+        for row in node.find_all("tr"):
+            if row.find_parent("table") is not node:
+                continue  # a nested table's rows are read with it
+            cells = [_SPACE.sub(" ", c.get_text(" ")).strip() for c in row.find_all(["td", "th"])
+                     if c.find_parent("tr") is row]
+            if any(cells):
+                self.add("\t".join(cells), "body", sep="\n\n" if first else "\n")
+                first = False

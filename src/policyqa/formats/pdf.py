@@ -1,0 +1,255 @@
+"""PDF pages as text with pypdf: running headers and footers removed, printed page numbers kept.
+
+Why these rules:
+- A PDF exported from Word or LaTeX repeats a header or footer on every page ("47711 Federal
+  Register / Vol. 85 ...", "4 1.1. TOPOLOGISCHE RÄUME"). Left in, it lands inside passages and
+  is taken for a heading. A line at the top or bottom of a page is running text when (a) it
+  repeats, digits aside and allowing OCR slips, at the same edge of many pages, or (b) it carries
+  a number that advances with the page (the printed page number). Both are removed from the text;
+  the numbers found by (b), or the file's own /PageLabels, become the page labels a citation shows.
+- Line-number gutters (a transcript's "1 2 3 ... 25") are margin apparatus, not text.
+- pypdf needs `cryptography` for AES; an encrypted file that opens with the empty password is
+  read, one that needs a user password is reported as password-protected.
+- A text layer of OCR noise (few word-like tokens) is reported by name rather than indexed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from pathlib import Path
+
+from . import DocumentError, Extracted, PageProgress
+
+_EDGE = 2  # lines at the top and at the bottom of a page that may be running text
+_NUMBER_AT_EDGE = re.compile(r"^\s*(\d{1,5})(?=\s+\S)|(?<=\S)\s+(\d{1,5})\s*$")
+_LONE_NUMBER = re.compile(r"^\s*[-\u2013\u2014]?\s*(\d{1,5}|[ivxlc]{1,7})\s*[-\u2013\u2014]?\s*$",
+                          re.I)
+_LIST_START = re.compile(r"^\s*\d{1,5}[.)]\s")
+_WORDLIKE = re.compile(r"^[\"'(\u201c\u2018]*[^\W\d_]{2,}(?:[-'\u2019][^\W\d_]+)*[.,;:!?\"')\u201d\u2019]*$")
+_ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+
+
+def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, PdfReadError
+
+    # pypdf logs every repair it attempts; the one-line reason raised here is what a user needs.
+    pdf_log = logging.getLogger("pypdf")
+    level = pdf_log.level
+    pdf_log.setLevel(logging.CRITICAL)
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except DependencyError as exc:
+                raise DocumentError("encrypted PDF (AES): the 'cryptography' package is needed to "
+                                    "open it and is not installed") from exc
+            except Exception as exc:
+                raise DocumentError(f"encrypted PDF that cannot be opened ({_short(exc)})") from exc
+            if not opened:
+                raise DocumentError("password-protected PDF (a password is needed to open it)")
+        pages: list[list[str]] = []
+        total = len(reader.pages)
+        for number, page in enumerate(reader.pages, start=1):
+            pages.append((page.extract_text() or "").split("\n"))
+            if progress:
+                progress(number, total)
+        file_labels = _file_page_labels(reader, total)
+    except DocumentError:
+        raise
+    except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError...)
+        if isinstance(exc, DependencyError):
+            raise DocumentError(f"encrypted PDF needs a missing package ({_short(exc)})") from exc
+        kind = "unreadable PDF" if isinstance(exc, PdfReadError) else "damaged PDF"
+        if "ended unexpectedly" in str(exc) or "EOF" in str(exc):
+            kind = "truncated or damaged PDF"
+        raise DocumentError(f"{kind} ({type(exc).__name__}: {_short(exc)})") from exc
+    finally:
+        pdf_log.setLevel(level)
+
+    if not any(line.strip() for lines in pages for line in lines):
+        raise DocumentError("no extractable text (a scan without a text layer), needs OCR")
+    running, printed = running_lines(pages)
+    parts: list[str] = []
+    starts: list[tuple[int, int]] = []
+    offset = 0
+    for number, lines in enumerate(pages, start=1):
+        drop = running.get(number - 1, set()) | _line_number_gutter(lines)
+        kept = [line for i, line in enumerate(lines) if i not in drop]
+        page_text = "\n".join(kept).strip("\n")
+        starts.append((offset, number))
+        parts.append(page_text)
+        offset += len(page_text) + 2
+    raw = "\n\n".join(parts)
+    if raw.count("\ufffd") > len(raw.strip()) // 10:
+        raise DocumentError("garbled text layer (undecodable characters), needs OCR or re-export")
+    noise = ocr_noise(raw)
+    if noise is not None:
+        raise DocumentError(f"text layer looks like OCR noise ({noise:.0%} of its tokens are not "
+                            "words); needs OCR again or a text export")
+    labels = file_labels or _labels_from_numbers(printed, len(pages))
+    return Extracted(raw=raw, format="pdf", page_starts=starts, page_labels=labels,
+                     pages=len(pages))
+
+
+def _short(exc: Exception, limit: int = 120) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+# ---------------------------------------------------------------- running headers and footers
+
+
+def _edge_lines(lines: list[str]) -> list[tuple[int, str]]:
+    """(index, zone) of the first and last few non-blank lines of a page; zone 't' or 'b'.
+    A page of one or two lines has no header or footer: its lines are its text."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    if len(filled) < 3:
+        return []
+    top = [(i, "t") for i in filled[:_EDGE]]
+    bottom = [(i, "b") for i in filled[-_EDGE:] if i not in filled[:_EDGE]]
+    return top + bottom
+
+
+def _skeleton(line: str) -> str:
+    """A line with digits and spacing removed, case folded: what repeats in a running header."""
+    return re.sub(r"[\W\d_]+", "", line).casefold()
+
+
+def _page_number(line: str) -> int | None:
+    """The number a header/footer line carries at its start or end (not a list item "3. ...")."""
+    lone = _LONE_NUMBER.match(line)
+    if lone:
+        token = lone.group(1)
+        return int(token) if token.isdigit() else None
+    if _LIST_START.match(line) or len(line.split()) > 14:
+        return None
+    m = _NUMBER_AT_EDGE.search(line)
+    if not m:
+        return None
+    return int(m.group(1) or m.group(2))
+
+
+def running_lines(pages: list[list[str]]) -> tuple[dict[int, set[int]], dict[int, int]]:
+    """For each page index, the indices of its running header/footer lines; and the printed
+    page number of each page index where one was found."""
+    from rapidfuzz import fuzz
+
+    out: dict[int, set[int]] = {}
+    n = len(pages)
+    edges = {p: _edge_lines(lines) for p, lines in enumerate(pages)}
+
+    # (a) The same text (digits aside) at the same edge of many pages.
+    if n >= 3:
+        need = max(3, math.ceil(0.3 * n))
+        for zone in ("t", "b"):
+            cands = [(p, i, _skeleton(pages[p][i])) for p, e in edges.items() for i, z in e
+                     if z == zone]
+            cands = [c for c in cands if len(c[2]) >= 4]
+            for p, i, skel in cands:
+                similar_pages = {q for q, _j, other in cands
+                                 if q != p and fuzz.ratio(skel, other) >= 85}
+                if len(similar_pages) + 1 >= need:
+                    out.setdefault(p, set()).add(i)
+
+    # (b) A number that advances with the page: the printed page number.
+    printed: dict[int, int] = {}
+    for p, i in _numbered_edges(pages, edges):
+        out.setdefault(p, set()).add(i)
+        printed[p] = _page_number(pages[p][i])
+    return out, printed
+
+
+def _numbered_edges(pages, edges) -> list[tuple[int, int]]:
+    """(page index, line index) of edge lines whose number is the page's printed number."""
+    cands = []
+    for p, e in edges.items():
+        for i, _zone in e:
+            number = _page_number(pages[p][i])
+            if number is not None:
+                cands.append((p, i, number - p))
+    if not cands:
+        return []
+    n = len(pages)
+    if n == 1:  # one page: only a lone "1" at an edge can be told for a page number
+        return [(p, i) for p, i, shift in cands if shift == 1 and _LONE_NUMBER.match(pages[p][i])]
+    shifts = Counter(shift for _p, _i, shift in cands)
+    mode, _count = shifts.most_common(1)[0]
+    near = [(p, i, shift) for p, i, shift in cands if abs(shift - mode) <= 1]
+    if len({p for p, _i, _s in near}) < max(2, math.ceil(0.3 * n)):
+        return []
+    best: dict[int, tuple[int, int]] = {}
+    for p, i, shift in near:  # one page-number line per page: the one closest to the mode
+        if p not in best or abs(shift - mode) < abs(best[p][1] - mode):
+            best[p] = (i, shift)
+    return [(p, i) for p, (i, _s) in sorted(best.items())]
+
+
+def _labels_from_numbers(printed: dict[int, int], pages: int) -> list[str]:
+    """Printed labels for every page: found numbers, gaps filled from the nearest found one."""
+    if not printed:
+        return []
+    labels = []
+    found = sorted(printed)
+    for p in range(pages):
+        if p in printed:
+            labels.append(str(printed[p]))
+            continue
+        near = min(found, key=lambda q: abs(q - p))
+        value = printed[near] + (p - near)
+        labels.append(str(value) if value > 0 else str(p + 1))
+    return labels
+
+
+def _file_page_labels(reader, pages: int) -> list[str]:
+    """The file's own /PageLabels (e.g. "iii", "47705"), when it defines them."""
+    try:
+        root = reader.trailer["/Root"]
+        if "/PageLabels" not in root:
+            return []
+        labels = list(reader.page_labels)
+    except Exception:  # a malformed label tree only costs the printed numbers
+        return []
+    return [str(label) for label in labels] if len(labels) == pages else []
+
+
+def _line_number_gutter(lines: list[str]) -> set[int]:
+    """Indices of a run of at least five lines "1", "2", "3"... (a transcript's line numbers)."""
+    out: set[int] = set()
+    run: list[int] = []
+    expected = 1
+    for i, line in enumerate(lines):
+        token = line.strip()
+        if token.isdigit() and int(token) == expected:
+            run.append(i)
+            expected += 1
+            continue
+        if len(run) >= 5:
+            out.update(run)
+        run, expected = ([i], 2) if token == "1" else ([], 1)
+    if len(run) >= 5:
+        out.update(run)
+    return out
+
+
+# ---------------------------------------------------------------- OCR noise
+
+
+def ocr_noise(text: str, threshold: float = 0.5) -> float | None:
+    """The share of tokens that are not word-like, when it is over `threshold` (else None).
+
+    Real prose in any alphabetic language is mostly tokens of two or more letters; a text layer of
+    OCR noise is mostly punctuation, stray letters and digit runs. Numeric tables are spared by
+    counting digit-only tokens as neither.
+    """
+    tokens = text.split()
+    counted = [t for t in tokens if not re.fullmatch(r"[\d.,:;%$()/-]+", t)]
+    if len(counted) < 5:
+        return None
+    words = sum(1 for t in counted if _WORDLIKE.match(t))
+    noise = 1 - words / len(counted)
+    return noise if noise > threshold else None

@@ -1,0 +1,145 @@
+"""Each format reader on small real files made here (python-docx, fpdf2, HTML and Markdown text)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import make_pdf
+
+from policyqa.documents import load_corpus, read_document
+from policyqa.sections import parse_sections
+
+
+def _paths(doc) -> dict[str, str]:
+    """Each paragraph's first words -> its full section path."""
+    structure = parse_sections(doc)
+    return {" ".join(doc.text[p.start:p.end].split()[:3]): structure.full_path_text(p.section)
+            for p in structure.paragraphs}
+
+
+def test_docx_headings_automatic_numbers_tables_and_properties(tmp_path: Path):
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = "Visitor Policy"
+    document.sections[0].header.paragraphs[0].text = "CONFIDENTIAL RUNNING HEADER"
+    document.sections[0].footer.paragraphs[0].text = "Page footer text"
+    document.add_heading("Visitor Policy", level=0)
+    document.add_paragraph("This policy covers every site.")
+    document.add_heading("Sign-in", level=1)
+    document.add_paragraph("Visitors sign in at the front desk.", style="List Number")
+    document.add_paragraph("Badges are worn at all times.", style="List Number")
+    document.add_paragraph("Escorts are arranged by staff.", style="List Number")
+    document.add_heading("Badges", level=2)
+    document.add_paragraph("Lost badges are reported at once.", style="List Bullet")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Area", "Escort"
+    table.cell(1, 0).text, table.cell(1, 1).text = "Clinic", "Always"
+    document.add_paragraph("Questions go to the site manager.")
+    document.save(tmp_path / "visitors.docx")
+
+    doc = read_document(tmp_path / "visitors.docx")
+    assert doc.title == "Visitor Policy" and doc.date
+    assert "RUNNING HEADER" not in doc.text and "footer" not in doc.text
+    assert "1. Visitors sign in" in doc.text and "3. Escorts are arranged" in doc.text
+    assert "Area\tEscort\nClinic\tAlways" in doc.text
+    paths = _paths(doc)
+    assert paths["2. Badges are"] == "Sign-in › 2"
+    assert paths["3. Escorts are"] == "Sign-in › 3"
+    assert paths["• Lost badges"] == "Sign-in › Badges"
+    assert paths["Questions go to"] == "Sign-in › Badges"  # text after a list: its section
+    assert paths["This policy covers"] == "Visitor Policy"
+
+
+def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>Gifts &amp; Favours</title><style>p{color:red}</style>"
+        "<script>alert('x')</script></head><body><nav>Home | Policies</nav>"
+        "<header>Agency intranet</header><main><h1>Gifts &amp; Favours</h1>"
+        "<p>Staff must not accept&nbsp;cash.</p><h2>Exceptions</h2>"
+        "<ol start='3' type='a'><li>Cards are fine.</li><li><p>Flowers are shared.</p></li></ol>"
+        "<p>Report anything else.</p><h3>Values</h3>"
+        "<table><tr><th>Gift</th><th>Limit</th></tr><tr><td>Meal</td><td>$20</td></tr></table>"
+        "<form><input value='search'></form></main><footer>© Agency</footer></body></html>",
+        encoding="utf-8")
+    doc = read_document(tmp_path / "page.html")
+    assert doc.title == "Gifts & Favours"
+    for chrome in ("alert", "color:red", "Home | Policies", "intranet", "© Agency", "search"):
+        assert chrome not in doc.text
+    assert "Staff must not accept\u00a0cash." in doc.text or "accept cash" in doc.text
+    assert "c. Cards are fine." in doc.text and "d. Flowers are shared." in doc.text
+    assert "Gift\tLimit\nMeal\t$20" in doc.text
+    paths = _paths(doc)
+    assert paths["d. Flowers are"] == "Gifts & Favours › Exceptions › d"
+    assert paths["Report anything else."] == "Gifts & Favours › Exceptions"
+    assert paths["Meal $20"] == "Gifts & Favours › Exceptions › Values"
+
+
+def test_markdown_front_matter_comments_underscores_and_auto_numbers(tmp_path: Path):
+    (tmp_path / "terms.md").write_text(
+        "---\ntitle: Service Terms\ndate: 2020-11-16\n---\n<!-- internal note -->\n\n"
+        "## A. Definitions\n\n_Short version:_ __read this__ first.\n\n"
+        "1. An account is yours.\n1. The service is ours.\n1. Content is shared.\n\n"
+        "snake_case_names stay; fill in ______ here.\n", encoding="utf-8")
+    doc = read_document(tmp_path / "terms.md")
+    assert (doc.title, doc.date) == ("Service Terms", "2020-11-16")
+    assert "title:" not in doc.text and "internal note" not in doc.text
+    assert "Short version: read this first." in doc.text
+    assert "snake_case_names" in doc.text and "______" in doc.text
+    paths = _paths(doc)
+    assert paths["1. The service"] == "A. Definitions › 2"
+    assert paths["1. Content is"] == "A. Definitions › 3"
+
+
+def test_pdf_running_headers_printed_numbers_and_hyphens(tmp_path: Path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.set_auto_page_break(False)
+    topics = ["Intake", "Residents", "Gifts", "Records"]
+    bodies = ["Intake interviews happen on the first visit to the clinic.",
+              "All inhabi-\ntants of the residence are offered an interview each month.",
+              "Cash gifts from clients or their families are never accepted.",
+              "Records are completed within two business days of each contact."]
+    for n, body in enumerate(bodies):
+        pdf.add_page()
+        line = {"new_x": "LMARGIN", "new_y": "NEXT"}
+        pdf.multi_cell(0, 6, f"{47705 + n} Federal Register / Vol. 85 / Rules", **line)
+        pdf.multi_cell(0, 6, f"Section {n + 1}. {topics[n]}\n{body}", **line)
+        pdf.set_y(-20)
+        pdf.multi_cell(0, 6, "Agency Manual - revised 2024", **line)
+    pdf.output(str(tmp_path / "register.pdf"))
+    doc = read_document(tmp_path / "register.pdf")
+    assert "Federal Register" not in doc.text and "Agency Manual" not in doc.text
+    assert doc.page_labels == ["47705", "47706", "47707", "47708"]
+    at = doc.text.find("Cash gifts")
+    assert doc.page_at(at) == 3 and doc.page_label_at(at) == "47707"
+    assert "inhabitants of the residence" in doc.text
+    assert doc.page_at(doc.text.find("inhabitants")) == 2
+
+
+def test_plain_pdf_without_printed_numbers_cites_pdf_pages(tmp_path: Path):
+    doc = read_document(make_pdf(tmp_path / "plain.pdf", ["First page text here.",
+                                                        "Second page text here."]))
+    assert doc.page_labels == [] and doc.page_label_at(doc.text.find("Second")) == "2"
+    assert doc.pages == 2
+
+
+def test_load_corpus_reports_every_file_and_counts_pdf_pages(tmp_path: Path):
+    make_pdf(tmp_path / "a.pdf", ["One.", "Two.", "Three."])
+    (tmp_path / "notes.odt").write_bytes(b"PK\x03\x04 not really")
+    (tmp_path / "scan.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "copy.pdf").write_bytes((tmp_path / "a.pdf").read_bytes())
+    (tmp_path / "fake.docx").write_bytes(b"not a zip")
+    seen, pages = [], []
+    docs, skipped = load_corpus(tmp_path, progress=seen.append,
+                                pages=lambda path, done, total: pages.append((path.name, done, total)))
+    assert [d.doc_id for d in docs] == ["a"]
+    status = {s.path: (s.status, s.reason) for s in skipped}
+    assert status["notes.odt"][0] == "unsupported" and ".odt" in status["notes.odt"][1]
+    assert status["scan.png"][0] == "unsupported" and "OCR" in status["scan.png"][1]
+    assert status["copy.pdf"][0] == "duplicate"
+    assert status["fake.docx"][0] == "skipped" and "not a Word" in status["fake.docx"][1]
+    assert len(seen) == 5
+    assert ("a.pdf", 3, 3) in pages and docs[0].pages == 3
