@@ -7,6 +7,7 @@ import pytest
 
 from policyqa.answers import (
     ask,
+    asked_unit,
     asks_for_number,
     heading_sentences,
     keyword_coverage,
@@ -95,6 +96,15 @@ def test_number_questions_and_sentences_that_state_numbers():
     assert not states_number("B. See DMH Policy 100.1 and 4.12 Establishing Service Relationships.")
     assert not states_number("Once again, one of the clients")
     assert not states_number("4.13 PARAMETERS FOR PEER ADVOCATES\n\n11-06-06")
+
+
+def test_a_how_many_question_wants_its_unit():
+    assert asked_unit("How many business days do we have to respond?") == "day"
+    assert asked_unit("How many continuing education hours are required?") == "hour"
+    assert asked_unit("How many clients can I see?") is None
+    assert states_number("for a minimum of two years.", "year")
+    assert states_number("within 48 (business) hours", "hour")
+    assert not states_number("for a minimum of two years.", "day")  # a number, of another unit
 
 
 def test_a_number_question_without_a_number_in_the_passages_abstains(index):

@@ -180,8 +180,26 @@ def asks_for_number(question: str) -> bool:
     return bool(_ASKS_FOR_NUMBER.search(question))
 
 
-def states_number(text: str) -> bool:
-    return bool(_NUMBER.search(_NOT_QUANTITIES.sub("", text)))
+# "How many days ..." asks for a count of days: a sentence that states a number of years answers
+# another question (eval/EXPERIMENTS.md, fifth round). Units of time, money and distance.
+_UNITS = r"(?:second|minute|hour|day|week|month|year|time|session|visit|dollar|mile|percent)"
+_HOW_MANY_UNIT = re.compile(rf"\bhow many\s+(?:[\w-]+\s+){{0,3}}?({_UNITS})s?\b", re.IGNORECASE)
+
+
+def asked_unit(question: str) -> str | None:
+    """The unit a "how many" question counts in ("day" for "how many business days"), if any."""
+    match = _HOW_MANY_UNIT.search(question)
+    return match.group(1).lower() if match else None
+
+
+def states_number(text: str, unit: str | None = None) -> bool:
+    """A quantity in the text, not an enumerator, policy number or date; with `unit`, a quantity
+    of that unit ("two years", "within 48 hours")."""
+    cleaned = _NOT_QUANTITIES.sub("", text)
+    if unit is None:
+        return bool(_NUMBER.search(cleaned))
+    return any(re.match(rf"[\w\s,.()-]{{0,24}}?\b{unit}s?\b", cleaned[m.end():], re.IGNORECASE)
+               for m in _NUMBER.finditer(cleaned))
 
 
 def _span_text(index: Index, candidate: Candidate) -> str:
@@ -207,8 +225,10 @@ def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
     answer = None
     confidence = 0.0
     wrong_type = False
+    unit = None
     if spans and index.settings.retrieval.answer_type_check and asks_for_number(question):
-        numeric = [x for x in spans if states_number(_span_text(index, x))]
+        unit = asked_unit(question)
+        numeric = [x for x in spans if states_number(_span_text(index, x), unit)]
         wrong_type = not numeric
         spans = numeric or spans
     if spans:
@@ -228,7 +248,8 @@ def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
     answered = (answer is not None and not wrong_type
                 and confidence >= index.settings.retrieval.abstain_threshold)
     if wrong_type:
-        note = "; ".join(filter(None, [note, "the question asks for a number, and none of the "
+        asked = f"a number of {unit}s" if unit else "a number"
+        note = "; ".join(filter(None, [note, f"the question asks for {asked}, and none of the "
                                                 "top passages states one"]))
     t3 = time.perf_counter()
     return Answer(

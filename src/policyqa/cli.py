@@ -59,17 +59,25 @@ def _doc_ids(index, labels: list[str] | None) -> list[str] | None:
 
 
 def cmd_ingest(args) -> int:
-    """Build the index; one summary line, then one line per skipped file (file: reason)."""
-    from .ingest import NoDocumentsError, build_index
+    """Build the index; one summary line, then one line per file not indexed (file: reason), or
+    with --json one report of every file."""
+    from .ingest import NoDocumentsError, build_index, report_json
 
     settings = load_settings(args.corpus, args.index)
     try:
         report = build_index(settings, progress=_progress())
     except NoDocumentsError as exc:
-        _print_skipped(exc.skipped)
-        found = f"all {len(exc.skipped)} file(s) skipped" if exc.skipped else \
-            "no .txt, .md or .pdf files"
+        if args.json:
+            rows = [{"file": s.path, "status": s.status, "reason": s.reason, "pages": 0,
+                     "sections": 0, "chunks": 0} for s in exc.skipped]
+            print(json.dumps(report_json(rows), ensure_ascii=False))
+        else:
+            _print_skipped(exc.skipped)
+        found = f"all {len(exc.skipped)} file(s) skipped" if exc.skipped else "no files"
         return _fail(f"no readable documents in {exc.corpus_dir} ({found})")
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+        return 0
     print(f"Indexed {report.documents} documents, skipped {len(report.skipped)} file(s), "
           f"{report.chunks} chunks ({report.sections} sections, {report.sentences} sentences) "
           f"in {report.seconds:.1f} s -> {report.path}")
@@ -81,7 +89,7 @@ def cmd_ingest(args) -> int:
 
 def _print_skipped(skipped) -> None:
     for s in skipped:
-        print(f"  skipped {s.path}: {s.reason}")
+        print(f"  {s.status} {s.path}: {s.reason}")
 
 
 def _print_answer(answer) -> None:
@@ -172,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", parents=[common], help="build the index from the corpus")
+    p.add_argument("--json", action="store_true", help="one JSON report of every corpus file")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with cited passages")

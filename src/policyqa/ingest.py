@@ -30,6 +30,7 @@ from .store import Build, backend
 from .store.base import EmbeddingCache
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+LARGE_PDF_PAGES = 20  # a PDF this long reports its pages as it is read
 
 
 class NoDocumentsError(IndexError_):
@@ -40,7 +41,7 @@ class NoDocumentsError(IndexError_):
         self.skipped = skipped
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped)
         super().__init__(f"no readable documents in {corpus_dir} "
-                         f"({reasons or 'no .txt, .md or .pdf files'})")
+                         f"({reasons or 'no files'})")
 
 
 @dataclass
@@ -55,6 +56,38 @@ class BuildReport:
     embedded: dict[str, int] = field(default_factory=dict)  # texts embedded, per kind
     cached: dict[str, int] = field(default_factory=dict)  # texts whose vectors were reused
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    files: list[dict] = field(default_factory=list)  # one row per corpus file (file_rows)
+
+    def to_json(self) -> dict:
+        """The stable JSON of `policyqa ingest --json`: every file of the corpus folder."""
+        return report_json(self.files, self.seconds, str(self.path))
+
+
+def file_rows(docs: list, structures: dict[str, Structure], chunks: list[Chunk],
+              skipped: list[Skipped], corpus_dir: Path) -> list[dict]:
+    """Every file of the corpus folder, indexed or not, with why and how much it gave."""
+    per_doc: dict[str, int] = {}
+    for c in chunks:
+        per_doc[c.doc_id] = per_doc.get(c.doc_id, 0) + 1
+    rows = []
+    for d in docs:
+        path = Path(d.path)
+        name = path.relative_to(corpus_dir).as_posix() if path.is_relative_to(corpus_dir) else d.path
+        rows.append({"file": name, "status": "indexed", "reason": "; ".join(d.warnings),
+                     "pages": d.pages, "sections": len(structures[d.doc_id].sections) - 1,
+                     "chunks": per_doc.get(d.doc_id, 0)})
+    rows += [{"file": s.path, "status": s.status, "reason": s.reason, "pages": 0, "sections": 0,
+              "chunks": 0} for s in skipped]
+    return sorted(rows, key=lambda r: r["file"])
+
+
+def report_json(rows: list[dict], seconds: float = 0.0, index: str = "") -> dict:
+    totals = {"files": len(rows), "seconds": round(seconds, 2), "index": index}
+    for status in ("indexed", "skipped", "unsupported", "duplicate"):
+        totals[status] = sum(r["status"] == status for r in rows)
+    for key in ("pages", "sections", "chunks"):
+        totals[key] = sum(r[key] for r in rows)
+    return {"documents": rows, "totals": totals}
 
 
 def embedding_text(chunk: Chunk, with_headings: bool) -> str:
@@ -147,7 +180,11 @@ def build_index(settings: Settings, progress: Progress | None = None,
         if progress:
             progress("read", count[0], len(files))
 
-    docs, skipped = load_corpus(corpus_dir, on_file)
+    def on_page(path: Path, done: int, total: int) -> None:
+        if progress and total >= LARGE_PDF_PAGES:  # a bar of its own for a long file
+            progress(f"read {path.name} (pages)", done, total)
+
+    docs, skipped = load_corpus(corpus_dir, on_file, on_page)
     if not docs:
         raise NoDocumentsError(corpus_dir, skipped)
 
@@ -210,4 +247,5 @@ def build_index(settings: Settings, progress: Progress | None = None,
         time.perf_counter() - started,
         embedded={kind: len(texts[kind]) - e.cached for kind, e in embedded.items()},
         cached={kind: e.cached for kind, e in embedded.items()}, timings=timings,
+        files=file_rows(docs, structures, chunks, skipped, corpus_dir),
     )

@@ -27,6 +27,7 @@ class QuoteMatch:
     citation: str
     exact: bool
     similarity: float  # 100 for exact matches
+    page: str | None = None  # the page as cited (printed number where the source shows one)
 
 
 def _normalized_docs(index: Index) -> dict[str, tuple[str, list[int]]]:
@@ -54,7 +55,7 @@ def _place(index: Index, doc_id: str, start: int, end: int, exact: bool, similar
             section = chunk.sentence_sections[spans[0][0]]
     cite = chunk_citation(doc, chunk, section, start) if chunk is not None else doc.label
     return QuoteMatch(doc_id, doc.label, start, end, doc.text[start:end], sentence, cite, exact,
-                      similarity)
+                      similarity, doc.page_label_at(start))
 
 
 def find_quote(index: Index, phrase: str, docs: list[str] | None = None,
