@@ -45,3 +45,27 @@ class Extracted:
 
 # Progress for a long read (a PDF's pages): called with (pages done, pages in all).
 PageProgress = Callable[[int, int], None]
+
+
+_ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"),
+          (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+
+
+def list_marker(value: int, style: str) -> str:
+    """The number a list shows for its value-th item: "decimal" (3), "decimal-zero" (03),
+    "lower-alpha"/"upper-alpha" (c, C), "lower-roman"/"upper-roman" (iii, III). Word's numbering
+    definitions and HTML's <ol type> both name one of these."""
+    if style.endswith("alpha"):
+        letters = ""
+        while value > 0:
+            value, rem = divmod(value - 1, 26)
+            letters = chr(ord("a") + rem) + letters
+        return letters.upper() if style.startswith("upper") else letters
+    if style.endswith("roman"):
+        out = ""
+        for n, numeral in _ROMAN:
+            while value >= n:
+                out += numeral
+                value -= n
+        return out.upper() if style.startswith("upper") else out
+    return f"{value:02d}" if style == "decimal-zero" else str(value)

@@ -16,7 +16,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from . import Block, DocumentError, Extracted
+from . import Block, DocumentError, Extracted, list_marker
 
 _HEADING_STYLE = re.compile(r"heading\s*([1-9])$", re.I)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -114,25 +114,14 @@ def _heading(para) -> tuple[str, int]:
     return "", 0
 
 
+# Word's w:numFmt values, as list_marker styles.
+_WORD_STYLES = {"lowerLetter": "lower-alpha", "upperLetter": "upper-alpha",
+                "lowerRoman": "lower-roman", "upperRoman": "upper-roman",
+                "decimalZero": "decimal-zero"}
+
+
 def _format_number(value: int, fmt: str) -> str:
-    if fmt in ("lowerLetter", "upperLetter"):
-        letters = ""
-        while value > 0:
-            value, rem = divmod(value - 1, 26)
-            letters = chr(ord("a") + rem) + letters
-        return letters.upper() if fmt == "upperLetter" else letters
-    if fmt in ("lowerRoman", "upperRoman"):
-        pairs = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-                 (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
-        out = ""
-        for n, s in pairs:
-            while value >= n:
-                out += s
-                value -= n
-        return out.upper() if fmt == "upperRoman" else out
-    if fmt == "decimalZero":
-        return f"{value:02d}"
-    return str(value)
+    return list_marker(value, _WORD_STYLES.get(fmt, "decimal"))
 
 
 class _Numbering:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from . import Block, DocumentError, Extracted
+from . import Block, DocumentError, Extracted, list_marker
 
 _DROP = {"script", "style", "noscript", "template", "nav", "header", "footer", "form", "aside",
          "iframe", "svg", "button", "select", "input", "textarea", "object", "embed", "canvas",
@@ -79,23 +79,12 @@ def _main(soup):
     return soup.body or soup
 
 
+# <ol type="..."> values, as list_marker styles.
+_OL_STYLES = {"a": "lower-alpha", "A": "upper-alpha", "i": "lower-roman", "I": "upper-roman"}
+
+
 def _ol_marker(value: int, kind: str) -> str:
-    if kind in ("a", "A"):
-        letters = ""
-        while value > 0:
-            value, rem = divmod(value - 1, 26)
-            letters = chr(ord("a") + rem) + letters
-        return letters.upper() if kind == "A" else letters
-    if kind in ("i", "I"):
-        pairs = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-                 (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
-        out = ""
-        for n, s in pairs:
-            while value >= n:
-                out += s
-                value -= n
-        return out.upper() if kind == "I" else out
-    return str(value)
+    return list_marker(value, _OL_STYLES.get(kind, "decimal"))
 
 
 class _Writer:
