@@ -80,7 +80,7 @@ def cite(citation: str) -> None:
 @st.cache_resource(show_spinner=False)
 def _load(corpus_dir: str, index_dir: str):
     index = load_index(load_settings(corpus_dir, index_dir), rebuild="never")
-    _ = index.embedder.dimension  # load the model now, not at the first question
+    index.embedder.encode(["load the model now, not at the first question"])
     return index
 
 

@@ -85,8 +85,9 @@ def test_keyword_coverage_counts_related_words_at_their_weight(index):
 
 def test_number_questions_and_sentences_that_state_numbers():
     assert asks_for_number("How many PTO days do I get?")
-    assert asks_for_number("What's the mileage rate?")
+    assert asks_for_number("What is the starting salary?")
     assert not asks_for_number("How should I keep participant records?")
+    assert not asks_for_number("How much should I share about my own recovery?")  # degree
     assert states_number("for a minimum of two years")
     assert states_number("within 48 hours")
     # Enumerators and policy numbers are not quantities.

@@ -36,36 +36,38 @@ def _answers(index, questions):
     return [ask(index, q).to_json() for q in questions]
 
 
-def test_concurrent_asks_give_the_sequential_answers(index):
-    """The page's sessions share the word-vector cache: 8 threads at once, answers unchanged."""
+def _in_eight_threads(index) -> dict[int, list]:
+    """Every question from each of 8 threads started together, each in another order."""
+    results: dict[int, list] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def worker(n: int) -> None:
+        try:
+            start.wait()
+            got = _answers(index, QUESTIONS[n:] + QUESTIONS[:n])
+            results[n] = got[len(QUESTIONS) - n:] + got[: len(QUESTIONS) - n]
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors
+    return results
+
+
+def test_concurrent_asks_give_the_sequential_answers(index, monkeypatch):
+    """The page's sessions share the word-vector cache: 8 threads at once, answers unchanged,
+    also when the cache is so small that every question evicts."""
     clear_word_cache()
     sequential = _answers(index, QUESTIONS)
-    for size in (query_mod.WORD_VECTORS.size, 3):  # also with constant evictions
-        original = query_mod.WORD_VECTORS.size
-        query_mod.WORD_VECTORS.size = size
+    for size in (query_mod.WORD_VECTORS.size, 3):
+        monkeypatch.setattr(query_mod.WORD_VECTORS, "size", size)
         clear_word_cache()
-        results: dict[int, list] = {}
-        errors: list[BaseException] = []
-        start = threading.Barrier(8)
-
-        def worker(n: int) -> None:
-            try:
-                start.wait()
-                order = QUESTIONS[n:] + QUESTIONS[:n]  # each thread in another order
-                got = _answers(index, order)
-                results[n] = got[len(QUESTIONS) - n:] + got[: len(QUESTIONS) - n]
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-        try:
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(timeout=300)
-        finally:
-            query_mod.WORD_VECTORS.size = original
-        assert not errors, errors
+        results = _in_eight_threads(index)
         assert len(results) == 8
         for got in results.values():
             assert got == sequential

@@ -129,7 +129,7 @@ class MemoryBackend:
 
 @pytest.fixture
 def plugged(monkeypatch, small_corpus, tmp_path):
-    monkeypatch.setitem(embedding.RUNTIMES, "hashing", lambda model: HashingEmbedder())
+    monkeypatch.setitem(embedding.RUNTIMES, "hashing", lambda settings: HashingEmbedder())
     monkeypatch.setitem(store.BACKENDS, "memory", MemoryBackend)
     monkeypatch.setattr(MemoryBackend, "builds", {})
     settings = replace(load_settings(small_corpus, tmp_path / "index"), runtime="hashing",

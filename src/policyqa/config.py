@@ -23,8 +23,32 @@ def default_model() -> str:
 
 
 def default_runtime() -> str:
-    """POLICYQA_RUNTIME names the embedding runtime (embedding.RUNTIMES); torch by default."""
-    return os.environ.get("POLICYQA_RUNTIME", "torch")
+    """POLICYQA_RUNTIME names the embedding runtime (embedding.RUNTIMES): onnx by default (torch
+    when onnxruntime is not installed), or torch."""
+    return os.environ.get("POLICYQA_RUNTIME", "onnx")
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def default_onnx_threads() -> int:
+    """POLICYQA_ONNX_THREADS: ONNX Runtime's intra-op threads for questions (embedding/onnx_runtime.py
+    says why 1)."""
+    return _env_int("POLICYQA_ONNX_THREADS", 1)
+
+
+def default_onnx_bulk_threads() -> int:
+    """POLICYQA_ONNX_BULK_THREADS: intra-op threads for ingestion batches (0: all cores); 1 by
+    default, measured faster on the shared 2-core machine (embedding/onnx_runtime.py)."""
+    return _env_int("POLICYQA_ONNX_BULK_THREADS", 1)
+
+
+def default_onnx_int8() -> bool:
+    """POLICYQA_ONNX_INT8=1 runs the int8-quantized model (off: it moves the gold-set figures by
+    more than 0.005; embedding/onnx_runtime.py)."""
+    return os.environ.get("POLICYQA_ONNX_INT8", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def default_cache_dir() -> Path:
@@ -90,6 +114,9 @@ class Settings:
     index_dir: Path = ROOT / "index"
     model: str = field(default_factory=default_model)
     runtime: str = field(default_factory=default_runtime)
+    onnx_threads: int = field(default_factory=default_onnx_threads)
+    onnx_bulk_threads: int = field(default_factory=default_onnx_bulk_threads)
+    onnx_int8: bool = field(default_factory=default_onnx_int8)
     store: str = "embedded"  # store.BACKENDS
     flat_search: str = "numpy"  # the embedded store's exact vector search: "numpy" | "faiss"
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
@@ -107,12 +134,16 @@ class Settings:
 
     def index_fingerprint(self) -> dict:
         """The settings that change what is stored in the index (retrieval knobs do not)."""
-        return {
+        fingerprint = {
             "model": model_identity(self.model),
             "chunking": asdict(self.chunking),
             "tokenizer": {"stem": self.retrieval.stem, "stopwords": self.retrieval.stopwords},
             "heading_context": self.retrieval.heading_context,
         }
+        # torch and ONNX fp32 give the same vectors (cosine 0.9999999); int8 ones differ.
+        if self.runtime == "onnx" and self.onnx_int8:
+            fingerprint["quantized"] = "int8"
+        return fingerprint
 
 
 def model_identity(model: str) -> str:

@@ -105,9 +105,10 @@ def embed_cached(embedder: Embedder, cache: EmbeddingCache, texts: list[str],
     if progress and cached:
         progress(label, cached, len(texts))
 
-    def moved(_stage: str, done: int, _total: int) -> None:
-        if progress:
-            progress(label, cached + done, len(texts))
+    def moved(inner: str, done: int, total: int) -> None:
+        if progress:  # the embedder's own stages (making the ONNX file) pass through as they are
+            progress(label, cached + done, len(texts)) if inner == label else progress(
+                inner, done, total)
 
     new = embedder.encode([texts[i] for i in missing], moved, label) if missing else None
     if new is not None:

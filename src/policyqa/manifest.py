@@ -86,6 +86,7 @@ def make_manifest(settings: Settings, corpus: dict[str, str], dimension: int, co
         "pipeline": pipeline_hash(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "model": model_identity(settings.model),
+        "runtime": settings.runtime,  # for information: the runtimes' vectors are interchangeable
         "dimension": int(dimension),
         "fingerprint": settings.index_fingerprint(),
         "corpus": corpus,

@@ -1,0 +1,228 @@
+"""The embedding model run by ONNX Runtime, with the `tokenizers` package reading the model
+folder's tokenizer.json: the same vectors as sentence-transformers without importing torch.
+
+It follows the model's sentence-transformers config rather than assuming MiniLM: `modules.json`
+must be Transformer, Pooling and optionally Normalize (anything else, e.g. a Dense layer, is
+refused with a clear error rather than silently skipped); `1_Pooling/config.json` must ask for
+mean pooling; `sentence_bert_config.json` gives `max_seq_length` (256 for all-MiniLM-L6-v2,
+capped by the model's position embeddings) and `do_lower_case` (a Lowercase normalizer is added to
+the tokenizer when its own does not lower-case, as sentence-transformers does). Vectors are always
+unit length, as the Embedder protocol promises.
+
+Threads, measured by benchmarks/onnx_probe.py on the shared 2-core machine (load average 6-10
+from other work, medians of 3 interleaved rounds, 147 gold questions):
+
+    intra-op threads           1 asker p50/p95   4 askers p50/p95   4 askers q/s   ingest texts/s
+    fp32, 1 thread              12.5 / 21.5 ms     51.6 /  90.0 ms         74             65
+    fp32, 2 threads             26.1 / 42.8 ms     60.0 / 117.0 ms         57             36
+    fp32, all cores (0)                 -                  -                -             32
+    (torch, for reference      320 / 969 ms       42.4 / 115.3 ms         64             17)
+
+One thread wins everywhere here: a second thread waits for a core that another process (or
+another asker) holds, and each run ends at its slowest thread. So questions run on a session with
+`Settings.onnx_threads` = 1 (POLICYQA_ONNX_THREADS), one core per concurrent asker; and a call with
+many texts (ingestion) uses `Settings.onnx_bulk_threads`, also 1 by default, which then shares the
+same session. On a dedicated, idle machine set POLICYQA_ONNX_BULK_THREADS=0 (all cores) to give
+ingestion its own session for that call (made for it and dropped after it, so a serving process
+does not hold two copies of the weights); re-measure first.
+
+int8 (Settings.onnx_int8, POLICYQA_ONNX_INT8; off): ONNX Runtime's dynamic quantization,
+per-channel (per-tensor gave cosine 0.96 to fp32). It is 3.6x faster per question (3.5 vs 12.5 ms
+p50) and 1.4x faster at ingestion, with cosine to fp32 of min 0.987 / mean 0.993 on the gold
+questions and 0.984 / 0.992 on 200 corpus texts; but it moves the gold-set figures by more than
+the 0.005 allowed (hybrid, all 147: int8 queries over fp32 vectors, Recall@5 0.829 vs 0.837 and
+abstention 0.667 vs 0.708; int8 for both, Recall@5 0.854, abstention 0.667), so it is not adopted
+for queries or ingestion. fp32 ONNX gives figures identical to torch's.
+
+Batching: a call tokenizes all its texts once, sorts them by token count, encodes batches of
+similar length (little padding), and returns the rows in the caller's order.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..config import Settings, model_identity
+from ..errors import IndexError_
+
+BULK = 32  # a call with at least this many texts is bulk work (ingestion), not a question
+
+_SESSIONS: dict[tuple, object] = {}  # (path, threads) -> InferenceSession, shared in the process
+_LOCK = threading.Lock()
+
+
+def resolve_model_dir(model: str) -> Path:
+    """The model's folder: a path as given, else a name already in the Hugging Face cache."""
+    path = Path(model)
+    if path.is_dir():
+        return path
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model, local_files_only=True))
+    except Exception as exc:
+        raise IndexError_(f"embedding model {model!r} is not on disk: {exc}") from exc
+
+
+class ModelConfig:
+    """What the sentence-transformers config files say, checked against what this runtime does."""
+
+    def __init__(self, folder: Path):
+        def read(name: str) -> dict:
+            try:
+                return json.loads((folder / name).read_text())
+            except FileNotFoundError:
+                return {}
+
+        modules = read("modules.json") or [{"type": "sentence_transformers.models.Transformer"},
+                                           {"type": "sentence_transformers.models.Pooling",
+                                            "path": "1_Pooling"}]
+        kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
+        if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+            raise IndexError_(f"the ONNX runtime supports Transformer, Pooling[, Normalize] models; "
+                              f"{folder} has modules {kinds}: use POLICYQA_RUNTIME=torch")
+        pooling = read(f"{modules[1].get('path') or '1_Pooling'}/config.json")
+        modes = sorted(k for k, v in pooling.items() if k.startswith("pooling_mode") and v is True)
+        if modes != ["pooling_mode_mean_tokens"]:
+            raise IndexError_(f"the ONNX runtime implements mean pooling only; {folder} asks for "
+                              f"{modes}: use POLICYQA_RUNTIME=torch")
+        self.dimension = int(pooling["word_embedding_dimension"])
+        bert = read("sentence_bert_config.json")
+        positions = read("config.json").get("max_position_embeddings", 512)
+        self.max_seq_length = min(int(bert.get("max_seq_length") or positions), int(positions))
+        self.lower_case = bool(bert.get("do_lower_case", False))
+
+
+class OnnxEmbedder:
+    """A sentence-transformers model's ONNX export, run by ONNX Runtime on the CPU."""
+
+    def __init__(self, settings: Settings):
+        self.model_name = settings.model
+        self.cache_dir = Path(settings.cache_dir)
+        self.threads = settings.onnx_threads
+        self.bulk_threads = settings.onnx_bulk_threads
+        self.quantization = "int8" if settings.onnx_int8 else None
+        self._folder: Path | None = None
+        self._config: ModelConfig | None = None
+        self._tokenizer = None
+        self._path: Path | None = None
+
+    @property
+    def folder(self) -> Path:
+        if self._folder is None:
+            self._folder = resolve_model_dir(self.model_name)
+        return self._folder
+
+    @property
+    def config(self) -> ModelConfig:
+        if self._config is None:
+            self._config = ModelConfig(self.folder)
+        return self._config
+
+    @property
+    def identity(self) -> str:
+        """The torch runtime's identity: the fp32 export gives its vectors (cosine >= 0.9999, tested),
+        so stored vectors are shared. int8 vectors differ slightly, so they get their own name."""
+        base = model_identity(self.model_name)
+        return f"{base} [onnx int8]" if self.quantization else base
+
+    @property
+    def dimension(self) -> int:
+        return self.config.dimension
+
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer, normalizers
+
+            tok = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+            tok.no_padding()  # tokenizer.json pads to a fixed 128; batches are padded here
+            tok.enable_truncation(max_length=self.config.max_seq_length)
+            own = tok.normalizer
+            if self.config.lower_case and (own is None or own.normalize_str("A") != "a"):
+                steps = [normalizers.Lowercase()] + ([own] if own is not None else [])
+                tok.normalizer = normalizers.Sequence(steps)
+            self._tokenizer = tok
+        return self._tokenizer
+
+    def vocabulary(self) -> list[str]:
+        """The tokenizer's tokens in id order (the torch runtime gives the same list)."""
+        vocab = self.tokenizer.get_vocab(with_added_tokens=True)
+        return sorted(vocab, key=vocab.__getitem__)
+
+    def model_path(self, progress=None) -> Path:
+        """The verified ONNX file, made (once per model) when missing, damaged or foreign."""
+        if self._path is None:
+            from .onnx_export import ensure_onnx
+
+            try:
+                self._path = ensure_onnx(self.folder, model_identity(self.model_name),
+                                         self.cache_dir, self.quantization, progress)
+            except (RuntimeError, OSError) as exc:
+                raise IndexError_(f"cannot make the ONNX file for {self.model_name!r}: {exc}; "
+                                  f"set POLICYQA_RUNTIME=torch to run without it") from exc
+        return self._path
+
+    def session(self, threads: int, progress=None):
+        """An InferenceSession with this many intra-op threads (0: ONNX Runtime's default, all
+        cores), shared by the process when it is the query session."""
+        path = self.model_path(progress)
+        key = (str(path), threads)
+        with _LOCK:
+            if key not in _SESSIONS:
+                _SESSIONS[key] = make_session(path, threads)
+            return _SESSIONS[key]
+
+    def encode(self, texts: Sequence[str], progress=None, stage: str = "embed",
+               batch_size: int = 64) -> np.ndarray:
+        texts = [str(t) for t in texts]
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) >= BULK and self.bulk_threads != self.threads:
+            session = make_session(self.model_path(progress), self.bulk_threads)  # dropped after
+        else:
+            session = self.session(self.threads, progress)
+        encodings = self.tokenizer.encode_batch(texts) if len(texts) > 1 else \
+            [self.tokenizer.encode(texts[0])]
+        ids = [e.ids for e in encodings]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            rows = order[start : start + batch_size]
+            out[rows] = self._forward(session, [ids[i] for i in rows],
+                                      [encodings[i].type_ids for i in rows])
+            if progress:
+                progress(stage, min(start + batch_size, len(texts)), len(texts))
+        return out
+
+    def _forward(self, session, ids: list[list[int]], type_ids: list[list[int]]) -> np.ndarray:
+        """One padded batch through the model, mean-pooled over real tokens, unit length."""
+        width = max(len(row) for row in ids)
+        input_ids = np.zeros((len(ids), width), dtype=np.int64)
+        token_types = np.zeros_like(input_ids)
+        mask = np.zeros_like(input_ids)
+        for r, (row, types) in enumerate(zip(ids, type_ids, strict=True)):
+            input_ids[r, : len(row)] = row
+            token_types[r, : len(row)] = types
+            mask[r, : len(row)] = 1
+        (hidden,) = session.run(None, {"input_ids": input_ids, "attention_mask": mask,
+                                       "token_type_ids": token_types})
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+def make_session(path: Path, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1  # the graph runs sequentially; threads are intra-op only
+    options.log_severity_level = 3  # errors only: no warnings about unused initializers
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

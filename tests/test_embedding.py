@@ -1,0 +1,213 @@
+"""The ONNX runtime against the torch one, with the real model and real ONNX Runtime: the same
+vectors, the same vocabulary, an ONNX file that heals itself, and no torch on the ONNX path.
+
+One export is shared by the session (a temporary cache folder); tests that damage the file work
+on their own copy, so only the remakes they test pay for a second export.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from policyqa.chunks import make_chunks
+from policyqa.config import ROOT, ChunkSettings, Settings, model_identity
+from policyqa.documents import read_document
+from policyqa.embedding import load_embedder
+from policyqa.embedding.onnx_export import check, sha256_file, sidecar_path, weights_file
+from policyqa.embedding.onnx_runtime import OnnxEmbedder
+from policyqa.embedding.torch_runtime import SentenceTransformerEmbedder
+from policyqa.sections import parse_sections
+
+SRC = ROOT / "src"
+
+
+def corpus_texts() -> tuple[list[str], list[str]]:
+    """Every chunk and sentence text of the corpus files, as ingestion embeds them."""
+    chunks, sentences = [], []
+    for path in sorted((ROOT / "corpus").glob("*.txt")):
+        doc = read_document(path)
+        for c in make_chunks(doc, parse_sections(doc), ChunkSettings()):
+            chunks.append(c.text)
+            sentences.extend(doc.text[s:e] for s, e in c.sentences)
+    return chunks, sentences
+
+
+def texts_of_every_length(tokenizer, n: int = 200) -> list[str]:
+    """n corpus texts spread evenly over token counts 1..256 (the model's window): chunks,
+    sentences and runs of consecutive sentences (few chunks reach 256 tokens), plus five runs of
+    12 chunks (over 600 words) that the tokenizer must truncate as sentence-transformers does."""
+    chunks, sentences = corpus_texts()
+    runs = [" ".join(sentences[i : i + k]) for k in range(2, 10) for i in range(0, len(sentences), 7)]
+    pool = sorted({t for t in chunks + sentences + runs if t.strip()})
+    lengths = {t: len(tokenizer.encode(t).ids) for t in pool}  # truncated at 256
+    long = [" ".join(chunks[i : i + 12]) for i in range(0, 50, 10)]  # 12 chunks: > 600 words
+    picked: list[str] = []
+    for target in np.linspace(3, 256, n - len(long)):
+        best = min(pool, key=lambda t: abs(lengths[t] - target))
+        picked.append(best)
+        pool.remove(best)
+    return picked + long
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory) -> Settings:
+    return replace(Settings(), runtime="onnx", cache_dir=tmp_path_factory.mktemp("cache"),
+                   onnx_int8=False)
+
+
+@pytest.fixture(scope="session")
+def onnx(settings) -> OnnxEmbedder:
+    embedder = load_embedder(settings)
+    assert isinstance(embedder, OnnxEmbedder)
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def made(onnx) -> list[tuple[str, int, int]]:
+    """The session's one export, with the progress calls it made."""
+    calls: list[tuple[str, int, int]] = []
+    onnx.model_path(lambda *call: calls.append(call))
+    return calls
+
+
+@pytest.fixture(scope="session")
+def torch_model(settings) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(settings.model)
+
+
+def test_missing_file_is_made_with_a_progress_line(onnx, made):
+    assert [(done, total) for _, done, total in made] == [(0, 1), (1, 1)]
+    assert "ONNX" in made[0][0]
+    path = onnx.model_path()
+    meta = json.loads(sidecar_path(path).read_text())
+    assert meta["sha256"] == sha256_file(path)
+    assert meta["model_identity"] == model_identity(onnx.model_name)
+    assert meta["weights_sha256"] == sha256_file(weights_file(onnx.folder))
+    assert meta["exporter"]["tool"] == "torch.onnx.export(dynamo=True)"
+
+
+def test_onnx_vectors_equal_torch_over_every_length(onnx, made, torch_model):
+    texts = texts_of_every_length(onnx.tokenizer)
+    lengths = [len(onnx.tokenizer.encode(t).ids) for t in texts]
+    assert len(texts) == 200 and min(lengths) <= 5 and sorted(lengths)[-10] >= 240
+    assert len(onnx.tokenizer.encode(texts[-1]).ids) == 256  # truncated, like torch
+    ours = onnx.encode(texts, batch_size=16)  # length-sorted batches, rows back in order
+    theirs = torch_model.encode(texts, batch_size=16)
+    assert ours.dtype == np.float32 and ours.shape == theirs.shape == (200, 384)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1, atol=1e-5)
+    assert np.min(np.sum(ours * theirs, axis=1)) >= 0.9999
+    one_by_one = np.vstack([onnx.encode([t]) for t in texts[::20]])  # the question path
+    assert np.min(np.sum(one_by_one * theirs[::20], axis=1)) >= 0.9999
+    assert onnx.encode([]).shape == (0, 384)
+
+
+def test_vocabulary_is_the_torch_one(onnx, torch_model):
+    ours = onnx.vocabulary()
+    assert ours == torch_model.vocabulary()
+    assert len(ours) == 30522 and ours[0] == "[PAD]"
+
+
+def test_identity_is_shared_with_torch_and_int8_has_its_own(onnx, torch_model, settings):
+    assert onnx.identity == torch_model.identity
+    assert OnnxEmbedder(replace(settings, onnx_int8=True)).identity != onnx.identity
+
+
+def own_copy(settings: Settings, onnx: OnnxEmbedder, tmp_path: Path) -> tuple[OnnxEmbedder, Path]:
+    """A cache folder holding a copy of the session's export, and a fresh embedder reading it."""
+    source = onnx.model_path()
+    cache = tmp_path / "cache"
+    shutil.copytree(Path(settings.cache_dir) / "onnx", cache / "onnx",
+                    ignore=shutil.ignore_patterns("*int8*"))
+    target = cache / source.relative_to(settings.cache_dir)
+    return OnnxEmbedder(replace(settings, cache_dir=cache)), target
+
+
+def test_damage_is_detected(settings, onnx, made, tmp_path):
+    _, path = own_copy(settings, onnx, tmp_path)
+    identity, weights = model_identity(onnx.model_name), sha256_file(weights_file(onnx.folder))
+    assert check(path, identity, weights, None) is None
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert "damaged" in check(path, identity, weights, None)
+    path.unlink()
+    assert check(path, identity, weights, None) == "missing"
+
+
+def test_truncated_file_is_remade_not_fatal(settings, onnx, made, tmp_path):
+    fresh, path = own_copy(settings, onnx, tmp_path)
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size // 3)
+    expected = onnx.encode(["Can staff accept gifts?"])
+    got = fresh.encode(["Can staff accept gifts?"])
+    assert np.sum(got * expected) >= 0.9999
+    assert sha256_file(path) == json.loads(sidecar_path(path).read_text())["sha256"]
+
+
+def test_foreign_file_is_refused_and_remade(settings, onnx, made, tmp_path):
+    fresh, path = own_copy(settings, onnx, tmp_path)
+    meta = json.loads(sidecar_path(path).read_text())
+    sidecar_path(path).write_text(json.dumps({**meta, "model_identity": "another/model"}))
+    identity, weights = model_identity(onnx.model_name), sha256_file(weights_file(onnx.folder))
+    assert "foreign" in check(path, identity, weights, None)
+    calls = []
+    fresh.encode(["Can staff accept gifts?"], progress=lambda *call: calls.append(call))
+    assert any("ONNX" in stage for stage, _, _ in calls)  # remade, not used
+    assert json.loads(sidecar_path(path).read_text())["model_identity"] == identity
+
+
+def blocked_packages(folder: Path, names: tuple[str, ...]) -> Path:
+    """A folder of packages whose import raises, to put first on PYTHONPATH."""
+    for name in names:
+        (folder / name).mkdir(parents=True)
+        (folder / name / "__init__.py").write_text(f"raise ImportError('{name} is blocked here')\n")
+    return folder
+
+
+def run_child(code: str, blocked: Path, settings: Settings) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYQA_")}
+    env.update(PYTHONPATH=os.pathsep.join([str(blocked), str(SRC)]), HF_HUB_OFFLINE="1",
+               POLICYQA_CACHE=str(settings.cache_dir))
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, text=True,
+                          capture_output=True, timeout=120)
+
+
+def test_onnx_path_never_imports_torch(settings, onnx, made, tmp_path):
+    blocked = blocked_packages(tmp_path / "blocked", ("torch", "sentence_transformers", "transformers"))
+    expected = onnx.encode(["How should I keep participant records?"])[0]
+    child = run_child("""
+        import json, sys
+        import policyqa.embedding
+        from policyqa.config import Settings
+        embedder = policyqa.embedding.load_embedder(Settings())
+        vector = embedder.encode(["How should I keep participant records?"])[0]
+        heavy = [m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules]
+        print(json.dumps({"type": type(embedder).__name__, "heavy": heavy, "vector": vector.tolist()}))
+        """, blocked, settings)
+    assert child.returncode == 0, child.stderr
+    out = json.loads(child.stdout)
+    assert out["type"] == "OnnxEmbedder" and out["heavy"] == []
+    assert np.dot(out["vector"], expected) >= 0.99999
+
+
+def test_without_onnxruntime_the_torch_runtime_is_used_with_a_note(settings, tmp_path):
+    blocked = blocked_packages(tmp_path / "blocked", ("onnxruntime",))
+    child = run_child("""
+        import sys
+        from policyqa.config import Settings
+        from policyqa.embedding import load_embedder
+        print(type(load_embedder(Settings())).__name__, "torch" in sys.modules)
+        """, blocked, settings)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.split() == ["SentenceTransformerEmbedder", "False"]  # torch loads later
+    assert "embedding with torch" in child.stderr
