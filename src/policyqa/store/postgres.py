@@ -376,21 +376,26 @@ class PostgresBackend:
         self.settings = settings
         self.location = f"postgres {describe(url)}"
 
-    def connect(self, reader: bool = False, autocommit: bool = True) -> psycopg.Connection:
+    def connect(self, reader: bool = False, vectors: bool = True,
+                schema: bool = False) -> psycopg.Connection:
+        """An autocommit connection; `vectors`: with the numpy vector adapters (the extension
+        must exist); `schema`: creating the extension and tables first (writers only: a
+        standby cannot); `reader`: with the HNSW search settings."""
         try:
-            conn = psycopg.connect(self.url, autocommit=autocommit, connect_timeout=10,
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10,
                                    application_name="policyqa")
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise IndexError_(f"cannot connect to the database at {describe(self.url)} "
                               f"({first})") from None
         try:
-            _register(conn)
+            if schema:
+                self.ensure_schema(conn)
+            if vectors:
+                _register(conn)
             if reader:  # HNSW: search wider than the top-n, and past filtered-out rows
                 conn.execute(f"SET hnsw.ef_search = {HNSW_EF_SEARCH}")
                 conn.execute("SET hnsw.iterative_scan = strict_order")
-            if not autocommit:
-                conn.commit()
         except BaseException:
             conn.close()
             raise
@@ -406,7 +411,7 @@ class PostgresBackend:
             "WHERE state = 'current'").fetchone()
 
     def current_manifest(self) -> tuple[dict | None, str]:
-        with self.connect() as conn:
+        with self.connect(vectors=False) as conn:
             row = self._current(conn)
         if row is None:
             return None, f"no index in the database at {describe(self.url)}"
@@ -458,7 +463,7 @@ class PostgresBackend:
 
     def embedding_cache(self) -> PostgresEmbeddingCache:
         try:
-            with self.connect() as conn:
+            with self.connect(vectors=False) as conn:
                 row = self._current(conn)
         except IndexError_ as exc:
             return PostgresEmbeddingCache(note=f"cache ignored ({exc})")
@@ -469,29 +474,34 @@ class PostgresBackend:
     # -- writing
 
     def ensure_schema(self, conn: psycopg.Connection) -> None:
-        """Create the tables once (idempotent; serialised, since concurrent CREATE ... IF NOT
-        EXISTS can collide)."""
+        """Create the extension and tables once, serialised (concurrent CREATE ... IF NOT EXISTS
+        can collide). Skipped when they exist: ALTER TABLE would wait for every reader's lock
+        and block new readers behind it."""
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_SPACE,))
-            conn.execute(SCHEMA)
+            if conn.execute("SELECT to_regclass('postings')").fetchone()[0] is None:
+                conn.execute(SCHEMA)
 
     def publish(self, build: Build) -> str:
         r = self.settings.retrieval
         bm25 = SparseBM25(build.term_counts, r.bm25_variant, r.bm25_k1, r.bm25_b)
         facts = corpus_facts([d.text for d in build.documents])
-        with self.connect() as conn:
-            self.ensure_schema(conn)
+        with self.connect(schema=True) as conn:
             self.remove_abandoned(conn)
             with conn.transaction():
                 version = self._write(conn, build, bm25, facts)
-            with conn.transaction():  # the flip: one short commit makes the version current
-                conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_SPACE,))
-                conn.execute("UPDATE versions SET state = 'retired' WHERE state = 'current'")
-                conn.execute("UPDATE versions SET state = 'current', made_current = now() "
-                             "WHERE id = %s", (version,))
-            conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_SPACE, version))
+            self.make_current(conn, version)
             self.prune(conn)
         return f"{self.location}/version-{version}"
+
+    def make_current(self, conn: psycopg.Connection, version: int) -> None:
+        """The flip: one short commit retires the current version and makes this one current."""
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_SPACE,))
+            conn.execute("UPDATE versions SET state = 'retired' WHERE state = 'current'")
+            conn.execute("UPDATE versions SET state = 'current', made_current = now() "
+                         "WHERE id = %s", (version,))
+        conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_SPACE, version))
 
     def _write(self, conn: psycopg.Connection, build: Build, bm25: SparseBM25,
                facts: CorpusFacts) -> int:
@@ -558,14 +568,16 @@ class PostgresBackend:
                 d=sql.Literal(dimension), v=sql.Literal(version)))
 
     def _delete(self, conn: psycopg.Connection, version: int) -> None:
+        """Delete a version's rows, then its HNSW indexes (CONCURRENTLY, outside the transaction:
+        a plain DROP INDEX would lock the table against every reader of the other versions)."""
         with conn.transaction():
+            conn.execute("DELETE FROM versions WHERE id = %s", (version,))
             for table in VERSION_TABLES:
                 conn.execute(sql.SQL("DELETE FROM {t} WHERE version_id = %s").format(
                     t=sql.Identifier(table)), (version,))
-            for table in ("chunks", "sentences"):
-                conn.execute(sql.SQL("DROP INDEX IF EXISTS {i}").format(
-                    i=sql.Identifier(f"{table}_hnsw_v{version}")))
-            conn.execute("DELETE FROM versions WHERE id = %s", (version,))
+        for table in ("chunks", "sentences"):
+            conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {i}").format(
+                i=sql.Identifier(f"{table}_hnsw_v{version}")))
 
     def remove_abandoned(self, conn: psycopg.Connection) -> None:
         """Delete 'building' versions whose writer is gone (its advisory lock is free)."""
