@@ -78,8 +78,8 @@ def cite(citation: str) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _load(corpus_dir: str, index_dir: str):
-    index = load_index(load_settings(corpus_dir, index_dir), rebuild="never")
+def _load(corpus_dir: str, index_dir: str, database_url: str | None):
+    index = load_index(load_settings(corpus_dir, index_dir, database_url), rebuild="never")
     index.embedder.encode(["load the model now, not at the first question"])
     return index
 
@@ -97,9 +97,10 @@ def _build(settings) -> None:
 
 
 def get_index():
-    """The index for POLICYQA_CORPUS / POLICYQA_INDEX (or ./corpus, ./index); built if needed."""
+    """The index for POLICYQA_CORPUS / POLICYQA_INDEX (or ./corpus, ./index), or in the database
+    POLICYQA_DATABASE_URL names; built if needed."""
     settings = load_settings()
-    key = (str(settings.corpus_dir), str(settings.index_dir))
+    key = (str(settings.corpus_dir), str(settings.index_dir), settings.database_url)
     try:
         try:
             index = _load(*key)

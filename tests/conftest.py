@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 # A real PostgreSQL + pgvector (scripts/postgres.sh), for the tests that need one.
-from postgres_fixture import pg_cluster, pg_replica, pg_server  # noqa: E402, F401
+from postgres_fixture import pg_cluster, pg_database, pg_index, pg_replica, pg_server  # noqa: E402, F401
 
 from policyqa.config import ROOT, load_settings  # noqa: E402
 from policyqa.index import load_index  # noqa: E402

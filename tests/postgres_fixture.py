@@ -102,3 +102,41 @@ def pg_replica(pg_cluster, pg_server) -> str:
     urls = pg_cluster.start(replica=True)
     assert urls["primary"] == pg_server
     return urls["replica"]
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server):
+    """A factory of fresh, empty databases on the test server: `pg_database("name")` -> URL.
+    Each is dropped at the end of the session."""
+    import psycopg
+
+    made: list[str] = []
+    base = pg_server.rsplit("/", 1)[0]
+
+    def make(name: str) -> str:
+        name = f"{name}_{len(made)}"
+        with psycopg.connect(pg_server, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return f"{base}/{name}"
+
+    yield make
+    with psycopg.connect(pg_server, autocommit=True, connect_timeout=10) as conn:
+        for name in made:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_index(pg_database):
+    """The real corpus ingested into PostgreSQL (`build_index` with the session `index` fixture's
+    settings plus a database URL), opened as an Index: what the retrieval suite runs over again.
+    (Not built from the `index` fixture itself: a module overriding `index` with this one.)"""
+    from policyqa.config import load_settings
+    from policyqa.index import build_index, load_index
+
+    settings = load_settings(ROOT / "corpus", ROOT / "index", pg_database("policyqa_corpus"))
+    build_index(settings)
+    opened = load_index(settings, rebuild="never")
+    yield opened
+    opened.store.close()

@@ -354,15 +354,16 @@ def test_serve_listens_on_loopback_only(servers):
 
 
 @pytest.mark.parametrize("how", ["flag", "env"])
-def test_database_is_refused_until_the_store_exists(how, monkeypatch, capsys):
+def test_unreachable_database_stops_serve_clearly_without_its_password(how, monkeypatch, capsys):
     from policyqa.cli import main
 
-    url = "postgresql://postgres@127.0.0.1:1/postgres"
+    url = "postgresql://postgres:s3cret-pw@127.0.0.1:1/postgres"
     if how == "env":
         monkeypatch.setenv("POLICYQA_DATABASE_URL", url)
     assert main(["serve", *(["--database", url] if how == "flag" else [])]) == 2
     err = capsys.readouterr().err
-    assert "the PostgreSQL store is not available in this build" in err and err.count("\n") == 1
+    assert "cannot connect to the database at 127.0.0.1:1/postgres" in err
+    assert err.count("\n") == 1 and "s3cret-pw" not in err
 
 
 @pytest.mark.parametrize(("name", "value", "words"), [

@@ -539,7 +539,7 @@ def create_app(index, config: ApiConfig | None = None) -> FastAPI:
     @app.get("/health", response_model=HealthOut, summary="Liveness and the index served")
     def health_route():
         m = state.index.manifest
-        return Json({"status": "ok", "store": "embedded", "index": {
+        return Json({"status": "ok", "store": state.index.settings.store_name, "index": {
             "build": state.index.path.name, "created": m.get("created"),
             "package_version": m.get("package_version"), "model": m.get("model"),
             "dimension": m.get("dimension"), "counts": m.get("counts", {}),
@@ -583,19 +583,16 @@ def _document_bearer(app: FastAPI) -> None:
 
 def serve(args) -> int:
     """Load the index once, then serve until interrupted (uvicorn handles SIGINT/SIGTERM)."""
-    database = getattr(args, "database", None) or os.environ.get("POLICYQA_DATABASE_URL")
-    if database:
-        # For the PostgreSQL store: settings with store="postgres" and this URL, then
-        # load_index(settings, rebuild="never") (serve reads the current version; ingest writes).
-        raise ValueError("the PostgreSQL store is not available in this build "
-                         "(--database / POLICYQA_DATABASE_URL)")
     import uvicorn
 
     from .config import load_settings
     from .index import load_index
 
     config = ApiConfig.from_env()
-    index = load_index(load_settings(args.corpus, args.index), rebuild="auto")
+    settings = load_settings(args.corpus, args.index, getattr(args, "database", None))
+    # Over a database, serve only reads: `policyqa ingest --database` writes, and a hot standby
+    # could not write anyway. The embedded index is (re)built in place as the CLI does.
+    index = load_index(settings, rebuild="never" if settings.database_url else "auto")
     from .answers import ask
 
     ask(index, "How should I keep participant records?", k=1)  # load the model now, not on the

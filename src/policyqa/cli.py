@@ -39,8 +39,12 @@ def _fail(message: str, code: int = 2) -> int:
 def _load(args, rebuild: str = "auto"):
     from .index import load_index
 
-    settings = load_settings(args.corpus, args.index)
-    return load_index(settings, rebuild=rebuild, progress=_progress())
+    return load_index(_settings(args), rebuild=rebuild, progress=_progress())
+
+
+def _settings(args):
+    """Settings from the common options: --corpus, --index, --database (else the environment)."""
+    return load_settings(args.corpus, args.index, getattr(args, "database", None))
 
 
 def _doc_ids(index, labels: list[str] | None) -> list[str] | None:
@@ -63,7 +67,7 @@ def cmd_ingest(args) -> int:
     with --json one report of every file."""
     from .ingest import NoDocumentsError, build_index, report_json
 
-    settings = load_settings(args.corpus, args.index)
+    settings = _settings(args)
     try:
         report = build_index(settings, progress=_progress())
     except NoDocumentsError as exc:
@@ -177,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", type=Path, help="corpus folder (default: ./corpus)")
     common.add_argument("--index", type=Path, help="index folder (default: ./index)")
+    common.add_argument("--database", metavar="URL",
+                        help="PostgreSQL URL: use the PostgreSQL store instead of the index folder "
+                             "(default: $POLICYQA_DATABASE_URL)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", parents=[common], help="build the index from the corpus")
@@ -210,7 +217,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="serve the HTTP JSON API (docs at /docs)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--database", help="PostgreSQL URL (default: $POLICYQA_DATABASE_URL)")
     p.set_defaults(func=cmd_serve)
     return parser
 

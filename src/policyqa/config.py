@@ -28,6 +28,11 @@ def default_runtime() -> str:
     return os.environ.get("POLICYQA_RUNTIME", "onnx")
 
 
+def default_database_url() -> str | None:
+    """POLICYQA_DATABASE_URL: the PostgreSQL store's database (unset: the embedded store)."""
+    return os.environ.get("POLICYQA_DATABASE_URL", "").strip() or None
+
+
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     return int(value) if value else default
@@ -117,7 +122,11 @@ class Settings:
     onnx_threads: int = field(default_factory=default_onnx_threads)
     onnx_bulk_threads: int = field(default_factory=default_onnx_bulk_threads)
     onnx_int8: bool = field(default_factory=default_onnx_int8)
-    store: str = "embedded"  # store.BACKENDS
+    # store.BACKENDS; "" picks "postgres" when database_url is set, else "embedded".
+    store: str = ""
+    # A PostgreSQL URL (POLICYQA_DATABASE_URL, --database): kept in memory only, never written
+    # into a manifest or a log, since it may carry a password.
+    database_url: str | None = field(default_factory=default_database_url)
     flat_search: str = "numpy"  # the embedded store's exact vector search: "numpy" | "faiss"
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
@@ -131,6 +140,11 @@ class Settings:
             corpus_dir=Path(corpus_dir) if corpus_dir else self.corpus_dir,
             index_dir=Path(index_dir) if index_dir else self.index_dir,
         )
+
+    @property
+    def store_name(self) -> str:
+        """The backend these settings use: `store` if set, else chosen by `database_url`."""
+        return self.store or ("postgres" if self.database_url else "embedded")
 
     def index_fingerprint(self) -> dict:
         """The settings that change what is stored in the index (retrieval knobs do not)."""
@@ -154,11 +168,14 @@ def model_identity(model: str) -> str:
     return model
 
 
-def load_settings(corpus_dir: Path | None = None, index_dir: Path | None = None) -> Settings:
-    """Default settings with paths from arguments, then POLICYQA_CORPUS / POLICYQA_INDEX."""
+def load_settings(corpus_dir: Path | None = None, index_dir: Path | None = None,
+                  database_url: str | None = None) -> Settings:
+    """Default settings with paths from arguments, then POLICYQA_CORPUS / POLICYQA_INDEX; the
+    database from the argument, then POLICYQA_DATABASE_URL (read by the Settings default)."""
     env_corpus = os.environ.get("POLICYQA_CORPUS")
     env_index = os.environ.get("POLICYQA_INDEX")
-    return Settings().with_paths(
+    settings = Settings().with_paths(
         corpus_dir or (Path(env_corpus) if env_corpus else None),
         index_dir or (Path(env_index) if env_index else None),
     )
+    return replace(settings, database_url=database_url) if database_url else settings

@@ -75,6 +75,28 @@ def verify_files(path: Path, manifest: dict) -> None:
             raise IndexError_(f"{name} does not match its checksum: truncated or altered")
 
 
+# ---------------------------------------------------------------- records (shared with postgres.py)
+
+
+def document_record(doc: Document, structure: Structure) -> dict:
+    """A document and its section tree as one JSON object (documents.json; a jsonb column)."""
+    return {**dataclasses.asdict(doc),
+            "sections": [dataclasses.asdict(s) for s in structure.sections],
+            "paragraphs": [dataclasses.asdict(p) for p in structure.paragraphs]}
+
+
+def document_from_record(raw: dict) -> tuple[Document, Structure]:
+    raw = dict(raw)
+    sections = [Section(**s) for s in raw.pop("sections")]
+    paragraphs = [Paragraph(**p) for p in raw.pop("paragraphs")]
+    raw["page_starts"] = [tuple(p) for p in raw["page_starts"]]
+    return Document(**raw), Structure(sections, paragraphs)
+
+
+def chunk_from_record(raw: dict) -> Chunk:
+    return Chunk(**{**raw, "sentences": [tuple(s) for s in raw["sentences"]]})
+
+
 # ---------------------------------------------------------------- writing
 
 
@@ -108,12 +130,9 @@ def write_build(index_dir: Path, build: Build) -> Path:
 
 
 def _write_files(folder: Path, build: Build) -> None:
-    structures = build.structures
     (folder / "documents.json").write_text(json.dumps(
-        [{**dataclasses.asdict(d),
-          "sections": [dataclasses.asdict(s) for s in structures[d.doc_id].sections],
-          "paragraphs": [dataclasses.asdict(p) for p in structures[d.doc_id].paragraphs]}
-         for d in build.documents]), encoding="utf-8")
+        [document_record(d, build.structures[d.doc_id]) for d in build.documents]),
+        encoding="utf-8")
     (folder / "chunks.json").write_text(
         json.dumps([dataclasses.asdict(c) for c in build.chunks]), encoding="utf-8")
     np.save(folder / "chunk_vectors.npy", build.chunk_vectors)
@@ -191,16 +210,11 @@ def read_build(path: Path) -> Files:
     documents: dict[str, Document] = {}
     structures: dict[str, Structure] = {}
     for raw in json.loads((path / "documents.json").read_text(encoding="utf-8")):
-        sections = [Section(**s) for s in raw.pop("sections")]
-        paragraphs = [Paragraph(**p) for p in raw.pop("paragraphs")]
-        raw["page_starts"] = [tuple(p) for p in raw["page_starts"]]
-        doc = Document(**raw)
+        doc, structure = document_from_record(raw)
         documents[doc.doc_id] = doc
-        structures[doc.doc_id] = Structure(sections, paragraphs)
-    chunks = []
-    for c in json.loads((path / "chunks.json").read_text(encoding="utf-8")):
-        c["sentences"] = [tuple(s) for s in c["sentences"]]
-        chunks.append(Chunk(**c))
+        structures[doc.doc_id] = structure
+    chunks = [chunk_from_record(c)
+              for c in json.loads((path / "chunks.json").read_text(encoding="utf-8"))]
     chunk_vectors = np.load(path / "chunk_vectors.npy")
     sentence_vectors = np.load(path / "sentence_vectors.npy")
     sentence_chunk = np.load(path / "sentence_chunk.npy")
