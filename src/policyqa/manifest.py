@@ -7,9 +7,9 @@ any of them means the index would mislead, so it is rebuilt (or refused under `r
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import hashlib
+import re
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -21,12 +21,21 @@ from .documents import METADATA_FILE, Skipped, corpus_files
 PACKAGE = Path(__file__).resolve().parent
 
 
+# Relative imports, lazy ones inside functions included; a parenthesised name list may span lines.
+_RELATIVE_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)",
+                              re.MULTILINE)
+_ABSOLUTE_IMPORT = re.compile(r"^[ \t]*(?:from|import)[ \t]+policyqa\.([\w.]+)", re.MULTILINE)
+
+
 @lru_cache(maxsize=1)
 def pipeline_modules() -> tuple[str, ...]:
     """The package's modules that ingestion runs, found by following its imports from ingest.py.
 
     Derived, not listed: a module ingestion comes to use (a new file reader, the tokenizer) is
-    covered the day it is imported, so changing stop words rebuilds the index.
+    covered the day it is imported, so changing stop words rebuilds the index. Imports are read
+    with a regular expression rather than parsed: this runs at every command's start, and parsing
+    two dozen modules took 60 ms of a cold question (tests/test_manifest.py checks the result
+    against what a fresh interpreter really imports).
     """
     seen: set[Path] = set()
     todo = [PACKAGE / "ingest.py"]
@@ -35,21 +44,18 @@ def pipeline_modules() -> tuple[str, ...]:
         if path in seen or not path.is_file():
             continue
         seen.add(path)
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level:
-                base = path.parent
-                for _ in range(node.level - 1):
-                    base = base.parent
-                parts = (node.module or "").split(".") if node.module else []
-                target = base.joinpath(*parts)
-                todo += [target.with_suffix(".py"), target / "__init__.py"]
-                todo += [target / f"{alias.name}.py" for alias in node.names]
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.name.startswith("policyqa."):
-                        target = PACKAGE.joinpath(*alias.name.split(".")[1:])
-                        todo += [target.with_suffix(".py"), target / "__init__.py"]
+        source = path.read_text(encoding="utf-8")
+        for dots, module, names in _RELATIVE_IMPORT.findall(source):
+            base = path.parent
+            for _ in range(len(dots) - 1):
+                base = base.parent
+            target = base.joinpath(*module.split(".")) if module else base
+            todo += [target.with_suffix(".py"), target / "__init__.py"]
+            todo += [target / f"{name.split()[0]}.py"
+                     for name in names.strip("()").replace("\n", " ").split(",") if name.strip()]
+        for module in _ABSOLUTE_IMPORT.findall(source):
+            target = PACKAGE.joinpath(*module.split("."))
+            todo += [target.with_suffix(".py"), target / "__init__.py"]
     return tuple(sorted(p.relative_to(PACKAGE).as_posix() for p in seen))
 
 
