@@ -119,6 +119,32 @@ def test_pdf_running_headers_printed_numbers_and_hyphens(tmp_path: Path):
     assert doc.page_at(doc.text.find("inhabitants")) == 2
 
 
+def test_line_numbered_page_drops_header_and_footer_outside_its_numbered_lines(tmp_path: Path):
+    """A single transcript page: nothing repeats, so its header and footer are told by position
+    (above line 1, below the last numbered line); the same words inside the body stay."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    body = ["The hearing began at nine in the morning.", "Counsel for the agency appeared.",
+            "Official Transcript - Draft", "The witness was sworn in by the clerk.",
+            "Questions about the intake policy followed.", "The hearing ended at noon."]
+    for n in range(1, len(body) + 1):  # the gutter is drawn first, as court reporters' files do
+        pdf.text(15, 30 + 10 * n, str(n))
+    pdf.text(80, 15, "Official Transcript - Draft")
+    for n, line in enumerate(body, start=1):
+        pdf.text(30, 30 + 10 * n, line)
+    pdf.text(80, 280, "Metro Reporting Company")
+    pdf.output(str(tmp_path / "transcript.pdf"))
+    doc = read_document(tmp_path / "transcript.pdf")
+    assert "Metro Reporting Company" not in doc.text
+    assert doc.text.count("Official Transcript - Draft") == 1  # the body's line, not the header
+    assert doc.text.index("The hearing began") < doc.text.index("Official Transcript")
+    assert "The hearing ended at noon." in doc.text and "\n1\n" not in doc.text
+
+
 def test_plain_pdf_without_printed_numbers_cites_pdf_pages(tmp_path: Path):
     doc = read_document(make_pdf(tmp_path / "plain.pdf", ["First page text here.",
                                                         "Second page text here."]))

@@ -68,7 +68,9 @@ def _pypdf_pages(path: Path) -> list[list[str]]:
 
 
 def _probe_lines(lines: list[str]) -> list[str]:
-    """Lines from the middle of a page (never its edges), of six words or more, whole words."""
+    """Lines from the middle of a page (never its edges), of six words or more, whole words.
+    A transcript's line-number gutter ("1" ... "25", extracted first) is not part of the page."""
+    lines = [ln for ln in lines if not ln.strip().isdigit()]
     middle = lines[len(lines) // 4 : max(len(lines) * 3 // 4, len(lines) // 4 + 1)]
     return [ln for ln in middle if len(ln.split()) >= 6 and not ln.rstrip().endswith("-")]
 
@@ -129,6 +131,12 @@ def test_no_running_header_or_footer_in_any_passage(corpus):
             assert not re.fullmatch(r"\s*\d{1,3}\s*", chunk.text), (doc_id, chunk.text)
     transcript = parsed["scotus-transcript-p1"][0].text  # its 1-25 line-number gutter
     assert not re.search(r"(?m)^1\n2\n3\n4\n5$", transcript)
+    # One page, so nothing repeats: its header and footer stand outside the numbered lines.
+    assert "IN THE SUPREME COURT OF THE UNITED STATES" in transcript
+    assert "of the Respondent." in transcript
+    for chunk in parsed["scotus-transcript-p1"][2]:
+        assert "Official - Subject to Final Review" not in chunk.text
+        assert "Alderson Reporting Company" not in chunk.text
 
 
 def test_hyphen_broken_words_are_joined(corpus):

@@ -7,7 +7,9 @@ Why these rules:
   repeats, digits aside and allowing OCR slips, at the same edge of many pages, or (b) it carries
   a number that advances with the page (the printed page number). Both are removed from the text;
   the numbers found by (b), or the file's own /PageLabels, become the page labels a citation shows.
-- Line-number gutters (a transcript's "1 2 3 ... 25") are margin apparatus, not text.
+- Line-number gutters (a transcript's "1 2 3 ... 25") are margin apparatus, not text. On such a
+  page the numbered lines are the body: what stands above line 1 or below the last numbered line
+  is its header or footer, found by position, so even a single page loses them.
 - pypdf needs `cryptography` for AES; an encrypted file that opens with the empty password is
   read, one that needs a user password is reported as password-protected.
 - A text layer of OCR noise (few word-like tokens) is reported by name rather than indexed.
@@ -53,9 +55,15 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
             if not opened:
                 raise DocumentError("password-protected PDF (a password is needed to open it)")
         pages: list[list[str]] = []
+        gutters: list[set[int]] = []  # per page: the lines of a line-number gutter
+        furniture: dict[int, set[str]] = {}  # per page with a gutter: texts off its numbered lines
         total = len(reader.pages)
         for number, page in enumerate(reader.pages, start=1):
-            pages.append((page.extract_text() or "").split("\n"))
+            lines = (page.extract_text() or "").split("\n")
+            gutters.append(_line_number_gutter(lines))
+            if gutters[-1]:
+                furniture[number - 1] = _outside_numbered_lines(page)
+            pages.append(lines)
             if progress:
                 progress(number, total)
         file_labels = _file_page_labels(reader, total)
@@ -73,12 +81,15 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
 
     if not any(line.strip() for lines in pages for line in lines):
         raise DocumentError("no extractable text (a scan without a text layer), needs OCR")
-    running, printed = running_lines(pages)
+    # Headers and footers are looked for at the edges of the text, not of the gutter.
+    running, printed = running_lines([["" if i in gutter else line for i, line in enumerate(lines)]
+                                      for lines, gutter in zip(pages, gutters, strict=True)])
     parts: list[str] = []
     starts: list[tuple[int, int]] = []
     offset = 0
     for number, lines in enumerate(pages, start=1):
-        drop = running.get(number - 1, set()) | _line_number_gutter(lines)
+        drop = (running.get(number - 1, set()) | gutters[number - 1]
+                | _furniture_lines(lines, gutters[number - 1], furniture.get(number - 1, set())))
         kept = [line for i, line in enumerate(lines) if i not in drop]
         page_text = "\n".join(kept).strip("\n")
         starts.append((offset, number))
@@ -234,6 +245,46 @@ def _line_number_gutter(lines: list[str]) -> set[int]:
     if len(run) >= 5:
         out.update(run)
     return out
+
+
+def _outside_numbered_lines(page) -> set[str]:
+    """The texts a line-numbered page (a transcript, pleading paper) prints above its first
+    numbered line or below its last: its header and footer ("Official - Subject to Final
+    Review", the reporter's name), which no numbered line carries. Found by position, so it
+    works on a single page where nothing can repeat."""
+    numbers: list[tuple[int, float]] = []
+    texts: list[tuple[str, float]] = []
+
+    def visit(text, cm, tm, _font, _size) -> None:
+        if not text.strip():
+            return
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        token = text.strip()
+        if token.isdigit() and int(token) == len(numbers) + 1:
+            numbers.append((int(token), y))
+        else:
+            texts.append((token, y))
+
+    try:
+        page.extract_text(visitor_text=visit)
+    except Exception:  # positions are a refinement; the text itself was already read
+        return set()
+    if len(numbers) < 5:
+        return set()
+    ys = [y for _n, y in numbers]
+    spacing = abs(ys[0] - ys[-1]) / (len(ys) - 1)
+    top, bottom = max(ys) + spacing / 2, min(ys) - spacing / 2
+    return {" ".join(t.split()) for t, y in texts if y > top or y < bottom}
+
+
+def _furniture_lines(lines: list[str], gutter: set[int], furniture: set[str]) -> set[int]:
+    """Indices of the edge lines (the first and last few outside the gutter) whose whole text is
+    header/footer text (_outside_numbered_lines)."""
+    if not furniture:
+        return set()
+    filled = [i for i, line in enumerate(lines) if line.strip() and i not in gutter]
+    edges = filled[:_EDGE + 1] + filled[-(_EDGE + 1):]
+    return {i for i in edges if " ".join(lines[i].split()) in furniture}
 
 
 # ---------------------------------------------------------------- OCR noise
