@@ -30,7 +30,7 @@ from policyqa.cite import section_citation
 from policyqa.config import load_settings
 from policyqa.documents import DocumentError
 from policyqa.errors import IndexError_
-from policyqa.index import load_index
+from policyqa.index import follow, load_index
 from policyqa.ingest import build_index
 from policyqa.manifest import staleness
 from policyqa.quotes import find_quote
@@ -78,10 +78,12 @@ def cite(citation: str) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _load(corpus_dir: str, index_dir: str, database_url: str | None):
+def _load(corpus_dir: str, index_dir: str, database_url: str | None) -> dict:
+    """{"index": the loaded index}, shared by every session; a holder, so that `follow` can
+    switch all sessions to a newer version of a database index."""
     index = load_index(load_settings(corpus_dir, index_dir, database_url), rebuild="never")
     index.embedder.encode(["load the model now, not at the first question"])
-    return index
+    return {"index": index}
 
 
 def _build(settings) -> None:
@@ -97,20 +99,25 @@ def _build(settings) -> None:
 
 
 def get_index():
-    """The index for POLICYQA_CORPUS / POLICYQA_INDEX (or ./corpus, ./index), or in the database
-    POLICYQA_DATABASE_URL names; built if needed."""
+    """The index for POLICYQA_CORPUS / POLICYQA_INDEX (or ./corpus, ./index), built if needed; or
+    the current version in the database POLICYQA_DATABASE_URL names, which `policyqa ingest
+    --database` builds (the page never rebuilds what other servers share from its own folder)."""
     settings = load_settings()
     key = (str(settings.corpus_dir), str(settings.index_dir), settings.database_url)
     try:
+        if settings.database_url:
+            held = _load(*key)
+            held["index"] = index = follow(held["index"])
+            return index
         try:
-            index = _load(*key)
+            index = _load(*key)["index"]
         except IndexError_:  # missing, stale or unreadable
             _build(settings)
-            index = _load(*key)
+            index = _load(*key)["index"]
         if staleness(settings, index.manifest):  # the corpus changed while serving
             _load.clear()
             _build(settings)
-            index = _load(*key)
+            index = _load(*key)["index"]
     except (IndexError_, DocumentError) as exc:
         st.error("The policies could not be loaded:")
         st.code(str(exc), language=None, wrap_lines=True)

@@ -10,7 +10,7 @@ import pytest
 
 from policyqa import __version__
 from policyqa.config import ChunkSettings, load_settings
-from policyqa.index import IndexError_, build_index, load_index, staleness
+from policyqa.index import IndexError_, build_index, follow, load_index, staleness
 
 
 @pytest.fixture
@@ -55,6 +55,22 @@ def test_staleness_detected_and_rebuilt(settings, small_corpus: Path):
     assert any("borrowed umbrellas" in c.text for c in second.chunks)
     (small_corpus / "new-policy.md").write_text("# Parking\n\nStaff park in lot B.\n")
     assert "added: new-policy.md" in staleness(settings, second.manifest)
+
+
+def test_a_running_reader_follows_a_build_another_process_made_current(settings, small_corpus):
+    """`serve` and the page call `follow` per request: after `policyqa ingest` elsewhere makes a
+    new build current, they answer from it (at most FOLLOW_SECONDS later), without a restart."""
+    build_index(settings)
+    first = load_index(settings, rebuild="never")
+    assert follow(first, every=0) is first
+    doc = small_corpus / "longmont-case-management-code-of-conduct.txt"
+    doc.write_text(doc.read_text() + "\nHonesty\n\n9. I will return borrowed umbrellas promptly.\n")
+    build_index(settings)  # as another process's ingest would
+    assert follow(first, every=3600) is first
+    second = follow(first, every=0)
+    assert second.path != first.path
+    assert any("borrowed umbrellas" in c.text for c in second.chunks)
+    assert not any("borrowed umbrellas" in c.text for c in first.chunks)
 
 
 def test_settings_change_makes_index_stale(settings):

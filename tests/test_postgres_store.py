@@ -171,17 +171,18 @@ def test_a_failed_publish_leaves_the_previous_version_current(index, pg_database
     reopened = load_index(settings, rebuild="never")
     assert reopened.store.version == 1 and ranked(reopened, QUESTIONS[0]) == expected
     monkeypatch.setattr(postgres, "_postings", real)
-    # A reader of the previous version keeps answering after the next publish (it is retired,
-    # not deleted); after one more it is gone, and says so rather than answering from nothing.
+    before.store.close()
+    # A reader of an old version keeps answering however many publishes follow: a version is
+    # deleted only once no reader holds it (then by the next publish).
     backend(settings).publish(build)
     assert [s for _, s in versions(url)] == ["retired", "current"]
     assert ranked(reopened, QUESTIONS[0]) == expected
     backend(settings).publish(build)
-    assert [s for _, s in versions(url)] == ["retired", "current"]
-    with pytest.raises(Exception, match="removed while in use"):
-        ranked(reopened, QUESTIONS[0])
-    for opened in (before, reopened):
-        opened.store.close()
+    assert versions(url) == [(1, "retired"), (3, "retired"), (4, "current")]
+    assert ranked(reopened, QUESTIONS[0]) == expected
+    reopened.store.close()
+    backend(settings).publish(build)
+    assert versions(url) == [(4, "retired"), (5, "current")]
 
 
 KILLED_INGEST = textwrap.dedent("""
@@ -264,13 +265,49 @@ def test_reingest_after_an_edit_embeds_only_changed_texts(index, pg_database, tm
     edited.store.close()
 
 
-def test_stale_database_index_is_refused_under_never(index, pg_index, tmp_path):
+def test_a_reader_takes_the_database_version_whatever_its_own_corpus_folder(index, pg_index,
+                                                                           tmp_path):
+    """A server or page over the database answers from its current version, built by `policyqa
+    ingest --database` elsewhere: its own corpus folder (another one, or none) is not compared,
+    and never rebuilds what every other server reads."""
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
     (corpus / "new-policy.txt").write_text("A new policy.\n\nStaff must sign in.\n", "utf-8")
-    settings = dataclasses.replace(pg_index.settings, corpus_dir=corpus)
-    with pytest.raises(Exception, match="corpus changed .*added: new-policy.txt"):
-        load_index(settings, rebuild="never")
+    before = versions(pg_index.settings.database_url)
+    for folder in (corpus, tmp_path / "absent"):
+        settings = dataclasses.replace(pg_index.settings, corpus_dir=folder)
+        opened = load_index(settings)  # rebuild="auto", as `policyqa ask --database` loads
+        assert opened.store.version == pg_index.store.version
+        assert ranked(opened, QUESTIONS[0]) == ranked(pg_index, QUESTIONS[0])
+        opened.store.close()
+    assert versions(pg_index.settings.database_url) == before
+    # Settings the version cannot serve are still refused, saying what to run.
+    other = dataclasses.replace(pg_index.settings, corpus_dir=corpus, chunking=dataclasses.replace(
+        pg_index.settings.chunking, max_words=pg_index.settings.chunking.max_words + 40))
+    with pytest.raises(Exception, match="settings changed.*policyqa ingest --database URL"):
+        load_index(other)
+    assert versions(pg_index.settings.database_url) == before
+
+
+def test_a_long_running_reader_follows_the_current_version(index, pg_database):
+    """`follow` (what `serve` and the page call per request) moves a reader to the version
+    another process made current, at most every FOLLOW_SECONDS; the old one is then free."""
+    from policyqa.index import follow
+
+    url = pg_database("policyqa_follow")
+    settings = pg_settings(index, url)
+    build = embedded_build(index)
+    backend(settings).publish(build)
+    reader = load_index(settings, rebuild="never")
+    assert follow(reader, every=0) is reader  # nothing newer
+    backend(settings).publish(build)
+    assert follow(reader, every=3600) is reader  # not looked at yet
+    moved = follow(reader, every=0)
+    assert moved.store.version == 2 and ranked(moved, QUESTIONS[1]) == ranked(reader, QUESTIONS[1])
+    reader.store.close()
+    backend(settings).publish(build)
+    assert versions(url) == [(2, "retired"), (3, "current")]  # version 1 was free to delete
+    moved.store.close()
 
 
 # ---------------------------------------------------------------- the hot standby

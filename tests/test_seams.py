@@ -107,6 +107,7 @@ class NoCache:
 
 
 class MemoryBackend:
+    shared = False
     builds: dict[str, Build] = {}  # location -> the published build, for the test's lifetime
 
     def __init__(self, settings):

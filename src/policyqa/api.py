@@ -420,8 +420,17 @@ ERRORS = {status: {"model": ErrorBody, "description": text} for status, text in 
 
 @dataclass
 class _State:
-    index: Any
+    """The index served, switched to a newer current version as `index.follow` finds one."""
+
+    loaded: Any
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def index(self):
+        from .index import follow
+
+        self.loaded = follow(self.loaded)
+        return self.loaded
 
 
 def create_app(index, config: ApiConfig | None = None) -> FastAPI:

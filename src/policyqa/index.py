@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +29,10 @@ from .store import Backend, Store, backend
 log = logging.getLogger("policyqa")
 
 REBUILD = ("auto", "never", "always")
+FOLLOW_SECONDS = 5.0  # how often a long-running reader asks whether a newer version is current
 
 __all__ = ["REBUILD", "BuildReport", "Index", "IndexError_", "NoDocumentsError", "build_index",
-           "load_index", "staleness"]
+           "follow", "load_index", "staleness"]
 
 
 @dataclass(eq=False)
@@ -50,6 +52,7 @@ class Index:
     known_vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _checked: float = field(default_factory=time.monotonic, repr=False)  # follow()'s last look
 
     @property
     def path(self) -> Path:
@@ -90,7 +93,7 @@ def _usable(settings: Settings, store: Backend) -> tuple[bool, str]:
     if manifest is None or reason:
         return manifest is not None, reason
     try:
-        return True, staleness(settings, manifest) or ""
+        return True, staleness(settings, manifest, corpus=not store.shared) or ""
     except Exception as exc:  # valid JSON of the wrong shape
         return True, f"unreadable index manifest ({type(exc).__name__}: {exc})"
 
@@ -113,11 +116,16 @@ def load_index(settings: Settings, rebuild: str = "auto",
     ("always"), or fail with the reason ("never").
 
     A damaged or mismatched index is never used: its reason is logged when rebuilding, and is the
-    error message under "never".
+    error message under "never". A shared store (the database) is only rebuilt when asked
+    ("always", i.e. `policyqa ingest`): under "auto" its readers take its current version without
+    comparing it to a corpus folder of their own, and fail with the reason when it is unusable
+    rather than replace what every other server reads with their folder's documents.
     """
     if rebuild not in REBUILD:
         raise ValueError(f"rebuild must be one of {', '.join(REBUILD)}, not {rebuild!r}")
     store = backend(settings)
+    if store.shared and rebuild == "auto":
+        rebuild = "never"
     exists, reason = _usable(settings, store)
     if rebuild == "always":
         reason = reason or "a rebuild was asked for"
@@ -127,7 +135,8 @@ def load_index(settings: Settings, rebuild: str = "auto",
         except IndexError_ as exc:  # damaged: rebuilt or refused below
             reason = str(exc)
     if rebuild == "never":
-        raise IndexError_(f"index is not usable: {reason}. Run `policyqa ingest`.")
+        where = " --database URL" if store.shared else ""
+        raise IndexError_(f"index is not usable: {reason}. Run `policyqa ingest{where}`.")
     if exists and rebuild == "auto":  # an index exists but must not be used: say why it is replaced
         log.warning("policyqa: rebuilding the index: %s", reason)
     build_index(settings, progress)
@@ -135,3 +144,35 @@ def load_index(settings: Settings, rebuild: str = "auto",
     if reason:
         raise IndexError_(f"the index just built is not usable: {reason}")
     return _open(settings, store)
+
+
+def follow(index: Index, every: float = FOLLOW_SECONDS) -> Index:
+    """The index a long-running reader (`serve`, the page) should answer with now: `index`, or
+    the store's current version when another process has published a newer one since.
+
+    Why: several servers read one database, and `policyqa ingest` on any machine makes a new
+    version current; without this a server would answer from its old version until restarted,
+    and fail once that version is pruned. At most one look every `every` seconds (one small
+    query); a newer version that these settings cannot use, or that fails to open, is logged and
+    the loaded one kept, so a bad build elsewhere never takes a working server down.
+    """
+    now = time.monotonic()
+    with index._lock:
+        if now - index._checked < every:
+            return index
+        index._checked = now
+    store = backend(index.settings)
+    try:
+        manifest, reason = store.current_manifest()
+        if manifest is None or reason or manifest == index.manifest:
+            return index
+        unusable = staleness(index.settings, manifest, corpus=False)
+        if unusable:
+            log.warning("policyqa: a newer index version is current but not used: %s", unusable)
+            return index
+        fresh = _open(index.settings, store)
+    except IndexError_ as exc:
+        log.warning("policyqa: still answering from %s: %s", index.path.name, exc)
+        return index
+    log.info("policyqa: now answering from %s", fresh.path.name)
+    return fresh

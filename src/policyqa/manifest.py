@@ -101,8 +101,9 @@ def make_manifest(settings: Settings, corpus: dict[str, str], dimension: int, co
     }
 
 
-def staleness(settings: Settings, manifest: dict) -> str | None:
-    """Why an index no longer matches the corpus or settings, or None if it does."""
+def staleness(settings: Settings, manifest: dict, corpus: bool = True) -> str | None:
+    """Why an index no longer matches the corpus or settings, or None if it does.
+    `corpus=False`: the settings and code only (a shared store's reader has no corpus of its own)."""
     if manifest.get("package_version") != __version__:
         return f"built by policyqa {manifest.get('package_version')}, this is {__version__}"
     if manifest.get("pipeline") != pipeline_hash():
@@ -112,6 +113,8 @@ def staleness(settings: Settings, manifest: dict) -> str | None:
                 f"settings use {model_identity(settings.model)!r}")
     if manifest.get("fingerprint") != settings.index_fingerprint():
         return "model or chunking settings changed"
+    if not corpus:
+        return None
     current = corpus_hashes(settings.corpus_dir)
     stored = manifest.get("corpus", {})
     if current != stored:

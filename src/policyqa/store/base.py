@@ -117,6 +117,10 @@ class Backend(Protocol):
     """Where builds are kept: the current version's manifest, opening it, writing a new one."""
 
     location: str
+    # A shared store (a database many machines read) is built by `policyqa ingest` on one of
+    # them: its readers take its current version as it is, never checking it against (or
+    # rebuilding it from) a corpus folder of their own, which may be absent or another one.
+    shared: bool
 
     def current_manifest(self) -> tuple[dict | None, str]:
         """The current version's manifest, and why it cannot be used ("" when it can)."""

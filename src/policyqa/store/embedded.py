@@ -201,6 +201,8 @@ class FileEmbeddingCache:
 class EmbeddedBackend:
     """Builds as folders under the index directory (store/files.py)."""
 
+    shared = False  # one machine's index: checked against its corpus folder, rebuilt when stale
+
     def __init__(self, index_dir: Path):
         self.index_dir = Path(index_dir)
         self.location = str(self.index_dir)

@@ -217,6 +217,7 @@ class PostgresStore:
                     if attempt == 2 or not self._conn.closed:
                         raise
                     self._conn = self._backend.connect(reader=self.hnsw)
+                    self._backend.hold(self._conn, self.version)
         raise AssertionError("unreachable")
 
     def rows_of(self, doc_ids: Collection[str]) -> np.ndarray:
@@ -371,10 +372,17 @@ class PostgresEmbeddingCache:
 class PostgresBackend:
     """Versions in one PostgreSQL database with pgvector (see the module docstring)."""
 
+    shared = True  # many readers on many machines: only `policyqa ingest` changes it
+
     def __init__(self, url: str, settings: Settings):
         self.url = url
         self.settings = settings
         self.location = f"postgres {describe(url)}"
+
+    def hold(self, conn: psycopg.Connection, version: int) -> None:
+        """Mark `conn` as a reader of `version` for its lifetime (a shared advisory lock), so
+        that `prune` keeps the version while any reader still answers from it."""
+        conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (LOCK_SPACE, version))
 
     def connect(self, reader: bool = False, vectors: bool = True,
                 schema: bool = False) -> psycopg.Connection:
@@ -393,9 +401,8 @@ class PostgresBackend:
                 self.ensure_schema(conn)
             if vectors:
                 _register(conn)
-            if reader:  # HNSW: search wider than the top-n, and past filtered-out rows
-                conn.execute(f"SET hnsw.ef_search = {HNSW_EF_SEARCH}")
-                conn.execute("SET hnsw.iterative_scan = strict_order")
+            if reader:
+                _search_settings(conn)
         except BaseException:
             conn.close()
             raise
@@ -404,11 +411,13 @@ class PostgresBackend:
     # -- reading
 
     def _current(self, conn: psycopg.Connection) -> tuple | None:
+        """The current version's row; its manifest carries the version id, so two versions of
+        the same build (a re-ingest of an unchanged corpus) still tell apart (`index.follow`)."""
         if conn.execute("SELECT to_regclass('versions')").fetchone()[0] is None:
             return None
         return conn.execute(
-            "SELECT id, manifest, bm25, facts, dimension, hnsw FROM versions "
-            "WHERE state = 'current'").fetchone()
+            "SELECT id, manifest || jsonb_build_object('version', id), bm25, facts, dimension, "
+            "hnsw FROM versions WHERE state = 'current'").fetchone()
 
     def current_manifest(self) -> tuple[dict | None, str]:
         with self.connect(vectors=False) as conn:
@@ -426,6 +435,7 @@ class PostgresBackend:
                 if row is None:
                     raise IndexError_(f"no index in the database at {describe(self.url)}")
                 version, manifest, bm25, facts, dimension, hnsw = row
+                self.hold(conn, version)  # before reading it: a prune now must wait for us
                 if bm25 != _bm25_parameters(settings):
                     raise IndexError_(f"version {version} was built for BM25 {bm25}, the "
                                       f"settings ask for {_bm25_parameters(settings)}")
@@ -443,12 +453,11 @@ class PostgresBackend:
                 for term, term_idf, term_absent in cur.execute(
                         "SELECT term, idf, absent FROM terms WHERE version_id = %s", (version,)):
                     idf[term], absent[term] = term_idf, term_absent
+            if hnsw:  # this connection stays the reader's: add the HNSW search settings
+                _search_settings(conn)
         except BaseException:
             conn.close()
             raise
-        if hnsw:
-            conn.close()
-            conn = self.connect(reader=True)
         if any(c.chunk_id != i for i, c in enumerate(chunks)) or manifest.get(
                 "counts", {}).get("chunks", len(chunks)) != len(chunks):
             conn.close()
@@ -592,12 +601,26 @@ class PostgresBackend:
                     conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_SPACE, version))
 
     def prune(self, conn: psycopg.Connection) -> None:
-        """Keep the current version and the one before it (a reader that opened it just before
-        the flip can still finish); delete older retired versions."""
+        """Keep the current version and the one before it; delete older retired versions that no
+        reader holds (`hold`): one still answering from its version keeps it until a later
+        publish finds it free (readers move to the current version: `index.follow`)."""
         old = conn.execute("SELECT id FROM versions WHERE state = 'retired' ORDER BY id DESC "
                            "OFFSET 1").fetchall()
         for (version,) in old:
-            self._delete(conn, version)
+            if not conn.execute("SELECT pg_try_advisory_lock(%s, %s)",
+                                (LOCK_SPACE, version)).fetchone()[0]:
+                log.info("policyqa: version %s is still read; kept for now", version)
+                continue
+            try:
+                self._delete(conn, version)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_SPACE, version))
+
+
+def _search_settings(conn: psycopg.Connection) -> None:
+    """HNSW search: wider than the top-n, and past rows a filter or another version removes."""
+    conn.execute(f"SET hnsw.ef_search = {HNSW_EF_SEARCH}")
+    conn.execute("SET hnsw.iterative_scan = strict_order")
 
 
 def _postings(version: int, counts, bm25: SparseBM25) -> Iterator[tuple]:
