@@ -259,3 +259,23 @@ def test_seed_structure_errors_of_the_hand_check_are_fixed():
         path = st.full_path_text(para_at(doc, st, phrase).section)
         assert path.endswith("Recommendations to Address Problems Related to PDs › "
                              + phrase.strip()), path
+
+
+def test_realdocs_gold_questions_stand_in_the_files_kind_by_kind(corpus):
+    """eval/gold-realdocs.jsonl (run with `policyqa eval --corpus ../shared/realdocs`): every
+    kind asked, over Word, web, Markdown and PDF files, each quote verbatim inside one chunk."""
+    from collections import Counter
+
+    from policyqa.evaluation import KINDS, is_relevant, load_gold
+
+    gold = load_gold(ROOT / "eval" / "gold-realdocs.jsonl")
+    assert set(Counter(g.kind for g in gold)) == set(KINDS)
+    _, _, parsed = corpus
+    formats = set()
+    for g in gold:
+        for quote in g.quotes:
+            holders = [doc for doc, _s, chunks in parsed.values()
+                       if any(is_relevant(c.text, (quote,)) for c in chunks)]
+            assert holders, f"{g.id}: no passage holds {quote!r}"
+            formats.update(doc.format for doc in holders)
+    assert {"docx", "html", "md", "pdf"} <= formats
