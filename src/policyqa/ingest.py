@@ -9,6 +9,7 @@ damaged or foreign cache is never used, only ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable
@@ -19,7 +20,12 @@ import numpy as np
 
 from .chunks import Chunk, make_chunks
 from .config import Settings
-from .documents import Skipped, corpus_files, load_corpus
+from .documents import (
+    Document,
+    Skipped,
+    corpus_files,
+    load_corpus,
+)
 from .embedding import Embedder, load_embedder
 from .errors import IndexError_
 from .expansion import Vocabulary, corpus_vocabulary, ensure_lexicon
@@ -27,7 +33,7 @@ from .lexical import TermCounts, tokenize
 from .manifest import corpus_hashes, make_manifest
 from .sections import Structure, parse_sections
 from .store import Build, backend
-from .store.base import EmbeddingCache
+from .store.base import DocumentPart, EmbeddingCache
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 LARGE_PDF_PAGES = 20  # a PDF this long reports its pages as it is read
@@ -159,7 +165,87 @@ def embed_cached(embedder: Embedder, cache: EmbeddingCache, texts: list[str],
     return Embedded(vectors, keys, cached, time.perf_counter() - started)
 
 
-# ---------------------------------------------------------------- the build
+# ---------------------------------------------------------------- the build, per document
+
+
+def prepare_document(doc: Document, settings: Settings) -> DocumentPart:
+    """A document's own steps: its section tree, its chunks (ids local to it), their BM25 tokens."""
+    structure = parse_sections(doc)
+    chunks = make_chunks(doc, structure, settings.chunking)
+    r = settings.retrieval
+    tokens = [tokenize(lexical_text(c, r.heading_context, doc.label), r.stem, r.stopwords)
+              for c in chunks]
+    return DocumentPart(doc, structure, chunks, tokens)
+
+
+def embed_parts(parts: list[DocumentPart], settings: Settings, embedder: Embedder,
+                cache: EmbeddingCache, progress: Progress | None) -> dict[str, Embedded]:
+    """Embed the chunks and sentences of `parts` in one batch per kind (every document in
+    one-process ingest, one document per claim in a worker) and hand each part its rows."""
+    with_headings = settings.retrieval.heading_context
+    texts = {"chunks": [embedding_text(c, with_headings) for p in parts for c in p.chunks],
+             "sentences": [t for p in parts for t in p.sentence_texts()]}
+    embedded = {kind: embed_cached(embedder, cache, items, progress, f"embed {kind}")
+                for kind, items in texts.items()}
+    sizes = {"chunks": [len(p.chunks) for p in parts],
+             "sentences": [sum(len(c.sentences) for c in p.chunks) for p in parts]}
+    for kind, e in embedded.items():
+        bounds = np.cumsum(sizes[kind])[:-1]
+        for part, vectors, keys in zip(parts, np.split(e.vectors, bounds),
+                                       np.split(e.keys, bounds), strict=True):
+            part.vectors[kind], part.keys[kind] = vectors, keys
+    return embedded
+
+
+# ---------------------------------------------------------------- the build, corpus-wide
+
+
+def assemble(settings: Settings, corpus: dict[str, str], parts: list[DocumentPart],
+             skipped: list[Skipped], embedder: Embedder, cache: EmbeddingCache,
+             progress: Progress | None) -> tuple[Build, Embedded]:
+    """The corpus-wide steps over every indexed document's part, in corpus order: chunk ids
+    numbered across the corpus, the corpus vocabulary and its vectors, the BM25 term counts, the
+    manifest. One-process ingest and the finalising worker of a shared one both assemble here,
+    so a build is the same however many processes made its parts. (The BM25 weights are computed
+    from these counts by lexical.SparseBM25 when a store publishes: the same code in both.)"""
+    chunks: list[Chunk] = []
+    for part in parts:
+        chunks += [dataclasses.replace(c, chunk_id=len(chunks) + i, doc_id=part.document.doc_id)
+                   for i, c in enumerate(part.chunks)]
+    sentence_chunk = np.asarray([c.chunk_id for c in chunks for _ in c.sentences], dtype=np.int64)
+    words = corpus_vocabulary([p.document.text for p in parts])
+    vocabulary = embed_cached(embedder, cache, words, progress, "embed vocabulary")
+    stacked = {kind: (np.concatenate([p.vectors[kind] for p in parts]),
+                      np.concatenate([p.keys[kind] for p in parts])) for kind in ("chunks", "sentences")}
+    structures = {p.document.doc_id: p.structure for p in parts}
+    counts = {
+        "documents": len(parts),
+        "sections": sum(len(s.sections) - 1 for s in structures.values()),
+        "chunks": len(chunks),
+        "sentences": len(sentence_chunk),
+    }
+    chunk_vectors = stacked["chunks"][0]
+    build = Build(
+        manifest=make_manifest(settings, corpus, chunk_vectors.shape[1], counts, skipped),
+        documents=[p.document for p in parts], structures=structures, chunks=chunks,
+        chunk_vectors=chunk_vectors, sentence_vectors=stacked["sentences"][0],
+        sentence_chunk=sentence_chunk, vocabulary=Vocabulary(words, vocabulary.vectors),
+        keys={"chunks": stacked["chunks"][1], "sentences": stacked["sentences"][1],
+              "vocabulary": vocabulary.keys},
+        term_counts=TermCounts.from_tokens([t for p in parts for t in p.tokens]), skipped=skipped,
+    )
+    return build, vocabulary
+
+
+def build_report(build: Build, location: str, corpus_dir: Path, seconds: float,
+                 embedded: dict[str, int], cached: dict[str, int],
+                 timings: dict[str, float]) -> BuildReport:
+    counts = build.manifest["counts"]
+    return BuildReport(
+        Path(location), counts["documents"], counts["sections"], counts["chunks"],
+        counts["sentences"], build.skipped, seconds, embedded=embedded, cached=cached,
+        timings=timings,
+        files=file_rows(build.documents, build.structures, build.chunks, build.skipped, corpus_dir))
 
 
 def build_index(settings: Settings, progress: Progress | None = None,
@@ -180,72 +266,37 @@ def build_index(settings: Settings, progress: Progress | None = None,
         if progress:
             progress("read", count[0], len(files))
 
-    def on_page(path: Path, done: int, total: int) -> None:
-        if progress and total >= LARGE_PDF_PAGES:  # a bar of its own for a long file
-            progress(f"read {path.name} (pages)", done, total)
-
-    docs, skipped = load_corpus(corpus_dir, on_file, on_page)
+    docs, skipped = load_corpus(corpus_dir, on_file, _page_progress(progress))
     if not docs:
         raise NoDocumentsError(corpus_dir, skipped)
-
-    structures: dict[str, Structure] = {}
-    chunks: list[Chunk] = []
-    for doc in docs:
-        structure = parse_sections(doc)
-        structures[doc.doc_id] = structure
-        chunks.extend(make_chunks(doc, structure, settings.chunking, first_id=len(chunks)))
-
+    parts = [prepare_document(doc, settings) for doc in docs]
     timings = {"read and chunk": time.perf_counter() - started}
-    r = settings.retrieval
-    with_headings = r.heading_context
     embedder = embedder or load_embedder(settings)
     store = backend(settings)
     cache = store.embedding_cache()
-    texts_by_id = {d.doc_id: d.text for d in docs}
-    labels = {d.doc_id: d.label for d in docs}
-    sentence_texts, sentence_chunk = [], []
-    for c in chunks:
-        for s, e in c.sentences:
-            sentence_texts.append(texts_by_id[c.doc_id][s:e])
-            sentence_chunk.append(c.chunk_id)
-    words = corpus_vocabulary([d.text for d in docs])
-    texts = {"chunks": [embedding_text(c, with_headings) for c in chunks],
-             "sentences": sentence_texts, "vocabulary": words}
-    embedded = {kind: embed_cached(embedder, cache, items, progress, f"embed {kind}")
-                for kind, items in texts.items()}
+    embedded = embed_parts(parts, settings, embedder, cache, progress)
+    build, embedded["vocabulary"] = assemble(settings, hashes, parts, skipped, embedder, cache,
+                                             progress)
     mark = time.perf_counter()
     ensure_lexicon(embedder, settings.cache_dir, progress)  # once per model and machine
     timings["lexicon"] = time.perf_counter() - mark
     timings.update({f"embed {kind}": e.seconds for kind, e in embedded.items()})
     mark = time.perf_counter()
-    term_counts = TermCounts.from_tokens(
-        [tokenize(lexical_text(c, with_headings, labels[c.doc_id]), r.stem, r.stopwords)
-         for c in chunks])
-    timings["tokenize"] = time.perf_counter() - mark
-
-    counts = {
-        "documents": len(docs),
-        "sections": sum(len(s.sections) - 1 for s in structures.values()),
-        "chunks": len(chunks),
-        "sentences": len(sentence_texts),
-    }
-    chunk_vectors = embedded["chunks"].vectors
-    build = Build(
-        manifest=make_manifest(settings, hashes, chunk_vectors.shape[1], counts, skipped),
-        documents=docs, structures=structures, chunks=chunks, chunk_vectors=chunk_vectors,
-        sentence_vectors=embedded["sentences"].vectors,
-        sentence_chunk=np.asarray(sentence_chunk, dtype=np.int64),
-        vocabulary=Vocabulary(words, embedded["vocabulary"].vectors),
-        keys={kind: e.keys for kind, e in embedded.items()}, term_counts=term_counts,
-        skipped=skipped,
-    )
-    mark = time.perf_counter()
     location = store.publish(build)
     timings["write"] = time.perf_counter() - mark
-    return BuildReport(
-        Path(location), len(docs), counts["sections"], len(chunks), len(sentence_texts), skipped,
-        time.perf_counter() - started,
-        embedded={kind: len(texts[kind]) - e.cached for kind, e in embedded.items()},
-        cached={kind: e.cached for kind, e in embedded.items()}, timings=timings,
-        files=file_rows(docs, structures, chunks, skipped, corpus_dir),
-    )
+    return build_report(build, location, corpus_dir, time.perf_counter() - started,
+                        {kind: len(e.keys) - e.cached for kind, e in embedded.items()},
+                        {kind: e.cached for kind, e in embedded.items()}, timings)
+
+
+def _page_progress(progress: Progress | None) -> Callable[[Path, int, int], None] | None:
+    """A bar of its own for a long PDF's pages as it is read."""
+    if progress is None:
+        return None
+
+    def on_page(path: Path, done: int, total: int) -> None:
+        if total >= LARGE_PDF_PAGES:
+            progress(f"read {path.name} (pages)", done, total)
+
+    return on_page
+
