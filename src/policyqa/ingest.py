@@ -11,29 +11,40 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .chunks import Chunk, make_chunks
 from .config import Settings
 from .documents import (
+    METADATA_FILE,
     Document,
     Skipped,
+    admit,
+    check_corpus_dir,
     corpus_files,
+    corpus_metadata,
     load_corpus,
+    read_corpus_file,
 )
 from .embedding import Embedder, load_embedder
 from .errors import IndexError_
 from .expansion import Vocabulary, corpus_vocabulary, ensure_lexicon
 from .lexical import TermCounts, tokenize
-from .manifest import corpus_hashes, make_manifest
+from .manifest import build_key, corpus_hashes, file_hash, make_manifest
 from .sections import Structure, parse_sections
 from .store import Build, backend
 from .store.base import DocumentPart, EmbeddingCache
+
+if TYPE_CHECKING:  # psycopg is imported only by a database ingest
+    from .store.postgres_jobs import Claim
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 LARGE_PDF_PAGES = 20  # a PDF this long reports its pages as it is read
@@ -63,10 +74,30 @@ class BuildReport:
     cached: dict[str, int] = field(default_factory=dict)  # texts whose vectors were reused
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     files: list[dict] = field(default_factory=list)  # one row per corpus file (file_rows)
+    # A worker of a shared ingest (ingest_shared): its id, its job, the files it read itself,
+    # and whether it finalised the job; None for a one-process ingest.
+    worker: dict | None = None
 
     def to_json(self) -> dict:
-        """The stable JSON of `policyqa ingest --json`: every file of the corpus folder."""
-        return report_json(self.files, self.seconds, str(self.path))
+        """The stable JSON of `policyqa ingest --json`: every file of the corpus folder (and,
+        from a worker of a shared ingest, what that worker did)."""
+        report = report_json(self.files, self.seconds, str(self.path))
+        return {**report, "worker": self.worker} if self.worker else report
+
+    def record(self) -> dict:
+        """What every worker of a shared ingest reports alike (JSON), stored with the job."""
+        return {"path": str(self.path), "documents": self.documents, "sections": self.sections,
+                "chunks": self.chunks, "sentences": self.sentences,
+                "skipped": [dataclasses.asdict(s) for s in self.skipped],
+                "embedded": self.embedded, "cached": self.cached, "files": self.files}
+
+    @classmethod
+    def from_record(cls, record: dict, seconds: float, timings: dict[str, float],
+                    worker: dict) -> BuildReport:
+        return cls(Path(record["path"]), record["documents"], record["sections"],
+                   record["chunks"], record["sentences"],
+                   [Skipped(**s) for s in record["skipped"]], seconds, record["embedded"],
+                   record["cached"], timings, record["files"], worker)
 
 
 def file_rows(docs: list, structures: dict[str, Structure], chunks: list[Chunk],
@@ -300,3 +331,120 @@ def _page_progress(progress: Progress | None) -> Callable[[Path, int, int], None
 
     return on_page
 
+
+# ---------------------------------------------------------------- the build, shared by workers
+
+
+def ingest_shared(settings: Settings, progress: Progress | None = None,
+                  embedder: Embedder | None = None) -> BuildReport:
+    """One worker of a build shared through the database: what `policyqa ingest --database` runs.
+
+    Any number may run at once, on one machine or on several that mount the same corpus folder.
+    Each joins the open job for these settings and this corpus (store/postgres_jobs.py), then
+    claims one file at a time and does build_index's per-document steps on it (read, sections,
+    chunks, tokens, vectors: prepare_document, embed_parts), writing its share. When no file is
+    left, one worker finalises the job: admit (duplicates, doc ids) and assemble over all the
+    shares in corpus order, exactly as build_index does, so the corpus-wide statistics (the
+    vocabulary, the BM25 counts and, at publish, their weights by lexical.SparseBM25) are
+    computed once, by the embedded store's own code, and both stores rank alike; then one publish
+    (an atomic flip). A lone worker does the whole job and builds what build_index builds.
+    Every worker reports the whole build (every file), plus what it did itself.
+    """
+    from .store.postgres_jobs import IngestJob
+
+    started = time.perf_counter()
+    corpus_dir = check_corpus_dir(settings.corpus_dir)
+    hashes = corpus_hashes(corpus_dir)
+    metadata, skipped = corpus_metadata(corpus_dir)
+    store = backend(settings)
+    worker = {"id": f"{socket.gethostname()}:{os.getpid()}", "read": [], "finalised": False}
+    job = IngestJob(store, build_key(settings), hashes,
+                    [name for name in hashes if name != METADATA_FILE], worker["id"])
+    worker["job"] = job.id
+    timings: dict[str, float] = {}
+    try:
+        embedder = embedder or load_embedder(settings)
+        cache = store.embedding_cache()
+        while True:
+            mark = time.perf_counter()
+            with job.claim() as claim:
+                if claim is None:
+                    break
+                claim.finish(*_share(settings, corpus_dir, claim, metadata, embedder, cache,
+                                     progress))
+            timings[f"document {claim.name}"] = time.perf_counter() - mark
+            worker["read"].append(claim.name)
+            if progress:
+                progress("documents (all workers)", *job.progress())
+        ensure_lexicon(embedder, settings.cache_dir, progress)  # once per model and machine
+        mark = time.perf_counter()
+        outcome, worker["finalised"] = job.finalise(
+            lambda results: _finalise(settings, corpus_dir, hashes, skipped, results, embedder,
+                                      cache, progress))
+        timings["finalise" if worker["finalised"] else "wait for the finalising worker"] = (
+            time.perf_counter() - mark)
+    finally:
+        job.close()
+    if outcome["state"] != "published":
+        raise NoDocumentsError(corpus_dir, [Skipped(**s) for s in outcome["skipped"]])
+    return BuildReport.from_record(outcome["report"], time.perf_counter() - started, timings,
+                                   worker)
+
+
+def _share(settings: Settings, corpus_dir: Path, claim: Claim, metadata: dict, embedder: Embedder,
+           cache: EmbeddingCache, progress: Progress | None) -> tuple[DocumentPart | Skipped, dict]:
+    """A claimed file's share of the build and its stats (texts embedded and reused per kind);
+    its bytes must be those the job was started with (before and as it is read)."""
+    path = corpus_dir / claim.name
+    _same_file(claim, file_hash(path))
+    result = read_corpus_file(corpus_dir, path, metadata, _page_progress(progress))
+    if isinstance(result, Skipped):
+        return result, {}
+    _same_file(claim, result.sha256)
+    part = prepare_document(result, settings)
+    embedded = embed_parts([part], settings, embedder, cache, None)
+    return part, {"embedded": {kind: len(e.keys) - e.cached for kind, e in embedded.items()},
+                  "cached": {kind: e.cached for kind, e in embedded.items()}}
+
+
+def _same_file(claim: Claim, sha256: str) -> None:
+    if sha256 != claim.sha256:
+        raise IndexError_(
+            f"{claim.name} differs from the copy ingest job {claim.job.id} was started with "
+            f"(sha256 {sha256[:12]} here, {claim.sha256[:12]} in the job): every worker must read "
+            "the same corpus folder; the file is left for another worker")
+
+
+def _finalise(settings: Settings, corpus_dir: Path, corpus: dict[str, str],
+              skipped: list[Skipped], results: list, embedder: Embedder, cache: EmbeddingCache,
+              progress: Progress | None) -> dict:
+    """A shared job's outcome: its shares taken in corpus order as load_corpus takes files
+    (admit), assembled and published; or, when no file could be indexed, why each was not."""
+    started = time.perf_counter()
+    docs: list[Document] = []
+    parts: list[DocumentPart] = []
+    seen: dict[str, str] = {}
+    skipped = list(skipped)  # metadata.toml's, first, as load_corpus has it
+    totals = {"embedded": {}, "cached": {}}
+    for name, share, stats in results:
+        if isinstance(share, DocumentPart):
+            share.document.path = str(corpus_dir / name)  # as build_index records it, here
+            dropped = admit(share.document, name, docs, seen)
+            if dropped is None:
+                parts.append(share)
+        else:
+            dropped = share
+        if dropped is not None:
+            skipped.append(dropped)
+        for what, per_kind in stats.items():
+            for kind, n in per_kind.items():
+                totals[what][kind] = totals[what].get(kind, 0) + n
+    if not parts:
+        return {"state": "failed", "skipped": [dataclasses.asdict(s) for s in skipped]}
+    build, vocabulary = assemble(settings, corpus, parts, skipped, embedder, cache, progress)
+    totals["embedded"]["vocabulary"] = len(vocabulary.keys) - vocabulary.cached
+    totals["cached"]["vocabulary"] = vocabulary.cached
+    location = backend(settings).publish(build)
+    report = build_report(build, location, corpus_dir, time.perf_counter() - started,
+                          totals["embedded"], totals["cached"], {})
+    return {"state": "published", "report": report.record()}
