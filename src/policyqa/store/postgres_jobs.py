@@ -100,6 +100,10 @@ class IngestJob:
         self.worker = worker
         self.conn = backend.connect(vectors=False, schema=True)
         try:
+            # A claim's transaction sits idle while its document is embedded, and a worker waits
+            # on the claims of others: neither may be cut short by a server-wide timeout.
+            self.conn.execute("SET idle_in_transaction_session_timeout = 0")
+            self.conn.execute("SET lock_timeout = 0")
             create_tables(self.conn, SCHEMA, "ingest_files")
             self.id = self._join(settings_key, corpus, files)
         except BaseException:
