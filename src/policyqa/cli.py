@@ -64,12 +64,17 @@ def _doc_ids(index, labels: list[str] | None) -> list[str] | None:
 
 def cmd_ingest(args) -> int:
     """Build the index; one summary line, then one line per file not indexed (file: reason), or
-    with --json one report of every file."""
-    from .ingest import NoDocumentsError, build_index, report_json
+    with --json one report of every file.
+
+    With a database every ingest is a worker of a shared build (ingest.ingest_shared), with no
+    flag: a lone one builds the whole index as before, and the same command started again on
+    this or another machine (same corpus folder) while it runs takes a share of the documents."""
+    from .ingest import NoDocumentsError, build_index, ingest_shared, report_json
 
     settings = _settings(args)
+    build = ingest_shared if settings.store_name == "postgres" else build_index
     try:
-        report = build_index(settings, progress=_progress())
+        report = build(settings, progress=_progress())
     except NoDocumentsError as exc:
         if args.json:
             rows = [{"file": s.path, "status": s.status, "reason": s.reason, "pages": 0,
@@ -87,6 +92,11 @@ def cmd_ingest(args) -> int:
           f"in {report.seconds:.1f} s -> {report.path}")
     print(f"  embedded {sum(report.embedded.values())} text(s), reused "
           f"{sum(report.cached.values())} from the previous build")
+    if report.worker:
+        w = report.worker
+        print(f"  worker {w['id']} read {len(w['read'])} of the {len(report.files)} file(s) of "
+              f"ingest job {w['job']}; " + ("it finalised the job" if w["finalised"] else
+                                            "another worker finalised the job"))
     _print_skipped(report.skipped)
     return 0
 

@@ -395,6 +395,53 @@ def load_metadata(corpus_dir: Path) -> dict[str, dict]:
     return dict(documents)
 
 
+def corpus_metadata(corpus_dir: Path) -> tuple[dict[str, dict], list[Skipped]]:
+    """metadata.toml's entries, and its Skipped when it is unreadable: bad metadata must not
+    stop the documents themselves (they fall back to their own titles and file names)."""
+    try:
+        return load_metadata(corpus_dir), []
+    except DocumentError as exc:
+        return {}, [Skipped(METADATA_FILE, str(exc))]
+
+
+def read_corpus_file(corpus_dir: Path, path: Path, metadata: dict[str, dict],
+                     pages: Callable[[Path, int, int], None] | None = None) -> Document | Skipped:
+    """One file of the corpus folder as a Document, or a Skipped saying why it is not indexed
+    (unsupported, unreadable): a bad file never raises, so it never stops the others."""
+    name = path.relative_to(corpus_dir).as_posix()
+    reason = unsupported_reason(path)
+    if reason:
+        return Skipped(name, reason, "unsupported")
+    on_page = (lambda done, total: pages(path, done, total)) if pages else None
+    try:
+        return read_document(path, metadata.get(path.name), on_page)
+    except DocumentError as exc:
+        return Skipped(name, str(exc))
+    except OSError as exc:
+        return Skipped(name, f"cannot read file ({exc.strerror or exc})")
+    except Exception as exc:  # one bad file must never stop the others
+        return Skipped(name, f"unexpected error ({type(exc).__name__}: {exc})")
+
+
+def admit(doc: Document, name: str, docs: list[Document], seen: dict[str, str]) -> Skipped | None:
+    """The corpus-wide rules for a document read, against those before it in corpus order
+    (`docs`, and `seen`: sha256 -> file name): the same bytes twice are indexed once, as the
+    first file (the later one is a duplicate, returned as its Skipped); a doc_id already taken
+    (the same stem in two folders or with two extensions) gets the extension, then a number.
+    An admitted document is appended to `docs`. The order matters, so one-process ingest and the
+    finalising worker of a shared one (ingest.py) both apply it file by file in corpus order."""
+    if doc.sha256 in seen:
+        return Skipped(name, f"duplicate of {seen[doc.sha256]} (indexed once)", "duplicate")
+    taken = {d.doc_id for d in docs}
+    base, n = doc.doc_id, 1
+    while doc.doc_id in taken:  # same stem in two folders or with two extensions
+        n += 1
+        doc.doc_id = f"{base}{Path(name).suffix.lower()}" if n == 2 else f"{base}-{n}"
+    seen[doc.sha256] = name
+    docs.append(doc)
+    return None
+
+
 def load_corpus(
     corpus_dir: Path,
     progress: Callable[[Path], None] | None = None,
@@ -406,47 +453,25 @@ def load_corpus(
     progress(path) is called before each file (as before); the optional pages(path, done, total)
     as a PDF's pages are read, so a caller can show "page 40/117" for a large file.
     """
-    corpus_dir = Path(corpus_dir)
-    if not corpus_dir.is_dir():
-        what = "is not a folder" if corpus_dir.exists() else "not found"
-        raise DocumentError(f"corpus folder {what}: {corpus_dir}")
+    corpus_dir = check_corpus_dir(corpus_dir)
+    metadata, skipped = corpus_metadata(corpus_dir)
     docs: list[Document] = []
-    skipped: list[Skipped] = []
-    try:
-        metadata = load_metadata(corpus_dir)
-    except DocumentError as exc:  # bad metadata must not stop the documents themselves
-        metadata = {}
-        skipped.append(Skipped(METADATA_FILE, str(exc)))
     seen: dict[str, str] = {}
     for path in corpus_files(corpus_dir):
         if progress:
             progress(path)
-        name = path.relative_to(corpus_dir).as_posix()
-        reason = unsupported_reason(path)
-        if reason:
-            skipped.append(Skipped(name, reason, "unsupported"))
-            continue
-        on_page = (lambda done, total, path=path: pages(path, done, total)) if pages else None
-        try:
-            doc = read_document(path, metadata.get(path.name), on_page)
-        except DocumentError as exc:
-            skipped.append(Skipped(name, str(exc)))
-            continue
-        except OSError as exc:
-            skipped.append(Skipped(name, f"cannot read file ({exc.strerror or exc})"))
-            continue
-        except Exception as exc:  # one bad file must never stop the others
-            skipped.append(Skipped(name, f"unexpected error ({type(exc).__name__}: {exc})"))
-            continue
-        if doc.sha256 in seen:
-            skipped.append(Skipped(name, f"duplicate of {seen[doc.sha256]} (indexed once)",
-                                   "duplicate"))
-            continue
-        taken = {d.doc_id for d in docs}
-        base, n = doc.doc_id, 1
-        while doc.doc_id in taken:  # same stem in two folders or with two extensions
-            n += 1
-            doc.doc_id = f"{base}{path.suffix.lower()}" if n == 2 else f"{base}-{n}"
-        seen[doc.sha256] = name
-        docs.append(doc)
+        result = read_corpus_file(corpus_dir, path, metadata, pages)
+        dropped = result if isinstance(result, Skipped) else admit(
+            result, path.relative_to(corpus_dir).as_posix(), docs, seen)
+        if dropped:
+            skipped.append(dropped)
     return docs, skipped
+
+
+def check_corpus_dir(corpus_dir: Path) -> Path:
+    """The corpus folder as a Path, or DocumentError when it is missing or not a folder."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        what = "is not a folder" if corpus_dir.exists() else "not found"
+        raise DocumentError(f"corpus folder {what}: {corpus_dir}")
+    return corpus_dir

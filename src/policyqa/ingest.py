@@ -9,25 +9,42 @@ damaged or foreign cache is never used, only ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .chunks import Chunk, make_chunks
 from .config import Settings
-from .documents import Skipped, corpus_files, load_corpus
+from .documents import (
+    METADATA_FILE,
+    Document,
+    Skipped,
+    admit,
+    check_corpus_dir,
+    corpus_files,
+    corpus_metadata,
+    load_corpus,
+    read_corpus_file,
+)
 from .embedding import Embedder, load_embedder
 from .errors import IndexError_
 from .expansion import Vocabulary, corpus_vocabulary, ensure_lexicon
 from .lexical import TermCounts, tokenize
-from .manifest import corpus_hashes, make_manifest
+from .manifest import build_key, corpus_hashes, file_hash, make_manifest
 from .sections import Structure, parse_sections
 from .store import Build, backend
-from .store.base import EmbeddingCache
+from .store.base import DocumentPart, EmbeddingCache
+
+if TYPE_CHECKING:  # psycopg is imported only by a database ingest
+    from .store.postgres_jobs import Claim
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 LARGE_PDF_PAGES = 20  # a PDF this long reports its pages as it is read
@@ -57,10 +74,30 @@ class BuildReport:
     cached: dict[str, int] = field(default_factory=dict)  # texts whose vectors were reused
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     files: list[dict] = field(default_factory=list)  # one row per corpus file (file_rows)
+    # A worker of a shared ingest (ingest_shared): its id, its job, the files it read itself,
+    # and whether it finalised the job; None for a one-process ingest.
+    worker: dict | None = None
 
     def to_json(self) -> dict:
-        """The stable JSON of `policyqa ingest --json`: every file of the corpus folder."""
-        return report_json(self.files, self.seconds, str(self.path))
+        """The stable JSON of `policyqa ingest --json`: every file of the corpus folder (and,
+        from a worker of a shared ingest, what that worker did)."""
+        report = report_json(self.files, self.seconds, str(self.path))
+        return {**report, "worker": self.worker} if self.worker else report
+
+    def record(self) -> dict:
+        """What every worker of a shared ingest reports alike (JSON), stored with the job."""
+        return {"path": str(self.path), "documents": self.documents, "sections": self.sections,
+                "chunks": self.chunks, "sentences": self.sentences,
+                "skipped": [dataclasses.asdict(s) for s in self.skipped],
+                "embedded": self.embedded, "cached": self.cached, "files": self.files}
+
+    @classmethod
+    def from_record(cls, record: dict, seconds: float, timings: dict[str, float],
+                    worker: dict) -> BuildReport:
+        return cls(Path(record["path"]), record["documents"], record["sections"],
+                   record["chunks"], record["sentences"],
+                   [Skipped(**s) for s in record["skipped"]], seconds, record["embedded"],
+                   record["cached"], timings, record["files"], worker)
 
 
 def file_rows(docs: list, structures: dict[str, Structure], chunks: list[Chunk],
@@ -159,7 +196,87 @@ def embed_cached(embedder: Embedder, cache: EmbeddingCache, texts: list[str],
     return Embedded(vectors, keys, cached, time.perf_counter() - started)
 
 
-# ---------------------------------------------------------------- the build
+# ---------------------------------------------------------------- the build, per document
+
+
+def prepare_document(doc: Document, settings: Settings) -> DocumentPart:
+    """A document's own steps: its section tree, its chunks (ids local to it), their BM25 tokens."""
+    structure = parse_sections(doc)
+    chunks = make_chunks(doc, structure, settings.chunking)
+    r = settings.retrieval
+    tokens = [tokenize(lexical_text(c, r.heading_context, doc.label), r.stem, r.stopwords)
+              for c in chunks]
+    return DocumentPart(doc, structure, chunks, tokens)
+
+
+def embed_parts(parts: list[DocumentPart], settings: Settings, embedder: Embedder,
+                cache: EmbeddingCache, progress: Progress | None) -> dict[str, Embedded]:
+    """Embed the chunks and sentences of `parts` in one batch per kind (every document in
+    one-process ingest, one document per claim in a worker) and hand each part its rows."""
+    with_headings = settings.retrieval.heading_context
+    texts = {"chunks": [embedding_text(c, with_headings) for p in parts for c in p.chunks],
+             "sentences": [t for p in parts for t in p.sentence_texts()]}
+    embedded = {kind: embed_cached(embedder, cache, items, progress, f"embed {kind}")
+                for kind, items in texts.items()}
+    sizes = {"chunks": [len(p.chunks) for p in parts],
+             "sentences": [sum(len(c.sentences) for c in p.chunks) for p in parts]}
+    for kind, e in embedded.items():
+        bounds = np.cumsum(sizes[kind])[:-1]
+        for part, vectors, keys in zip(parts, np.split(e.vectors, bounds),
+                                       np.split(e.keys, bounds), strict=True):
+            part.vectors[kind], part.keys[kind] = vectors, keys
+    return embedded
+
+
+# ---------------------------------------------------------------- the build, corpus-wide
+
+
+def assemble(settings: Settings, corpus: dict[str, str], parts: list[DocumentPart],
+             skipped: list[Skipped], embedder: Embedder, cache: EmbeddingCache,
+             progress: Progress | None) -> tuple[Build, Embedded]:
+    """The corpus-wide steps over every indexed document's part, in corpus order: chunk ids
+    numbered across the corpus, the corpus vocabulary and its vectors, the BM25 term counts, the
+    manifest. One-process ingest and the finalising worker of a shared one both assemble here,
+    so a build is the same however many processes made its parts. (The BM25 weights are computed
+    from these counts by lexical.SparseBM25 when a store publishes: the same code in both.)"""
+    chunks: list[Chunk] = []
+    for part in parts:
+        chunks += [dataclasses.replace(c, chunk_id=len(chunks) + i, doc_id=part.document.doc_id)
+                   for i, c in enumerate(part.chunks)]
+    sentence_chunk = np.asarray([c.chunk_id for c in chunks for _ in c.sentences], dtype=np.int64)
+    words = corpus_vocabulary([p.document.text for p in parts])
+    vocabulary = embed_cached(embedder, cache, words, progress, "embed vocabulary")
+    stacked = {kind: (np.concatenate([p.vectors[kind] for p in parts]),
+                      np.concatenate([p.keys[kind] for p in parts])) for kind in ("chunks", "sentences")}
+    structures = {p.document.doc_id: p.structure for p in parts}
+    counts = {
+        "documents": len(parts),
+        "sections": sum(len(s.sections) - 1 for s in structures.values()),
+        "chunks": len(chunks),
+        "sentences": len(sentence_chunk),
+    }
+    chunk_vectors = stacked["chunks"][0]
+    build = Build(
+        manifest=make_manifest(settings, corpus, chunk_vectors.shape[1], counts, skipped),
+        documents=[p.document for p in parts], structures=structures, chunks=chunks,
+        chunk_vectors=chunk_vectors, sentence_vectors=stacked["sentences"][0],
+        sentence_chunk=sentence_chunk, vocabulary=Vocabulary(words, vocabulary.vectors),
+        keys={"chunks": stacked["chunks"][1], "sentences": stacked["sentences"][1],
+              "vocabulary": vocabulary.keys},
+        term_counts=TermCounts.from_tokens([t for p in parts for t in p.tokens]), skipped=skipped,
+    )
+    return build, vocabulary
+
+
+def build_report(build: Build, location: str, corpus_dir: Path, seconds: float,
+                 embedded: dict[str, int], cached: dict[str, int],
+                 timings: dict[str, float]) -> BuildReport:
+    counts = build.manifest["counts"]
+    return BuildReport(
+        Path(location), counts["documents"], counts["sections"], counts["chunks"],
+        counts["sentences"], build.skipped, seconds, embedded=embedded, cached=cached,
+        timings=timings,
+        files=file_rows(build.documents, build.structures, build.chunks, build.skipped, corpus_dir))
 
 
 def build_index(settings: Settings, progress: Progress | None = None,
@@ -180,72 +297,154 @@ def build_index(settings: Settings, progress: Progress | None = None,
         if progress:
             progress("read", count[0], len(files))
 
-    def on_page(path: Path, done: int, total: int) -> None:
-        if progress and total >= LARGE_PDF_PAGES:  # a bar of its own for a long file
-            progress(f"read {path.name} (pages)", done, total)
-
-    docs, skipped = load_corpus(corpus_dir, on_file, on_page)
+    docs, skipped = load_corpus(corpus_dir, on_file, _page_progress(progress))
     if not docs:
         raise NoDocumentsError(corpus_dir, skipped)
-
-    structures: dict[str, Structure] = {}
-    chunks: list[Chunk] = []
-    for doc in docs:
-        structure = parse_sections(doc)
-        structures[doc.doc_id] = structure
-        chunks.extend(make_chunks(doc, structure, settings.chunking, first_id=len(chunks)))
-
+    parts = [prepare_document(doc, settings) for doc in docs]
     timings = {"read and chunk": time.perf_counter() - started}
-    r = settings.retrieval
-    with_headings = r.heading_context
     embedder = embedder or load_embedder(settings)
     store = backend(settings)
     cache = store.embedding_cache()
-    texts_by_id = {d.doc_id: d.text for d in docs}
-    labels = {d.doc_id: d.label for d in docs}
-    sentence_texts, sentence_chunk = [], []
-    for c in chunks:
-        for s, e in c.sentences:
-            sentence_texts.append(texts_by_id[c.doc_id][s:e])
-            sentence_chunk.append(c.chunk_id)
-    words = corpus_vocabulary([d.text for d in docs])
-    texts = {"chunks": [embedding_text(c, with_headings) for c in chunks],
-             "sentences": sentence_texts, "vocabulary": words}
-    embedded = {kind: embed_cached(embedder, cache, items, progress, f"embed {kind}")
-                for kind, items in texts.items()}
+    embedded = embed_parts(parts, settings, embedder, cache, progress)
+    build, embedded["vocabulary"] = assemble(settings, hashes, parts, skipped, embedder, cache,
+                                             progress)
     mark = time.perf_counter()
     ensure_lexicon(embedder, settings.cache_dir, progress)  # once per model and machine
     timings["lexicon"] = time.perf_counter() - mark
     timings.update({f"embed {kind}": e.seconds for kind, e in embedded.items()})
     mark = time.perf_counter()
-    term_counts = TermCounts.from_tokens(
-        [tokenize(lexical_text(c, with_headings, labels[c.doc_id]), r.stem, r.stopwords)
-         for c in chunks])
-    timings["tokenize"] = time.perf_counter() - mark
-
-    counts = {
-        "documents": len(docs),
-        "sections": sum(len(s.sections) - 1 for s in structures.values()),
-        "chunks": len(chunks),
-        "sentences": len(sentence_texts),
-    }
-    chunk_vectors = embedded["chunks"].vectors
-    build = Build(
-        manifest=make_manifest(settings, hashes, chunk_vectors.shape[1], counts, skipped),
-        documents=docs, structures=structures, chunks=chunks, chunk_vectors=chunk_vectors,
-        sentence_vectors=embedded["sentences"].vectors,
-        sentence_chunk=np.asarray(sentence_chunk, dtype=np.int64),
-        vocabulary=Vocabulary(words, embedded["vocabulary"].vectors),
-        keys={kind: e.keys for kind, e in embedded.items()}, term_counts=term_counts,
-        skipped=skipped,
-    )
-    mark = time.perf_counter()
     location = store.publish(build)
     timings["write"] = time.perf_counter() - mark
-    return BuildReport(
-        Path(location), len(docs), counts["sections"], len(chunks), len(sentence_texts), skipped,
-        time.perf_counter() - started,
-        embedded={kind: len(texts[kind]) - e.cached for kind, e in embedded.items()},
-        cached={kind: e.cached for kind, e in embedded.items()}, timings=timings,
-        files=file_rows(docs, structures, chunks, skipped, corpus_dir),
-    )
+    return build_report(build, location, corpus_dir, time.perf_counter() - started,
+                        {kind: len(e.keys) - e.cached for kind, e in embedded.items()},
+                        {kind: e.cached for kind, e in embedded.items()}, timings)
+
+
+def _page_progress(progress: Progress | None) -> Callable[[Path, int, int], None] | None:
+    """A bar of its own for a long PDF's pages as it is read."""
+    if progress is None:
+        return None
+
+    def on_page(path: Path, done: int, total: int) -> None:
+        if total >= LARGE_PDF_PAGES:
+            progress(f"read {path.name} (pages)", done, total)
+
+    return on_page
+
+
+# ---------------------------------------------------------------- the build, shared by workers
+
+
+def ingest_shared(settings: Settings, progress: Progress | None = None,
+                  embedder: Embedder | None = None) -> BuildReport:
+    """One worker of a build shared through the database: what `policyqa ingest --database` runs.
+
+    Any number may run at once, on one machine or on several that mount the same corpus folder.
+    Each joins the open job for these settings and this corpus (store/postgres_jobs.py), then
+    claims one file at a time and does build_index's per-document steps on it (read, sections,
+    chunks, tokens, vectors: prepare_document, embed_parts), writing its share. When no file is
+    left, one worker finalises the job: admit (duplicates, doc ids) and assemble over all the
+    shares in corpus order, exactly as build_index does, so the corpus-wide statistics (the
+    vocabulary, the BM25 counts and, at publish, their weights by lexical.SparseBM25) are
+    computed once, by the embedded store's own code, and both stores rank alike; then one publish
+    (an atomic flip). A lone worker does the whole job and builds what build_index builds.
+    Every worker reports the whole build (every file), plus what it did itself.
+    """
+    from .store.postgres_jobs import IngestJob
+
+    started = time.perf_counter()
+    corpus_dir = check_corpus_dir(settings.corpus_dir)
+    hashes = corpus_hashes(corpus_dir)
+    metadata, skipped = corpus_metadata(corpus_dir)
+    store = backend(settings)
+    worker = {"id": f"{socket.gethostname()}:{os.getpid()}", "read": [], "finalised": False}
+    job = IngestJob(store, build_key(settings), hashes,
+                    [name for name in hashes if name != METADATA_FILE], worker["id"])
+    worker["job"] = job.id
+    timings: dict[str, float] = {}
+    try:
+        embedder = embedder or load_embedder(settings)
+        cache = store.embedding_cache()
+        while True:
+            mark = time.perf_counter()
+            with job.claim() as claim:
+                if claim is None:
+                    break
+                claim.finish(*_share(settings, corpus_dir, claim, metadata, embedder, cache,
+                                     progress))
+            timings[f"document {claim.name}"] = time.perf_counter() - mark
+            worker["read"].append(claim.name)
+            if progress:
+                progress("documents (all workers)", *job.progress())
+        ensure_lexicon(embedder, settings.cache_dir, progress)  # once per model and machine
+        mark = time.perf_counter()
+        outcome, worker["finalised"] = job.finalise(
+            lambda results: _finalise(settings, corpus_dir, hashes, skipped, results, embedder,
+                                      cache, progress))
+        timings["finalise" if worker["finalised"] else "wait for the finalising worker"] = (
+            time.perf_counter() - mark)
+    finally:
+        job.close()
+    if outcome["state"] != "published":
+        raise NoDocumentsError(corpus_dir, [Skipped(**s) for s in outcome["skipped"]])
+    return BuildReport.from_record(outcome["report"], time.perf_counter() - started, timings,
+                                   worker)
+
+
+def _share(settings: Settings, corpus_dir: Path, claim: Claim, metadata: dict, embedder: Embedder,
+           cache: EmbeddingCache, progress: Progress | None) -> tuple[DocumentPart | Skipped, dict]:
+    """A claimed file's share of the build and its stats (texts embedded and reused per kind);
+    its bytes must be those the job was started with (before and as it is read)."""
+    path = corpus_dir / claim.name
+    _same_file(claim, file_hash(path))
+    result = read_corpus_file(corpus_dir, path, metadata, _page_progress(progress))
+    if isinstance(result, Skipped):
+        return result, {}
+    _same_file(claim, result.sha256)
+    part = prepare_document(result, settings)
+    embedded = embed_parts([part], settings, embedder, cache, None)
+    return part, {"embedded": {kind: len(e.keys) - e.cached for kind, e in embedded.items()},
+                  "cached": {kind: e.cached for kind, e in embedded.items()}}
+
+
+def _same_file(claim: Claim, sha256: str) -> None:
+    if sha256 != claim.sha256:
+        raise IndexError_(
+            f"{claim.name} differs from the copy ingest job {claim.job.id} was started with "
+            f"(sha256 {sha256[:12]} here, {claim.sha256[:12]} in the job): every worker must read "
+            "the same corpus folder; the file is left for another worker")
+
+
+def _finalise(settings: Settings, corpus_dir: Path, corpus: dict[str, str],
+              skipped: list[Skipped], results: list, embedder: Embedder, cache: EmbeddingCache,
+              progress: Progress | None) -> dict:
+    """A shared job's outcome: its shares taken in corpus order as load_corpus takes files
+    (admit), assembled and published; or, when no file could be indexed, why each was not."""
+    started = time.perf_counter()
+    docs: list[Document] = []
+    parts: list[DocumentPart] = []
+    seen: dict[str, str] = {}
+    skipped = list(skipped)  # metadata.toml's, first, as load_corpus has it
+    totals = {"embedded": {}, "cached": {}}
+    for name, share, stats in results:
+        if isinstance(share, DocumentPart):
+            share.document.path = str(corpus_dir / name)  # as build_index records it, here
+            dropped = admit(share.document, name, docs, seen)
+            if dropped is None:
+                parts.append(share)
+        else:
+            dropped = share
+        if dropped is not None:
+            skipped.append(dropped)
+        for what, per_kind in stats.items():
+            for kind, n in per_kind.items():
+                totals[what][kind] = totals[what].get(kind, 0) + n
+    if not parts:
+        return {"state": "failed", "skipped": [dataclasses.asdict(s) for s in skipped]}
+    build, vocabulary = assemble(settings, corpus, parts, skipped, embedder, cache, progress)
+    totals["embedded"]["vocabulary"] = len(vocabulary.keys) - vocabulary.cached
+    totals["cached"]["vocabulary"] = vocabulary.cached
+    location = backend(settings).publish(build)
+    report = build_report(build, location, corpus_dir, time.perf_counter() - started,
+                          totals["embedded"], totals["cached"], {})
+    return {"state": "published", "report": report.record()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 import time
 from functools import lru_cache
@@ -101,6 +102,15 @@ def make_manifest(settings: Settings, corpus: dict[str, str], dimension: int, co
     }
 
 
+def build_key(settings: Settings) -> str:
+    """What one document's share of a build depends on (the package, the ingestion code, the
+    model and the settings that change stored data): the workers of a shared ingest pool their
+    shares only under the same key (store/postgres_jobs.py)."""
+    identity = {"package_version": __version__, "pipeline": pipeline_hash(),
+                "fingerprint": settings.index_fingerprint()}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
+
+
 def staleness(settings: Settings, manifest: dict, corpus: bool = True) -> str | None:
     """Why an index no longer matches the corpus or settings, or None if it does.
     `corpus=False`: the settings and code only (a shared store's reader has no corpus of its own)."""
@@ -115,13 +125,17 @@ def staleness(settings: Settings, manifest: dict, corpus: bool = True) -> str | 
         return "model or chunking settings changed"
     if not corpus:
         return None
-    current = corpus_hashes(settings.corpus_dir)
-    stored = manifest.get("corpus", {})
-    if current != stored:
-        added = sorted(set(current) - set(stored))
-        removed = sorted(set(stored) - set(current))
-        changed = sorted(k for k in set(current) & set(stored) if current[k] != stored[k])
-        parts = [f"{label}: {', '.join(v)}" for label, v in
-                 (("added", added), ("removed", removed), ("changed", changed)) if v]
-        return "corpus changed (" + "; ".join(parts) + ")"
-    return None
+    difference = corpus_difference(corpus_hashes(settings.corpus_dir), manifest.get("corpus", {}))
+    return f"corpus changed ({difference})" if difference else None
+
+
+def corpus_difference(current: dict[str, str], stored: dict[str, str]) -> str | None:
+    """The files added, removed and changed from `stored` to `current` (corpus_hashes), as
+    "added: a; changed: b", or None when they are the same."""
+    if current == stored:
+        return None
+    added = sorted(set(current) - set(stored))
+    removed = sorted(set(stored) - set(current))
+    changed = sorted(k for k in set(current) & set(stored) if current[k] != stored[k])
+    return "; ".join(f"{label}: {', '.join(v)}" for label, v in
+                     (("added", added), ("removed", removed), ("changed", changed)) if v)

@@ -77,6 +77,27 @@ class Build:
     skipped: list[Skipped] = field(default_factory=list)
 
 
+@dataclass
+class DocumentPart:
+    """One document's share of a build: what ingest makes of one file before the corpus-wide
+    steps (duplicates, global chunk ids, vocabulary, BM25 statistics) that need every document.
+    One-process ingest holds them in memory; the workers of a shared ingest write each to the
+    database (store/postgres_jobs.py) and the finalising worker assembles them."""
+
+    document: Document
+    structure: Structure
+    chunks: list[Chunk]  # chunk ids local to the document: 0, 1, 2, ...
+    tokens: list[list[str]]  # each chunk's BM25 tokens
+    # "chunks": one row per chunk; "sentences": one per sentence, chunk by chunk (filled when
+    # embedded), with the embedding-cache key of each row.
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    keys: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def sentence_texts(self) -> list[str]:
+        text = self.document.text
+        return [text[s:e] for c in self.chunks for s, e in c.sentences]
+
+
 class Store(Protocol):
     """A loaded index, read-only."""
 

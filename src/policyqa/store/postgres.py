@@ -23,7 +23,9 @@ Writes. `publish` inserts the whole version in one transaction (COPY, binary) as
 then a second short one makes it current and retires the previous current; retired versions
 older than the previous one are deleted. A writer holds a session advisory lock on its version
 id until it is current, so a version left 'building' by a killed writer (its lock gone) is
-deleted by the next publish, never one another writer is still filling.
+deleted by the next publish, never one another writer is still filling. Several ingest workers
+building one version together share their documents through store/postgres_jobs.py; the one
+that finalises publishes here like any other writer.
 
 Reads. `open` loads what is small next to the vectors (documents, chunks, vocabulary, idf)
 in one read-only repeatable-read transaction; `candidates` is one SQL statement per question
@@ -120,6 +122,16 @@ CREATE TABLE IF NOT EXISTS postings (
 );
 """
 VERSION_TABLES = ("postings", "terms", "vocabulary", "sentences", "chunks", "documents")
+
+
+def create_tables(conn: psycopg.Connection, schema: str, last_table: str) -> None:
+    """Run `schema` once per database, serialised (concurrent CREATE ... IF NOT EXISTS can
+    collide). Skipped when its `last_table` exists: ALTER TABLE would wait for every reader's
+    lock and block new readers behind it."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_SPACE,))
+        if conn.execute("SELECT to_regclass(%s)", (last_table,)).fetchone()[0] is None:
+            conn.execute(schema)
 
 
 # ---------------------------------------------------------------- vectors as numpy, in binary
@@ -483,13 +495,8 @@ class PostgresBackend:
     # -- writing
 
     def ensure_schema(self, conn: psycopg.Connection) -> None:
-        """Create the extension and tables once, serialised (concurrent CREATE ... IF NOT EXISTS
-        can collide). Skipped when they exist: ALTER TABLE would wait for every reader's lock
-        and block new readers behind it."""
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_SPACE,))
-            if conn.execute("SELECT to_regclass('postings')").fetchone()[0] is None:
-                conn.execute(SCHEMA)
+        """The extension and the versions' tables (see create_tables)."""
+        create_tables(conn, SCHEMA, "postings")
 
     def publish(self, build: Build) -> str:
         r = self.settings.retrieval
