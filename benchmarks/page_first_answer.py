@@ -1,0 +1,152 @@
+"""The page's first answer after its server starts, as a staff member waits for it.
+
+    .venv/bin/python -m benchmarks.page_first_answer [--repeats 3] [--json FILE]
+
+Each round starts a fresh `streamlit run app.py` on a free loopback port (the index already
+built; the user's environment and model cache, offline: HF_HUB_OFFLINE=1), opens the page in
+headless Chromium the moment the server answers its health check, asks one question and waits
+for the highlighted answer. Reported per round, and as medians: server start -> healthy,
+healthy -> question box shown (the page loads the index and the model in its first run),
+question -> answer shown, and start -> answer (the figure issue #14 sets a target for, 2 s).
+Beside it, interleaved, the floor: the same stages for a Streamlit page holding nothing but the
+question box (what any Streamlit page costs on this machine). Needs Debian's chromium and
+playwright (the test extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from policyqa.config import ROOT
+
+QUESTION = "How should I keep participant records?"
+ANSWER = "records are documented honestly and accurately"
+FLAGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _environment() -> dict[str, str]:
+    """The user's environment (its model cache: the ONNX file is made once per machine, at
+    set-up or the first ingest), offline."""
+    return {**os.environ, "HF_HUB_OFFLINE": "1"}
+
+
+FLOOR_APP = 'import streamlit as st\nst.text_input("Question")\n'
+
+
+def one_round(browser, home: Path, app: Path = ROOT / "app.py", ask: bool = True) -> dict:
+    """Seconds from the server's start to each stage of the first answer (`ask=False`: to the
+    question box only, for the floor: a Streamlit page holding nothing but that box)."""
+    from playwright.sync_api import expect
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (home / "server.log").open("w")
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless",
+         "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=_environment(), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = started + 120
+        while True:
+            if proc.poll() is not None or time.perf_counter() > deadline:
+                raise RuntimeError(f"streamlit did not start: {(home / 'server.log').read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                time.sleep(0.05)
+        healthy = time.perf_counter()
+        context = browser.new_context(viewport={"width": 1280, "height": 1200})
+        page = context.new_page()
+        page.goto(url)
+        box = page.get_by_label("Question")
+        expect(box).to_be_visible(timeout=120_000)
+        shown = time.perf_counter()
+        out = {"start_to_healthy_s": healthy - started, "healthy_to_question_box_s": shown - healthy}
+        if ask:
+            box.fill(QUESTION)
+            asked = time.perf_counter()
+            box.press("Enter")
+            expect(page.locator("mark.pq-answer:visible").first).to_contain_text(
+                ANSWER, timeout=60_000)
+            answered = time.perf_counter()
+            out |= {"question_to_answer_s": answered - asked, "start_to_answer_s": answered - started}
+        context.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    return out
+
+
+def measure(repeats: int) -> dict:
+    chromium = shutil.which("chromium")
+    if not chromium:
+        raise RuntimeError("Debian chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    from policyqa.config import load_settings
+    from policyqa.index import load_index
+
+    load_index(load_settings())  # built before the clock starts, as on a server in service
+    rounds, floor = [], []
+    with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
+        browser = pw.chromium.launch(executable_path=chromium, args=FLAGS)
+        floor_app = Path(tmp) / "floor.py"
+        floor_app.write_text(FLOOR_APP)
+        try:
+            for n in range(repeats):  # interleaved, so both see the same machine
+                for runs, kwargs in ((rounds, {}), (floor, {"app": floor_app, "ask": False})):
+                    home = Path(tmp) / f"round-{n}-{len(runs)}-{'floor' if runs is floor else 'app'}"
+                    home.mkdir()
+                    runs.append(one_round(browser, home, **kwargs))
+        finally:
+            browser.close()
+
+    def medians(runs: list[dict]) -> dict:
+        return {key: round(statistics.median(r[key] for r in runs), 2) for key in runs[0]}
+
+    return {"repeats": repeats, "rounds": rounds, "median": medians(rounds),
+            "floor_median": medians(floor)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args(argv)
+    figures = measure(args.repeats)
+    for key, value in figures["median"].items():
+        print(f"{key:28} {value:6.2f} s (median of {args.repeats})")
+    for key, value in figures["floor_median"].items():
+        print(f"floor: {key:21} {value:6.2f} s (a page holding only a text box)")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
