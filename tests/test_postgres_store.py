@@ -102,6 +102,31 @@ def test_candidates_and_sentence_scores_match_the_embedded_store(index, pg_index
     assert same >= len(items) - 3
 
 
+def test_bm25_over_each_terms_top_postings_still_scores_exactly(index, pg_index, monkeypatch):
+    """With each query term read only to its 3 highest-weight postings (POSTINGS_PER_TERM; 2000
+    in use, so exact on this corpus), the candidates still carry every chunk's exact BM25, and
+    the chunks a term ranks first are still found."""
+    from policyqa.store import postgres
+
+    monkeypatch.setattr(postgres, "POSTINGS_PER_TERM", 3)
+    truncated = postgres.PostgresBackend(pg_index.settings.database_url, pg_index.settings).open(
+        pg_index.settings)
+    try:
+        for item in load_gold()[:40]:
+            q = prepare(index, item.question)
+            full = pg_index.store.candidates(q.vector, q.terms, 50)
+            cut = truncated.candidates(q.vector, q.terms, 50)
+            exact = dict(zip(full.rows.tolist(), full.bm25.tolist(), strict=True))
+            common = [i for i, row in enumerate(cut.rows.tolist()) if row in exact]
+            assert len(common) >= len(cut.rows) // 2, item.id
+            for i in common:
+                assert abs(cut.bm25[i] - exact[int(cut.rows[i])]) <= 1e-4, item.id
+            best = int(full.rows[np.argmax(full.bm25)])
+            assert best in cut.rows.tolist(), item.id
+    finally:
+        truncated.close()
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_gold_set_figures_equal_the_embedded_store(index, pg_index, mode):
     items = load_gold()
