@@ -415,6 +415,7 @@ def report(res: Results, chart_name: str) -> str:
         f"{inc['embedded']['chunks']} / {inc['embedded']['sentences']} / {inc['embedded']['vocabulary']} "
         f"| {inc['cached']['chunks']} / {inc['cached']['sentences']} / {inc['cached']['vocabulary']} |")
     lines += _scale_section(res)
+    lines += _postgres_sections()
     lines += ["", f"![latency, scale and memory]({chart_name})", ""]
     return "\n".join(lines)
 
@@ -448,6 +449,19 @@ def _scale_section(res: Results) -> list[str]:
             f"{row['query']['peak_rss_mib']:.0f} | {est / 60:.0f} min |")
     lines += ["", "*est. real embedding*: the time the real model would need for that many chunks and "
               f"sentences at the measured {chunks_per_s:.0f} chunks/s and {sentences_per_s:.0f} sentences/s."]
+    return lines
+
+
+def _postgres_sections() -> list[str]:
+    """The PostgreSQL sections (benchmarks/pg_load.py, benchmarks/pg_scale.py) from their last
+    recorded runs, so regenerating the report keeps them; they are measured by those scripts
+    (they start their own server, and the scale run takes the better part of an hour)."""
+    from benchmarks import pg_load, pg_scale
+
+    lines = []
+    for module, name in ((pg_load, "pg_load.json"), (pg_scale, "pg_scale.json")):
+        if (HERE / name).exists():
+            lines += ["", *module.section(json.loads((HERE / name).read_text(encoding="utf-8")))]
     return lines
 
 

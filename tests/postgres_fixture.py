@@ -64,8 +64,8 @@ class Cluster:
 def clean_stale(parent: Path) -> None:
     """Stop and remove the servers of earlier test runs that were killed before their teardown
     (their process is gone), so a SIGKILLed run leaves no PostgreSQL running for long."""
-    for folder in parent.glob("pytest-*"):
-        pid = folder.name.removeprefix("pytest-")
+    for folder in parent.glob("pytest-*"):  # pytest-PID, or pytest-PID-NAME (a test's own)
+        pid = folder.name.removeprefix("pytest-").split("-")[0]
         if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
             try:
                 Cluster(folder).stop()

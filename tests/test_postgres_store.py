@@ -407,3 +407,23 @@ def test_serve_over_the_database_answers_as_the_embedded_store(index, pg_index, 
             proc.kill()
             proc.wait(timeout=15)
     assert not net_attempts(env), "serve tried to reach beyond this machine"
+
+
+def test_load_smoke_over_two_serve_workers_on_the_database(pg_index, tmp_path):
+    """benchmarks/pg_load.py's procedure, bounded: two `serve --database` workers on the test
+    database, 4 clients for 5 s alternating between them; every request answered, both served."""
+    import json
+
+    out = tmp_path / "pg_load.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "benchmarks.pg_load", "--smoke", "--configs", "postgres:2",
+         "--database", pg_index.settings.database_url, "--json", str(out), "--no-report"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    [figures] = json.loads(out.read_text())["runs"]
+    assert figures["store"] == "postgres" and figures["workers"] == 2
+    assert figures["clients"] == 4 and 5 <= figures["seconds"] < 60
+    assert figures["errors"] == 0 and figures["requests"] == figures["ok"] >= 8
+    assert all(s["ok"] >= 4 and s["errors"] == 0 for s in figures["per_server"].values())
+    assert len(figures["per_server"]) == 2 and 0 < figures["p50_ms"] <= figures["p95_ms"]

@@ -63,11 +63,15 @@ from .files import chunk_from_record, document_from_record, document_record
 
 log = logging.getLogger("policyqa")
 
-# Exact search below this many chunks, a partial HNSW index of the version above it. The
-# notes' measurements (docs: exact top-50 p50 66 ms at 100k chunks, linear in the rows; HNSW
-# 1.4 ms at recall@50 0.987) put exact search near 13 ms at 20k, the point where it stops being
-# cheap next to the rest of a question (encoding it takes about as long).
-HNSW_THRESHOLD = 20_000
+# Exact search up to this many chunks, a partial HNSW index of the version above it. Measured
+# (benchmarks/pg_scale.py, REPORT.md "PostgreSQL: scale": the whole hybrid candidates statement,
+# exact against HNSW on the same rows, clustered 384-d vectors, 1.5 sentences a chunk, 2 quiet
+# cores), p50/p95 ms exact vs HNSW: 2k 6.4/8.0 vs 7.0/8.5, 3k 8.1/10.1 vs 7.9/9.8 (a tie: at 3k
+# the planner still sorts rather than use the index), 5k 13.4/16.6 vs 5.5/8.0, 10k 21.1/28.6 vs 6.0/9.7,
+# 20k 45.2/54.7 vs 9.3/21.3. So HNSW is cheaper from between 3k and 5k chunks (recall@50 there
+# 0.9998, its build 1-8 s of ingest) and exact stays within ~13 ms p95 up to 4k; the earlier
+# guess of 20k (from exact dense search alone) left 20k-chunk corpora at 5x the cost.
+HNSW_THRESHOLD = 4_000
 HNSW_EF_SEARCH = 100  # ef_search 100 + strict iterative scan: recall@50 0.991 at 100k (notes)
 # BM25 top-n: each query term contributes at most this many postings, its highest-weight ones
 # (exact while no term is in more chunks; see _candidates_sql).
