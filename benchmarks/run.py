@@ -48,6 +48,7 @@ class Results:
     torch: dict = field(default_factory=dict)  # the same build, cold start and warm pass on torch
     cli: dict = field(default_factory=dict)  # runtime -> wall seconds of `policyqa ask`, fresh
     pdf: dict = field(default_factory=dict)  # ingest throughput of the 117-page real PDF
+    page: dict = field(default_factory=dict)  # the page's first answer (page_first_answer.py)
 
 
 def probe(name: str, runtime: str = "onnx", **args) -> dict:
@@ -159,6 +160,13 @@ def measure(opts: argparse.Namespace, work: Path) -> Results:
         from benchmarks.ingest_pdf import measure as measure_pdf
 
         res.pdf = measure_pdf(large_pdf)
+    if not opts.smoke:
+        from benchmarks.page_first_answer import measure as measure_page
+
+        try:
+            res.page = measure_page(max(1, opts.cold_repeats // 2))
+        except (RuntimeError, ImportError) as exc:  # no chromium/playwright: said in the report
+            res.page = {"error": str(exc)}
     # 3. the peer, same chunks, same questions
     if opts.no_peer:
         res.peer_note = "left out by --no-peer"
@@ -291,8 +299,23 @@ def runtimes_section(res: Results, s: dict) -> list[str]:
         lines.append(f"| faster than Haystack (same model on torch), p50 ratio | {ratio:.1f}x | | | "
                      f"≥ {RUNTIME_TARGETS['peer_ratio']:g}x | "
                      f"{'met' if ratio >= RUNTIME_TARGETS['peer_ratio'] else 'missed'} |")
-    lines.append("| page: first answer after the server starts | not measured here "
-                 "(the page loads the index and the model before its first run) | | | ≤ 2 s | |")
+    page = res.page.get("median")
+    if page:
+        floor = res.page["floor_median"]
+        lines.append(f"| page: first answer after the server starts (s) | "
+                     f"{page['start_to_answer_s']:.2f} | | | ≤ 2 | "
+                     f"{_verdict(page['start_to_answer_s'], 2.0)} |")
+        lines += ["", f"The page's first answer (`benchmarks/page_first_answer.py`, headless Chromium, "
+                  f"medians of {res.page['repeats']} fresh servers): server start to healthy "
+                  f"{page['start_to_healthy_s']:.2f} s, then the question box shown "
+                  f"{page['healthy_to_question_box_s']:.2f} s (the first run loads the index and "
+                  f"the model), the question answered {page['question_to_answer_s']:.2f} s. A "
+                  f"Streamlit page holding only a text box takes {floor['start_to_healthy_s']:.2f}"
+                  f" + {floor['healthy_to_question_box_s']:.2f} s to show it on this machine: "
+                  "that floor alone is over the 2 s target."]
+    else:
+        lines.append(f"| page: first answer after the server starts | not measured "
+                     f"({res.page.get('error', 'left out')}) | | | ≤ 2 s | |")
     if res.pdf:
         p = res.pdf
         lines += ["", "## Ingesting a large PDF", "",
