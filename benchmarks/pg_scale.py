@@ -36,6 +36,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import tempfile
 import threading
@@ -271,7 +272,7 @@ def timed(cur, statement, params) -> tuple[float, list]:
 
 
 def measure_size(size: int, server: str, pg_dir: Path, queries: int, exact_queries: int,
-                 seed: int) -> dict:
+                 seed: int, ef_sweep: tuple[int, ...] = ()) -> dict:
     """Publish `size` chunks into a fresh database and measure them; the database is dropped."""
     import psycopg
     from psycopg import sql
@@ -335,6 +336,10 @@ def measure_size(size: int, server: str, pg_dir: Path, queries: int, exact_queri
             for p in params[:10]:  # warm: plans prepared, pages in shared buffers
                 cur.execute(hybrid, p).fetchall()
             row["hybrid_hnsw_ms"] = [timed(cur, hybrid, p)[0] for p in params]
+            # The plan of the median question, with timings: where the statement's time goes.
+            median = int(np.argsort(row["hybrid_hnsw_ms"])[len(params) // 2])
+            row["explain_median"] = [re.sub(r"'\[[^\]]*\]'", "'[…]'", r[0]) for r in cur.execute(
+                sql.SQL("EXPLAIN (ANALYZE, COSTS OFF) ") + hybrid, params[median])]
             found = [timed(cur, hybrid, p)[1] for p in params[:3]]
             row["candidates_per_question"] = round(float(np.mean([len(f) for f in found])), 1)
             recall_c, recall_s = [], []
@@ -353,6 +358,30 @@ def measure_size(size: int, server: str, pg_dir: Path, queries: int, exact_queri
             for p in params[:3]:
                 cur.execute(exact, p).fetchall()
             row["hybrid_exact_ms"] = [timed(cur, exact, p)[0] for p in params[:exact_queries]]
+            # What a wider HNSW search buys (the store uses HNSW_EF_SEARCH): recall@50 of chunks
+            # and sentences, the dense part's and the whole statement's p95, per ef_search.
+            row["ef_search"] = {}
+            for ef in ef_sweep:
+                cur.execute(f"SET hnsw.ef_search = {int(ef)}")
+                sweep = asked[:min(queries, 100)]
+                recall_c, recall_s, dense_ms = [], [], []
+                for q, _t in sweep:
+                    ms, got = timed(cur, dense_hnsw, {"q": q})
+                    dense_ms.append(ms)
+                    want = set(np.argpartition(-(chunk_vectors @ q), 50)[:50].tolist())
+                    recall_c.append(len({r[0] for r in got} & want) / 50)
+                    got = {r[0] for r in cur.execute(sentences_hnsw, {"q": q}).fetchall()}
+                    want = set(np.argpartition(-(sentence_vectors @ q), 50)[:50].tolist())
+                    recall_s.append(len(got & want) / 50)
+                hybrid_ms = [timed(cur, hybrid, p)[0] for p in params[:len(sweep)]]
+                row["ef_search"][str(ef)] = {
+                    "recall_chunks": round(float(np.mean(recall_c)), 4),
+                    "recall_sentences": round(float(np.mean(recall_s)), 4),
+                    "dense_p95_ms": round(percentile(dense_ms, 0.95), 1),
+                    "hybrid_p50_ms": round(percentile(hybrid_ms, 0.5), 1),
+                    "hybrid_p95_ms": round(percentile(hybrid_ms, 0.95), 1)}
+                print(f"  ef_search {ef}: {row['ef_search'][str(ef)]}", flush=True)
+            cur.execute(f"SET hnsw.ef_search = {postgres.HNSW_EF_SEARCH}")
     finally:
         reader.close()
         row["server_pss_query_mib"] = memory.stop()
@@ -439,14 +468,28 @@ def section(data: dict) -> list[str]:
     lines += ["", "Exact search against HNSW, the same statement on the same rows (where the "
               "store's `HNSW_THRESHOLD` comes from):", "",
               "| chunks | exact p50 ms | exact p95 ms | HNSW p50 ms | HNSW p95 ms | HNSW recall@50 "
-              "| HNSW build s | planner used HNSW |", "|---|---|---|---|---|---|---|---|"]
+              "| HNSW build s | planner used HNSW | load average |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for r in small:
         lines.append(f"| {r['chunks']:,} | {r['hybrid_exact']['p50_ms']} | "
                      f"{r['hybrid_exact']['p95_ms']} | {r['hybrid_hnsw']['p50_ms']} | "
                      f"{r['hybrid_hnsw']['p95_ms']} | {r['recall_at_50']['chunks']:.3f} | "
-                     f"{r['hnsw_s']} | {'yes' if r['plan_uses_hnsw'] else 'no (sorts)'} |")
-    if data.get("threshold_note"):
-        lines += ["", data["threshold_note"]]
+                     f"{r['hnsw_s']} | {'yes' if r['plan_uses_hnsw'] else 'no (sorts)'} | "
+                     f"{' → '.join(str(x) for x in r.get('load_average', []))} |")
+    sweeps = [r for r in big if r.get("ef_search")]
+    if sweeps:
+        lines += ["", "HNSW search width (`hnsw.ef_search`; the store uses "
+                  f"{postgres.HNSW_EF_SEARCH}) against recall@50 and latency, over the first 100 "
+                  "questions:", "",
+                  "| chunks | ef_search | recall@50 chunks | recall@50 sentences | dense part p95 ms "
+                  "| hybrid p50 ms | hybrid p95 ms |", "|---|---|---|---|---|---|---|"]
+        for r in sweeps:
+            for ef, e in r["ef_search"].items():
+                lines.append(f"| {r['chunks']:,} | {ef} | {e['recall_chunks']:.3f} | "
+                             f"{e['recall_sentences']:.3f} | {e['dense_p95_ms']} | "
+                             f"{e['hybrid_p50_ms']} | {e['hybrid_p95_ms']} |")
+    for paragraph in data.get("analysis", []):
+        lines += ["", paragraph]
     return lines
 
 
@@ -469,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="results are merged into this file by size")
     parser.add_argument("--no-report", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ef-search", type=sizes, default=[100, 200, 400],
+                        help="ef_search values whose recall and latency are measured (100k up)")
     opts = parser.parse_args(argv)
     data = json.loads(opts.json.read_text()) if opts.json.exists() else {"sizes": {}}
     data.update(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), cores=os.cpu_count(),
@@ -482,8 +527,9 @@ def main(argv: list[str] | None = None) -> int:
         server = configure(start_postgres(pg_dir), pg_dir)
         for size in [*opts.threshold_sizes, *opts.sizes]:
             load_before = os.getloadavg()[0]
-            data["sizes"][str(size)] = measure_size(size, server, pg_dir, opts.queries,
-                                                    opts.exact_queries, opts.seed)
+            data["sizes"][str(size)] = measure_size(
+                size, server, pg_dir, opts.queries, opts.exact_queries, opts.seed,
+                opts.ef_search if size >= 100_000 else ())
             data["sizes"][str(size)]["load_average"] = [round(load_before, 2),
                                                         round(os.getloadavg()[0], 2)]
             data.setdefault("not_measured", {}).pop(str(size), None)
