@@ -233,12 +233,18 @@ def embed_parts(parts: list[DocumentPart], settings: Settings, embedder: Embedde
 
 def assemble(settings: Settings, corpus: dict[str, str], parts: list[DocumentPart],
              skipped: list[Skipped], embedder: Embedder, cache: EmbeddingCache,
-             progress: Progress | None) -> tuple[Build, Embedded]:
+             progress: Progress | None,
+             stacked: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+             ) -> tuple[Build, Embedded]:
     """The corpus-wide steps over every indexed document's part, in corpus order: chunk ids
     numbered across the corpus, the corpus vocabulary and its vectors, the BM25 term counts, the
     manifest. One-process ingest and the finalising worker of a shared one both assemble here,
     so a build is the same however many processes made its parts. (The BM25 weights are computed
-    from these counts by lexical.SparseBM25 when a store publishes: the same code in both.)"""
+    from these counts by lexical.SparseBM25 when a store publishes: the same code in both.)
+
+    `stacked`: the chunk and sentence (vectors, keys) of all the parts in order, when the caller
+    already holds them as one array each (one-process ingest: embed_parts' own), so a 100k-chunk
+    build does not hold its vectors twice; else they are concatenated from the parts."""
     chunks: list[Chunk] = []
     for part in parts:
         chunks += [dataclasses.replace(c, chunk_id=len(chunks) + i, doc_id=part.document.doc_id)
@@ -246,8 +252,9 @@ def assemble(settings: Settings, corpus: dict[str, str], parts: list[DocumentPar
     sentence_chunk = np.asarray([c.chunk_id for c in chunks for _ in c.sentences], dtype=np.int64)
     words = corpus_vocabulary([p.document.text for p in parts])
     vocabulary = embed_cached(embedder, cache, words, progress, "embed vocabulary")
-    stacked = {kind: (np.concatenate([p.vectors[kind] for p in parts]),
-                      np.concatenate([p.keys[kind] for p in parts])) for kind in ("chunks", "sentences")}
+    stacked = stacked or {kind: (np.concatenate([p.vectors[kind] for p in parts]),
+                                 np.concatenate([p.keys[kind] for p in parts]))
+                          for kind in ("chunks", "sentences")}
     structures = {p.document.doc_id: p.structure for p in parts}
     counts = {
         "documents": len(parts),
@@ -306,8 +313,9 @@ def build_index(settings: Settings, progress: Progress | None = None,
     store = backend(settings)
     cache = store.embedding_cache()
     embedded = embed_parts(parts, settings, embedder, cache, progress)
-    build, embedded["vocabulary"] = assemble(settings, hashes, parts, skipped, embedder, cache,
-                                             progress)
+    build, embedded["vocabulary"] = assemble(
+        settings, hashes, parts, skipped, embedder, cache, progress,
+        stacked={kind: (e.vectors, e.keys) for kind, e in embedded.items()})
     mark = time.perf_counter()
     ensure_lexicon(embedder, settings.cache_dir, progress)  # once per model and machine
     timings["lexicon"] = time.perf_counter() - mark
