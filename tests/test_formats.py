@@ -145,6 +145,28 @@ def test_line_numbered_page_drops_header_and_footer_outside_its_numbered_lines(t
     assert "The hearing ended at noon." in doc.text and "\n1\n" not in doc.text
 
 
+def test_figure_labels_one_to_six_are_not_a_gutter(tmp_path: Path):
+    """Numbers 1-6 scattered over a figure (GeoTopo's diagrams) are no line-number column: the
+    page keeps the text above and below them."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    for n, (x, y) in enumerate([(120, 60), (70, 110), (60, 130), (95, 136), (40, 170),
+                                (105, 182)], start=1):
+        pdf.text(x, y, str(n))
+    pdf.text(20, 20, "Definition 75 begins here.")
+    pdf.text(20, 200, "The map is a homeomorphism.")
+    pdf.text(20, 280, "Remark 55 ends the page.")
+    pdf.output(str(tmp_path / "figure.pdf"))
+    doc = read_document(tmp_path / "figure.pdf")
+    for line in ("Definition 75 begins here.", "The map is a homeomorphism.",
+                 "Remark 55 ends the page."):
+        assert line in doc.text
+
+
 def test_plain_pdf_without_printed_numbers_cites_pdf_pages(tmp_path: Path):
     doc = read_document(make_pdf(tmp_path / "plain.pdf", ["First page text here.",
                                                         "Second page text here."]))

@@ -252,16 +252,17 @@ def _outside_numbered_lines(page) -> set[str]:
     numbered line or below its last: its header and footer ("Official - Subject to Final
     Review", the reporter's name), which no numbered line carries. Found by position, so it
     works on a single page where nothing can repeat."""
-    numbers: list[tuple[int, float]] = []
+    numbers: list[tuple[float, float]] = []  # (x, y) of "1", "2", ... in turn
     texts: list[tuple[str, float]] = []
 
     def visit(text, cm, tm, _font, _size) -> None:
         if not text.strip():
             return
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         token = text.strip()
         if token.isdigit() and int(token) == len(numbers) + 1:
-            numbers.append((int(token), y))
+            numbers.append((x, y))
         else:
             texts.append((token, y))
 
@@ -269,12 +270,26 @@ def _outside_numbered_lines(page) -> set[str]:
         page.extract_text(visitor_text=visit)
     except Exception:  # positions are a refinement; the text itself was already read
         return set()
-    if len(numbers) < 5:
+    if not _is_gutter(numbers):
         return set()
-    ys = [y for _n, y in numbers]
+    ys = [y for _x, y in numbers]
     spacing = abs(ys[0] - ys[-1]) / (len(ys) - 1)
     top, bottom = max(ys) + spacing / 2, min(ys) - spacing / 2
     return {" ".join(t.split()) for t, y in texts if y > top or y < bottom}
+
+
+def _is_gutter(numbers: list[tuple[float, float]]) -> bool:
+    """Whether the positions of "1", "2", ... are a line-number gutter: five or more, in one
+    column (x within 15 pt: "9" and "10" align on their right), going down the page at one line
+    spacing (every step within 20% of the median). A figure's labels 1-6 are not, and its page
+    must keep its text."""
+    if len(numbers) < 5:
+        return False
+    xs = [x for x, _y in numbers]
+    steps = [a[1] - b[1] for a, b in zip(numbers, numbers[1:], strict=False)]
+    median = sorted(steps)[len(steps) // 2]
+    return (max(xs) - min(xs) <= 15 and median > 0
+            and all(abs(step - median) <= 0.2 * median for step in steps))
 
 
 def _furniture_lines(lines: list[str], gutter: set[int], furniture: set[str]) -> set[int]:
