@@ -109,17 +109,20 @@ def summarise(results: list[tuple[int, float, str]], seconds: float) -> dict:
     }
 
 
+def healthy(host: str, port: int) -> bool:
+    """One GET /health: whether the server answers it with 200."""
+    try:
+        conn = http.client.HTTPConnection(host, port, timeout=2)
+        conn.request("GET", "/health")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+
+
 def wait_healthy(servers: list[tuple[str, int]], timeout: float = 10.0) -> None:
     for host, port in servers:
         deadline = time.monotonic() + timeout
-        while True:
-            try:
-                conn = http.client.HTTPConnection(host, port, timeout=2)
-                conn.request("GET", "/health")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
+        while not healthy(host, port):
             if time.monotonic() > deadline:
                 raise SystemExit(f"load: http://{host}:{port}/health did not answer in {timeout:g} s")
             time.sleep(0.2)

@@ -120,21 +120,12 @@ class Workers:
             self.logs.append(log)
 
     def wait(self, timeout: float = 300) -> None:
-        import http.client
-
         deadline = time.monotonic() + timeout
         for url, proc, log in zip(self.urls, self.procs, self.logs, strict=True):
             host, port = load.loopback(url)
-            while True:
+            while not load.healthy(host, port):
                 if proc.poll() is not None:
                     raise RuntimeError(f"serve exited ({proc.returncode}):\n{log.read_text()[-2000:]}")
-                try:
-                    conn = http.client.HTTPConnection(host, port, timeout=2)
-                    conn.request("GET", "/health")
-                    if conn.getresponse().status == 200:
-                        break
-                except OSError:
-                    pass
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"serve at {url} did not answer in {timeout:g} s")
                 time.sleep(0.2)
