@@ -7,11 +7,13 @@ PG_REQUIRED=1 (CI) they fail instead, so a missing install step cannot pass as a
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -73,14 +75,17 @@ def clean_stale(parent: Path) -> None:
                 pass  # left for a person: `POLICYQA_PG_DIR=<folder> bash scripts/postgres.sh stop`
 
 
-@pytest.fixture(scope="session")
-def pg_cluster():
+@contextlib.contextmanager
+def own_cluster(suffix: str = "") -> Iterator[Cluster]:
+    """A Cluster in ROOT/.pg/pytest-PID<suffix> (so a killed run's servers are removed by the next
+    run's clean_stale), stopped and removed afterwards; skipped (or failed under PG_REQUIRED=1)
+    when the postgres extra is missing."""
     reason = missing()
     if reason:
         if os.environ.get("PG_REQUIRED") == "1":
             pytest.fail(f"PG_REQUIRED=1 but {reason}")
         pytest.skip(reason)
-    folder = ROOT / ".pg" / f"pytest-{os.getpid()}"
+    folder = ROOT / ".pg" / f"pytest-{os.getpid()}{suffix}"
     folder.parent.mkdir(exist_ok=True)
     clean_stale(folder.parent)
     cluster = Cluster(folder)
@@ -88,6 +93,12 @@ def pg_cluster():
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    with own_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")

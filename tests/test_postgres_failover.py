@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from postgres_fixture import Cluster, clean_stale, missing
+from postgres_fixture import own_cluster
 from test_postgres_store import QUESTIONS, embedded_build, ranked, versions
 
 from policyqa.config import ROOT, default_cache_dir
@@ -99,21 +99,10 @@ def wait_until(check, what: str, timeout: float, proc: subprocess.Popen | None =
 
 @pytest.fixture
 def cluster():
-    """A primary and a hot standby of this test's own (ROOT/.pg/pytest-PID-failover, so a killed
-    run's servers are removed by the next run's clean_stale), stopped and removed afterwards."""
-    reason = missing()
-    if reason:
-        if os.environ.get("PG_REQUIRED") == "1":
-            pytest.fail(f"PG_REQUIRED=1 but {reason}")
-        pytest.skip(reason)
-    folder = ROOT / ".pg" / f"pytest-{os.getpid()}-failover"
-    folder.parent.mkdir(exist_ok=True)
-    clean_stale(folder.parent)
-    own = Cluster(folder)
-    try:
+    """A primary and a hot standby of this test's own (ROOT/.pg/pytest-PID-failover), stopped and
+    removed afterwards."""
+    with own_cluster("-failover") as own:
         yield own
-    finally:
-        own.stop()
 
 
 def _free_port() -> int:
