@@ -48,8 +48,10 @@ def loopback(url: str) -> tuple[str, int]:
 
 
 def gold_questions(path: Path) -> list[str]:
-    questions = [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
+    """The questions over the project's corpus/ (items naming another "corpus" are skipped)."""
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    questions = [item["question"] for item in items if not item.get("corpus")]
     if not questions:
         raise ValueError(f"no questions in {path}")
     return questions

@@ -27,15 +27,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from policyqa.chunks import make_chunks  # noqa: E402
-from policyqa.config import ROOT, Settings  # noqa: E402
+from policyqa.config import Settings  # noqa: E402
 from policyqa.documents import read_document  # noqa: E402
 from policyqa.embedding import load_embedder  # noqa: E402
 from policyqa.sections import parse_sections  # noqa: E402
 
 
 def gold_questions() -> list[str]:
-    with open(ROOT / "eval" / "gold.jsonl") as f:
-        return [json.loads(line)["question"] for line in f if line.strip()]
+    from policyqa.evaluation import load_gold
+
+    return [item.question for item in load_gold()]
 
 
 def corpus_texts(settings: Settings) -> list[str]:

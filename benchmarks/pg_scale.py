@@ -22,8 +22,9 @@ The real write path: a Build is published by PostgresBackend.publish (binary COP
 transaction, the flip, partial HNSW indexes of chunks and sentences), into a real PostgreSQL 18 +
 pgvector 0.8 started by scripts/postgres.sh in a temporary folder; the latency is that of the
 store's own one-statement `candidates` SQL (postgres._candidates_sql) on a reader connection
-(ef_search 100, strict iterative scan), over the same binary protocol. Recall@50 is the HNSW
-top-50 of chunks (and of sentences) against exact top-50 computed in numpy from the same vectors.
+(the store's ef_search for the size, strict iterative scan), over the same binary protocol.
+Recall@50 is the HNSW top-50 of chunks (and of sentences) against exact top-50 computed in
+numpy from the same vectors.
 Memory is the proportional set size (PSS, shared buffers counted once) of all the server's
 processes, sampled every half second, beside the configured shared_buffers and
 maintenance_work_mem. The client, the generator and the server share the machine's cores.
@@ -309,7 +310,8 @@ def measure_size(size: int, server: str, pg_dir: Path, queries: int, exact_queri
             "SELECT pg_relation_size(%s)", (f"{t}_hnsw_v{version}",)).fetchone()[0] / 2**20)
             for t in ("chunks", "sentences")}
         conn.execute("VACUUM ANALYZE")  # as autovacuum would soon after an ingest
-    reader = backend.connect(reader=True)
+    row["store_ef_search"] = postgres.ef_search_for(max(size, row["sentences"]))
+    reader = backend.connect(ef_search=row["store_ef_search"])
     memory = Memory(postmaster_pid(pg_dir))
     memory.start()
     try:
@@ -395,7 +397,7 @@ def measure_size(size: int, server: str, pg_dir: Path, queries: int, exact_queri
                     "hybrid_p50_ms": round(percentile(hybrid_ms, 0.5), 1),
                     "hybrid_p95_ms": round(percentile(hybrid_ms, 0.95), 1)}
                 print(f"  ef_search {ef}: {row['ef_search'][str(ef)]}", flush=True)
-            cur.execute(f"SET hnsw.ef_search = {postgres.HNSW_EF_SEARCH}")
+            cur.execute(f"SET hnsw.ef_search = {row['store_ef_search']}")
     finally:
         reader.close()
         row["server_pss_query_mib"] = memory.stop()
@@ -455,14 +457,16 @@ def section(data: dict) -> list[str]:
         + ", ".join(f"`{k} = {v}`" for k, v in data["server_settings"].items())
         + ". Latency: the store's one-statement hybrid `candidates` SQL (dense, BM25 and "
         f"best-sentence top-50 and their scores) over {data['queries']} synthetic questions, "
-        "measured at the client; recall@50: HNSW (ef_search 100, strict iterative scan) "
+        "measured at the client; recall@50: HNSW (strict iterative scan, at the store's "
+        "`ef_search` for the size: `postgres.ef_search_for`, 100 up to 250k rows, then one per "
+        f"{postgres.HNSW_ROWS_PER_EF:,} rows of the larger of chunks and sentences) "
         "against exact top-50 from the same vectors in numpy. Memory: peak PSS of all the "
         "server's processes (shared buffers counted once).", "",
         "| chunks | sentences | postings | write s | HNSW build s | database MiB | HNSW indexes "
-        "MiB (chunks + sentences) | recall@50 chunks / sentences | hybrid p50 ms | hybrid p95 ms "
+        "MiB (chunks + sentences) | ef_search | recall@50 chunks / sentences | hybrid p50 ms | hybrid p95 ms "
         "| its dense HNSW / BM25 parts p95 ms | BM25 summing every posting: p95 ms, top-50 "
         "overlap | server PSS build / query MiB | load average | target | verdict |",
-        "|---" * 16 + "|",
+        "|---" * 17 + "|",
     ]
     targets = {100_000: 30.0, 1_000_000: 60.0}
     for r in big:
@@ -472,7 +476,8 @@ def section(data: dict) -> list[str]:
         lines.append(
             f"| {r['chunks']:,} | {r['sentences']:,} | {r['postings']:,} | {r['write_s']} | "
             f"{r['hnsw_s']} | {r['database_mib']:,} | {r['hnsw_index_mib']['chunks']:,} + "
-            f"{r['hnsw_index_mib']['sentences']:,} | {r['recall_at_50']['chunks']:.3f} / "
+            f"{r['hnsw_index_mib']['sentences']:,} | {r.get('store_ef_search', 100)} | "
+            f"{r['recall_at_50']['chunks']:.3f} / "
             f"{r['recall_at_50']['sentences']:.3f} | {r['hybrid_hnsw']['p50_ms']} | "
             f"{r['hybrid_hnsw']['p95_ms']} | {_p95(r, 'dense_hnsw')} / "
             f"{_p95(r, 'bm25_store' if 'bm25_store' in r else 'bm25')} | "
@@ -483,7 +488,7 @@ def section(data: dict) -> list[str]:
             + (f"p95 ≤ {target:.0f} ms at recall@50 ≥ 0.95 | {'met' if ok else 'missed'} |"
                if target else "| |"))
     for size, why in data.get("not_measured", {}).items():
-        lines.append(f"| {int(size):,} | not measured: {why} |" + " |" * 14)
+        lines.append(f"| {int(size):,} | not measured: {why} |" + " |" * 15)
     lines += ["", "Exact search against HNSW, the same statement on the same rows (where the "
               "store's `HNSW_THRESHOLD` comes from):", "",
               "| chunks | exact p50 ms | exact p95 ms | HNSW p50 ms | HNSW p95 ms | HNSW recall@50 "
@@ -497,9 +502,8 @@ def section(data: dict) -> list[str]:
                      f"{' → '.join(str(x) for x in r.get('load_average', []))} |")
     sweeps = [r for r in big if r.get("ef_search")]
     if sweeps:
-        lines += ["", "HNSW search width (`hnsw.ef_search`; the store uses "
-                  f"{postgres.HNSW_EF_SEARCH}) against recall@50 and latency, over the first 100 "
-                  "questions:", "",
+        lines += ["", "HNSW search width (`hnsw.ef_search`; the store's is in the table above) "
+                  "against recall@50 and latency, over the first 100 questions:", "",
                   "| chunks | ef_search | recall@50 chunks | recall@50 sentences | dense part p95 ms "
                   "| hybrid p50 ms | hybrid p95 ms |", "|---|---|---|---|---|---|---|"]
         for r in sweeps:
@@ -531,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="results are merged into this file by size")
     parser.add_argument("--no-report", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--ef-search", type=sizes, default=[100, 200, 400],
+    parser.add_argument("--ef-search", type=sizes, default=[100, 200, 400, 600],
                         help="ef_search values whose recall and latency are measured (100k up)")
     opts = parser.parse_args(argv)
     data = json.loads(opts.json.read_text()) if opts.json.exists() else {"sizes": {}}

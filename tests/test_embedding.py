@@ -144,6 +144,37 @@ def test_damage_is_detected(settings, onnx, made, tmp_path):
     assert check(path, identity, weights, None) == "missing"
 
 
+def test_remembered_hash_is_dropped_by_any_change_to_the_file(settings, onnx, made, tmp_path):
+    """A cold start does not hash 180 MB again (sha256-memo.json), yet a byte changed in place,
+    with the file's size and mtime put back, is still found damaged: its ctime moved."""
+    import time
+
+    from policyqa.embedding.onnx_export import MEMO_NAME, MEMO_SETTLE_NS
+
+    _, path = own_copy(settings, onnx, tmp_path)
+    memo = path.parent.parent / MEMO_NAME
+    identity, weights = model_identity(onnx.model_name), sha256_file(weights_file(onnx.folder))
+    key = str(path.resolve())
+
+    def remembered() -> dict:
+        return json.loads(memo.read_text()) if memo.exists() else {}
+
+    assert check(path, identity, weights, None, memo) is None
+    assert key not in remembered()  # just written: too fresh to remember (coarse timestamps)
+    time.sleep(MEMO_SETTLE_NS / 1e9 + 0.1)
+    assert check(path, identity, weights, None, memo) is None
+    assert remembered()[key]["stat"][2] == path.stat().st_size
+    before = path.stat()
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    assert "damaged" in check(path, identity, weights, None, memo)
+    memo.write_text("not json")  # a damaged memo only costs a hash
+    assert "damaged" in check(path, identity, weights, None, memo)
+
+
 def test_truncated_file_is_remade_not_fatal(settings, onnx, made, tmp_path):
     fresh, path = own_copy(settings, onnx, tmp_path)
     with open(path, "r+b") as f:

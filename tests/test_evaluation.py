@@ -130,6 +130,42 @@ def test_load_gold_rejects_malformed_items(tmp_path):
         load_gold(bad)
 
 
+def test_gold_items_are_asked_only_of_the_corpus_they_name(tmp_path):
+    """One gold file holds questions over several corpora; each is selected by its "corpus"
+    folder (relative to the project root, none meaning corpus/), so the seed figures never mix
+    with another corpus's."""
+    from policyqa.config import ROOT
+
+    path = tmp_path / "gold.jsonl"
+    path.write_text(
+        '{"id": "s1", "kind": "unanswerable", "question": "seed?", "quotes": []}\n'
+        '{"id": "o1", "kind": "unanswerable", "corpus": "../elsewhere", "question": "other?", '
+        '"quotes": []}\n', encoding="utf-8")
+    assert [g.id for g in load_gold(path)] == ["s1"]
+    assert [g.id for g in load_gold(path, ROOT.parent / "elsewhere")] == ["o1"]
+    assert [g.id for g in load_gold(path, ROOT / ".." / "elsewhere" / ".")] == ["o1"]
+    assert {g.id for g in load_gold(path, None)} == {"s1", "o1"}
+    assert load_gold(path, tmp_path) == []
+    # The real file: its seed questions and its questions over the real files are apart.
+    every = load_gold(GOLD, None)
+    assert len(load_gold()) + len(load_gold(GOLD, ROOT.parent / "shared" / "realdocs")) \
+        == len(every)
+    assert {g.corpus for g in every} == {"", "../shared/realdocs"}
+
+
+def test_eval_refuses_a_corpus_the_gold_file_has_no_questions_over(tmp_path, capsys):
+    from policyqa.cli import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.md").write_text("# Note\n\nStaff must sign the visitor book on arrival.\n",
+                                    encoding="utf-8")
+    code = main(["eval", "--corpus", str(corpus), "--index", str(tmp_path / "index")])
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "has no questions over" in err and str(corpus) in err
+
+
 def test_gold_set_shape(gold):
     assert len(gold) >= 120
     assert len({g.id for g in gold}) == len(gold), "ids are unique"

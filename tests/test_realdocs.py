@@ -262,13 +262,15 @@ def test_seed_structure_errors_of_the_hand_check_are_fixed():
 
 
 def test_realdocs_gold_questions_stand_in_the_files_kind_by_kind(corpus):
-    """eval/gold-realdocs.jsonl (run with `policyqa eval --corpus ../shared/realdocs`): every
-    kind asked, over Word, web, Markdown and PDF files, each quote verbatim inside one chunk."""
+    """eval/gold.jsonl's questions over ../shared/realdocs (`policyqa eval --corpus
+    ../shared/realdocs`): every kind asked, over Word, web, Markdown and PDF files, each quote
+    verbatim inside one chunk."""
     from collections import Counter
 
     from policyqa.evaluation import KINDS, is_relevant, load_gold
 
-    gold = load_gold(ROOT / "eval" / "gold-realdocs.jsonl")
+    gold = load_gold(corpus=REALDOCS)
+    assert len(gold) >= 28
     assert set(Counter(g.kind for g in gold)) == set(KINDS)
     _, _, parsed = corpus
     formats = set()

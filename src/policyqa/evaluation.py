@@ -1,5 +1,11 @@
 """Stage 7: measure retrieval and answers against the gold Q&A set (eval/gold.jsonl).
 
+One gold file holds the questions over every corpus they were written for: an item's optional
+`corpus` names its folder relative to the project root (e.g. "../shared/realdocs", the real Word,
+web, Markdown and PDF files); without it, the project's own `corpus/`. `policyqa eval` asks the
+questions of the corpus it evaluates and no others, so adding questions over another corpus never
+moves the seed figures.
+
 A passage is relevant when its normalized text contains the normalized text of any of the item's
 gold quotes (each quote alone answers the question). Metrics are computed here rather than with an
 IR library because the relevance rule is ours and the formulas are a few lines each; they are
@@ -35,6 +41,11 @@ class GoldItem:
     kind: str
     question: str
     quotes: tuple[str, ...]
+    corpus: str = ""  # the folder it is over, relative to the project root; "" = corpus/
+
+    @property
+    def corpus_dir(self) -> Path:
+        return (ROOT / (self.corpus or "corpus")).resolve()
 
     @property
     def answerable(self) -> bool:
@@ -47,14 +58,16 @@ class GoldItem:
         return "dev" if digest[0] < 128 else "test"
 
 
-def load_gold(path: Path = GOLD) -> list[GoldItem]:
+def load_gold(path: Path = GOLD, corpus: Path | None = ROOT / "corpus") -> list[GoldItem]:
+    """The items over `corpus` (by default the project's corpus/; None: every item)."""
     items: list[GoldItem] = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
-            item = GoldItem(raw["id"], raw["kind"], raw["question"], tuple(raw["quotes"]))
+            item = GoldItem(raw["id"], raw["kind"], raw["question"], tuple(raw["quotes"]),
+                            str(raw.get("corpus") or ""))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: not a gold item ({exc})") from None
         if item.kind not in KINDS:
@@ -62,6 +75,8 @@ def load_gold(path: Path = GOLD) -> list[GoldItem]:
         if item.answerable != bool(item.quotes):
             raise ValueError(f"{path}:{n}: answerable items need quotes, unanswerable ones none")
         items.append(item)
+    if corpus is not None:
+        items = [i for i in items if i.corpus_dir == Path(corpus).resolve()]
     return items
 
 

@@ -6,10 +6,12 @@ The metrics themselves are evaluation.py's; this module only runs them per mode 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from .config import ROOT
 from .evaluation import GOLD, Summary, evaluate, load_gold, select
 from .index import Index
 from .retrieval import MODES
@@ -24,14 +26,15 @@ def _table_head(cells: list[str]) -> list[str]:
     return ["| " + " | ".join(cells) + " |", "|---" * len(cells) + "|"]
 
 
-def report_markdown(summaries: list[Summary], gold_path: Path) -> str:
+def report_markdown(summaries: list[Summary], gold_path: Path, corpus: str = "corpus/") -> str:
     first = summaries[0]
     lines = [
         "# Retrieval evaluation",
         "",
-        f"Gold set `{gold_path.name}`, split **{first.split}**: {first.questions} questions "
-        f"({first.answerable} answerable), k = {first.k}. Produced by `policyqa eval --split "
-        f"{first.split} --report eval/`.",
+        f"Gold set `{gold_path.name}`, its questions over `{corpus}`, split **{first.split}**: "
+        f"{first.questions} questions ({first.answerable} answerable), k = {first.k}. Produced "
+        f"by `policyqa eval{'' if corpus == 'corpus/' else ' --corpus ' + corpus.rstrip('/')} "
+        f"--split {first.split} --report eval/`.",
         "",
         *_table_head(["mode", *(f"R@{c}" for c in first.recall), "MRR@10", "nDCG@10",
                       "answer acc", "abstention", "false abst.", "words/passage", "p50 ms",
@@ -101,12 +104,26 @@ def record_baseline(summaries: list[Summary], path: Path) -> None:
     path.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def _label(folder: Path) -> str:
+    """The corpus folder as a gold item names it: relative to the project root where it can be."""
+    try:
+        return os.path.relpath(folder.resolve(), ROOT) + "/"
+    except ValueError:  # another drive (Windows)
+        return str(folder)
+
+
 def run_cli(args, index: Index) -> int:
     """`policyqa eval`: every mode on the chosen split; table on stdout, optional report folder."""
     gold_path = Path(args.gold) if args.gold else GOLD
     if not gold_path.exists():
         raise ValueError(f"gold file not found: {gold_path}")
-    items = select(load_gold(gold_path), args.split)
+    corpus = index.settings.corpus_dir
+    over = load_gold(gold_path, corpus)
+    if not over:
+        raise ValueError(f"{gold_path} has no questions over {corpus} (an item names its corpus "
+                         f"folder in \"corpus\", relative to {ROOT}; none means corpus/)")
+    label = _label(corpus)
+    items = select(over, args.split)
     if not items:
         raise ValueError(f"no gold items in split {args.split!r}")
     summaries = []
@@ -119,14 +136,15 @@ def run_cli(args, index: Index) -> int:
     if args.json:
         print(json.dumps([asdict(s) for s in summaries], indent=2))
     else:
-        print(report_markdown(summaries, gold_path))
+        print(report_markdown(summaries, gold_path, label))
     if args.baseline:
         record_baseline(summaries, Path(args.baseline))
         print(f"recorded {args.split} figures in {args.baseline}", file=sys.stderr)
     if args.report:
         folder = Path(args.report)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "report.md").write_text(report_markdown(summaries, gold_path), encoding="utf-8")
+        (folder / "report.md").write_text(report_markdown(summaries, gold_path, label),
+                                          encoding="utf-8")
         write_chart(summaries, folder / "chart.png")
         print(f"wrote {folder / 'report.md'} and {folder / 'chart.png'}", file=sys.stderr)
     return 0

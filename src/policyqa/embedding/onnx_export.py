@@ -12,7 +12,15 @@ Layout: `<cache>/onnx/<model slug>-<weights sha256[:16]>/model.onnx` (fp32) and 
 (ONNX Runtime's dynamic int8 quantization of the fp32 file), each with a sidecar `*.json`
 recording the file's sha256, the model identity, the weights' sha256 and the exporter's versions.
 A file is used only when its bytes hash to the sidecar's sha256 and the sidecar names this model
-and these weights; otherwise it is remade. Files are written to a temporary name and renamed into
+and these weights; otherwise it is remade.
+
+Hashing the ONNX file and the weights (90 MB each) took 0.25-0.4 s of every cold start, a third
+of a CLI question's. So each file's sha256 is remembered in `<cache>/onnx/sha256-memo.json`
+against its stat (device, inode, size, mtime and ctime in ns), as git's index remembers blobs: a
+file changed in any way through the file system (written, truncated, replaced, even with its mtime
+put back, which still moves ctime) no longer matches and is hashed again. A file changed within
+the last MEMO_SETTLE_NS is never remembered, since timestamps are coarser than a write (git's
+"racy" case). Files are written to a temporary name and renamed into
 place (file first, then sidecar, so a crash in between leaves a mismatch that is remade), under a
 file lock so that two processes making the same file do not interleave.
 """
@@ -27,6 +35,7 @@ import logging
 import os
 import re
 import sys
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -41,7 +50,40 @@ WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 Progress = Callable[[str, int, int], None]  # (stage, done, total), as in policyqa.embedding
 
 
-def sha256_file(path: Path) -> str:
+MEMO_SETTLE_NS = 2_000_000_000
+MEMO_NAME = "sha256-memo.json"
+
+
+def sha256_file(path: Path, memo: Path | None = None) -> str:
+    """The sha256 of the file's bytes; with `memo` (a JSON file), remembered against its stat."""
+    if memo is None:
+        return _hash(path)
+    stat = os.stat(path)
+    stamp = [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+    key = str(Path(path).resolve())
+    try:
+        known = json.loads(memo.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if not isinstance(known, dict):
+        known = {}
+    entry = known.get(key)
+    if isinstance(entry, dict) and entry.get("stat") == stamp and isinstance(entry.get("sha256"), str):
+        return entry["sha256"]
+    digest = _hash(path)
+    if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) > MEMO_SETTLE_NS:
+        known[key] = {"stat": stamp, "sha256": digest}
+        try:
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            tmp = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(known, indent=1))
+            os.replace(tmp, memo)  # a reader sees the old memo or the new one, never half
+        except OSError as exc:  # a read-only cache still works, hashing every time
+            log.debug("policyqa: cannot write %s: %s", memo, exc)
+    return digest
+
+
+def _hash(path: Path) -> str:
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
@@ -62,8 +104,10 @@ def sidecar_path(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
-def check(path: Path, identity: str, weights_sha: str, quantization: str | None) -> str | None:
-    """None when `path` is a sound file for this model; otherwise why it is not."""
+def check(path: Path, identity: str, weights_sha: str, quantization: str | None,
+          memo: Path | None = None) -> str | None:
+    """None when `path` is a sound file for this model; otherwise why it is not (`memo`: see
+    sha256_file)."""
     try:
         meta = json.loads(sidecar_path(path).read_text())
     except FileNotFoundError:
@@ -78,7 +122,7 @@ def check(path: Path, identity: str, weights_sha: str, quantization: str | None)
         return "made by another exporter format"
     if not path.is_file():
         return "missing"
-    if sha256_file(path) != meta.get("sha256"):
+    if sha256_file(path, memo) != meta.get("sha256"):
         return "damaged (its sha256 differs from the sidecar's)"
     return None
 
@@ -90,10 +134,11 @@ def ensure_onnx(model_dir: Path, identity: str, cache_dir: Path, quantization: s
     RuntimeError when it cannot be made (e.g. torch is not installed)."""
     if quantization not in (None, "int8"):
         raise ValueError(f"unknown quantization {quantization!r}")
-    weights_sha = sha256_file(weights_file(model_dir))
+    memo = Path(cache_dir) / "onnx" / MEMO_NAME
+    weights_sha = sha256_file(weights_file(model_dir), memo)
     folder = model_folder(cache_dir, identity, weights_sha)
     path = folder / ("model-int8.onnx" if quantization == "int8" else "model.onnx")
-    if check(path, identity, weights_sha, quantization) is None:
+    if check(path, identity, weights_sha, quantization, memo) is None:
         return path
     # the int8 file is made from the fp32 one, which is ensured before this file's lock is taken
     source = ensure_onnx(model_dir, identity, cache_dir, None, progress) if quantization else None

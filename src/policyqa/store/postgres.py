@@ -72,7 +72,15 @@ log = logging.getLogger("policyqa")
 # 0.9998, its build 1-8 s of ingest) and exact stays within ~13 ms p95 up to 4k; the earlier
 # guess of 20k (from exact dense search alone) left 20k-chunk corpora at 5x the cost.
 HNSW_THRESHOLD = 4_000
-HNSW_EF_SEARCH = 100  # ef_search 100 + strict iterative scan: recall@50 0.991 at 100k (notes)
+# HNSW search width (hnsw.ef_search, with strict iterative scan) grows with the version: one
+# setting serves both of a statement's HNSW scans, so it follows the larger (sentences). Measured
+# (benchmarks/pg_scale.py, clustered vectors, recall@50 chunks / sentences): 100k chunks (150k
+# sentences) at ef 100: 1.000 / 0.984; 1M chunks (1.5M sentences) at ef 100: 0.892 / 0.778, at
+# 200: 0.932 / 0.880, at 400: 0.953 / 0.894. So about one unit of width per 2,500 rows, from 100
+# (pgvector's default is 40), capped at 1,000 so that a huge version's questions stay bounded.
+HNSW_EF_SEARCH = 100
+HNSW_ROWS_PER_EF = 2_500
+HNSW_EF_SEARCH_MAX = 1_000
 # BM25 top-n: each query term contributes at most this many postings, its highest-weight ones
 # (exact while no term is in more chunks; see _candidates_sql).
 POSTINGS_PER_TERM = 2000
@@ -217,6 +225,7 @@ class PostgresStore:
         # Sentence rows are stored in chunk order: each chunk's run starts where the last ended.
         ends = np.cumsum([len(c.sentences) for c in chunks], dtype=np.int64)
         self._sentence_start = np.concatenate([[0], ends]).astype(np.int64)
+        self.ef_search = ef_search_for(max(len(chunks), int(self._sentence_start[-1])))
         self._sql = {filtered: _candidates_sql(version, dimension, hnsw, filtered)
                      for filtered in (False, True)}
         self._sentences_sql = sql.SQL(
@@ -236,7 +245,8 @@ class PostgresStore:
                 except psycopg.OperationalError:
                     if attempt == 2 or not self._conn.closed:
                         raise
-                    self._conn = self._backend.connect(reader=self.hnsw)
+                    self._conn = self._backend.connect(
+                        ef_search=self.ef_search if self.hnsw else None)
                     self._backend.hold(self._conn, self.version)
         raise AssertionError("unreachable")
 
@@ -416,11 +426,11 @@ class PostgresBackend:
         that `prune` keeps the version while any reader still answers from it."""
         conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (LOCK_SPACE, version))
 
-    def connect(self, reader: bool = False, vectors: bool = True,
+    def connect(self, ef_search: int | None = None, vectors: bool = True,
                 schema: bool = False) -> psycopg.Connection:
         """An autocommit connection; `vectors`: with the numpy vector adapters (the extension
         must exist); `schema`: creating the extension and tables first (writers only: a
-        standby cannot); `reader`: with the HNSW search settings."""
+        standby cannot); `ef_search`: a reader's, with the HNSW search settings."""
         try:
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10,
                                    application_name="policyqa")
@@ -433,8 +443,8 @@ class PostgresBackend:
                 self.ensure_schema(conn)
             if vectors:
                 _register(conn)
-            if reader:
-                _search_settings(conn)
+            if ef_search is not None:
+                _search_settings(conn, ef_search)
         except BaseException:
             conn.close()
             raise
@@ -485,8 +495,6 @@ class PostgresBackend:
                 for term, term_idf, term_absent in cur.execute(
                         "SELECT term, idf, absent FROM terms WHERE version_id = %s", (version,)):
                     idf[term], absent[term] = term_idf, term_absent
-            if hnsw:  # this connection stays the reader's: add the HNSW search settings
-                _search_settings(conn)
         except BaseException:
             conn.close()
             raise
@@ -496,11 +504,18 @@ class PostgresBackend:
             raise IndexError_(f"version {version} is inconsistent: chunks missing")
         vectors = (np.stack([v for _w, v in vocab]) if vocab
                    else np.zeros((0, dimension), dtype=np.float32))
-        return PostgresStore(
+        store = PostgresStore(
             self, conn, version, manifest,
             CorpusFacts(facts["acronyms"], frozenset(facts["amounts"])), dimension, hnsw,
             documents, structures, chunks, Vocabulary([w for w, _v in vocab], vectors), idf,
             absent)
+        if hnsw:  # this connection stays the reader's: add the HNSW search settings
+            try:
+                _search_settings(conn, store.ef_search)
+            except BaseException:
+                conn.close()
+                raise
+        return store
 
     def embedding_cache(self) -> PostgresEmbeddingCache:
         try:
@@ -645,9 +660,15 @@ class PostgresBackend:
                 conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_SPACE, version))
 
 
-def _search_settings(conn: psycopg.Connection) -> None:
+def ef_search_for(rows: int) -> int:
+    """The HNSW search width for a version whose largest indexed table has `rows` rows: wider as
+    the graph grows, so recall@50 holds (HNSW_ROWS_PER_EF, measured)."""
+    return int(min(HNSW_EF_SEARCH_MAX, max(HNSW_EF_SEARCH, -(-rows // HNSW_ROWS_PER_EF))))
+
+
+def _search_settings(conn: psycopg.Connection, ef_search: int) -> None:
     """HNSW search: wider than the top-n, and past rows a filter or another version removes."""
-    conn.execute(f"SET hnsw.ef_search = {HNSW_EF_SEARCH}")
+    conn.execute(f"SET hnsw.ef_search = {int(ef_search)}")
     conn.execute("SET hnsw.iterative_scan = strict_order")
 
 
