@@ -310,7 +310,7 @@ def measure_size(size: int, server: str, pg_dir: Path, queries: int, exact_queri
             "SELECT pg_relation_size(%s)", (f"{t}_hnsw_v{version}",)).fetchone()[0] / 2**20)
             for t in ("chunks", "sentences")}
         conn.execute("VACUUM ANALYZE")  # as autovacuum would soon after an ingest
-    row["store_ef_search"] = postgres.ef_search_for(max(size, row["sentences"]))
+    row["store_ef_search"] = postgres.ef_search_for(size)
     reader = backend.connect(ef_search=row["store_ef_search"])
     memory = Memory(postmaster_pid(pg_dir))
     memory.start()
@@ -458,8 +458,8 @@ def section(data: dict) -> list[str]:
         + ". Latency: the store's one-statement hybrid `candidates` SQL (dense, BM25 and "
         f"best-sentence top-50 and their scores) over {data['queries']} synthetic questions, "
         "measured at the client; recall@50: HNSW (strict iterative scan, at the store's "
-        "`ef_search` for the size: `postgres.ef_search_for`, 100 up to 250k rows, then one per "
-        f"{postgres.HNSW_ROWS_PER_EF:,} rows of the larger of chunks and sentences) "
+        "`ef_search` for the size when it was measured: now `postgres.ef_search_for`, 100 up to "
+        f"250k chunks, then one per {postgres.HNSW_CHUNKS_PER_EF:,} chunks) "
         "against exact top-50 from the same vectors in numpy. Memory: peak PSS of all the "
         "server's processes (shared buffers counted once).", "",
         "| chunks | sentences | postings | write s | HNSW build s | database MiB | HNSW indexes "

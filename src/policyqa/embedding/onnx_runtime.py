@@ -18,13 +18,15 @@ from other work, medians of 3 interleaved rounds, 147 gold questions):
     fp32, all cores (0)                 -                  -                -             32
     (torch, for reference      320 / 969 ms       42.4 / 115.3 ms         64             17)
 
-One thread wins everywhere here: a second thread waits for a core that another process (or
+For questions one thread wins: a second thread waits for a core that another process (or
 another asker) holds, and each run ends at its slowest thread. So questions run on a session with
-`Settings.onnx_threads` = 1 (POLICYQA_ONNX_THREADS), one core per concurrent asker; and a call with
-many texts (ingestion) uses `Settings.onnx_bulk_threads`, also 1 by default, which then shares the
-same session. On a dedicated, idle machine set POLICYQA_ONNX_BULK_THREADS=0 (all cores) to give
-ingestion its own session for that call (made for it and dropped after it, so a serving process
-does not hold two copies of the weights); re-measure first.
+`Settings.onnx_threads` = 1 (POLICYQA_ONNX_THREADS), one core per concurrent asker. Ingestion is
+another matter on a machine with nothing else to do: a fresh `policyqa ingest` of the four seed
+documents took 28.0 / 29.2 s (process wall) with one thread and 19.3 / 17.2 s with all cores,
+interleaved, load average 1.4. So a call with many texts (ingestion) uses
+`Settings.onnx_bulk_threads`, 0 (all cores) by default, on a session of its own made for that
+call and dropped after it (a serving process does not keep two copies of the weights). Where
+other work holds the cores, as in the table above, POLICYQA_ONNX_BULK_THREADS=1 is faster.
 
 int8 (Settings.onnx_int8, POLICYQA_ONNX_INT8; off): ONNX Runtime's dynamic quantization,
 per-channel (per-tensor gave cosine 0.96 to fp32). It is 3.6x faster per question (3.5 vs 12.5 ms

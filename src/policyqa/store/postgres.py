@@ -72,14 +72,16 @@ log = logging.getLogger("policyqa")
 # 0.9998, its build 1-8 s of ingest) and exact stays within ~13 ms p95 up to 4k; the earlier
 # guess of 20k (from exact dense search alone) left 20k-chunk corpora at 5x the cost.
 HNSW_THRESHOLD = 4_000
-# HNSW search width (hnsw.ef_search, with strict iterative scan) grows with the version: one
-# setting serves both of a statement's HNSW scans, so it follows the larger (sentences). Measured
-# (benchmarks/pg_scale.py, clustered vectors, recall@50 chunks / sentences): 100k chunks (150k
-# sentences) at ef 100: 1.000 / 0.984; 1M chunks (1.5M sentences) at ef 100: 0.892 / 0.778, at
-# 200: 0.932 / 0.880, at 400: 0.953 / 0.894. So about one unit of width per 2,500 rows, from 100
-# (pgvector's default is 40), capped at 1,000 so that a huge version's questions stay bounded.
+# HNSW search width (hnsw.ef_search, with strict iterative scan) grows with the version's chunks.
+# Measured (benchmarks/pg_scale.py, clustered vectors, 1.5 sentences a chunk; recall@50 chunks /
+# sentences, then the hybrid statement's p95): 100k chunks at ef 100: 1.000 / 0.984, 15 ms. 1M
+# chunks, two builds: ef 100: 0.892 / 0.778 and 0.863 / 0.772; ef 400: 0.953 / 0.894 and 0.948 /
+# 0.890, 52 ms; ef 600: 0.949 / 0.897, 114 ms; ef 1000: 0.952 / 0.905, 175 ms. Past ~400 at 1M the
+# graph (pgvector's default m 16, ef_construction 64), not the search, bounds recall, while the
+# cost keeps growing; so one unit of width per 2,500 chunks, from 100 (pgvector's default is 40),
+# capped at 1,000.
 HNSW_EF_SEARCH = 100
-HNSW_ROWS_PER_EF = 2_500
+HNSW_CHUNKS_PER_EF = 2_500
 HNSW_EF_SEARCH_MAX = 1_000
 # BM25 top-n: each query term contributes at most this many postings, its highest-weight ones
 # (exact while no term is in more chunks; see _candidates_sql).
@@ -225,7 +227,7 @@ class PostgresStore:
         # Sentence rows are stored in chunk order: each chunk's run starts where the last ended.
         ends = np.cumsum([len(c.sentences) for c in chunks], dtype=np.int64)
         self._sentence_start = np.concatenate([[0], ends]).astype(np.int64)
-        self.ef_search = ef_search_for(max(len(chunks), int(self._sentence_start[-1])))
+        self.ef_search = ef_search_for(len(chunks))
         self._sql = {filtered: _candidates_sql(version, dimension, hnsw, filtered)
                      for filtered in (False, True)}
         self._sentences_sql = sql.SQL(
@@ -660,10 +662,11 @@ class PostgresBackend:
                 conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_SPACE, version))
 
 
-def ef_search_for(rows: int) -> int:
-    """The HNSW search width for a version whose largest indexed table has `rows` rows: wider as
-    the graph grows, so recall@50 holds (HNSW_ROWS_PER_EF, measured)."""
-    return int(min(HNSW_EF_SEARCH_MAX, max(HNSW_EF_SEARCH, -(-rows // HNSW_ROWS_PER_EF))))
+def ef_search_for(chunks: int) -> int:
+    """The HNSW search width for a version of this many chunks: wider as the graphs grow, so
+    that recall@50 holds (HNSW_CHUNKS_PER_EF, measured); one setting serves both of a statement's
+    HNSW scans (chunks and their sentences)."""
+    return int(min(HNSW_EF_SEARCH_MAX, max(HNSW_EF_SEARCH, -(-chunks // HNSW_CHUNKS_PER_EF))))
 
 
 def _search_settings(conn: psycopg.Connection, ef_search: int) -> None:
