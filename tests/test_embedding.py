@@ -111,6 +111,27 @@ def test_onnx_vectors_equal_torch_over_every_length(onnx, made, torch_model):
     assert onnx.encode([]).shape == (0, 384)
 
 
+def test_only_ingestion_gets_a_session_of_its_own(onnx, made, monkeypatch):
+    """Ingestion (many texts, with progress) runs on a session with onnx_bulk_threads; a long
+    question's unknown words, however many, stay on the shared question session, so no request
+    can make the server build an all-core session per call."""
+    from policyqa.embedding import onnx_runtime
+
+    made_sessions = []
+    real = onnx_runtime.make_session
+    monkeypatch.setattr(onnx_runtime, "make_session",
+                        lambda path, threads: made_sessions.append(threads) or real(path, threads))
+    monkeypatch.setattr(onnx, "bulk_threads", 0)
+    words = [f"zyx{i}qw" for i in range(onnx_runtime.BULK + 8)]
+    onnx.session(onnx.threads)  # the shared question session exists already
+    made_sessions.clear()
+    quiet = onnx.encode(words)
+    assert made_sessions == []
+    loud = onnx.encode(words, progress=lambda *call: None)
+    assert made_sessions == [0]
+    assert np.min(np.sum(quiet * loud, axis=1)) >= 0.9999
+
+
 def test_vocabulary_is_the_torch_one(onnx, torch_model):
     ours = onnx.vocabulary()
     assert ours == torch_model.vocabulary()

@@ -23,7 +23,7 @@ another asker) holds, and each run ends at its slowest thread. So questions run 
 `Settings.onnx_threads` = 1 (POLICYQA_ONNX_THREADS), one core per concurrent asker. Ingestion is
 another matter on a machine with nothing else to do: a fresh `policyqa ingest` of the four seed
 documents took 28.0 / 29.2 s (process wall) with one thread and 19.3 / 17.2 s with all cores,
-interleaved, load average 1.4. So a call with many texts (ingestion) uses
+interleaved, load average 1.4. So a call with many texts that reports progress (ingestion) uses
 `Settings.onnx_bulk_threads`, 0 (all cores) by default, on a session of its own made for that
 call and dropped after it (a serving process does not keep two copies of the weights). Where
 other work holds the cores, as in the table above, POLICYQA_ONNX_BULK_THREADS=1 is faster.
@@ -52,7 +52,9 @@ import numpy as np
 from ..config import Settings, model_identity
 from ..errors import IndexError_
 
-BULK = 32  # a call with at least this many texts is bulk work (ingestion), not a question
+# Bulk work (ingestion) is a call with at least this many texts that reports its progress: a
+# question's words never get a session of their own, however many a long question has.
+BULK = 32
 
 _SESSIONS: dict[tuple, object] = {}  # (path, threads) -> InferenceSession, shared in the process
 _LOCK = threading.Lock()
@@ -185,7 +187,7 @@ class OnnxEmbedder:
         texts = [str(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if len(texts) >= BULK and self.bulk_threads != self.threads:
+        if len(texts) >= BULK and progress is not None and self.bulk_threads != self.threads:
             session = make_session(self.model_path(progress), self.bulk_threads)  # dropped after
         else:
             session = self.session(self.threads, progress)
