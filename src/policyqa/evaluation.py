@@ -76,7 +76,8 @@ def load_gold(path: Path = GOLD, corpus: Path | None = ROOT / "corpus") -> list[
             raise ValueError(f"{path}:{n}: answerable items need quotes, unanswerable ones none")
         items.append(item)
     if corpus is not None:
-        items = [i for i in items if i.corpus_dir == Path(corpus).resolve()]
+        folder = Path(corpus).resolve()
+        items = [i for i in items if i.corpus_dir == folder]
     return items
 
 
