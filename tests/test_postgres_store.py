@@ -145,6 +145,7 @@ def test_hnsw_above_the_threshold_ranks_as_exact_search(index, pg_database, monk
     from policyqa.store import postgres
 
     monkeypatch.setattr(postgres, "HNSW_THRESHOLD", 10)
+    monkeypatch.setattr(postgres, "HNSW_LARGE_CHUNKS", 100)  # 245 chunks: the wider build
     url = pg_database("policyqa_hnsw")
     settings = pg_settings(index, url)
     backend(settings).publish(embedded_build(index))
@@ -163,6 +164,12 @@ def test_hnsw_above_the_threshold_ranks_as_exact_search(index, pg_database, monk
             {"q": q.vector, "terms": ["record"], "weights": [1.0], "n": 50, "pool": 400}))
     assert f"chunks_hnsw_v{hnsw.store.version}" in plan, plan
     assert f"sentences_hnsw_v{hnsw.store.version}" in plan, plan
+    with psycopg.connect(url, autocommit=True) as conn:
+        options = dict(conn.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)",
+            ([f"{t}_hnsw_v{hnsw.store.version}" for t in ("chunks", "sentences")],)).fetchall())
+    assert len(options) == 2 and all(
+        f"ef_construction={postgres.HNSW_EF_CONSTRUCTION_LARGE}" in o for o in options.values())
     for question in QUESTIONS:
         assert [c for c, _ in ranked(hnsw, question)] == [c for c, _ in ranked(index, question)]
     # The reader's own connection searches as wide as the version's size asks.
@@ -176,14 +183,24 @@ def test_hnsw_above_the_threshold_ranks_as_exact_search(index, pg_database, monk
 
 
 def test_hnsw_search_widens_with_the_version_and_is_capped():
-    """pg_scale measured recall@50 falling with size at a fixed ef_search (100k: 1.000 / 0.984,
-    1M: 0.863 / 0.772 for chunks / sentences at ef 100; 0.948 / 0.890 at 400)."""
+    """pg_scale measured recall@50 falling with size at a fixed ef_search (100k: 1.000 / 0.984
+    for chunks / sentences at ef 100; 1M, with the wider build: 0.990 / 0.967 at ef 100, 0.9998 /
+    0.9974 at 200)."""
     from policyqa.store.postgres import HNSW_EF_SEARCH_MAX, ef_search_for
 
     assert ef_search_for(0) == ef_search_for(100_000) == 100
-    assert ef_search_for(1_000_000) == 400
-    widths = [ef_search_for(n) for n in range(0, 5_000_000, 50_000)]
+    assert ef_search_for(1_000_000) == 200
+    widths = [ef_search_for(n) for n in range(0, 10_000_000, 50_000)]
     assert widths == sorted(widths) and widths[-1] == HNSW_EF_SEARCH_MAX
+
+
+def test_hnsw_builds_wider_only_for_large_versions():
+    """pg_scale: at 100k chunks the default build (ef_construction 64) gives recall@50 1.000; at
+    1M recall stopped near 0.95 at any search width, so large versions get a wider build."""
+    from policyqa.store.postgres import ef_construction_for
+
+    assert ef_construction_for(5_000) == ef_construction_for(100_000) == 64
+    assert ef_construction_for(1_000_000) == 128
 
 
 # ---------------------------------------------------------------- atomic versions
