@@ -76,8 +76,9 @@ HNSW_THRESHOLD = 4_000
 # Measured (benchmarks/pg_scale.py, clustered vectors, 1.5 sentences a chunk; recall@50 chunks /
 # sentences): 100k chunks at ef 100: 1.000 / 0.984 (p95 15 ms). 1M chunks built with
 # ef_construction 64: 0.863 / 0.772 at ef 100, 0.948 / 0.890 at 400, 0.952 / 0.905 at 1000 (p95
-# 175 ms): the graph bounded recall. Built with ef_construction 128 (below): 0.990 / 0.967 at ef
-# 100, 0.9998 / 0.9974 at 200 and the same at 400, at p95 49, 30 and 38 ms. So one unit of width
+# 175 ms): the graph bounded recall. Built with ef_construction 128 (below), two runs: 0.990 /
+# 0.967 and 0.990 / 0.997 at ef 100, 1.000 / 0.997 at 200 and at 400; the whole statement at ef
+# 200 p95 36.2 ms on a warm server (51.9 on the first pass after the build). So one unit of width
 # per 5,000 chunks, from 100 (pgvector's default is 40): 200 at 1M; capped at 1,000.
 HNSW_EF_SEARCH = 100
 HNSW_CHUNKS_PER_EF = 5_000
