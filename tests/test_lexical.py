@@ -5,6 +5,7 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from policyqa.lexical import (
+    STOPWORDS,
     Lexical,
     amounts_as_money,
     expand_acronyms,
@@ -142,3 +143,37 @@ def test_okapi_floor_matches_rank_bm25():
 def test_unknown_variant_is_rejected():
     with pytest.raises(ValueError, match="unknown BM25 variant"):
         Lexical(_corpus(), "bm42", 1.2, 0.75)
+
+
+def test_tokenize_is_thread_safe_on_unseen_words():
+    """The page answers several sessions in threads at once; the Snowball stemmer keeps the word
+    it works on in the object, so unguarded concurrent stemming raised IndexError or returned
+    another thread's stem (seen under 4 concurrent askers)."""
+    import itertools
+    import threading
+
+    from policyqa import lexical
+
+    letters = "abcdefghijklmnoprstuvwy"
+    words = ["".join(p) + suffix for p in itertools.permutations(letters, 3)
+             for suffix in ("ing", "ations", "ness")][:6000]
+    words = [w for w in words if w not in STOPWORDS]  # "dur" + "ing"
+    expected = [lexical._STEMMER.stemWord(w) for w in words]  # one thread: the reference
+    lexical._stem.cache_clear()
+    results: dict[int, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            results[n] = [tokenize(w)[0] for w in words[n::4] + words[(n + 1) % 4::4]]
+        except BaseException as exc:  # noqa: BLE001 - any failure is the finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:1]
+    for n in range(4):
+        assert results[n] == expected[n::4] + expected[(n + 1) % 4::4]

@@ -13,6 +13,7 @@ document in Python for every query word, which costs seconds per question at 100
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ _ACRONYM_DEF = re.compile(
 )
 _JOINERS = {"of", "and", "for", "the", "to", "in", "on"}
 _STEMMER = snowballstemmer.stemmer("english")
+# The Snowball stemmer keeps the word it is working on in the object, so two threads stemming at
+# once (the page's concurrent sessions) raised IndexError or swapped stems: one stems at a time.
+# Only cache misses take the lock; common words never reach it.
+_STEM_LOCK = threading.Lock()
 VARIANTS = ("okapi", "plus", "l")  # rank-bm25's BM25Okapi, BM25Plus, BM25L
 # rank-bm25's default extra parameters, kept so scores stay identical to it.
 OKAPI_EPSILON = 0.25
@@ -48,7 +53,8 @@ PAD = "\u2205"  # the token of an empty document
 
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
+    with _STEM_LOCK:
+        return _STEMMER.stemWord(word)
 
 
 def tokenize(text: str, stem: bool = True, stopwords: bool = True) -> list[str]:

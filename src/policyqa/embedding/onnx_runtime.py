@@ -18,9 +18,16 @@ from other work, medians of 3 interleaved rounds, 147 gold questions):
     fp32, all cores (0)                 -                  -                -             32
     (torch, for reference      320 / 969 ms       42.4 / 115.3 ms         64             17)
 
+The same machine quiet (load average 0.6 before), whole `ask` calls over the gold questions by
+benchmarks/ask_threads.py (fresh processes, two interleaved rounds, 2026-12-02): one asker p50 /
+p95 23.7-24.2 / 34.6-37.8 ms with 1 thread and 18.9-21.0 / 29.8 ms with 2; four concurrent
+askers 64-70 q/s with 1 thread and 50-54 q/s with 2. A second thread buys a lone asker on an
+idle machine 3-5 ms and costs concurrent askers a fifth of their throughput.
+
 For questions one thread wins: a second thread waits for a core that another process (or
 another asker) holds, and each run ends at its slowest thread. So questions run on a session with
-`Settings.onnx_threads` = 1 (POLICYQA_ONNX_THREADS), one core per concurrent asker. Ingestion is
+`Settings.onnx_threads` = 1 (POLICYQA_ONNX_THREADS), one core per concurrent asker; a
+single-user machine with cores to spare may set 2. Ingestion is
 another matter on a machine with nothing else to do: a fresh `policyqa ingest` of the four seed
 documents took 28.0 / 29.2 s (process wall) with one thread and 19.3 / 17.2 s with all cores,
 interleaved, load average 1.4. So a call with many texts that reports progress (ingestion) uses
