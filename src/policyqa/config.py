@@ -128,7 +128,7 @@ class Settings:
     # A PostgreSQL URL (POLICYQA_DATABASE_URL, --database): kept in memory only, never written
     # into a manifest or a log, since it may carry a password.
     database_url: str | None = field(default_factory=default_database_url)
-    flat_search: str = "numpy"  # the embedded store's exact vector search: "numpy" | "faiss"
+    flat_search: str = "auto"  # the embedded store's exact vector search: "auto" | "numpy" | "faiss"
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     max_query_chars: int = 2000

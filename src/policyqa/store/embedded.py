@@ -1,13 +1,17 @@
 """The embedded store: one build's files loaded into memory and searched in process.
 
 The default backend: nothing to run, the index is a folder (store/files.py). Vectors are searched
-exhaustively (a flat, exact inner-product search). Plain numpy and FAISS's IndexFlatIP were
-measured side by side on one BLAS thread (random unit vectors, 384 dimensions, top 50, median of
-50 queries): 0.011 / 0.017 ms at 300 chunks, 0.59 / 0.56 ms at 10k, 9.9 / 11.0 ms at 100k, the
-same top 50 every time. numpy is the default: as fast, and it keeps faiss's import (about 0.1 s)
-off a fresh process's first question. `Settings.flat_search = "faiss"` selects FAISS.
+exhaustively (a flat, exact inner-product search), the chunk vectors for the dense top 50 and the
+sentence vectors for the chunks whose best sentence ranks highest. Two exact searches do it:
+numpy's matrix-vector product, and FAISS's `knn` (no index built: it reads the same array, so it
+costs no memory). Measured on one BLAS thread, as questions run (all-MiniLM vectors of the 100k
+synthetic corpus of the benchmark, median of 40 queries, 2026-12-02): 0.2 / 0.2 ms at 4,000 rows,
+1.0 / 0.4 ms at 10,000, 8.2 / 2.7 ms at 40,000, 16.9 / 5.9 ms for 100,928 chunks and 68.4 / 27.6 ms
+for 398,113 sentences (numpy / FAISS); both give the exact top rows. `Settings.flat_search`
+"auto" (the default) uses numpy below `FAISS_FROM_ROWS` rows, where the two are alike and numpy
+keeps faiss's import (about 0.1 s) off a fresh process's first question, and FAISS from there;
+"numpy" or "faiss" forces one.
 """
-
 from __future__ import annotations
 
 import logging
@@ -28,6 +32,9 @@ log = logging.getLogger("policyqa")
 
 TopN = Callable[[np.ndarray, int, np.ndarray | None], np.ndarray]
 
+# From this many rows an array is searched by FAISS under flat_search "auto" (measured above).
+FAISS_FROM_ROWS = 10_000
+
 
 def numpy_flat(vectors: np.ndarray) -> TopN:
     def top(vector: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
@@ -39,23 +46,32 @@ def numpy_flat(vectors: np.ndarray) -> TopN:
 
 
 def faiss_flat(vectors: np.ndarray) -> TopN:
+    """FAISS's exact inner-product kNN straight over the array (zero-copy, no index to hold)."""
     import faiss
 
-    flat = faiss.IndexFlatIP(vectors.shape[1])
-    flat.add(vectors)
+    # One question, one thread (blas.py's rule): on 2 cores a single-query kNN over 398k rows
+    # took 75 ms with FAISS's default two OpenMP threads and 25 ms with one. FAISS has its own
+    # OpenMP runtime, and nothing else in the process searches with it.
+    faiss.omp_set_num_threads(1)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
 
     def top(vector: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
-        if rows is None:
-            _, ids = flat.search(vector[None, :], n)
-        else:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows.astype(np.int64)))
-            _, ids = flat.search(vector[None, :], n, params=params)
-        return ids[0][ids[0] >= 0]
+        query = np.ascontiguousarray(vector[None, :], dtype=np.float32)
+        base = vectors if rows is None else vectors[rows]
+        _, ids = faiss.knn(query, base, min(n, len(base)), metric=faiss.METRIC_INNER_PRODUCT)
+        ids = ids[0][ids[0] >= 0]
+        return ids if rows is None else rows[ids]
 
     return top
 
 
-FLAT_SEARCH: dict[str, Callable[[np.ndarray], TopN]] = {"numpy": numpy_flat, "faiss": faiss_flat}
+def auto_flat(vectors: np.ndarray) -> TopN:
+    return (faiss_flat if len(vectors) >= FAISS_FROM_ROWS else numpy_flat)(vectors)
+
+
+FLAT_SEARCH: dict[str, Callable[[np.ndarray], TopN]] = {
+    "auto": auto_flat, "numpy": numpy_flat, "faiss": faiss_flat,
+}
 
 
 def top_n(scores: np.ndarray, n: int) -> np.ndarray:
@@ -66,16 +82,18 @@ def top_n(scores: np.ndarray, n: int) -> np.ndarray:
     return part[np.argsort(-scores[part], kind="stable")]
 
 
-def top_distinct(owner: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
-    """The owners (chunks) of the best-scoring rows (sentences), n distinct, best first."""
-    m = n
+def top_distinct(owner: np.ndarray, ranked: Callable[[int], np.ndarray], n: int) -> np.ndarray:
+    """The owners (chunks) of the best-ranked rows (sentences), n distinct, best first.
+
+    `ranked(m)` gives the m best rows, best first; m grows until n owners are found or every row
+    is ranked. A chunk has several sentences, so it starts at 4n."""
+    m = 4 * n
     while True:
-        order = top_n(scores, min(m, len(scores)))
-        order = order[np.isfinite(scores[order])]
+        order = ranked(min(m, len(owner)))
         owners = owner[order]
         _, first = np.unique(owners, return_index=True)
         distinct = owners[np.sort(first)]
-        if len(distinct) >= n or m >= len(scores):
+        if len(distinct) >= n or m >= len(owner):
             return distinct[:n].astype(np.int64)
         m *= 4
 
@@ -116,6 +134,7 @@ class EmbeddedStore:
         self.facts = corpus_facts([d.text for d in self.documents.values()])
         try:
             self._flat = FLAT_SEARCH[settings.flat_search](self.chunk_vectors)
+            self._flat_sentences = FLAT_SEARCH[settings.flat_search](self.sentence_vectors)
         except KeyError:
             raise IndexError_(f"unknown flat_search {settings.flat_search!r}; "
                               f"choose one of {', '.join(FLAT_SEARCH)}") from None
@@ -137,27 +156,32 @@ class EmbeddedStore:
             empty = np.zeros(0, dtype=np.float32)
             return Candidates(np.zeros(0, dtype=np.int64), empty, empty)
         bm25_all = self._lexical.weighted_scores(terms)
-        sent_cos = self.sentence_vectors @ vector
         n = min(n, len(rows))
         dense_top = self._flat(vector, n, None if everything else rows)
         bm25_top = rows[top_n(bm25_all[rows], n)]
         # Sentence-level matches can surface a chunk the chunk vector ranks low.
-        ranked_sentences = sent_cos
-        if not everything:
+        if everything:
+            def ranked(m: int) -> np.ndarray:
+                return self._flat_sentences(vector, m, None)
+        else:
             allowed = np.zeros(len(self.chunks), dtype=bool)
             allowed[rows] = True
-            ranked_sentences = np.where(allowed[self.sentence_chunk], sent_cos, -np.inf)
-        sent_top = top_distinct(self.sentence_chunk, ranked_sentences, n)
-        found = np.unique(np.concatenate([dense_top, bm25_top, sent_top]))
-        return Candidates(found, self._dense(vector, found, sent_cos), bm25_all[found])
+            scores = np.where(allowed[self.sentence_chunk], self.sentence_vectors @ vector, -np.inf)
 
-    def _dense(self, vector: np.ndarray, rows: np.ndarray, sent_cos: np.ndarray) -> np.ndarray:
+            def ranked(m: int) -> np.ndarray:
+                best = top_n(scores, m)
+                return best[np.isfinite(scores[best])]
+        sent_top = top_distinct(self.sentence_chunk, ranked, n)
+        found = np.unique(np.concatenate([dense_top, bm25_top, sent_top]))
+        return Candidates(found, self._dense(vector, found), bm25_all[found])
+
+    def _dense(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Cosine of the question with each chunk, or with its best sentence if that is higher."""
         chunk_cos = self.chunk_vectors[rows] @ vector
         # Sentence rows are stored in chunk order, so each chunk's sentences are one run.
         lo = np.searchsorted(self.sentence_chunk, rows, side="left")
         hi = np.searchsorted(self.sentence_chunk, rows, side="right")
-        best_sentence = np.array([sent_cos[a:b].max() if b > a else -1.0
+        best_sentence = np.array([(self.sentence_vectors[a:b] @ vector).max() if b > a else -1.0
                                   for a, b in zip(lo, hi, strict=True)], dtype=np.float32)
         return np.maximum(chunk_cos, best_sentence)
 

@@ -1,0 +1,77 @@
+"""The embedded store's exact vector searches: numpy and FAISS rank alike, chosen by size."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from policyqa.evaluation import load_gold
+from policyqa.query import prepare
+from policyqa.store import backend
+from policyqa.store.embedded import (
+    FAISS_FROM_ROWS,
+    FLAT_SEARCH,
+    auto_flat,
+    faiss_flat,
+    numpy_flat,
+    top_distinct,
+)
+
+
+def _store(index, flat_search: str):
+    settings = replace(index.settings, flat_search=flat_search)
+    return backend(settings).open(settings)
+
+
+@pytest.fixture(scope="module")
+def stores(request):
+    index = request.getfixturevalue("index")
+    return index, {name: _store(index, name) for name in ("numpy", "faiss")}
+
+
+@pytest.mark.parametrize("restricted", [False, True])
+def test_numpy_and_faiss_give_the_same_candidates(stores, restricted):
+    """Same rows, same scores on the real index, over every document and over two of them."""
+    index, by_name = stores
+    docs = sorted(index.store.documents)[:2]
+    rows = by_name["numpy"].rows_of(docs) if restricted else None
+    for item in load_gold()[:40]:
+        query = prepare(index, item.question)
+        a, b = (s.candidates(query.vector, query.terms, 50, rows) for s in by_name.values())
+        assert a.rows.tolist() == b.rows.tolist(), item.id
+        np.testing.assert_allclose(a.dense, b.dense, atol=1e-5)
+        np.testing.assert_array_equal(a.bm25, b.bm25)
+
+
+@pytest.mark.parametrize("flat", [numpy_flat, faiss_flat])
+def test_top_distinct_is_each_owners_best_row(flat):
+    """The first n owners by their best row, whatever the ranking function, against brute force;
+    many rows per owner, so the search must widen past its first 4n rows."""
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((3000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    owner = np.sort(rng.integers(0, 40, len(vectors)))  # about 75 rows per owner, in runs
+    query = vectors[5] + 0.1
+    top = flat(vectors)
+    got = top_distinct(owner, lambda m: top(query, m, None), 30)
+    scores = vectors @ query
+    best = {o: scores[owner == o].max() for o in np.unique(owner)}
+    expected = sorted(best, key=lambda o: -best[o])[:30]
+    assert got.tolist() == expected
+
+
+def test_flat_search_auto_picks_faiss_from_the_threshold():
+    small = np.zeros((FAISS_FROM_ROWS - 1, 4), np.float32)
+    large = np.zeros((FAISS_FROM_ROWS, 4), np.float32)
+    assert auto_flat(small).__qualname__.startswith("numpy_flat")
+    assert auto_flat(large).__qualname__.startswith("faiss_flat")
+    assert set(FLAT_SEARCH) == {"auto", "numpy", "faiss"}
+
+
+def test_faiss_search_keeps_the_restriction():
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((500, 8)).astype(np.float32)
+    rows = np.arange(100, 200)
+    got = faiss_flat(vectors)(vectors[150], 10, rows)
+    assert set(got.tolist()) <= set(rows.tolist())
+    assert got.tolist() == numpy_flat(vectors)(vectors[150], 10, rows).tolist()
