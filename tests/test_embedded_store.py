@@ -11,9 +11,11 @@ from policyqa.store import backend
 from policyqa.store.embedded import (
     FAISS_FROM_ROWS,
     FLAT_SEARCH,
+    QUANTIZED_FROM_ROWS,
     auto_flat,
     faiss_flat,
     numpy_flat,
+    quantized_flat,
     top_distinct,
 )
 
@@ -26,24 +28,27 @@ def _store(index, flat_search: str):
 @pytest.fixture(scope="module")
 def stores(request):
     index = request.getfixturevalue("index")
-    return index, {name: _store(index, name) for name in ("numpy", "faiss")}
+    return index, {name: _store(index, name) for name in ("numpy", "faiss", "quantized")}
 
 
+@pytest.mark.parametrize("other", ["faiss", "quantized"])
 @pytest.mark.parametrize("restricted", [False, True])
-def test_numpy_and_faiss_give_the_same_candidates(stores, restricted):
-    """Same rows, same scores on the real index, over every document and over two of them."""
+def test_every_flat_search_gives_numpys_candidates(stores, other, restricted):
+    """Same rows, same scores on the real index (real model vectors), over every document and
+    over two of them; the 8-bit scan too, since it re-scores its best rows exactly."""
     index, by_name = stores
     docs = sorted(index.store.documents)[:2]
     rows = by_name["numpy"].rows_of(docs) if restricted else None
-    for item in load_gold()[:40]:
+    for item in load_gold()[:60]:
         query = prepare(index, item.question)
-        a, b = (s.candidates(query.vector, query.terms, 50, rows) for s in by_name.values())
+        a, b = (by_name[name].candidates(query.vector, query.terms, 50, rows)
+                for name in ("numpy", other))
         assert a.rows.tolist() == b.rows.tolist(), item.id
         np.testing.assert_allclose(a.dense, b.dense, atol=1e-5)
         np.testing.assert_array_equal(a.bm25, b.bm25)
 
 
-@pytest.mark.parametrize("flat", [numpy_flat, faiss_flat])
+@pytest.mark.parametrize("flat", [numpy_flat, faiss_flat, quantized_flat])
 def test_top_distinct_is_each_owners_best_row(flat):
     """The first n owners by their best row, whatever the ranking function, against brute force;
     many rows per owner, so the search must widen past its first 4n rows."""
@@ -60,12 +65,16 @@ def test_top_distinct_is_each_owners_best_row(flat):
     assert got.tolist() == expected
 
 
-def test_flat_search_auto_picks_faiss_from_the_threshold():
-    small = np.zeros((FAISS_FROM_ROWS - 1, 4), np.float32)
-    large = np.zeros((FAISS_FROM_ROWS, 4), np.float32)
-    assert auto_flat(small).__qualname__.startswith("numpy_flat")
-    assert auto_flat(large).__qualname__.startswith("faiss_flat")
-    assert set(FLAT_SEARCH) == {"auto", "numpy", "faiss"}
+def test_flat_search_auto_picks_by_size():
+    def picked(rows: int) -> str:
+        vectors = np.random.default_rng(rows).standard_normal((rows, 4)).astype(np.float32)
+        return auto_flat(vectors).__qualname__.split(".")[0]
+
+    assert picked(FAISS_FROM_ROWS - 1) == "numpy_flat"
+    assert picked(FAISS_FROM_ROWS) == "faiss_flat"
+    assert picked(QUANTIZED_FROM_ROWS - 1) == "faiss_flat"
+    assert picked(QUANTIZED_FROM_ROWS) == "quantized_flat"
+    assert set(FLAT_SEARCH) == {"auto", "numpy", "faiss", "quantized"}
 
 
 def test_faiss_search_keeps_the_restriction():

@@ -128,7 +128,9 @@ class Settings:
     # A PostgreSQL URL (POLICYQA_DATABASE_URL, --database): kept in memory only, never written
     # into a manifest or a log, since it may carry a password.
     database_url: str | None = field(default_factory=default_database_url)
-    flat_search: str = "auto"  # the embedded store's exact vector search: "auto" | "numpy" | "faiss"
+    # The embedded store's flat vector search (store/embedded.py): "auto" (numpy, exact FAISS
+    # from 10k rows, FAISS's 8-bit scan re-scored exactly from 100k) | "numpy" | "faiss" | "quantized"
+    flat_search: str = "auto"
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     max_query_chars: int = 2000
