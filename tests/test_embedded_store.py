@@ -85,3 +85,25 @@ def test_faiss_search_keeps_the_restriction():
     got = faiss_flat(vectors)(vectors[150], 10, rows)
     assert set(got.tolist()) <= set(rows.tolist())
     assert got.tolist() == numpy_flat(vectors)(vectors[150], 10, rows).tolist()
+
+
+@pytest.mark.parametrize("flat", [faiss_flat, quantized_flat])
+def test_faiss_searches_on_one_thread_in_any_thread(flat):
+    """OpenMP's thread count belongs to each thread, and the page and the API search from worker
+    threads: a search in a new thread must set it there (two threads made it 3x slower)."""
+    import threading
+
+    import faiss
+
+    vectors = np.random.default_rng(5).standard_normal((2000, 8)).astype(np.float32)
+    top = flat(vectors)  # made here, searched from another thread, as the page does
+    seen: list[int] = []
+
+    def worker() -> None:
+        top(vectors[0], 5, None)
+        seen.append(faiss.omp_get_max_threads())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen == [1]

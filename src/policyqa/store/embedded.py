@@ -59,17 +59,23 @@ def numpy_flat(vectors: np.ndarray) -> TopN:
     return top
 
 
+def one_omp_thread(faiss) -> None:
+    """One question, one thread (blas.py's rule): on 2 cores a single-query kNN over 398k rows
+    took 75 ms with FAISS's default two OpenMP threads and 25 ms with one. The setting belongs to
+    the calling thread (OpenMP keeps it per thread: a worker thread that never set it ran the same
+    search in 122 ms while the main thread's took 27), and the page and the API answer in worker
+    threads, so every search sets it. FAISS has its own OpenMP runtime; nothing else uses it."""
+    faiss.omp_set_num_threads(1)
+
+
 def faiss_flat(vectors: np.ndarray) -> TopN:
     """FAISS's exact inner-product kNN straight over the array (zero-copy, no index to hold)."""
     import faiss
 
-    # One question, one thread (blas.py's rule): on 2 cores a single-query kNN over 398k rows
-    # took 75 ms with FAISS's default two OpenMP threads and 25 ms with one. FAISS has its own
-    # OpenMP runtime, and nothing else in the process searches with it.
-    faiss.omp_set_num_threads(1)
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
 
     def top(vector: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
+        one_omp_thread(faiss)
         query = np.ascontiguousarray(vector[None, :], dtype=np.float32)
         base = vectors if rows is None else vectors[rows]
         _, ids = faiss.knn(query, base, min(n, len(base)), metric=faiss.METRIC_INNER_PRODUCT)
@@ -85,7 +91,7 @@ def quantized_flat(vectors: np.ndarray) -> TopN:
     wherever measured (below), for about half its time on the largest arrays."""
     import faiss
 
-    exact = faiss_flat(vectors)  # one OpenMP thread, the float32 rows as they are
+    exact = faiss_flat(vectors)  # for a document filter: exact over the float32 rows
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     codes = faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit_uniform,
                                        faiss.METRIC_INNER_PRODUCT)
@@ -95,6 +101,7 @@ def quantized_flat(vectors: np.ndarray) -> TopN:
     def top(vector: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
         if rows is not None:  # a document filter: exact over those rows
             return exact(vector, n, rows)
+        one_omp_thread(faiss)
         query = np.ascontiguousarray(vector[None, :], dtype=np.float32)
         _, ids = codes.search(query, min(len(vectors), RESCORED * n))
         ids = ids[0][ids[0] >= 0]
