@@ -27,8 +27,7 @@ def _store(index, flat_search: str):
 
 
 @pytest.fixture(scope="module")
-def stores(request):
-    index = request.getfixturevalue("index")
+def stores(index):
     return index, {name: _store(index, name) for name in ("numpy", "faiss", "quantized")}
 
 
