@@ -51,6 +51,89 @@ def test_docx_headings_automatic_numbers_tables_and_properties(tmp_path: Path):
     assert paths["This policy covers"] == "Visitor Policy"
 
 
+def _xml(fragment: str):
+    from docx.oxml import parse_xml
+
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    head, rest = fragment.split(">", 1)
+    return parse_xml(f"{head} {ns}>{rest}")
+
+
+def _numbered_headings(document) -> None:
+    """Word's numbered headings: a multilevel list whose levels name Heading 1 and Heading 2,
+    linked from those styles (the number is in neither the text nor the paragraph)."""
+    numbering = document.part.numbering_part.element
+    numbering.insert(0, _xml(
+        '<w:abstractNum w:abstractNumId="90">'
+        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+        '<w:pStyle w:val="Heading1"/><w:lvlText w:val="%1."/></w:lvl>'
+        '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+        '<w:pStyle w:val="Heading2"/><w:lvlText w:val="%1.%2"/></w:lvl>'
+        '<w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/>'
+        '<w:lvlText w:val="(%3)"/></w:lvl></w:abstractNum>'))
+    numbering.append(_xml('<w:num w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    for name in ("Heading 1", "Heading 2"):
+        ppr = document.styles[name].element.get_or_add_pPr()
+        ppr.append(_xml('<w:numPr><w:numId w:val="90"/></w:numPr>'))
+
+
+def test_docx_reads_what_word_shows_nested_runs_controls_numbered_headings(tmp_path: Path):
+    """Runs inside tracked insertions, content controls and fields are text; deletions, hidden
+    runs and the generated contents list are not; numbered headings show their numbers."""
+    import docx
+
+    document = docx.Document()
+    _numbered_headings(document)
+    body = document.element.body
+    toc = _xml(
+        '<w:sdt><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents"/>'
+        '</w:docPartObj></w:sdtPr><w:sdtContent>'
+        '<w:p><w:r><w:t>Contents</w:t></w:r></w:p>'
+        '<w:p><w:r><w:t>Purpose</w:t></w:r><w:r><w:tab/><w:t>1</w:t></w:r></w:p>'
+        '</w:sdtContent></w:sdt>')
+    document.add_heading("Purpose", level=1)
+    para = document.add_paragraph("Staff ")
+    para._p.append(_xml('<w:ins w:id="1" w:author="HR" w:date="2024-01-01T00:00:00Z">'
+                        '<w:r><w:t xml:space="preserve">must never </w:t></w:r></w:ins>'))
+    para._p.append(_xml('<w:del w:id="2" w:author="HR" w:date="2024-01-01T00:00:00Z">'
+                        '<w:r><w:delText>may sometimes </w:delText></w:r></w:del>'))
+    para._p.append(_xml('<w:r><w:t xml:space="preserve">lend money to clients under </w:t></w:r>'))
+    para._p.append(_xml('<w:sdt><w:sdtPr><w:alias w:val="Policy number"/></w:sdtPr><w:sdtContent>'
+                        '<w:r><w:t xml:space="preserve">policy 7.2</w:t></w:r></w:sdtContent></w:sdt>'))
+    para._p.append(_xml('<w:r><w:rPr><w:vanish/></w:rPr><w:t>SECRET DRAFTING NOTE</w:t></w:r>'))
+    para._p.append(_xml('<w:r><w:t xml:space="preserve">, as </w:t></w:r>'))
+    para._p.append(_xml('<w:fldSimple w:instr=" REF scope \\h "><w:r><w:t>Section 2</w:t></w:r>'
+                        '</w:fldSimple>'))
+    para._p.append(_xml('<w:r><w:t xml:space="preserve"> says.</w:t></w:r>'))
+    document.add_heading("Scope", level=1)
+    document.add_heading("Who it covers", level=2)
+    wrapped = document.add_paragraph("Every employee and volunteer is covered.")
+    control = _xml('<w:sdt><w:sdtPr><w:alias w:val="Body"/></w:sdtPr><w:sdtContent/></w:sdt>')
+    wrapped._p.addprevious(control)
+    control[1].append(wrapped._p)
+    document.add_heading("Exceptions", level=2)
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "Emergency"
+    cell = table.cell(0, 1)._tc
+    cell.remove(cell.findall(f"{{{cell.nsmap['w']}}}p")[0])
+    cell.append(_xml('<w:sdt><w:sdtPr/><w:sdtContent><w:p><w:r><w:t>Manager approves</w:t>'
+                     '</w:r></w:p></w:sdtContent></w:sdt>'))
+    document.add_paragraph("Contents entry", style=document.styles.add_style("TOC 1", 1))
+    body.insert(0, toc)
+    document.save(tmp_path / "lending.docx")
+
+    doc = read_document(tmp_path / "lending.docx")
+    assert ("Staff must never lend money to clients under policy 7.2, as Section 2 says."
+            in doc.text)
+    for hidden in ("may sometimes", "SECRET", "Contents", "Purpose\t1"):
+        assert hidden not in doc.text
+    assert "1. Purpose" in doc.text and "2.1 Who it covers" in doc.text
+    assert "2.2 Exceptions" in doc.text and "Emergency\tManager approves" in doc.text
+    paths = _paths(doc)
+    assert paths["Every employee and"] == "2. Scope › 2.1 Who it covers"
+    assert paths["Emergency Manager approves"] == "2. Scope › 2.2 Exceptions"
+
+
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>Gifts &amp; Favours</title><style>p{color:red}</style>"
@@ -75,6 +158,59 @@ def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     assert paths["Meal $20"] == "Gifts & Favours › Exceptions › Values"
 
 
+def test_html_keeps_an_articles_own_header_and_a_page_wrapped_in_a_form(tmp_path: Path):
+    """SharePoint and ASP.NET pages wrap the whole body in a <form>; a CMS puts the policy's
+    title in its <article>'s <header>. Only the site's own header and footer are chrome."""
+    (tmp_path / "sharepoint.aspx.html").write_text(
+        "<html><head><title>Intranet - Policies</title></head><body>"
+        "<form id='aspnetForm'><header><a href='/'>Agency intranet</a></header>"
+        "<input type='hidden' name='__VIEWSTATE' value='x'>"
+        "<article><header><h1>Client Funds Policy</h1><p>Approved by the board, 2024.</p>"
+        "<ul><li><a href='/share'>Share</a></li><li><a href='/print'>Print</a></li></ul>"
+        "</header><h2>Loans</h2><p>Staff never lend money to clients.</p>"
+        "<footer><p>Owner: Finance office.</p></footer></article>"
+        "</form><footer>\u00a9 Agency 2024</footer></body></html>", encoding="utf-8")
+    doc = read_document(tmp_path / "sharepoint.aspx.html")
+    assert "Staff never lend money to clients." in doc.text
+    assert "Approved by the board, 2024." in doc.text and "Owner: Finance office." in doc.text
+    for chrome in ("Agency intranet", "Share", "Print", "\u00a9 Agency", "VIEWSTATE"):
+        assert chrome not in doc.text
+    paths = _paths(doc)
+    assert paths["Staff never lend"] == "Client Funds Policy › Loans"
+    assert paths["Approved by the"] == "Client Funds Policy"
+
+
+def test_mhtml_web_archive_reads_its_page(tmp_path: Path):
+    """A page saved by a browser as one file (.mhtml): MIME parts, quoted-printable HTML."""
+    import quopri
+
+    page = ("<!DOCTYPE html><html><head><meta http-equiv=\"Content-Type\" content=\"text/html; "
+            "charset=UTF-8\"><title>Client Funds \u2014 Intranet</title></head><body>"
+            "<nav>Home</nav><main><h1>Client Funds</h1><h2>Loans</h2><p>Staff never lend money "
+            "to clients, not even for a caf\u00e9 meal; a long line wraps in the archive so "
+            "that the quoted-printable soft breaks are exercised too.</p></main></body></html>")
+    body = quopri.encodestring(page.encode("utf-8")).decode("ascii")
+    boundary = "----MultipartBoundary--x1y2----"
+    (tmp_path / "funds.mhtml").write_text(
+        "From: <Saved by Blink>\r\nSubject: Client Funds\r\nMIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/related;\r\n\ttype="text/html";\r\n\tboundary="{boundary}"'
+        f"\r\n\r\n\r\n--{boundary}\r\nContent-Type: text/html\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n"
+        "Content-Location: https://intranet.example/policies/funds\r\n\r\n"
+        f"{body}\r\n--{boundary}\r\nContent-Type: text/css\r\n\r\np {{ color: red }}\r\n"
+        f"--{boundary}--\r\n", encoding="ascii", newline="")
+    (tmp_path / "empty.mht").write_text("MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nhi",
+                                        encoding="ascii")
+    docs, skipped = load_corpus(tmp_path)
+    [doc] = docs
+    assert doc.title == "Client Funds \u2014 Intranet"
+    assert "not even for a caf\u00e9 meal" in doc.text and "Home" not in doc.text
+    assert "color" not in doc.text and "=3D" not in doc.text
+    assert _paths(doc)["Staff never lend"] == "Client Funds › Loans"
+    assert [(s.path, s.status) for s in skipped] == [("empty.mht", "skipped")]
+    assert "no HTML page" in skipped[0].reason
+
+
 def test_markdown_front_matter_comments_underscores_and_auto_numbers(tmp_path: Path):
     (tmp_path / "terms.md").write_text(
         "---\ntitle: Service Terms\ndate: 2020-11-16\n---\n<!-- internal note -->\n\n"
@@ -89,6 +225,23 @@ def test_markdown_front_matter_comments_underscores_and_auto_numbers(tmp_path: P
     paths = _paths(doc)
     assert paths["1. The service"] == "A. Definitions › 2"
     assert paths["1. Content is"] == "A. Definitions › 3"
+
+
+def test_markdown_setext_headings_and_escapes(tmp_path: Path):
+    """pandoc writes level 1-2 headings underlined, and escapes characters Markdown would read."""
+    (tmp_path / "funds.md").write_text(
+        "Client Funds Policy\n===================\n\nScope\n-----\n\n"
+        "This policy covers **all** staff. It applies at every site.\n\n"
+        "Loans\n-----\n\nStaff never lend money\\* to clients (see \\#4).\n\n"
+        "---\n\nA closing note after a rule.\n", encoding="utf-8")
+    doc = read_document(tmp_path / "funds.md")
+    assert doc.title == "Client Funds Policy"
+    assert "This policy covers all staff. It applies at every site." in doc.text
+    assert "Staff never lend money* to clients (see #4)." in doc.text
+    paths = _paths(doc)
+    assert paths["This policy covers"] == "Client Funds Policy › Scope"
+    assert paths["Staff never lend"] == "Client Funds Policy › Loans"
+    assert paths["A closing note"] == "Client Funds Policy › Loans"  # "---" after a blank: a rule
 
 
 def test_pdf_running_headers_printed_numbers_and_hyphens(tmp_path: Path):

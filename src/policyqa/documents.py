@@ -21,7 +21,8 @@ from .formats import Block, DocumentError, Extracted, PageProgress
 
 __all__ = ["Block", "Document", "DocumentError", "Skipped", "load_corpus", "read_document"]
 
-SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm")
+SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm", ".xhtml", ".mhtml",
+             ".mht")
 METADATA_FILE = "metadata.toml"
 # Formats agencies have that policyqa does not read, with what to do instead.
 _UNSUPPORTED = {
@@ -29,6 +30,10 @@ _UNSUPPORTED = {
     ".ods": "OpenDocument spreadsheet",
     ".odp": "OpenDocument presentation",
     ".doc": "legacy Word 97-2003 document; save it as .docx",
+    ".docm": "macro-enabled Word document; save it as .docx",
+    ".dotx": "Word template; save it as .docx", ".dot": "Word template; save it as .docx",
+    ".wpd": "WordPerfect document; save it as .docx or PDF",
+    ".xps": "XPS document; print it to PDF", ".oxps": "XPS document; print it to PDF",
     ".rtf": "Rich Text Format; save it as .docx",
     ".pages": "Apple Pages document; export it as .docx or PDF",
     ".xls": "spreadsheet", ".xlsx": "spreadsheet", ".csv": "spreadsheet data",
@@ -130,6 +135,12 @@ _MARKDOWN_RULES: list[_Rule] = [
     (re.compile(r"(?<![\w_])__(?=[^\s_])([^\n]+?)(?<=[^\s_])__(?![\w_])"), _groups(1)),
     (re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w_])"), _groups(1)),
 ]
+# Markdown only (plain text and PDFs keep their backslashes as written). Inline HTML stays as
+# text: it is shown escaped, never rendered (tests/fixtures/hostile).
+_MARKDOWN_ONLY_RULES: list[_Rule] = [
+    # \* \_ \# ...: Markdown's escapes show the character alone
+    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>])"), _groups(1)),
+]
 _PAGE_BREAK_RULES: list[_Rule] = [
     # A sentence broken by a page break: "...the organization and\n\nnot the staff person."
     (re.compile(r"(?<=[A-Za-z0-9,])[ \t]*\n(?:[ \t]*\n)+[ \t]*(?=[a-z])"), _literal(" ")),
@@ -147,7 +158,7 @@ _PDF_RULES: list[_Rule] = [
 ]
 RULES = {
     "txt": _WHITESPACE_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
-    "md": _WHITESPACE_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
+    "md": _WHITESPACE_RULES + _MARKDOWN_RULES + _MARKDOWN_ONLY_RULES + _PAGE_BREAK_RULES,
     "pdf": _WHITESPACE_RULES + _PDF_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
     "docx": _WHITESPACE_RULES,  # the reader writes the text itself: nothing else to undo
     "html": _WHITESPACE_RULES,
@@ -263,10 +274,14 @@ def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
         from .formats.docx import read_docx
 
         return read_docx(path, data)
-    if suffix in (".html", ".htm"):
+    if suffix in (".html", ".htm", ".xhtml"):
         from .formats.html import read_html
 
         return read_html(data)
+    if suffix in (".mhtml", ".mht"):
+        from .formats.html import read_mhtml
+
+        return read_mhtml(data)
     text = decode_text(data)
     if suffix in (".md", ".markdown"):
         return read_markdown(text)

@@ -44,6 +44,7 @@ _MARKER = re.compile(
     r"[ \t]+(?=\S)"
 )
 _MD_HEADING = re.compile(r"(#{1,6})[ \t]+(?=\S)")
+_MD_UNDERLINE = re.compile(r"(=+|-+)[ \t]*$")  # a setext heading's underline ("Scope\n-----")
 _NUMBERED = re.compile(
     r"(?:(?P<word>Section|Article|Chapter|Part|Appendix|Annex|Schedule|Title)[ \t]+)?"
     r"(?P<num>\d{1,2}(?:\.\d{1,2}){0,4}|[IVXLC]{1,6})\.?"
@@ -371,9 +372,16 @@ def _from_lines(doc: Document) -> Structure:
         sid: int | None = None
         kind = "body"
         md = _MD_HEADING.match(line.text)
-        m = _MARKER.match(line.text)
-        num = None if (md or m) else _numbered_heading(line, nxt, last_number)
-        if md:
+        setext = markdown and _setext_level(lines, i)
+        m = None if setext else _MARKER.match(line.text)
+        num = None if (md or m or setext) else _numbered_heading(line, nxt, last_number)
+        if setext:
+            underline = lines[i + 1]
+            line = _Line(line.start, underline.end, line.text, line.bulleted, line.indented)
+            continued.add(i + 1)
+            sid = open_section("", line.text.strip(), "heading", line, setext - 1, None)
+            kind = "heading"
+        elif md:
             title = line.text[md.end() :].strip().rstrip("#").strip()
             sid = open_section("", title, "heading", line, len(md.group(1)) - 1, None)
             kind = "heading"
@@ -450,6 +458,20 @@ def _from_lines(doc: Document) -> Structure:
 
     _close_spans(sections, paragraphs, len(text))
     return Structure(sections, paragraphs)
+
+
+def _setext_level(lines: list[_Line | None], i: int) -> int:
+    """1 or 2 when line i is a Markdown setext heading: a one-line paragraph underlined by "="
+    (level 1) or "-" (level 2), as pandoc writes headings; else 0."""
+    line = lines[i]
+    under = lines[i + 1] if i + 1 < len(lines) else None
+    if line is None or under is None or line.bulleted or (i > 0 and lines[i - 1] is not None):
+        return 0
+    if under.indented or not _MD_UNDERLINE.fullmatch(under.text.strip()):
+        return 0
+    if _MD_UNDERLINE.fullmatch(line.text.strip()) or line.text.lstrip().startswith(("|", ">")):
+        return 0
+    return 1 if under.text.strip()[0] == "=" else 2
 
 
 def _continues_heading(title: str, nxt: _Line | None) -> bool:

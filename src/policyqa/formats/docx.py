@@ -5,8 +5,16 @@
 - Word's automatic list numbers are not in the paragraph text. They are rebuilt from the numbering
   definitions (start, format, level text) and written before the item, since that is what the
   document shows; the item is then cited by them ("3 › b"). Bullets are shown as "•".
+- A heading numbered by a multilevel list ("3.1 Scope", Word's usual numbered headings) shows its
+  number in the text too, and keeps the list's counters in step with the items around it.
+- The text of a paragraph is every run Word shows: runs inside hyperlinks, content controls,
+  simple fields, smart tags and tracked insertions count (python-docx's `Paragraph.text` reads
+  only direct runs and hyperlinks, so it loses them); tracked deletions and hidden text do not.
+  Content controls around whole paragraphs or tables (templates, cover pages) are read through.
+- Word's generated table of contents (its content control, or paragraphs in the "TOC n" styles)
+  is left out: it repeats the headings with page numbers a .docx does not have.
 - Tables are rows of cells (tab-separated, one line per row), in document order.
-- Headers, footers, comments and footnotes are not body text and are left out.
+- Headers, footers, comments, footnotes and text boxes are not body text and are left out.
 - Core properties (title, last modified date) fill metadata the corpus does not give.
 """
 
@@ -46,29 +54,29 @@ def read_docx(path: Path, data: bytes) -> Extracted:
         blocks.append(Block(offset, offset + len(text), kind, level, marker))
         offset += len(text)
 
-    from docx.table import Table
+    from docx.table import Table, _Row
     from docx.text.paragraph import Paragraph
 
-    for element in document.element.body.iterchildren():
+    for element in _content(document.element.body, (f"{_W}p", f"{_W}tbl"), skip_toc=True):
         if element.tag == f"{_W}p":
             para = Paragraph(element, document)
-            text = para.text.strip()
-            if not text:
+            text = paragraph_text(element).strip()
+            if not text or _is_toc_entry(para):
                 continue
             kind, level = _heading(para)
-            if kind:
-                add(text, kind, level)
-                continue
             shown, marker, list_level = numbering.render(para)
-            if shown is None:
+            if kind:
+                numbered = shown and shown != "\u2022"
+                add(f"{shown} {text}" if numbered else text, kind, level)
+            elif shown is None:
                 add(text, "body")
             else:
                 add(f"{shown} {text}" if shown else text, "item", list_level, marker)
-        elif element.tag == f"{_W}tbl":
+        else:
             table = Table(element, document)
             first = True
-            for row in table.rows:
-                cells = _row_cells(row)
+            for tr in _content(element, (f"{_W}tr",)):
+                cells = _row_cells(_Row(tr, table))
                 if any(cells):
                     add("\t".join(cells), "body", sep="\n\n" if first else "\n")
                     first = False
@@ -82,6 +90,75 @@ def read_docx(path: Path, data: bytes) -> Extracted:
     return Extracted(raw="".join(parts), format="docx", meta=meta, blocks=blocks)
 
 
+_WRAPPERS = {f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"}
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+# Not text a reader sees: tracked deletions and moves away, properties, and the fallback copy of
+# markup-compatibility content (its mc:Choice holds the same text).
+_NOT_SHOWN = {f"{_W}del", f"{_W}moveFrom", f"{_W}pPr", f"{_W}rPr", f"{_W}sdtPr", f"{_W}sdtEndPr",
+              f"{_MC}Fallback"}
+_TOC_STYLE = re.compile(r"(toc\s*\d|toc heading|table of figures)$", re.I)
+
+
+def _content(parent, tags: tuple[str, ...], skip_toc: bool = False):
+    """`parent`'s children with these tags, read through content controls and custom XML
+    (Word wraps template fields, cover pages and whole sections in them)."""
+    for child in parent.iterchildren():
+        if child.tag in tags:
+            yield child
+        elif child.tag in _WRAPPERS:
+            if skip_toc and child.tag == f"{_W}sdt" and _is_toc_control(child):
+                continue
+            yield from _content(child, tags, skip_toc)
+
+
+def _is_toc_control(sdt) -> bool:
+    gallery = sdt.find(f"{_W}sdtPr/{_W}docPartObj/{_W}docPartGallery")
+    return gallery is not None and "contents" in gallery.get(f"{_W}val", "").lower()
+
+
+def _is_toc_entry(para) -> bool:
+    """A paragraph of Word's generated contents list (styles "TOC 1".."TOC 9", "TOC Heading")."""
+    return bool(para.style is not None and _TOC_STYLE.match(para.style.name or ""))
+
+
+def paragraph_text(p) -> str:
+    """The text Word shows for a paragraph element: its runs in order, wherever they are nested
+    (hyperlinks, content controls, fields, smart tags, tracked insertions), less tracked
+    deletions and hidden runs. Runs are not entered, so a text box's paragraphs stay out."""
+    out: list[str] = []
+
+    def walk(node) -> None:
+        for child in node.iterchildren():
+            if child.tag == f"{_W}r":
+                if not _hidden(child):
+                    out.append(child.text)
+            elif child.tag not in _NOT_SHOWN:
+                walk(child)
+
+    walk(p)
+    return "".join(out)
+
+
+def _hidden(run) -> bool:
+    vanish = run.find(f"{_W}rPr/{_W}vanish")
+    return vanish is not None and vanish.get(f"{_W}val", "true") not in ("0", "false", "off")
+
+
+def _cell_text(tc) -> str:
+    """A cell's paragraphs, nested tables and content controls included, on one line."""
+    paragraphs = []
+
+    def walk(node) -> None:
+        for child in node.iterchildren():
+            if child.tag == f"{_W}p":
+                paragraphs.append(paragraph_text(child))
+            elif child.tag != f"{_W}tcPr":
+                walk(child)
+
+    walk(tc)
+    return " ".join(" ".join(paragraphs).split())
+
+
 def _row_cells(row) -> list[str]:
     """A row's cell texts, once each (a merged cell spans several grid columns)."""
     cells, seen = [], set()
@@ -89,7 +166,7 @@ def _row_cells(row) -> list[str]:
         if id(cell._tc) in seen:
             continue
         seen.add(id(cell._tc))
-        cells.append(" ".join(cell.text.split()))
+        cells.append(_cell_text(cell._tc))
     return cells
 
 
@@ -131,6 +208,9 @@ class _Numbering:
     def __init__(self, document):
         self.levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId -> ilvl -> def
         self.counters: dict[str, list[int]] = {}
+        # A multilevel list linked to heading styles names the style of each level (w:pStyle);
+        # "Heading 2" then takes level 1 without saying so on the paragraph or the style.
+        self.style_levels: dict[str, int] = {}
         try:
             root = document.part.numbering_part.element
         except (KeyError, NotImplementedError, AttributeError):
@@ -144,6 +224,9 @@ class _Numbering:
                 fmt = _val(lvl, "numFmt", "decimal")
                 text = _val(lvl, "lvlText", f"%{ilvl + 1}.")
                 levels[ilvl] = (int(start) if start.isdigit() else 1, fmt, text)
+                style = _val(lvl, "pStyle", "")
+                if style:
+                    self.style_levels[style] = ilvl
             abstract[node.get(f"{_W}abstractNumId")] = levels
         for num in root.findall(f"{_W}num"):
             ref = num.find(f"{_W}abstractNumId")
@@ -164,6 +247,9 @@ class _Numbering:
         num_id, ilvl = _num_pr(para)
         if num_id is None or num_id == "0" or num_id not in self.levels:
             return None, "", 0
+        if ilvl is None:
+            style_id = para.style.style_id if para.style is not None else ""
+            ilvl = self.style_levels.get(style_id, 0)
         levels = self.levels[num_id]
         if ilvl not in levels:
             return "\u2022", "", ilvl
@@ -189,8 +275,9 @@ def _val(node, tag: str, default: str) -> str:
     return child.get(f"{_W}val", default) if child is not None else default
 
 
-def _num_pr(para) -> tuple[str | None, int]:
-    """The paragraph's list (numId) and level, set on the paragraph or by its style."""
+def _num_pr(para) -> tuple[str | None, int | None]:
+    """The paragraph's list (numId) and level, set on the paragraph or by its style (None when
+    neither states a level)."""
     ppr = para._p.pPr
     nodes = [ppr] if ppr is not None else []
     style = para.style
@@ -208,4 +295,4 @@ def _num_pr(para) -> tuple[str | None, int]:
             num_id = _val(num_pr, "numId", "") or None
         if ilvl is None and num_pr.find(f"{_W}ilvl") is not None:
             ilvl = int(_val(num_pr, "ilvl", "0"))
-    return num_id, ilvl or 0
+    return num_id, ilvl

@@ -1,4 +1,4 @@
-"""Web pages (.html/.htm) with BeautifulSoup 4 on the lxml parser.
+"""Web pages (.html/.htm/.xhtml, and .mhtml web archives) with BeautifulSoup 4 on the lxml parser.
 
 Why this parser: pages saved from an intranet are often invalid markup; lxml repairs it the way
 browsers do and is fast, BeautifulSoup gives a plain tree walk and decodes the page's character
@@ -7,10 +7,16 @@ offers less for walking mixed inline/block content; trafilatura removes boilerpl
 that can also drop the lists and tables a policy is made of, so the rules here are explicit:
 
 - The page's declared main content (<main>, role="main", or a single <article>) when it has
-  one, else <body>. script, style, nav, header, footer, forms, asides, hidden elements and ARIA
-  navigation/banner regions are dropped: they are the site, not the policy.
+  one, else <body>. script, style, nav, asides, form controls, hidden elements and ARIA
+  navigation/banner regions are dropped: they are the site, not the policy. A <header> or
+  <footer> is the site's banner or footer only where HTML says so: outside <article>,
+  <section> and <main>. Inside them it is the policy's own (its title, its "approved by"
+  line) and stays. A <form> itself is not dropped: ASP.NET and SharePoint pages, the usual
+  intranet, wrap their whole body in one.
 - h1-h6 build the sections; lists keep their nesting and an <ol>'s numbers (start, type) are
   shown and cited; table rows are lines of tab-separated cells.
+- A web archive (.mhtml/.mht: what a browser's "save as single file" writes) is a MIME message;
+  its first HTML part is the page, read as above (the standard library's `email` decodes it).
 - <title>, else the first h1, is the title. The page's markup is never rendered; only its text
   reaches the canonical text.
 """
@@ -21,9 +27,12 @@ import re
 
 from . import Block, DocumentError, Extracted, list_marker
 
-_DROP = {"script", "style", "noscript", "template", "nav", "header", "footer", "form", "aside",
-         "iframe", "svg", "button", "select", "input", "textarea", "object", "embed", "canvas",
-         "map", "dialog", "menu"}
+_DROP = {"script", "style", "noscript", "template", "nav", "aside", "iframe", "svg", "button",
+         "select", "input", "textarea", "object", "embed", "canvas", "map", "dialog", "menu"}
+# Landmarks only at the page level (HTML-ARIA: banner / contentinfo): inside a sectioning
+# element they belong to it.
+_PAGE_LEVEL = {"header", "footer"}
+_SECTIONING = ["article", "section", "main"]
 _DROP_ROLES = {"navigation", "banner", "contentinfo", "search", "complementary", "menu",
                "menubar", "toolbar", "dialog"}
 _BLOCK = {"p", "div", "section", "article", "main", "blockquote", "pre", "address", "figure",
@@ -32,7 +41,7 @@ _BLOCK = {"p", "div", "section", "article", "main", "blockquote", "pre", "addres
 _SPACE = re.compile(r"\s+")
 
 
-def read_html(data: bytes) -> Extracted:
+def read_html(data: bytes | str) -> Extracted:
     from bs4 import BeautifulSoup
 
     try:
@@ -44,7 +53,7 @@ def read_html(data: bytes) -> Extracted:
     for tag in soup.find_all(True):
         if tag.decomposed:
             continue
-        if tag.name in _DROP or _hidden(tag):
+        if tag.name in _DROP or _hidden(tag) or _page_landmark(tag) or _link_menu(tag):
             tag.decompose()
     root = _main(soup)
     if root is None:
@@ -59,6 +68,24 @@ def read_html(data: bytes) -> Extracted:
     return Extracted(raw=writer.text(), format="html", meta=meta, blocks=writer.blocks)
 
 
+def read_mhtml(data: bytes) -> Extracted:
+    """The page inside a web archive: its first text/html part, decoded by its own charset."""
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(data, policy=email.policy.compat32)
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True) or b""
+            charset = part.get_content_charset() or "utf-8"
+            try:
+                page = payload.decode(charset, errors="replace")
+            except LookupError:  # a charset name Python does not know
+                page = payload.decode("utf-8", errors="replace")
+            return read_html(page)
+    raise DocumentError("web archive with no HTML page in it (not a saved .mhtml page?)")
+
+
 def _hidden(tag) -> bool:
     attrs = tag.attrs or {}
     if "hidden" in attrs or attrs.get("aria-hidden") == "true":
@@ -67,6 +94,25 @@ def _hidden(tag) -> bool:
         return True
     style = str(attrs.get("style", "")).replace(" ", "").lower()
     return "display:none" in style or "visibility:hidden" in style
+
+
+def _page_landmark(tag) -> bool:
+    """The site's own header or footer: one not inside an article, section or main."""
+    if tag.name not in _PAGE_LEVEL:
+        return False
+    return tag.find_parent(_SECTIONING) is None and tag.find_parent(attrs={"role": "main"}) is None
+
+
+def _link_menu(tag) -> bool:
+    """A list of nothing but links inside a header or footer: the language picker or page tools
+    a content header carries (Wikipedia's), not the policy's text."""
+    if tag.name not in ("ul", "ol") or tag.find_parent(_PAGE_LEVEL) is None:
+        return False
+    items = tag.find_all("li")
+    return bool(items) and all(
+        _SPACE.sub("", li.get_text()) == _SPACE.sub("", "".join(a.get_text() for a in
+                                                                  li.find_all("a")))
+        for li in items)
 
 
 def _main(soup):
