@@ -111,16 +111,18 @@ def test_onnx_vectors_equal_torch_over_every_length(onnx, made, torch_model):
     assert onnx.encode([]).shape == (0, 384)
 
 
-def test_only_ingestion_gets_a_session_of_its_own(onnx, made, monkeypatch):
-    """Ingestion (many texts, with progress) runs on a session with onnx_bulk_threads; a long
-    question's unknown words, however many, stay on the shared question session, so no request
-    can make the server build an all-core session per call."""
+def test_only_ingestion_gets_a_session_of_its_own(settings, made, monkeypatch):
+    """Ingestion (many texts, with progress) runs on a session with onnx_bulk_threads, one per
+    embedder (a build's), for all its calls; a long question's unknown words, however many, stay
+    on the shared question session, so no request can make the server build an all-core session
+    per call."""
     from policyqa.embedding import onnx_runtime
 
     made_sessions = []
     real = onnx_runtime.make_session
     monkeypatch.setattr(onnx_runtime, "make_session",
                         lambda path, threads: made_sessions.append(threads) or real(path, threads))
+    onnx = OnnxEmbedder(settings)
     monkeypatch.setattr(onnx, "bulk_threads", 0)
     words = [f"zyx{i}qw" for i in range(onnx_runtime.BULK + 8)]
     onnx.session(onnx.threads)  # the shared question session exists already
@@ -130,6 +132,27 @@ def test_only_ingestion_gets_a_session_of_its_own(onnx, made, monkeypatch):
     loud = onnx.encode(words, progress=lambda *call: None)
     assert made_sessions == [0]
     assert np.min(np.sum(quiet * loud, axis=1)) >= 0.9999
+    onnx.encode(words[::-1], progress=lambda *call: None)  # the build's next kind of text
+    assert made_sessions == [0]
+    another = OnnxEmbedder(settings)  # the next build's embedder makes its own
+    another.bulk_threads = 0
+    another.encode(words, progress=lambda *call: None)
+    assert made_sessions == [0, 0]
+
+
+def test_batches_hold_a_token_budget_and_never_none():
+    """Batches over length-sorted texts: within the row cap and the padded-token budget (the last,
+    widest text's width times the rows), and a text longer than the budget gets a batch alone."""
+    from policyqa.embedding.onnx_runtime import batches
+
+    widths = [3] * 10 + [100] * 25 + [600, 2000]
+    plan = batches(widths, 8, 1024)
+    assert plan[0] == (0, 8) and plan[-2:] == [(35, 36), (36, 37)]
+    assert [end for _, end in plan][:-1] == [start for start, _ in plan][1:]  # contiguous
+    assert all(end - start <= 8 and (end - start == 1 or (end - start) * widths[end - 1] <= 1024)
+               for start, end in plan)
+    assert batches([100] * 25, 64, 1024) == [(0, 10), (10, 20), (20, 25)]
+    assert batches([], 64, 1024) == []
 
 
 def test_vocabulary_is_the_torch_one(onnx, torch_model):

@@ -224,3 +224,48 @@ def test_damaged_or_foreign_cache_is_never_used(tmp_path, caplog):
     index = load_index(settings, rebuild="never")
     again = index.embedder.encode([index.chunks[0].heading_text + ": " + index.chunks[0].text])
     assert float(again[0] @ index.store.chunk_vectors[0]) > 0.999
+
+
+def test_a_fresh_build_encodes_each_text_once_and_the_model_words_never(settings, small_corpus):
+    """A sentence the corpus repeats is encoded once, and a corpus word the model's lexicon holds
+    takes the lexicon's vector (only words the tokenizer splits are encoded): the stored vectors
+    are still what encoding each text gives."""
+    from policyqa.embedding import load_embedder
+    from policyqa.expansion import ensure_lexicon
+
+    repeated = "Report every missed home visit to the duty supervisor on the same day."
+    (small_corpus / "visits.txt").write_text(
+        f"Home Visits\n\nStaff keep a log of each visit. {repeated}\n\n"
+        f"Night Visits\n\nTwo staff go together after dark. {repeated}\n")
+    real = load_embedder(settings)
+    lexicon = ensure_lexicon(real, settings.cache_dir)
+    calls: dict[str, list[str]] = {}
+
+    class Recording:  # the real model, with each call's texts noted
+        identity, dimension = real.identity, real.dimension
+
+        def encode(self, texts, progress=None, stage="embed", batch_size=64):
+            calls.setdefault(stage, []).extend(texts)
+            return real.encode(texts, progress, stage, batch_size)
+
+        def vocabulary(self):
+            return real.vocabulary()
+
+    build_index(settings, embedder=Recording())
+    index = load_index(settings, rebuild="never")
+    sentences = calls["embed sentences"]
+    assert len(sentences) == len(set(sentences)) and repeated in sentences
+    rows = [i for i, (c, s) in enumerate((c, s) for c in index.chunks for s in c.sentences)
+            if index.documents[c.doc_id].text[s[0]:s[1]] == repeated]
+    assert len(rows) == 2
+    vectors = index.store.sentence_vectors
+    assert np.array_equal(vectors[rows[0]], vectors[rows[1]])
+    assert float(vectors[rows[0]] @ real.encode([repeated])[0]) > 0.9999
+
+    words = index.store.vocabulary.words
+    in_lexicon = [w for w in words if w in lexicon.rows]
+    assert len(in_lexicon) > len(words) / 2
+    assert sorted(calls["embed vocabulary"]) == sorted(w for w in words if w not in lexicon.rows)
+    check = in_lexicon[:: max(1, len(in_lexicon) // 20)] + calls["embed vocabulary"][:5]
+    stored = index.store.vocabulary.vectors[[words.index(w) for w in check]]
+    assert np.min(np.sum(stored * real.encode(check), axis=1)) > 0.9999

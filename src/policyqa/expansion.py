@@ -48,6 +48,10 @@ class Vocabulary:
     def known(self) -> frozenset[str]:
         return frozenset(self.words)
 
+    @cached_property
+    def rows(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.words)}
+
     def neighbours(self, word_vectors: np.ndarray, exclude: set[str], per_word: int,
                    min_similarity: float) -> list[str]:
         """Nearest corpus words to each given vector, skipping words whose stem is excluded."""

@@ -31,8 +31,10 @@ single-user machine with cores to spare may set 2. Ingestion is
 another matter on a machine with nothing else to do: a fresh `policyqa ingest` of the four seed
 documents took 28.0 / 29.2 s (process wall) with one thread and 19.3 / 17.2 s with all cores,
 interleaved, load average 1.4. So a call with many texts that reports progress (ingestion) uses
-`Settings.onnx_bulk_threads`, 0 (all cores) by default, on a session of its own made for that
-call and dropped after it (a serving process does not keep two copies of the weights). Where
+`Settings.onnx_bulk_threads`, 0 (all cores) by default, on a session of its own held by that
+embedder, not by the process: an ingest makes its embedder and drops it, with the session, when
+the build ends, so a serving process does not keep two copies of the weights, while one build's
+chunks, sentences, words and model lexicon share one session (making one takes 0.13-0.24 s). Where
 other work holds the cores, as in the table above, POLICYQA_ONNX_BULK_THREADS=1 is faster.
 
 int8 (Settings.onnx_int8, POLICYQA_ONNX_INT8; off): ONNX Runtime's dynamic quantization,
@@ -44,7 +46,12 @@ abstention 0.667 vs 0.708; int8 for both, Recall@5 0.854, abstention 0.667), so 
 for queries or ingestion. fp32 ONNX gives figures identical to torch's.
 
 Batching: a call tokenizes all its texts once, sorts them by token count, encodes batches of
-similar length (little padding), and returns the rows in the caller's order.
+similar length (little padding), and returns the rows in the caller's order. A batch holds at
+most `batch_size` texts and at most BATCH_TOKENS padded tokens (texts x width): the activations
+of a batch must fit the CPU's cache. Measured on the seed corpus (2 cores, all-core bulk session,
+three rounds): 64 chunks of up to 182 tokens a batch took 7.1 s for the 249 chunks, 16 a batch
+4.9 s, and batches of at most 768 / 1,024 / 1,536 / 2,048 tokens 4.1-4.3 / 4.1-4.5 / 4.2-4.5 /
+4.3-4.6 s; the 803 sentences 4.3 s at 64 a batch and 3.5-3.8 s at 1,024 tokens.
 """
 
 from __future__ import annotations
@@ -58,6 +65,9 @@ import numpy as np
 
 from ..config import Settings, model_identity
 from ..errors import IndexError_
+
+# Padded tokens in one batch (see "Batching" above).
+BATCH_TOKENS = 1024
 
 # Bulk work (ingestion) is a call with at least this many texts that reports its progress: a
 # question's words never get a session of their own, however many a long question has.
@@ -122,6 +132,7 @@ class OnnxEmbedder:
         self._config: ModelConfig | None = None
         self._tokenizer = None
         self._path: Path | None = None
+        self._bulk = None  # the bulk session, made at the first bulk call
 
     @property
     def folder(self) -> Path:
@@ -195,7 +206,9 @@ class OnnxEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if len(texts) >= BULK and progress is not None and self.bulk_threads != self.threads:
-            session = make_session(self.model_path(progress), self.bulk_threads)  # dropped after
+            if self._bulk is None:
+                self._bulk = make_session(self.model_path(progress), self.bulk_threads)
+            session = self._bulk
         else:
             session = self.session(self.threads, progress)
         encodings = self.tokenizer.encode_batch(texts) if len(texts) > 1 else \
@@ -203,12 +216,12 @@ class OnnxEmbedder:
         ids = [e.ids for e in encodings]
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(texts), batch_size):
-            rows = order[start : start + batch_size]
+        for start, end in batches([len(ids[i]) for i in order], batch_size, BATCH_TOKENS):
+            rows = order[start:end]
             out[rows] = self._forward(session, [ids[i] for i in rows],
                                       [encodings[i].type_ids for i in rows])
             if progress:
-                progress(stage, min(start + batch_size, len(texts)), len(texts))
+                progress(stage, end, len(texts))
         return out
 
     def _forward(self, session, ids: list[list[int]], type_ids: list[list[int]]) -> np.ndarray:
@@ -227,6 +240,21 @@ class OnnxEmbedder:
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+def batches(widths: list[int], max_rows: int, max_tokens: int) -> list[tuple[int, int]]:
+    """(start, end) of consecutive batches over texts sorted by token count (`widths`, rising):
+    each as long as it stays within `max_rows` texts and `max_tokens` padded tokens (its last,
+    widest text's width times its texts), and never empty, however long one text is."""
+    out, start = [], 0
+    while start < len(widths):
+        end = start + 1
+        while end < len(widths) and end - start < max_rows and \
+                (end - start + 1) * widths[end] <= max_tokens:
+            end += 1
+        out.append((start, end))
+        start = end
+    return out
 
 
 def make_session(path: Path, threads: int):
