@@ -23,7 +23,13 @@ from policyqa.chunks import make_chunks
 from policyqa.config import ROOT, ChunkSettings, Settings, model_identity
 from policyqa.documents import read_document
 from policyqa.embedding import load_embedder
-from policyqa.embedding.onnx_export import check, sha256_file, sidecar_path, weights_file
+from policyqa.embedding.onnx_export import (
+    EXPORTER,
+    check,
+    sha256_file,
+    sidecar_path,
+    weights_file,
+)
 from policyqa.embedding.onnx_runtime import OnnxEmbedder
 from policyqa.embedding.torch_runtime import SentenceTransformerEmbedder
 from policyqa.sections import parse_sections
@@ -93,7 +99,7 @@ def test_missing_file_is_made_with_a_progress_line(onnx, made):
     assert meta["sha256"] == sha256_file(path)
     assert meta["model_identity"] == model_identity(onnx.model_name)
     assert meta["weights_sha256"] == sha256_file(weights_file(onnx.folder))
-    assert meta["exporter"]["tool"] == "torch.onnx.export(dynamo=True)"
+    assert meta["exporter"]["tool"] == EXPORTER
 
 
 def test_onnx_vectors_equal_torch_over_every_length(onnx, made, torch_model):
@@ -239,6 +245,33 @@ def test_foreign_file_is_refused_and_remade(settings, onnx, made, tmp_path):
     fresh.encode(["Can staff accept gifts?"], progress=lambda *call: calls.append(call))
     assert any("ONNX" in stage for stage, _, _ in calls)  # remade, not used
     assert json.loads(sidecar_path(path).read_text())["model_identity"] == identity
+
+
+def test_the_graph_is_fused_and_a_torch_without_its_exporter_still_gets_a_file(
+        settings, onnx, made, tmp_path, monkeypatch, caplog):
+    """The file in use has ONNX Runtime's fused attention; a torch whose TorchScript exporter is
+    gone (it is deprecated) gets the dynamo export instead, named in the sidecar, same vectors."""
+    import onnx as onnx_format
+    import torch
+
+    ops = {node.op_type for node in onnx_format.load(str(onnx.model_path())).graph.node}
+    assert {"Attention", "EmbedLayerNormalization", "SkipLayerNormalization"} <= ops
+    real = torch.onnx.export
+
+    def without_torchscript(*args, dynamo=True, **kwargs):
+        if not dynamo:
+            raise RuntimeError("the TorchScript exporter was removed")
+        return real(*args, dynamo=dynamo, **kwargs)
+
+    monkeypatch.setattr(torch.onnx, "export", without_torchscript)
+    fallback = OnnxEmbedder(replace(settings, cache_dir=tmp_path / "cache"))
+    path = fallback.model_path()
+    assert json.loads(sidecar_path(path).read_text())["exporter"]["tool"] == (
+        "torch.onnx.export(dynamo=True)")
+    assert "TorchScript ONNX exporter failed" in caplog.text
+    assert "Attention" not in {node.op_type for node in onnx_format.load(str(path)).graph.node}
+    texts = ["Can staff accept gifts?", "A longer sentence about home visits and the log " * 4]
+    assert np.min(np.sum(fallback.encode(texts) * onnx.encode(texts), axis=1)) >= 0.9999
 
 
 def blocked_packages(folder: Path, names: tuple[str, ...]) -> Path:
