@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import make_pdf
 
-from policyqa.documents import load_corpus, read_document
+from policyqa.documents import clean_text, load_corpus, read_document
 from policyqa.sections import parse_sections
 
 
@@ -242,6 +242,22 @@ def test_markdown_setext_headings_and_escapes(tmp_path: Path):
     assert paths["This policy covers"] == "Client Funds Policy › Scope"
     assert paths["Staff never lend"] == "Client Funds Policy › Loans"
     assert paths["A closing note"] == "Client Funds Policy › Loans"  # "---" after a blank: a rule
+
+
+def test_markdown_images_reference_links_and_code_show_their_text(tmp_path: Path):
+    """What a reader of the rendered page sees: an image's alt text, a reference link's text (its
+    definition line shows nothing), code without backticks; a footnote stays."""
+    (tmp_path / "escalation.md").write_text(
+        "# Escalation\n\n![Escalation chart](img/chart.png \"Chart\") Call [the duty line][duty] "
+        "or read [the handbook][], then type `policyqa ask` in ``the `ask` box``.\n\n"
+        "[duty]: https://example.org/duty \"Duty line\"\n[the handbook]: <https://example.org/hb>\n"
+        "[^1]: Ibid.\n", encoding="utf-8")
+    doc = read_document(tmp_path / "escalation.md")
+    assert ("Escalation chart Call the duty line or read the handbook, then type policyqa ask in "
+            "the `ask` box.") in doc.text
+    assert "example.org" not in doc.text and "[^1]: Ibid." in doc.text
+    assert "img/chart.png" not in doc.text and "![" not in doc.text
+    assert clean_text("A ![x](y.png) pdf", "pdf")[0] == "A x pdf"
 
 
 def test_pdf_running_headers_printed_numbers_and_hyphens(tmp_path: Path):

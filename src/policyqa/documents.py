@@ -125,6 +125,8 @@ _WHITESPACE_RULES: list[_Rule] = [
 _MARKDOWN_RULES: list[_Rule] = [
     # <!-- comments --> show nothing
     (re.compile(r"<!--.*?-->", re.S), _literal("")),
+    # ![alt text](image "title") -> alt text (what stands for the picture in text)
+    (re.compile(r'!\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"\n]*")?\)'), _groups(1)),
     # [link text](target "title") -> link text ; <https://x> -> https://x
     (re.compile(r'\[([^\]\n]+)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"\n]*")?\)'), _groups(1)),
     (re.compile(r"<((?:https?|mailto|ftp):[^>\s]+)>"), _groups(1)),
@@ -138,6 +140,13 @@ _MARKDOWN_RULES: list[_Rule] = [
 # Markdown only (plain text and PDFs keep their backslashes as written). Inline HTML stays as
 # text: it is shown escaped, never rendered (tests/fixtures/hostile).
 _MARKDOWN_ONLY_RULES: list[_Rule] = [
+    # reference links: "[id]: https://x "title"" definition lines show nothing; [text][id] and
+    # [text][] show the text
+    (re.compile(r"^ {0,3}\[(?!\^)[^\]\n]+\]:[ \t]*\S+(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?"
+                r"[ \t]*(?:\n|$)", re.M), _literal("")),
+    (re.compile(r"\[([^\]\n]+)\]\[[^\]\n]*\]"), _groups(1)),
+    # `inline code` shows its text without the backticks
+    (re.compile(r"(?<!`)(`+)(?!`)([^\n]+?)(?<!`)\1(?!`)"), _groups(2)),
     # \* \_ \# ...: Markdown's escapes show the character alone
     (re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>])"), _groups(1)),
 ]
