@@ -134,6 +134,61 @@ def test_docx_reads_what_word_shows_nested_runs_controls_numbered_headings(tmp_p
     assert paths["Emergency Manager approves"] == "2. Scope › 2.2 Exceptions"
 
 
+def test_docx_footnotes_and_endnotes_follow_their_reference_with_word_numbers(tmp_path: Path):
+    """A note is policy text too: it stands after the paragraph or row that refers to it, with
+    the number Word shows, in that paragraph's section; separators and empty notes add nothing."""
+    import docx
+    from docx.opc.constants import CONTENT_TYPE as CT
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+    def notes(kind: str, bodies: dict[int, str]) -> bytes:
+        items = "".join(
+            f'<w:{kind} w:id="{i}"><w:p><w:r><w:{kind}Ref/></w:r><w:r><w:t xml:space="preserve">'
+            f' {text}</w:t></w:r></w:p></w:{kind}>' for i, text in bodies.items())
+        return (f'<w:{kind}s {w}><w:{kind} w:type="separator" w:id="-1"><w:p><w:r><w:separator/>'
+                f'</w:r></w:p></w:{kind}>{items}</w:{kind}s>').encode()
+
+    document = docx.Document()
+    package = document.part.package
+    document.part.relate_to(Part(PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, notes(
+        "footnote", {1: "Nominal means worth under $25.", 2: "See the state ethics code.",
+                     3: ""}), package), RT.FOOTNOTES)
+    document.part.relate_to(Part(PackURI("/word/endnotes.xml"), CT.WML_ENDNOTES, notes(
+        "endnote", {5: "Adopted by the board in 2021."}), package), RT.ENDNOTES)
+
+    def refer(paragraph, kind: str, note: int) -> None:
+        paragraph._p.append(_xml(f'<w:r><w:rPr><w:rStyle w:val="FootnoteReference"/></w:rPr>'
+                                 f'<w:{kind}Reference w:id="{note}"/></w:r>'))
+
+    document.add_heading("Gifts", level=1)
+    gifts = document.add_paragraph("Staff may accept nominal gifts.")
+    refer(gifts, "footnote", 3)  # an empty note still takes its number
+    refer(gifts, "footnote", 1)
+    document.add_paragraph("Cash is never accepted.")
+    document.add_heading("Conduct", level=1)
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Dual roles", "Avoided"
+    refer(table.cell(0, 1).paragraphs[0], "footnote", 2)
+    table.cell(1, 0).text, table.cell(1, 1).text = "Romance", "Never"
+    closing = document.add_paragraph("This code binds all staff.")
+    refer(closing, "endnote", 5)
+    document.save(tmp_path / "gifts.docx")
+
+    doc = read_document(tmp_path / "gifts.docx")
+    assert ("Staff may accept nominal gifts.\n\n2 Nominal means worth under $25.\n\n"
+            "Cash is never accepted.") in doc.text
+    assert "Dual roles\tAvoided\n\n3 See the state ethics code.\n\nRomance\tNever" in doc.text
+    assert "This code binds all staff.\n\ni Adopted by the board in 2021." in doc.text
+    assert "separator" not in doc.text and doc.text.count("Nominal means") == 1
+    paths = _paths(doc)
+    assert paths["2 Nominal means"] == "Gifts" and paths["3 See the"] == "Conduct"
+    assert paths["i Adopted by"] == "Conduct"
+
+
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>Gifts &amp; Favours</title><style>p{color:red}</style>"

@@ -14,7 +14,11 @@
 - Word's generated table of contents (its content control, or paragraphs in the "TOC n" styles)
   is left out: it repeats the headings with page numbers a .docx does not have.
 - Tables are rows of cells (tab-separated, one line per row), in document order.
-- Headers, footers, comments, footnotes and text boxes are not body text and are left out.
+- Footnotes and endnotes follow the paragraph (or table row) that refers to them, each as a
+  paragraph of its own that starts with the number Word shows ("1 Gifts under $25 are
+  nominal."): Word prints them at the foot of a page or the end, but a .docx has no pages, and
+  beside its reference a note keeps the section it belongs to. Nothing of them is lost.
+- Headers, footers, comments and text boxes are not body text and are left out.
 - Core properties (title, last modified date) fill metadata the corpus does not give.
 """
 
@@ -26,6 +30,8 @@ from pathlib import Path
 
 from . import Block, DocumentError, Extracted, list_marker
 
+RT_FOOTNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
+RT_ENDNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/endnotes"
 _HEADING_STYLE = re.compile(r"heading\s*([1-9])$", re.I)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -41,6 +47,7 @@ def read_docx(path: Path, data: bytes) -> Extracted:
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise DocumentError(f"damaged Word file ({type(exc).__name__}: {exc})") from exc
     numbering = _Numbering(document)
+    notes = _Notes(document)
     parts: list[str] = []
     blocks: list[Block] = []
     offset = 0
@@ -61,25 +68,33 @@ def read_docx(path: Path, data: bytes) -> Extracted:
         if element.tag == f"{_W}p":
             para = Paragraph(element, document)
             text = paragraph_text(element).strip()
-            if not text or _is_toc_entry(para):
+            if _is_toc_entry(para):
                 continue
-            kind, level = _heading(para)
-            shown, marker, list_level = numbering.render(para)
-            if kind:
-                numbered = shown and shown != "\u2022"
-                add(f"{shown} {text}" if numbered else text, kind, level)
-            elif shown is None:
-                add(text, "body")
-            else:
-                add(f"{shown} {text}" if shown else text, "item", list_level, marker)
+            referred = notes.referred(element)
+            if text:
+                kind, level = _heading(para)
+                shown, marker, list_level = numbering.render(para)
+                if kind:
+                    numbered = shown and shown != "\u2022"
+                    add(f"{shown} {text}" if numbered else text, kind, level)
+                elif shown is None:
+                    add(text, "body")
+                else:
+                    add(f"{shown} {text}" if shown else text, "item", list_level, marker)
+            for note in referred:
+                add(note, "body")
         else:
             table = Table(element, document)
             first = True
             for tr in _content(element, (f"{_W}tr",)):
                 cells = _row_cells(_Row(tr, table))
+                referred = notes.referred(tr)
                 if any(cells):
                     add("\t".join(cells), "body", sep="\n\n" if first else "\n")
                     first = False
+                for note in referred:
+                    add(note, "body")
+                    first = True  # the table's next row starts a paragraph again
     props = document.core_properties
     meta = {}
     if props.title and props.title.strip():
@@ -137,6 +152,70 @@ def paragraph_text(p) -> str:
 
     walk(p)
     return "".join(out)
+
+
+class _Notes:
+    """Footnotes and endnotes by id, numbered as Word numbers them: in order of reference, in the
+    format the document's settings give (Word's defaults: 1, 2, 3 for footnotes and i, ii, iii
+    for endnotes); a reference with its own mark (customMarkFollows) shows that mark."""
+
+    KINDS = (("footnote", RT_FOOTNOTES, "decimal"), ("endnote", RT_ENDNOTES, "lowerRoman"))
+    _SKIP = {"separator", "continuationSeparator", "continuationNotice"}
+
+    def __init__(self, document):
+        from docx.oxml.parser import parse_xml
+
+        self.texts: dict[tuple[str, str], str] = {}
+        self.counts = {kind: 0 for kind, _r, _f in self.KINDS}
+        self.formats: dict[str, str] = {}
+        settings = document.settings.element
+        for kind, reltype, default in self.KINDS:
+            self.formats[kind] = _note_format(settings, kind, default)
+            try:
+                part = document.part.part_related_by(reltype)
+            except KeyError:
+                continue
+            root = part.element if hasattr(part, "element") else parse_xml(part.blob)
+            for note in root.findall(f"{_W}{kind}"):
+                if note.get(f"{_W}type") in self._SKIP:
+                    continue
+                paragraphs = (paragraph_text(p).strip() for p in note.iter(f"{_W}p"))
+                text = " ".join(t for t in paragraphs if t)
+                if text:
+                    self.texts[(kind, note.get(f"{_W}id"))] = text
+
+    def referred(self, element) -> list[str]:
+        """The notes `element` refers to, in order, each as shown: its mark, a space, its text.
+        Every reference advances its kind's number, whether or not its note has text."""
+        out = []
+        for run, ref in _references(element):
+            kind = "footnote" if ref.tag == f"{_W}footnoteReference" else "endnote"
+            custom = ref.get(f"{_W}customMarkFollows") in ("1", "true", "on")
+            if not custom:
+                self.counts[kind] += 1
+            text = self.texts.get((kind, ref.get(f"{_W}id")))
+            if text is not None:
+                mark = (run.text or "").strip() if custom else _format_number(
+                    self.counts[kind], self.formats[kind])
+                out.append(f"{mark} {text}" if mark else text)
+        return out
+
+
+def _note_format(settings, kind: str, default: str) -> str:
+    props = settings.find(f"{_W}{kind}Pr")
+    return _val(props, "numFmt", default) if props is not None else default
+
+
+def _references(element):
+    """(run, footnote or endnote reference) in the runs Word shows, in document order."""
+    tags = (f"{_W}footnoteReference", f"{_W}endnoteReference")
+    for child in element.iterchildren():
+        if child.tag == f"{_W}r":
+            if not _hidden(child):
+                for ref in child.iterchildren(*tags):
+                    yield child, ref
+        elif child.tag not in _NOT_SHOWN:
+            yield from _references(child)
 
 
 def _hidden(run) -> bool:
