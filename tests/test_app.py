@@ -220,16 +220,17 @@ def test_hostile_document_is_shown_as_text(tmp_path, monkeypatch):
     at.text_input(key="phrase").input("script").run()
     assert not at.exception
     # each "script" (and "javascript") of the canonical text, marked, as escaped text; those in
-    # "[visitor form](javascript:...)" and "[the sign-in form](javascript:...)" went at ingestion,
-    # with the rest of the Markdown link syntax (the link text stays)
-    assert len(marked(at)) == 9
+    # "[visitor form](javascript:...)", "[the sign-in form](javascript:...)" and the reference
+    # link's definition line "[help]: javascript:..." went at ingestion, with the rest of the
+    # Markdown link syntax (the link text stays)
+    assert len(marked(at)) == 8
     shown += "".join(page_html(at))
     at.selectbox(key="browse_doc").set_value("visitor-sign-in").run()  # the plain-text document
     shown += "".join(page_html(at))
     for raw in ("<script", "<img", "<iframe", "<a ", "<style", "<b>", "javascript:", "](", "]["):
         assert raw not in shown, raw
     for text in ("&lt;script&gt;", "&lt;img src=x onerror=", "&lt;iframe srcdoc=",
-                 "&lt;a href=", "javascript&#58;", "&#91;help page&#93;&#91;help&#93;",
+                 "&lt;a href=", "javascript&#58;", "and the help page before every visit",
                  "&#36;x^2&#36;", "&#58;red&#91;red alert&#93;", "&lt;b&gt;bold&lt;/b&gt;",
                  "Visitor Notice &lt;img src=x onerror=&quot;document.title=&#x27;PWNED-TITLE",
                  "Front Desk &lt;script&gt;",
