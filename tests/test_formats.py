@@ -235,6 +235,31 @@ def test_html_keeps_an_articles_own_header_and_a_page_wrapped_in_a_form(tmp_path
     assert paths["Approved by the"] == "Client Funds Policy"
 
 
+def test_html_headings_lose_their_links_to_themselves(tmp_path: Path):
+    """Docs sites and CMSs put a "#", "¶" or icon link in each heading (Node, Sphinx, GitHub,
+    a CMS's class-marked anchor); it is no part of the heading's words or its citation. Other
+    links, and a "#" that is the heading's own text, stay."""
+    (tmp_path / "anchors.html").write_text(
+        "<html><body><main>"
+        "<h1>Client Funds<span><a class='mark' href='#client-funds'>#</a></span></h1>"
+        "<p>Funds are kept in the office safe.</p>"
+        "<h2>Loans<a class='headerlink' href='#loans' title='Permalink'>\u00b6</a></h2>"
+        "<p>Staff never lend money. See <a href='#gifts'>#</a> below and "
+        "<a href='#gifts'>Gifts</a>.</p>"
+        "<h2><a class='anchor' aria-label='link' href='#gifts'><svg></svg></a>Gifts</h2>"
+        "<p>Gifts over $20 are declined.</p>"
+        "<h3><a href='#c-sharp'>Training in C#</a> <a href='#c-sharp'>\u00a7</a></h3>"
+        "<p>The course is optional.</p></main></body></html>", encoding="utf-8")
+    doc = read_document(tmp_path / "anchors.html")
+    paths = _paths(doc)
+    assert paths["Funds are kept"] == "Client Funds"
+    assert paths["Staff never lend"] == "Client Funds › Loans"
+    assert paths["Gifts over $20"] == "Client Funds › Gifts"
+    assert paths["The course is"] == "Client Funds › Gifts › Training in C#"
+    assert "\u00b6" not in doc.text and "\u00a7" not in doc.text
+    assert "See # below and Gifts." in doc.text  # a "#" outside a heading is the text's own
+
+
 def test_mhtml_web_archive_reads_its_page(tmp_path: Path):
     """A page saved by a browser as one file (.mhtml): MIME parts, quoted-printable HTML."""
     import quopri

@@ -7,12 +7,12 @@ offers less for walking mixed inline/block content; trafilatura removes boilerpl
 that can also drop the lists and tables a policy is made of, so the rules here are explicit:
 
 - The page's declared main content (<main>, role="main", or a single <article>) when it has
-  one, else <body>. script, style, nav, asides, form controls, hidden elements and ARIA
-  navigation/banner regions are dropped: they are the site, not the policy. A <header> or
-  <footer> is the site's banner or footer only where HTML says so: outside <article>,
-  <section> and <main>. Inside them it is the policy's own (its title, its "approved by"
-  line) and stays. A <form> itself is not dropped: ASP.NET and SharePoint pages, the usual
-  intranet, wrap their whole body in one.
+  one, else <body>. script, style, nav, asides, form controls, hidden elements, ARIA
+  navigation/banner regions and a heading's links to itself ("#", "¶", "§") are dropped:
+  they are the site, not the policy. A <header> or <footer> is the site's banner or footer
+  only where HTML says so: outside <article>, <section> and <main>. Inside them it is the
+  policy's own (its title, its "approved by" line) and stays. A <form> itself is not
+  dropped: ASP.NET and SharePoint pages, the usual intranet, wrap their whole body in one.
 - h1-h6 build the sections; lists keep their nesting and an <ol>'s numbers (start, type) are
   shown and cited; table rows are lines of tab-separated cells.
 - A web archive (.mhtml/.mht: what a browser's "save as single file" writes) is a MIME message;
@@ -53,7 +53,8 @@ def read_html(data: bytes | str) -> Extracted:
     for tag in soup.find_all(True):
         if tag.decomposed:
             continue
-        if tag.name in _DROP or _hidden(tag) or _page_landmark(tag) or _link_menu(tag):
+        if (tag.name in _DROP or _hidden(tag) or _page_landmark(tag) or _link_menu(tag)
+                or _permalink(tag)):
             tag.decompose()
     root = _main(soup)
     if root is None:
@@ -113,6 +114,25 @@ def _link_menu(tag) -> bool:
         _SPACE.sub("", li.get_text()) == _SPACE.sub("", "".join(a.get_text() for a in
                                                                   li.find_all("a")))
         for li in items)
+
+
+_HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
+_PERMALINK_MARKS = {"", "#", "\u00b6", "\u00a7", "\U0001f517", "\u2693", "\u00a4"}  # # ¶ § 🔗 ⚓ ¤
+_PERMALINK_CLASSES = {"headerlink", "anchor", "anchorjs-link", "permalink", "header-anchor",
+                      "heading-anchor", "mark"}
+
+
+def _permalink(tag) -> bool:
+    """A heading's link to itself: the "#" of Node's and GitHub's docs, Sphinx's "¶", a CMS's
+    "§" or chain icon. It is the site's tool, not the heading's words, and left in it would
+    stand in every citation ("Loans # › Repayment #"). Only a same-page link whose whole text is
+    such a mark, inside a heading or marked by its class as a heading anchor."""
+    if tag.name != "a" or not str(tag.get("href", "")).startswith("#"):
+        return False
+    if _SPACE.sub("", tag.get_text()) not in _PERMALINK_MARKS:
+        return False
+    classes = set(tag.get("class") or [])
+    return bool(classes & _PERMALINK_CLASSES) or tag.find_parent(_HEADINGS) is not None
 
 
 def _main(soup):
