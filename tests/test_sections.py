@@ -99,3 +99,31 @@ def test_generic_numbered_policy(tmp_path: Path):
     structure = parse_sections(doc)
     assert path_at(structure, doc.text.find("Badges")) == "II. Rules › 1. Sign-in › B"
     assert path_at(structure, doc.text.find("Staff escort")) == "II. Rules › 2. Escorts › A"
+
+
+def test_hand_numbered_sub_headings_nest_under_their_chapter_and_the_list_goes_on(tmp_path: Path):
+    """Policies typed by hand number chapters "2." and their sub-headings "2.1": the sub-heading
+    sits under its chapter, and the chapter list goes on after it ("3." follows "2.", even after
+    a sub-heading numbered out of step, as in a real board agenda)."""
+    path = tmp_path / "funds.txt"
+    path.write_text(
+        "CLIENT FUNDS POLICY\n\n"
+        "1. Loans\n\nStaff never lend money to clients, even small amounts.\n\n"
+        "2. Gifts\n\nGifts over $20 are politely declined and recorded.\n\n"
+        "2.1 Small tokens\n\nCards and flowers may be accepted and shared.\n\n"
+        "2.2 Reporting\n\nEvery gift is reported to the supervisor within a week.\n\n"
+        "3. Records\n\nRecords of every transaction are kept for seven years.\n\n"
+        "1.1 Exceptions\n\nThe director may approve an exception in writing, once.\n\n"
+        "4. Review\n\nThis policy is reviewed every second year by the board.\n")
+    doc = read_document(path)
+    structure = parse_sections(doc)
+
+    def at(phrase: str) -> str:
+        return path_at(structure, doc.text.find(phrase))
+
+    assert at("Gifts over") == "Client Funds Policy › 2. Gifts"
+    assert at("Cards and") == "Client Funds Policy › 2. Gifts › 2.1 Small tokens"
+    assert at("Every gift") == "Client Funds Policy › 2. Gifts › 2.2 Reporting"
+    assert at("Records of") == "Client Funds Policy › 3. Records"
+    assert at("The director") == "Client Funds Policy › 1.1 Exceptions"
+    assert at("This policy is") == "Client Funds Policy › 4. Review"

@@ -9,7 +9,8 @@ General heuristics, not keyed to any one file:
   reader infers it: a style already open closes everything below it and starts a sibling.
 - Numbered headings ("1 Overview", "2.1 Scope", "Section 4.2", "Article II") nest by their
   number's depth; a bare number is a heading only when it continues the document's own sequence
-  ("55 Lake Avenue" after nothing numbered is an address, not chapter 55).
+  ("55 Lake Avenue" after nothing numbered is an address, not chapter 55). A hand-numbered
+  chapter "2. Gifts" holds its "2.1 ..." sub-headings, and its list goes on after them ("3.").
 - A numbered line is a list item, not a heading, when the next line is another item of the same
   list: a heading introduces content, a list item does not ("1. Ethics" "2. Compliance"...).
 - A "Heading:" line that introduces a list ends with it: unindented text after the list belongs
@@ -318,14 +319,17 @@ def _from_lines(doc: Document) -> Structure:
     # The open path; each entry: (section id, rank or None, enumeration style or None)
     stack: list[tuple[int, int | None, str | None]] = [(0, -1, None)]
     last_value: dict[int, int] = {}  # section id -> numeric value of its marker (for Roman/alpha)
+    styled: dict[int, str] = {}  # section id -> the enumeration style of its marker
     lead_ins: set[int] = set()  # "Heading:" sections that introduce a list
     group: list[int | None] = [None]  # a heading whose sub-headings follow it directly
     numbered: dict[int, int] = {}  # numbered-heading section -> its rank
     last_number: dict[tuple[int, ...], int] = {}  # number prefix -> last child number seen
 
-    def open_section(marker: str, title: str, kind: str, line: _Line, rank, style) -> int:
+    def open_section(marker: str, title: str, kind: str, line: _Line, rank, style,
+                     parent_id: int | None = None) -> int:
         if rank is not None:
-            while len(stack) > 1 and (stack[-1][1] is None or stack[-1][1] >= rank):
+            while len(stack) > 1 and stack[-1][0] != parent_id and (
+                    stack[-1][1] is None or stack[-1][1] >= rank):
                 stack.pop()
         else:
             styles = [s for _, _, s in stack]
@@ -402,9 +406,12 @@ def _from_lines(doc: Document) -> Structure:
                 if sibling is not None and last_value.get(sibling, 0) >= int(token):
                     marker = str(last_value[sibling] + 1)  # "1. 1. 1." renders as 1, 2, 3
                     token = marker
+            value = roman_value(token) if style.startswith("ROMAN") else _alpha_value(token)
+            if rank is None and value and open_style(style) is None:
+                _resume_list(style, value, stack, sections, styled, last_value, numbered)
             sid = open_section(marker, title, kind if rank is None else "heading", line, rank,
                                style)
-            value = roman_value(token) if style.startswith("ROMAN") else _alpha_value(token)
+            styled[sid] = style
             last_value[sid] = value or 0
         elif _is_caps_heading(line.text) and not line.bulleted:
             in_toc, page = _toc_match(line.text, toc) if toc else (True, None)
@@ -419,7 +426,8 @@ def _from_lines(doc: Document) -> Structure:
                 title = f"{title} {tail.text.strip()}"
                 line = _Line(line.start, tail.end, line.text, line.bulleted, line.indented)
                 continued.add(i + 1)
-            sid = open_section(marker, title, "heading", line, rank, None)
+            sid = open_section(marker, title, "heading", line, rank, None,
+                               _listed_parent(marker, stack, sections))
             sections[sid].numbered = True
             numbered[sid] = rank
             kind = "heading"
@@ -458,6 +466,38 @@ def _from_lines(doc: Document) -> Structure:
 
     _close_spans(sections, paragraphs, len(text))
     return Structure(sections, paragraphs)
+
+
+def _resume_list(style: str, value: int, stack, sections: list[Section], styled: dict[int, str],
+                 last_value: dict[int, int], numbered: dict[int, int]) -> None:
+    """"4." after "3. Closed Session" and its numbered sub-heading "2.1 ...": a numbered
+    sub-heading does not end the list it stands in, so the stack returns to the level of "3."
+    (its parent), where "4." follows it. Only when "3." was closed by a numbered heading."""
+    previous = next((sid for sid in reversed(styled) if styled[sid] == style), None)
+    if value < 2 or previous is None or last_value.get(previous) != value - 1:
+        return
+    parent = sections[previous].parent
+    ids = [sid for sid, _, _ in stack]
+    if parent not in ids:
+        return
+    above = ids[ids.index(parent) + 1:]
+    if not above or sections[above[0]].start < sections[previous].start or above[0] not in numbered:
+        return
+    while stack[-1][0] != parent:
+        stack.pop()
+
+
+def _listed_parent(number: str, stack, sections: list[Section]) -> int | None:
+    """The open "2. Gifts" heading (numbered as a list) that "2.1 Small tokens" belongs to:
+    hand-numbered policies write their chapters "2." and their sub-headings "2.1"."""
+    prefix = number.rpartition(".")[0]
+    if not prefix:
+        return None
+    for sid, rank, style in reversed(stack):
+        section = sections[sid]
+        if rank is None and style and section.kind == "heading" and section.marker == prefix:
+            return sid
+    return None
 
 
 def _setext_level(lines: list[_Line | None], i: int) -> int:
