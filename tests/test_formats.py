@@ -189,6 +189,56 @@ def test_docx_footnotes_and_endnotes_follow_their_reference_with_word_numbers(tm
     assert paths["i Adopted by"] == "Conduct"
 
 
+def test_docx_without_heading_styles_takes_its_bold_lines_as_headings(tmp_path: Path):
+    """Many agency policies are typed with headings made bold by hand, no heading style: those
+    lines are the sections (levels from their numbers, a larger first line the title), while a
+    bold sentence, a partly bold line and a bold list item are not headings. Where the author
+    used heading styles, bold is only emphasis."""
+    import docx
+    from docx.shared import Pt
+
+    def bold(document, text: str, size: int | None = None, style: str | None = None):
+        run = document.add_paragraph(style=style).add_run(text)
+        run.bold = True
+        if size:
+            run.font.size = Pt(size)
+
+    document = docx.Document()
+    bold(document, "CLIENT FUNDS POLICY", size=16)
+    document.add_paragraph("Effective 1 July 2024.")
+    for head, body in (("Purpose", "This policy covers client money."),
+                       ("1. Loans", "Staff never lend money to clients."),
+                       ("2. Gifts", "Gifts over $20 are declined."),
+                       ("2.1 Small tokens", "Cards may be accepted.")):
+        bold(document, head)
+        document.add_paragraph(body)
+    bold(document, "Never keep client cash overnight.")
+    mixed = document.add_paragraph()
+    mixed.add_run("Note:").bold = True
+    mixed.add_run(" ask the supervisor")
+    bold(document, "Record it in the ledger", style="List Number")
+    document.add_paragraph("Ledgers are audited monthly.")
+    document.save(tmp_path / "typed.docx")
+    doc = read_document(tmp_path / "typed.docx")
+    paths = _paths(doc)
+    assert doc.title == "CLIENT FUNDS POLICY"
+    assert paths["Effective 1 July"] == "Client Funds Policy"
+    assert paths["This policy covers"] == "Purpose"
+    assert paths["Staff never lend"] == "1. Loans"
+    assert paths["Gifts over $20"] == "2. Gifts"
+    assert paths["Cards may be"] == "2. Gifts › 2.1 Small tokens"
+    for body in ("Never keep client", "Note: ask the", "Ledgers are audited"):
+        assert paths[body].startswith("2. Gifts › 2.1 Small tokens"), (body, paths[body])
+    assert paths["1. Record it"] == "2. Gifts › 2.1 Small tokens › 1"
+
+    styled = docx.Document()
+    styled.add_heading("Gifts", level=1)
+    bold(styled, "Small tokens")
+    styled.add_paragraph("Cards may be accepted.")
+    styled.save(tmp_path / "styled.docx")
+    assert _paths(read_document(tmp_path / "styled.docx"))["Cards may be"] == "Gifts"
+
+
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>Gifts &amp; Favours</title><style>p{color:red}</style>"

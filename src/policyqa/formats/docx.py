@@ -2,6 +2,11 @@
 
 - Title and Heading 1-9 styles (or a paragraph outline level) are the section tree; headings need
   no guessing here, unlike plain text.
+- A document that uses no heading style at all (its author made headings by hand, the usual
+  agency policy) has its headings read from how they look: a short paragraph set wholly in
+  bold, not ending like a sentence (".", ";", ","), not a list item. Its level is its number's
+  depth ("2.1 Small tokens" under "2. Gifts"), else 1; a first such line set larger than the
+  rest is the title. Where heading styles exist, bold text is only emphasis.
 - Word's automatic list numbers are not in the paragraph text. They are rebuilt from the numbering
   definitions (start, format, level text) and written before the item, since that is what the
   document shows; the item is then cited by them ("3 › b"). Bullets are shown as "•".
@@ -48,6 +53,7 @@ def read_docx(path: Path, data: bytes) -> Extracted:
         raise DocumentError(f"damaged Word file ({type(exc).__name__}: {exc})") from exc
     numbering = _Numbering(document)
     notes = _Notes(document)
+    looks = _LookedHeadings(document)
     parts: list[str] = []
     blocks: list[Block] = []
     offset = 0
@@ -74,6 +80,8 @@ def read_docx(path: Path, data: bytes) -> Extracted:
             if text:
                 kind, level = _heading(para)
                 shown, marker, list_level = numbering.render(para)
+                if not kind and shown is None:
+                    kind, level = looks.classify(para, text)
                 if kind:
                     numbered = shown and shown != "\u2022"
                     add(f"{shown} {text}" if numbered else text, kind, level)
@@ -247,6 +255,81 @@ def _row_cells(row) -> list[str]:
         seen.add(id(cell._tc))
         cells.append(_cell_text(cell._tc))
     return cells
+
+
+_SENTENCE_END = (".", ";", ",")
+_LOOKED_NUMBER = re.compile(r"(\d+(?:\.\d+)*)\.?\s")
+LOOKED_MAX_WORDS = 12
+LOOKED_MAX_CHARS = 100
+
+
+class _LookedHeadings:
+    """Headings a document shows by bold type alone, for documents that use no heading style."""
+
+    def __init__(self, document):
+        from docx.text.paragraph import Paragraph
+
+        body = document.element.body
+        paragraphs = [Paragraph(p, document) for p in _content(body, (f"{_W}p",), skip_toc=True)]
+        kinds = {_heading(p)[0] for p in paragraphs}
+        self.active = "heading" not in kinds
+        self.first = "title" not in kinds  # a styled title is the title
+        self.sizes: list[float] = []
+        if self.active:  # the sizes of the other looked headings, to tell a title from them
+            looked = [p for p in paragraphs if self._looks(p, paragraph_text(p._p).strip())]
+            self.sizes = [_size(p) for p in looked[1:]]
+
+    def _looks(self, para, text: str) -> bool:
+        if not text or len(text) > LOOKED_MAX_CHARS or len(text.split()) > LOOKED_MAX_WORDS:
+            return False
+        if text.endswith(_SENTENCE_END) or not any(c.isalpha() for c in text):
+            return False
+        return _all_bold(para, text)
+
+    def classify(self, para, text: str) -> tuple[str, int]:
+        """("title", 0), ("heading", level) or ("", 0) for a paragraph with no heading style."""
+        if not self.active:
+            return "", 0
+        first, self.first = self.first, False
+        if not self._looks(para, text):
+            return "", 0
+        if first and self.sizes and _size(para) > max(self.sizes):
+            return "title", 0
+        number = _LOOKED_NUMBER.match(text)
+        return "heading", number.group(1).count(".") + 1 if number else 1
+
+
+def _style_value(style, get):
+    """A font property from a style or the styles it is based on (None: not set anywhere)."""
+    while style is not None:
+        value = get(style.font)
+        if value is not None:
+            return value
+        style = style.base_style
+    return None
+
+
+def _all_bold(para, text: str) -> bool:
+    """Every run with text is bold: by itself, its character style or the paragraph's style.
+    Text outside plain runs (a hyperlink, a field) counts as not bold."""
+    runs = [r for r in para.runs if r.text.strip()]
+    if not runs or "".join(r.text for r in para.runs).strip() != text:
+        return False
+    paragraph_bold = _style_value(para.style, lambda f: f.bold)
+    for run in runs:
+        bold = run.bold
+        if bold is None and run.style is not None:
+            bold = _style_value(run.style, lambda f: f.bold)
+        if not (bold if bold is not None else paragraph_bold):
+            return False
+    return True
+
+
+def _size(para) -> float:
+    """The largest font size (points) of the paragraph's runs; 0 where none is set."""
+    style_size = _style_value(para.style, lambda f: f.size)
+    sizes = [r.font.size or style_size for r in para.runs if r.text.strip()]
+    return max((s.pt for s in sizes if s is not None), default=0.0)
 
 
 def _heading(para) -> tuple[str, int]:
