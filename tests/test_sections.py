@@ -1,9 +1,10 @@
 """Section paths spot-checked on each of the four real documents, plus general heuristics."""
 
+import re
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, make_pdf
 
 from policyqa.documents import read_document
 from policyqa.sections import parse_sections, roman_value
@@ -127,3 +128,22 @@ def test_hand_numbered_sub_headings_nest_under_their_chapter_and_the_list_goes_o
     assert at("Records of") == "Client Funds Policy › 3. Records"
     assert at("The director") == "Client Funds Policy › 1.1 Exceptions"
     assert at("This policy is") == "Client Funds Policy › 4. Review"
+
+
+def test_pdf_heading_before_a_paragraph_wrapped_mid_sentence(tmp_path: Path):
+    """In a PDF exported from Word a heading ("Purpose") is followed by the page's lines of a
+    paragraph, the first of which usually breaks mid-sentence: it is still the heading's body.
+    A formula or a caption before such a paragraph is not a heading."""
+    body = ("This policy sets out how case managers, peer advocates and recovery coaches handle "
+            "the money and the valuables that clients ask them to hold, lend or spend for them, "
+            "and who approves each of these.")
+    path = make_pdf(tmp_path / "funds.pdf", [
+        f"CLIENT FUNDS POLICY\n\nPurpose\n{body}\n\nC := (s + E) holds\n{body}\n\n"
+        f"Record Keeping\n{body}"])
+    doc = read_document(path)
+    assert re.search(r"[a-z]\n[a-z]", doc.text)  # the paragraph wraps mid-sentence
+    structure = parse_sections(doc)
+    starts = [m.start() for m in re.finditer(re.escape(body[:30]), doc.text)]
+    assert [path_at(structure, s) for s in starts] == [
+        "Client Funds Policy › Purpose", "Client Funds Policy › Purpose",
+        "Client Funds Policy › Record Keeping"]

@@ -4,7 +4,9 @@ General heuristics, not keyed to any one file:
 - Upper-case Roman parts ("IV. ...") and stand-alone ALL-CAPS lines are top-level headings; when the
   document has a table of contents, ALL-CAPS lines that match an entry are chapters (with the page the
   contents give) and the others are sub-headings.
-- Short Title-Case lines (or "Heading:" lines) followed by body text are sub-headings.
+- Short Title-Case lines (or "Heading:" lines) followed by body text are sub-headings; in a PDF
+  the body may be a paragraph the page wraps mid-sentence (its next line starts in lower case),
+  and then the heading must be words, not a formula or a caption.
 - Enumerated items ("A.", "1.", "1)", "a.", "(i)") nest in the order their styles first appear, as a
   reader infers it: a style already open closes everything below it and starts a sibling.
 - Numbered headings ("1 Overview", "2.1 Scope", "Section 4.2", "Article II") nest by their
@@ -188,6 +190,7 @@ class _Line:
     text: str
     bulleted: bool
     indented: bool
+    runs_on: bool = False  # the next line goes on with this one's sentence (starts in lower case)
 
 
 def _lines(text: str) -> list[_Line | None]:
@@ -206,6 +209,9 @@ def _lines(text: str) -> list[_Line | None]:
         else:
             out.append(None)
         pos += len(raw) + 1
+    for line, after in zip(out, out[1:], strict=False):
+        if line is not None and after is not None and not after.bulleted:
+            line.runs_on = after.text[:1].islower()
     return out
 
 
@@ -241,13 +247,26 @@ def _is_title_heading(text: str) -> bool:
     return capital / len(significant) >= 0.75
 
 
-def _is_body(line: _Line | None) -> bool:
-    """A line that reads as body text or starts a list: what follows a real heading."""
+_WORDY = re.compile(r"[^\W_][\w\s'\u2019&/,()\u2013-]*")
+
+
+def _wordy(text: str) -> bool:
+    """Words only (letters, digits, spaces, light punctuation), one of three letters or more."""
+    text = text.strip().rstrip(":")
+    return bool(_WORDY.fullmatch(text)) and re.search(r"[^\W\d_]{3}", text) is not None
+
+
+def _is_body(line: _Line | None, wrapped: bool = False) -> bool:
+    """A line that reads as body text or starts a list: what follows a real heading. In a PDF
+    (`wrapped`: its lines are the page's, a paragraph runs on over several) a long line that
+    the next line continues is body text too, wherever it breaks."""
     if line is None:
         return False
     if line.bulleted or _MARKER.match(line.text):
         return True
-    return len(line.text.split()) >= 10 and line.text.rstrip()[-1] in ".?!:\"\u201d)"
+    if len(line.text.split()) < 10:
+        return False
+    return line.text.rstrip()[-1] in ".?!:\"\u201d)" or (wrapped and line.runs_on)
 
 
 def _toc(lines: list[_Line | None]) -> list[tuple[str, int | None]]:
@@ -313,6 +332,7 @@ def _from_lines(doc: Document) -> Structure:
     lines = _lines(text)
     toc = _toc(lines)
     markdown = doc.format == "md" or Path(doc.path).suffix.lower() in (".md", ".markdown")
+    wrapped = doc.format == "pdf"  # lines are the page's lines, not paragraphs
     root = Section(0, None, "", doc.title, "root", 0, len(text), 0)
     sections = [root]
     paragraphs: list[Paragraph] = []
@@ -375,6 +395,9 @@ def _from_lines(doc: Document) -> Structure:
         nxt2 = following[1] if len(following) > 1 else None
         sid: int | None = None
         kind = "body"
+        # In a PDF a heading may be followed by a paragraph wrapped at any word; only words
+        # make such a heading (not "C := (s + E)", a formula, or "Figure 4.2: ...", a caption).
+        runs_on = wrapped and _wordy(line.text)
         md = _MD_HEADING.match(line.text)
         setext = markdown and _setext_level(lines, i)
         m = None if setext else _MARKER.match(line.text)
@@ -434,12 +457,13 @@ def _from_lines(doc: Document) -> Structure:
         elif (
             not line.bulleted
             and _is_title_heading(line.text)
-            and (_is_body(nxt) or (nxt is not None and _is_title_heading(nxt.text) and _is_body(nxt2)))
+            and (_is_body(nxt, runs_on) or (nxt is not None and _is_title_heading(nxt.text)
+                                            and _is_body(nxt2, runs_on)))
         ):
             sid = open_section("", line.text.strip().rstrip(":"), "heading", line, title_rank(),
                                None)
             kind = "heading"
-            if _is_title_heading(nxt.text) and not _is_body(nxt):
+            if _is_title_heading(nxt.text) and not _is_body(nxt, wrapped):
                 group[0] = sid  # "Recommendations" then "Documentation": a parent heading
             if line.text.rstrip().endswith(":") and (nxt.bulleted or _MARKER.match(nxt.text)):
                 lead_ins.add(sid)
