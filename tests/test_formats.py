@@ -310,6 +310,35 @@ def test_html_headings_lose_their_links_to_themselves(tmp_path: Path):
     assert "See # below and Gifts." in doc.text  # a "#" outside a heading is the text's own
 
 
+def test_html_without_headings_takes_its_bold_paragraphs_as_headings(tmp_path: Path):
+    """A CMS or intranet page with no h1-h6 shows its headings as bold paragraphs: those are
+    the sections, nested by their numbers; a bold sentence, a partly bold paragraph and a bold
+    list item are not. On a page with h1-h6, bold is only emphasis."""
+    (tmp_path / "typed.html").write_text(
+        "<html><head><title>Client Funds</title></head><body><div>"
+        "<p><strong>Purpose</strong></p><p>This policy covers client money.</p>"
+        "<p><b>1. Loans</b></p><p>Staff never lend money to clients.</p>"
+        "<div style='font-weight: bold'>2. Gifts</div><p>Gifts over $20 are declined.</p>"
+        "<p><strong><em>2.1</em> Small tokens</strong></p><p>Cards may be accepted.</p>"
+        "<p><strong>Never keep client cash overnight.</strong></p>"
+        "<p><strong>Note:</strong> ask the supervisor.</p>"
+        "<ol><li><strong>Record it in the ledger</strong></li></ol>"
+        "<p>Ledgers are audited monthly.</p></div></body></html>", encoding="utf-8")
+    paths = _paths(read_document(tmp_path / "typed.html"))
+    assert paths["This policy covers"] == "Purpose"
+    assert paths["Staff never lend"] == "1. Loans"
+    assert paths["Gifts over $20"] == "2. Gifts"
+    assert paths["Cards may be"] == "2. Gifts › 2.1 Small tokens"
+    for body in ("Never keep client", "Note: ask the", "Ledgers are audited"):
+        assert paths[body] == "2. Gifts › 2.1 Small tokens", (body, paths[body])
+    assert paths["1. Record it"] == "2. Gifts › 2.1 Small tokens › 1"
+
+    (tmp_path / "marked.html").write_text(
+        "<html><body><h1>Gifts</h1><p><strong>Small tokens</strong></p>"
+        "<p>Cards may be accepted.</p></body></html>", encoding="utf-8")
+    assert _paths(read_document(tmp_path / "marked.html"))["Cards may be"] == "Gifts"
+
+
 def test_mhtml_web_archive_reads_its_page(tmp_path: Path):
     """A page saved by a browser as one file (.mhtml): MIME parts, quoted-printable HTML."""
     import quopri

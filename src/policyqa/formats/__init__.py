@@ -8,6 +8,7 @@ onto the canonical text after cleaning.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -69,3 +70,23 @@ def list_marker(value: int, style: str) -> str:
                 value -= n
         return out.upper() if style.startswith("upper") else out
     return f"{value:02d}" if style == "decimal-zero" else str(value)
+
+
+LOOKED_MAX_WORDS = 12
+LOOKED_MAX_CHARS = 100
+_LOOKED_NUMBER = re.compile(r"(\d+(?:\.\d+)*)\.?\s")
+
+
+def looked_heading_level(text: str) -> int | None:
+    """The level of a paragraph set wholly in bold, in a document with no heading markup (Word
+    with no heading style, a web page with no h1-h6: headings typed by hand): its number's depth
+    ("2.1 Small tokens": 2), else 1. None where it does not read as a heading: too long (over
+    LOOKED_MAX_WORDS words or LOOKED_MAX_CHARS characters), ending like a sentence (".", ";",
+    ","; a bold warning such as "Never keep cash overnight."), or without letters."""
+    text = text.strip()
+    if not text or len(text) > LOOKED_MAX_CHARS or len(text.split()) > LOOKED_MAX_WORDS:
+        return None
+    if text.endswith((".", ";", ",")) or not any(c.isalpha() for c in text):
+        return None
+    number = _LOOKED_NUMBER.match(text)
+    return number.group(1).count(".") + 1 if number else 1

@@ -33,7 +33,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from . import Block, DocumentError, Extracted, list_marker
+from . import Block, DocumentError, Extracted, list_marker, looked_heading_level
 
 RT_FOOTNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
 RT_ENDNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/endnotes"
@@ -257,12 +257,6 @@ def _row_cells(row) -> list[str]:
     return cells
 
 
-_SENTENCE_END = (".", ";", ",")
-_LOOKED_NUMBER = re.compile(r"(\d+(?:\.\d+)*)\.?\s")
-LOOKED_MAX_WORDS = 12
-LOOKED_MAX_CHARS = 100
-
-
 class _LookedHeadings:
     """Headings a document shows by bold type alone, for documents that use no heading style."""
 
@@ -280,11 +274,7 @@ class _LookedHeadings:
             self.sizes = [_size(p) for p in looked[1:]]
 
     def _looks(self, para, text: str) -> bool:
-        if not text or len(text) > LOOKED_MAX_CHARS or len(text.split()) > LOOKED_MAX_WORDS:
-            return False
-        if text.endswith(_SENTENCE_END) or not any(c.isalpha() for c in text):
-            return False
-        return _all_bold(para, text)
+        return looked_heading_level(text) is not None and _all_bold(para, text)
 
     def classify(self, para, text: str) -> tuple[str, int]:
         """("title", 0), ("heading", level) or ("", 0) for a paragraph with no heading style."""
@@ -295,8 +285,7 @@ class _LookedHeadings:
             return "", 0
         if first and self.sizes and _size(para) > max(self.sizes):
             return "title", 0
-        number = _LOOKED_NUMBER.match(text)
-        return "heading", number.group(1).count(".") + 1 if number else 1
+        return "heading", looked_heading_level(text)
 
 
 def _style_value(style, get):

@@ -13,8 +13,10 @@ that can also drop the lists and tables a policy is made of, so the rules here a
   only where HTML says so: outside <article>, <section> and <main>. Inside them it is the
   policy's own (its title, its "approved by" line) and stays. A <form> itself is not
   dropped: ASP.NET and SharePoint pages, the usual intranet, wrap their whole body in one.
-- h1-h6 build the sections; lists keep their nesting and an <ol>'s numbers (start, type) are
-  shown and cited; table rows are lines of tab-separated cells.
+- h1-h6 build the sections; a page with none (a CMS's or intranet's, its headings typed in
+  bold) has its short wholly bold paragraphs as headings, nested by their numbers
+  (formats.looked_heading_level, as for Word); lists keep their nesting and an <ol>'s numbers
+  (start, type) are shown and cited; table rows are lines of tab-separated cells.
 - A web archive (.mhtml/.mht: what a browser's "save as single file" writes) is a MIME message;
   its first HTML part is the page, read as above (the standard library's `email` decodes it).
 - <title>, else the first h1, is the title. The page's markup is never rendered; only its text
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from . import Block, DocumentError, Extracted, list_marker
+from . import Block, DocumentError, Extracted, list_marker, looked_heading_level
 
 _DROP = {"script", "style", "noscript", "template", "nav", "aside", "iframe", "svg", "button",
          "select", "input", "textarea", "object", "embed", "canvas", "map", "dialog", "menu"}
@@ -60,6 +62,7 @@ def read_html(data: bytes | str) -> Extracted:
     if root is None:
         raise DocumentError("web page with no body text")
     writer = _Writer()
+    writer.looks = root.find(_HEADINGS) is None  # no heading markup: bold lines are headings
     writer.walk(root, 0)
     writer.flush()
     if not title:
@@ -135,6 +138,26 @@ def _permalink(tag) -> bool:
     return bool(classes & _PERMALINK_CLASSES) or tag.find_parent(_HEADINGS) is not None
 
 
+def _bold(tag) -> bool:
+    """<strong>, <b>, or an element styled bold."""
+    if tag.name in ("strong", "b"):
+        return True
+    style = str(tag.get("style", "")).replace(" ", "").lower()
+    return re.search(r"font-weight:(bold|[6-9]00)", style) is not None
+
+
+def _outer_bold(node) -> list:
+    """The bold elements inside `node` that no other bold element inside it contains."""
+    out = []
+    for tag in node.find_all(_bold):
+        parent = tag.parent
+        while parent is not None and parent is not node and not _bold(parent):
+            parent = parent.parent
+        if parent is node:
+            out.append(tag)
+    return out
+
+
 def _main(soup):
     for candidate in (soup.find("main"), soup.find(attrs={"role": "main"})):
         if candidate is not None:
@@ -162,6 +185,7 @@ class _Writer:
         self.blocks: list[Block] = []
         self.inline: list[str] = []
         self.pending: tuple[str, int, str] | None = None  # (kind, level, marker) of the open item
+        self.looks = False  # take wholly bold paragraphs as headings (a page with no h1-h6)
 
     def text(self) -> str:
         return "".join(self.parts)
@@ -215,10 +239,30 @@ class _Writer:
                 self.add(child.get_text(), "body")
             elif name in _BLOCK:
                 self.flush()
+                level = self._looked_heading(child)
+                if level:
+                    self.add(_SPACE.sub(" ", child.get_text(" ")), "heading", level)
+                    continue
                 self.walk(child, list_level)
                 self.flush()
             else:
                 self.walk(child, list_level)  # inline: its text joins the open paragraph
+
+    def _looked_heading(self, node) -> int | None:
+        """A paragraph (not a list item's, not a cell's) wholly in bold, read as a heading where
+        the page has no h1-h6: CMS and intranet pages often make headings that way."""
+        if not self.looks or self.pending or node.name not in ("p", "div"):
+            return None
+        if node.find(list(_BLOCK)) is not None or node.find_parent(["li", "td", "th"]):
+            return None
+        text = _SPACE.sub(" ", node.get_text(" ")).strip()
+        level = looked_heading_level(text)
+        if level is None:
+            return None
+        if _bold(node):
+            return level
+        bold = "".join(b.get_text() for b in _outer_bold(node))
+        return level if _SPACE.sub("", bold) == _SPACE.sub("", text) else None
 
     def _list(self, node, list_level: int) -> None:
         ordered = node.name == "ol"
