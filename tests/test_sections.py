@@ -132,8 +132,9 @@ def test_hand_numbered_sub_headings_nest_under_their_chapter_and_the_list_goes_o
 
 def test_pdf_heading_before_a_paragraph_wrapped_mid_sentence(tmp_path: Path):
     """In a PDF exported from Word a heading ("Purpose") is followed by the page's lines of a
-    paragraph, the first of which usually breaks mid-sentence: it is still the heading's body.
-    A formula or a caption before such a paragraph is not a heading."""
+    paragraph, the first of which usually breaks mid-sentence: it is still the heading's body,
+    as in a Markdown file wrapped at 80 columns. A formula or a caption before such a paragraph
+    is not a heading."""
     body = ("This policy sets out how case managers, peer advocates and recovery coaches handle "
             "the money and the valuables that clients ask them to hold, lend or spend for them, "
             "and who approves each of these.")
@@ -147,3 +148,9 @@ def test_pdf_heading_before_a_paragraph_wrapped_mid_sentence(tmp_path: Path):
     assert [path_at(structure, s) for s in starts] == [
         "Client Funds Policy › Purpose", "Client Funds Policy › Purpose",
         "Client Funds Policy › Record Keeping"]
+
+    markdown = tmp_path / "funds.md"
+    markdown.write_text("# Client Funds Policy\n\n**Purpose**\n\n" + body[:75] + "\n" + body[76:]
+                        + "\n")
+    doc = read_document(markdown)
+    assert path_at(parse_sections(doc), doc.text.find(body[:30])) == "Client Funds Policy › Purpose"

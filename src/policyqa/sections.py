@@ -5,8 +5,8 @@ General heuristics, not keyed to any one file:
   document has a table of contents, ALL-CAPS lines that match an entry are chapters (with the page the
   contents give) and the others are sub-headings.
 - Short Title-Case lines (or "Heading:" lines) followed by body text are sub-headings; in a PDF
-  the body may be a paragraph the page wraps mid-sentence (its next line starts in lower case),
-  and then the heading must be words, not a formula or a caption.
+  (or Markdown wrapped at a column) the body may be a paragraph wrapped mid-sentence (its next
+  line starts in lower case), and then the heading must be words, not a formula or a caption.
 - Enumerated items ("A.", "1.", "1)", "a.", "(i)") nest in the order their styles first appear, as a
   reader infers it: a style already open closes everything below it and starts a sibling.
 - Numbered headings ("1 Overview", "2.1 Scope", "Section 4.2", "Article II") nest by their
@@ -257,9 +257,9 @@ def _wordy(text: str) -> bool:
 
 
 def _is_body(line: _Line | None, wrapped: bool = False) -> bool:
-    """A line that reads as body text or starts a list: what follows a real heading. In a PDF
-    (`wrapped`: its lines are the page's, a paragraph runs on over several) a long line that
-    the next line continues is body text too, wherever it breaks."""
+    """A line that reads as body text or starts a list: what follows a real heading. Where lines
+    are wrapped (`wrapped`: a PDF's lines are the page's, Markdown is often wrapped at 80
+    columns), a long line that the next line continues is body text too, wherever it breaks."""
     if line is None:
         return False
     if line.bulleted or _MARKER.match(line.text):
@@ -332,7 +332,7 @@ def _from_lines(doc: Document) -> Structure:
     lines = _lines(text)
     toc = _toc(lines)
     markdown = doc.format == "md" or Path(doc.path).suffix.lower() in (".md", ".markdown")
-    wrapped = doc.format == "pdf"  # lines are the page's lines, not paragraphs
+    wrapped = doc.format in ("pdf", "md")  # lines may be wrapped, not whole paragraphs
     root = Section(0, None, "", doc.title, "root", 0, len(text), 0)
     sections = [root]
     paragraphs: list[Paragraph] = []
