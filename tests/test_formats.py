@@ -447,6 +447,33 @@ def test_pdf_running_headers_printed_numbers_and_hyphens(tmp_path: Path):
     assert doc.page_at(doc.text.find("inhabitants")) == 2
 
 
+def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):
+    """Word's usual footer "Page 3 of 5" (and "3/5", "Seite 3 von 5"): the page is the first
+    number; the count, the same on every page, is never taken for it."""
+    from fpdf import FPDF
+
+    for footer in ("Policy 4.7, revised March 2024    Page {n} of 5", "{n}/5",
+                   "Seite {n} von 5"):
+        pdf = FPDF()
+        pdf.set_font("Helvetica", size=11)
+        pdf.set_auto_page_break(False)
+        rules = ["Staff never hold cash for a client overnight.",
+                 "Vouchers are logged in the ledger on the day they arrive.",
+                 "Gift cards go in the office safe until the client collects them.",
+                 "No loan is made to a client, however small or short.",
+                 "Savings plans are agreed in writing with the supervisor."]
+        for n, rule in enumerate(rules, 1):
+            pdf.add_page()
+            pdf.multi_cell(0, 6, f"Rule {n}. {rule}\n{rules[n - 2]}\n{rules[n - 3]}")
+            pdf.set_y(-20)
+            pdf.multi_cell(0, 6, footer.format(n=n))
+        pdf.output(str(tmp_path / "footer.pdf"))
+        doc = read_document(tmp_path / "footer.pdf")
+        assert doc.page_labels == ["1", "2", "3", "4", "5"], footer
+        assert doc.page_label_at(doc.text.find("Rule 3.")) == "3"
+        assert "of 5" not in doc.text and "/5" not in doc.text and "von 5" not in doc.text
+
+
 def test_line_numbered_page_drops_header_and_footer_outside_its_numbered_lines(tmp_path: Path):
     """A single transcript page: nothing repeats, so its header and footer are told by position
     (above line 1, below the last numbered line); the same words inside the body stay."""

@@ -7,6 +7,8 @@ Why these rules:
   repeats, digits aside and allowing OCR slips, at the same edge of many pages, or (b) it carries
   a number that advances with the page (the printed page number). Both are removed from the text;
   the numbers found by (b), or the file's own /PageLabels, become the page labels a citation shows.
+  In Word's "Page 3 of 12" (or "3/12", "Seite 3 von 12") the page is the first number: the
+  second, the count of pages, stands on every page and would cite page 1 as "p. 12".
 - Line-number gutters (a transcript's "1 2 3 ... 25") are margin apparatus, not text. On such a
   page the numbered lines are the body: what stands above line 1 or below the last numbered line
   is its header or footer, found by position, so even a single page loses them.
@@ -30,6 +32,10 @@ _NUMBER_AT_EDGE = re.compile(r"^\s*(\d{1,5})(?=\s+\S)|(?<=\S)\s+(\d{1,5})\s*$")
 _LONE_NUMBER = re.compile(r"^\s*[-\u2013\u2014]?\s*(\d{1,5}|[ivxlc]{1,7})\s*[-\u2013\u2014]?\s*$",
                           re.I)
 _LIST_START = re.compile(r"^\s*\d{1,5}[.)]\s")
+# "Page 3 of 12", "3 of 12", "3/12", "Seite 3 von 12": the page's number is the first one, the
+# second is the count of pages (the same on every page, so never the page's number).
+_PAGE_OF = re.compile(r"(?:^|\s)(\d{1,5})\s*(?:of|/|von|de|sur|di|van|af|av|z)\s*\d{1,5}\s*$",
+                      re.I)
 _WORDLIKE = re.compile(r"^[\"'(\u201c\u2018]*[^\W\d_]{2,}(?:[-'\u2019][^\W\d_]+)*[.,;:!?\"')\u201d\u2019]*$")
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 
@@ -139,6 +145,9 @@ def _page_number(line: str) -> int | None:
         return int(token) if token.isdigit() else None
     if _LIST_START.match(line) or len(line.split()) > 14:
         return None
+    of = _PAGE_OF.search(line)
+    if of:
+        return int(of.group(1))
     m = _NUMBER_AT_EDGE.search(line)
     if not m:
         return None
@@ -189,7 +198,9 @@ def _numbered_edges(pages, edges) -> list[tuple[int, int]]:
     if n == 1:  # one page: only a lone "1" at an edge can be told for a page number
         return [(p, i) for p, i, shift in cands if shift == 1 and _LONE_NUMBER.match(pages[p][i])]
     shifts = Counter(shift for _p, _i, shift in cands)
-    mode, _count = shifts.most_common(1)[0]
+    mode, count = shifts.most_common(1)[0]
+    if count < 2:  # no two pages agree: numbers that do not advance with the page
+        return []
     near = [(p, i, shift) for p, i, shift in cands if abs(shift - mode) <= 1]
     if len({p for p, _i, _s in near}) < max(2, math.ceil(0.3 * n)):
         return []
