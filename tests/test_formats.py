@@ -474,6 +474,32 @@ def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):
         assert "of 5" not in doc.text and "/5" not in doc.text and "von 5" not in doc.text
 
 
+def test_two_page_pdf_loses_its_running_header_and_symbol_font_bullets_show(tmp_path: Path):
+    """A two-page policy (the most common length) repeats its header on both pages: it is no
+    text and no heading. Word draws bullets in the Symbol font, which PDFs give as the private
+    character U+F0B7: it shows, and is read, as a bullet."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.set_auto_page_break(False)
+    bodies = ["Home Visits Procedure\nStaff plan every visit with the duty supervisor.\n"
+              "Visits end before dark in the winter months.",
+              "Review\nThe Quality Committee reviews this procedure every two years.\n"
+              "Changes are sent to every team by email."]
+    for body in bodies:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, "CONFIDENTIAL - INTERNAL USE ONLY\n" + body)
+    pdf.output(str(tmp_path / "visits.pdf"))
+    doc = read_document(tmp_path / "visits.pdf")
+    assert "CONFIDENTIAL" not in doc.text and doc.title == "Home Visits Procedure"
+    assert "Visits end before dark" in doc.text and "Changes are sent" in doc.text
+
+    text, _ = clean_text("Before the visit:\n\uf0b7 check the file\n  \uf0a7 call ahead", "pdf")
+    assert text == "Before the visit:\n\u2022 check the file\n  \u2022 call ahead"
+    assert clean_text("Item \uf0b7 inside a line", "pdf")[0] == "Item \uf0b7 inside a line"
+
+
 def test_line_numbered_page_drops_header_and_footer_outside_its_numbered_lines(tmp_path: Path):
     """A single transcript page: nothing repeats, so its header and footer are told by position
     (above line 1, below the last numbered line); the same words inside the body stay."""

@@ -154,3 +154,41 @@ def test_pdf_heading_before_a_paragraph_wrapped_mid_sentence(tmp_path: Path):
                         + "\n")
     doc = read_document(markdown)
     assert path_at(parse_sections(doc), doc.text.find(body[:30])) == "Client Funds Policy › Purpose"
+
+
+def test_pdf_text_after_a_list_is_a_paragraph_of_the_section_not_of_the_last_item(tmp_path: Path):
+    """A PDF's lines carry no blank line between paragraphs: a paragraph after a list (its
+    first line runs to the margin, the item before it stops short) is the section's text, not
+    the last item's; a long item that the page wraps stays one item."""
+    rule = ("If any risk is recorded, the visit is made by two staff members, never by one "
+            "worker alone, and the supervisor signs the plan before anyone leaves the office.")
+    item = ("Carry a charged phone and the agency's lone-worker device at all times, and keep "
+            "it switched on until the visit note is written up in the client record.")
+    path = make_pdf(tmp_path / "visits.pdf", [
+        "Home Visits Procedure\n\nBefore the Visit\n"
+        f"1. Check the file for recorded risks.\n2. Tell the duty supervisor.\n3. {item}\n{rule}"
+        "\nAfter the Visit\nWrite the visit note within one working day of the visit."])
+    doc = read_document(path)
+    structure = parse_sections(doc)
+    assert path_at(structure, doc.text.find("Tell the duty")).endswith("Before the Visit › 2")
+    assert path_at(structure, doc.text.find("switched")).endswith(
+        "Before the Visit › 3")
+    assert path_at(structure, doc.text.find("If any risk")).endswith("› Before the Visit")
+
+
+def test_a_word_title_does_not_adopt_the_first_heading(tmp_path: Path):
+    """Word's Title followed at once by a Heading 1: every Heading 1 is cited alike, none as
+    the title's child ("Purpose", "Before the Visit"; not "Home Visits › Purpose")."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Home Visits Procedure", level=0)
+    document.add_heading("Purpose", level=1)
+    document.add_paragraph("This procedure keeps every home visit safe.")
+    document.add_heading("Before the Visit", level=1)
+    document.add_paragraph("Check the file for recorded risks at the address.")
+    document.save(tmp_path / "visits.docx")
+    doc = read_document(tmp_path / "visits.docx")
+    structure = parse_sections(doc)
+    assert path_at(structure, doc.text.find("This procedure")) == "Purpose"
+    assert path_at(structure, doc.text.find("Check the file")) == "Before the Visit"

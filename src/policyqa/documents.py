@@ -161,6 +161,10 @@ _PDF_RULES: list[_Rule] = [
     # hyphen before a capital or a digit ("Sainte-\nAdèle", "2023-\n0379") is kept.
     (re.compile(r"(?<=[^\W\d_])-[ \t]*\n(?:[ \t]*\n)*[ \t]*(?=[^\W\d_A-Z\u00c0-\u00de])"),
      _literal("")),
+    # A bullet drawn in a symbol font (Word's Symbol "\uf0b7", Wingdings' squares and arrows)
+    # comes out of the PDF as a private-use character: it shows as a bullet.
+    (re.compile(r"^([ \t]*)[\uf020-\uf0ff](?=[ \t])", re.M),
+     lambda m: [(m.group(1), m.start(1), True), ("\u2022", m.end(1), False)]),
     # Typographic ligatures ("ﬁ") are one glyph for two letters: searchable as the letters.
     (re.compile("[" + "".join(_LIGATURES) + "]"), lambda m: [(_LIGATURES[m.group()], m.start(),
                                                             False)]),

@@ -20,7 +20,10 @@ General heuristics, not keyed to any one file:
 - A heading directly followed by another heading is their parent: the sub-headings that follow
   nest under it until a heading of a higher level comes.
 - A format that states its structure (Word styles, HTML h1-h6, see `Document.blocks`) is taken
-  as stated, not inferred.
+  as stated, not inferred (a Word Title never adopts the Heading 1 after it).
+- A PDF's lines carry no blank line between paragraphs: a line starts a paragraph when the line
+  before stops short of the margin and this one starts as a sentence does, so a paragraph after
+  a list is the section's, not the last item's.
 
 ALL-CAPS headings are displayed in the case the contents list gives them, else in title case
 (acronyms the document writes in capitals elsewhere stay so); in a citation path a long ancestor
@@ -41,7 +44,7 @@ from .normalize import normalize
 
 SEP = " \u203a "  # " › "
 
-_BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u2013][ \t]+)?")
+_BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u2013\u25aa\u25cf\u25e6\u25a0\u2023\u2043\u27a2][ \t]+)?")
 _MARKER = re.compile(
     r"(?:\((?P<pm>[A-Za-z]|\d{1,3}|[ivxlc]{1,6})\)|(?P<m>[IVXLC]{1,6}|[A-Za-z]|\d{1,3})(?P<p>[.)]))"
     r"[ \t]+(?=\S)"
@@ -256,6 +259,26 @@ def _wordy(text: str) -> bool:
     return bool(_WORDY.fullmatch(text)) and re.search(r"[^\W\d_]{3}", text) is not None
 
 
+def _line_width(lines: list[_Line | None]) -> int:
+    """The length of a full line of the document's text (its 90th percentile), in characters."""
+    lengths = sorted(len(line.text) for line in lines if line is not None)
+    return lengths[int(0.9 * (len(lengths) - 1))] if lengths else 0
+
+
+def _starts_paragraph(prev: _Line | None, line: _Line, width: int) -> bool:
+    """In a PDF's lines (no blank line between paragraphs), `line` begins a new paragraph when
+    the line before stops short of the full width and this one starts as a sentence does: a
+    paragraph's last line ("worker alone, and the supervisor signs the plan.") or a list item
+    is short, while a line the page wrapped runs to the margin. The short line must end a
+    sentence, or this one must itself run to the margin (a paragraph, not a formula's next
+    line or a short item's second line)."""
+    if not width or prev is None or not line.text[:1].isupper():
+        return False
+    if len(prev.text) >= 0.75 * width:
+        return False
+    return prev.text.rstrip()[-1:] in ".!?:;" or len(line.text) >= 0.75 * width
+
+
 def _is_body(line: _Line | None, wrapped: bool = False) -> bool:
     """A line that reads as body text or starts a list: what follows a real heading. Where lines
     are wrapped (`wrapped`: a PDF's lines are the page's, Markdown is often wrapped at 80
@@ -318,11 +341,14 @@ def _split_title(rest: str) -> str:
 
 def parse_sections(doc: Document) -> Structure:
     """Parse the document's structure; every character of its text belongs to one section."""
+    titles: set[int] = set()
     if doc.blocks:
         structure = _from_blocks(doc)
+        starts = {b[0] for b in doc.blocks if b[2] == "title"}
+        titles = {s.id for s in structure.sections if s.kind == "heading" and s.start in starts}
     else:
         structure = _from_lines(doc)
-    _nest_heading_runs(structure)
+    _nest_heading_runs(structure, titles)
     _set_display(doc.text, structure, _toc(_lines(doc.text)))
     return structure
 
@@ -333,6 +359,7 @@ def _from_lines(doc: Document) -> Structure:
     toc = _toc(lines)
     markdown = doc.format == "md" or Path(doc.path).suffix.lower() in (".md", ".markdown")
     wrapped = doc.format in ("pdf", "md")  # lines may be wrapped, not whole paragraphs
+    width = _line_width(lines) if doc.format == "pdf" else 0
     root = Section(0, None, "", doc.title, "root", 0, len(text), 0)
     sections = [root]
     paragraphs: list[Paragraph] = []
@@ -469,7 +496,8 @@ def _from_lines(doc: Document) -> Structure:
                 lead_ins.add(sid)
 
         if sid is None:
-            if prev_body is not None and not line.bulleted:
+            if prev_body is not None and not line.bulleted and not (
+                    wrapped and _starts_paragraph(lines[i - 1], line, width)):
                 prev_body.end = line.end  # a wrapped line continues its paragraph
                 continue
             if not line.indented and not line.bulleted:
@@ -737,11 +765,14 @@ def _roman_fits(token, roman, alpha_style, roman_style, open_style, last_value) 
                            last_value.get(alpha_open) != 8)
 
 
-def _nest_heading_runs(structure: Structure) -> None:
+def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> None:
     """A top-level heading with nothing under it, directly followed by another top-level
     heading, is that heading's parent ("COUNTY OF LOS ANGELES" / "OFFICE OF THE MEDICAL
     DIRECTOR" / "4.12 PARAMETERS..."): a title block is one section, so the passage that holds
-    it stays inside one top-level section."""
+    it stays inside one top-level section. Not a heading the format states as the document's
+    Title (`titles`: Word's Title style): Word says its Heading 1s are the title's siblings,
+    and adopting only the first of them ("Visits › Purpose", then "Before the Visit") would
+    cite siblings unlike."""
     sections = structure.sections
     root = sections[0]
     has_text = {p.section for p in structure.paragraphs if p.kind != "heading"}
@@ -753,7 +784,7 @@ def _nest_heading_runs(structure: Structure) -> None:
             prev = sections[_deepest_last(sections, kept[-1])]
             between = [a for a in at_root if sections[kept[-1]].start < a < section.start]
             if prev.kind == "heading" and not prev.children and prev.id not in has_text \
-                    and not between:
+                    and not between and prev.id not in titles:
                 section.parent = prev.id
                 prev.children.append(sid)
                 _set_depth(sections, sid, prev.depth + 1)

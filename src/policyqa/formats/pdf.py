@@ -4,7 +4,8 @@ Why these rules:
 - A PDF exported from Word or LaTeX repeats a header or footer on every page ("47711 Federal
   Register / Vol. 85 ...", "4 1.1. TOPOLOGISCHE RÄUME"). Left in, it lands inside passages and
   is taken for a heading. A line at the top or bottom of a page is running text when (a) it
-  repeats, digits aside and allowing OCR slips, at the same edge of many pages, or (b) it carries
+  repeats, digits aside and allowing OCR slips, at the same edge of many pages (of both pages
+  of a two-page file, word for word), or (b) it carries
   a number that advances with the page (the printed page number). Both are removed from the text;
   the numbers found by (b), or the file's own /PageLabels, become the page labels a citation shows.
   In Word's "Page 3 of 12" (or "3/12", "Seite 3 von 12") the page is the first number: the
@@ -163,7 +164,16 @@ def running_lines(pages: list[list[str]]) -> tuple[dict[int, set[int]], dict[int
     n = len(pages)
     edges = {p: _edge_lines(lines) for p, lines in enumerate(pages)}
 
-    # (a) The same text (digits aside) at the same edge of many pages.
+    # (a) The same text (digits aside) at the same edge of many pages: of both pages of a
+    # two-page file too, where only the very same text counts (not a near one).
+    if n == 2:
+        for zone in ("t", "b"):
+            first, second = ({_skeleton(pages[p][i]): i for i, z in edges[p] if z == zone}
+                             for p in (0, 1))
+            for skel in first.keys() & second.keys():
+                if len(skel) >= 8:
+                    out.setdefault(0, set()).add(first[skel])
+                    out.setdefault(1, set()).add(second[skel])
     if n >= 3:
         need = max(3, math.ceil(0.3 * n))
         for zone in ("t", "b"):
