@@ -159,7 +159,8 @@ def test_pdf_heading_before_a_paragraph_wrapped_mid_sentence(tmp_path: Path):
 def test_pdf_text_after_a_list_is_a_paragraph_of_the_section_not_of_the_last_item(tmp_path: Path):
     """A PDF's lines carry no blank line between paragraphs: a paragraph after a list (its
     first line runs to the margin, the item before it stops short) is the section's text, not
-    the last item's; a long item that the page wraps stays one item."""
+    the last item's; a long item that the page wraps stays one item; a heading before a short
+    closing sentence is still a heading."""
     rule = ("If any risk is recorded, the visit is made by two staff members, never by one "
             "worker alone, and the supervisor signs the plan before anyone leaves the office.")
     item = ("Carry a charged phone and the agency's lone-worker device at all times, and keep "
@@ -167,9 +168,11 @@ def test_pdf_text_after_a_list_is_a_paragraph_of_the_section_not_of_the_last_ite
     path = make_pdf(tmp_path / "visits.pdf", [
         "Home Visits Procedure\n\nBefore the Visit\n"
         f"1. Check the file for recorded risks.\n2. Tell the duty supervisor.\n3. {item}\n{rule}"
-        "\nAfter the Visit\nWrite the visit note within one working day of the visit."])
+        "\nAfter the Visit\nWrite the visit note within one working day of the visit."
+        "\nReview\nThe Quality Committee reviews it every year."])
     doc = read_document(path)
     structure = parse_sections(doc)
+    assert path_at(structure, doc.text.find("The Quality")).endswith("› Review")  # short text
     assert path_at(structure, doc.text.find("Tell the duty")).endswith("Before the Visit › 2")
     assert path_at(structure, doc.text.find("switched")).endswith(
         "Before the Visit › 3")

@@ -23,7 +23,8 @@ General heuristics, not keyed to any one file:
   as stated, not inferred (a Word Title never adopts the Heading 1 after it).
 - A PDF's lines carry no blank line between paragraphs: a line starts a paragraph when the line
   before stops short of the margin and this one starts as a sentence does, so a paragraph after
-  a list is the section's, not the last item's.
+  a list is the section's, not the last item's; a heading may stand before a short closing
+  sentence (six words or more).
 
 ALL-CAPS headings are displayed in the case the contents list gives them, else in title case
 (acronyms the document writes in capitals elsewhere stay so); in a citation path a long ancestor
@@ -287,7 +288,10 @@ def _is_body(line: _Line | None, wrapped: bool = False) -> bool:
         return False
     if line.bulleted or _MARKER.match(line.text):
         return True
-    if len(line.text.split()) < 10:
+    words = len(line.text.split())
+    if wrapped and words >= 6 and line.text.rstrip()[-1] in ".?!":
+        return True  # a short closing paragraph ("The committee reviews it every year.")
+    if words < 10:
         return False
     return line.text.rstrip()[-1] in ".?!:\"\u201d)" or (wrapped and line.runs_on)
 
