@@ -261,9 +261,10 @@ def _wordy(text: str) -> bool:
 
 
 def _line_width(lines: list[_Line | None]) -> int:
-    """The length of a full line of the document's text (its 90th percentile), in characters."""
+    """The length of a full line of the document's text, in characters: its 95th percentile
+    (the longest line of a short text, where few lines run to the margin)."""
     lengths = sorted(len(line.text) for line in lines if line is not None)
-    return lengths[int(0.9 * (len(lengths) - 1))] if lengths else 0
+    return lengths[-max(1, len(lengths) // 20)] if lengths else 0
 
 
 def _starts_paragraph(prev: _Line | None, line: _Line, width: int) -> bool:
