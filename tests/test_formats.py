@@ -500,6 +500,29 @@ def test_two_page_pdf_loses_its_running_header_and_symbol_font_bullets_show(tmp_
     assert clean_text("Item \uf0b7 inside a line", "pdf")[0] == "Item \uf0b7 inside a line"
 
 
+def test_pdf_title_and_date_come_from_the_file_unless_a_program_made_them(tmp_path: Path):
+    """Word and LibreOffice write the document's title and dates into the PDF: they name a
+    file metadata.toml does not describe. "Microsoft Word - funds.docx" is the program's, not
+    a title: the text's first line stands in."""
+    from datetime import UTC, datetime
+
+    from fpdf import FPDF
+
+    for stated, expected in (("Client Funds Policy", "Client Funds Policy"),
+                             ("Microsoft Word - funds.docx", "Staff never lend money to clients."),
+                             ("Untitled", "Staff never lend money to clients.")):
+        pdf = FPDF()
+        pdf.set_title(stated)
+        pdf.set_creation_date(datetime(2024, 3, 12, tzinfo=UTC))
+        pdf.set_font("Helvetica", size=11)
+        pdf.add_page()
+        pdf.multi_cell(0, 6, "Staff never lend money to clients.\nGifts are declined.")
+        pdf.output(str(tmp_path / "funds.pdf"))
+        doc = read_document(tmp_path / "funds.pdf")
+        assert doc.title == expected and doc.date == "2024-03-12", (stated, doc.title, doc.date)
+    assert read_document(tmp_path / "funds.pdf", {"title": "Funds"}).title == "Funds"
+
+
 def test_line_numbered_page_drops_header_and_footer_outside_its_numbered_lines(tmp_path: Path):
     """A single transcript page: nothing repeats, so its header and footer are told by position
     (above line 1, below the last numbered line); the same words inside the body stay."""

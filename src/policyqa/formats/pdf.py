@@ -16,6 +16,9 @@ Why these rules:
 - pypdf needs `cryptography` for AES; an encrypted file that opens with the empty password is
   read, one that needs a user password is reported as password-protected.
 - A text layer of OCR noise (few word-like tokens) is reported by name rather than indexed.
+- The file's own title and date (its Info dictionary, from the Word document's properties)
+  fill metadata the corpus does not give, except titles a program made up ("Microsoft Word -
+  policy.docx", "Untitled").
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
             if progress:
                 progress(number, total)
         file_labels = _file_page_labels(reader, total)
+        meta = _file_metadata(reader)
     except DocumentError:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError...)
@@ -111,7 +115,37 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
                             "words); needs OCR again or a text export")
     labels = file_labels or _labels_from_numbers(printed, len(pages))
     return Extracted(raw=raw, format="pdf", page_starts=starts, page_labels=labels,
-                     pages=len(pages))
+                     pages=len(pages), meta=meta)
+
+
+# Titles that programs write for a file, not its author: "Microsoft Word - policy.docx",
+# "Untitled", "Document1", a file name ("10811.exe") or path.
+_PROGRAM_TITLE = re.compile(r"microsoft\s+(word|powerpoint|excel)\s+-|^untitled|^document\s*\d*$"
+                            r"|\.[a-z][a-z0-9]{1,4}\s*$|[\\/]", re.I)
+
+
+def _file_metadata(reader) -> dict:
+    """The title and date the file states (its Info dictionary, as Word and LibreOffice write
+    from the document's properties), for a document metadata.toml does not describe. A title a
+    program made up is left out; the first line of the text stands in for it."""
+    meta: dict[str, str] = {}
+    try:
+        info = reader.metadata
+        title = " ".join(str(info.title or "").split()) if info else ""
+    except Exception:  # a damaged Info dictionary costs only the metadata
+        return meta
+    if title and len(title) <= 200 and any(c.isalpha() for c in title) \
+            and not _PROGRAM_TITLE.search(title):
+        meta["title"] = title
+    for stamp in ("modification_date", "creation_date"):
+        try:  # dates are often malformed ("D:20240312Z'"): then there is none
+            when = getattr(info, stamp)
+        except Exception:
+            continue
+        if when is not None:
+            meta["date"] = when.date().isoformat()
+            break
+    return meta
 
 
 def _short(exc: Exception, limit: int = 120) -> str:
