@@ -523,6 +523,35 @@ def test_pdf_title_and_date_come_from_the_file_unless_a_program_made_them(tmp_pa
     assert read_document(tmp_path / "funds.pdf", {"title": "Funds"}).title == "Funds"
 
 
+EXPORTED = Path(__file__).parent / "fixtures" / "exported"
+
+
+def test_word_processor_exported_pdfs_read_as_their_documents():
+    """PDFs a word processor exported from Word files (tests/fixtures/exported/make.py: a
+    running header, "Page N of M" footers, heading styles, automatic lists with symbol-font
+    bullets, a table): headers and footers gone, each page cited by its own number, the
+    headings nested, bullets shown, the paragraph after a list in its section."""
+    funds = read_document(EXPORTED / "client-funds-policy.pdf")
+    assert funds.page_labels == ["1", "2", "3", "4", "5", "6"]
+    for running in ("Riverside", "Policy 4.7", "Page "):
+        assert running not in funds.text
+    paths = _paths(funds)
+    assert paths["3.3 Loans and"] == "Client Funds Policy › 3. Handling Client Money › 3.3 " \
+                                     "Loans and Gifts"
+    assert paths["4.1 Monthly Reconciliation"].endswith("4. Records and Audit › 4.1 Monthly "
+                                                        "Reconciliation")
+    assert funds.page_label_at(funds.text.find("Rule 20. ")) == "4"
+
+    visits = read_document(EXPORTED / "home-visits-procedure.pdf")
+    assert "CONFIDENTIAL" not in visits.text and visits.title == "Home Visits Procedure"
+    assert "\u2022 a risk flag on the file" in visits.text and "\uf0b7" not in visits.text
+    paths = _paths(visits)
+    assert paths["3. Carry a"].endswith("Before the Visit › 3")
+    assert paths["If any risk"] == "Home Visits Procedure › Before the Visit"
+    assert paths["This procedure is"] == "Home Visits Procedure › Review"
+    assert visits.page_label_at(visits.text.find("This procedure is")) == "2"
+
+
 def test_line_numbered_page_drops_header_and_footer_outside_its_numbered_lines(tmp_path: Path):
     """A single transcript page: nothing repeats, so its header and footer are told by position
     (above line 1, below the last numbered line); the same words inside the body stay."""
