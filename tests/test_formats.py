@@ -449,11 +449,12 @@ def test_pdf_running_headers_printed_numbers_and_hyphens(tmp_path: Path):
 
 def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):
     """Word's usual footer "Page 3 of 5" (and "3/5", "Seite 3 von 5"): the page is the first
-    number; the count, the same on every page, is never taken for it."""
+    number; the count, the same on every page, is never taken for it, nor is a month and year
+    ("Rev. 03/2024") taken for "page 3 of 2024"."""
     from fpdf import FPDF
 
     for footer in ("Policy 4.7, revised March 2024    Page {n} of 5", "{n}/5",
-                   "Seite {n} von 5"):
+                   "Seite {n} von 5", "{n}    Rev. 03/2024"):
         pdf = FPDF()
         pdf.set_font("Helvetica", size=11)
         pdf.set_auto_page_break(False)
@@ -471,7 +472,8 @@ def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):
         doc = read_document(tmp_path / "footer.pdf")
         assert doc.page_labels == ["1", "2", "3", "4", "5"], footer
         assert doc.page_label_at(doc.text.find("Rule 3.")) == "3"
-        assert "of 5" not in doc.text and "/5" not in doc.text and "von 5" not in doc.text
+        for running in ("of 5", "/5", "von 5", "03/2024"):
+            assert running not in doc.text, footer
 
 
 def test_two_page_pdf_loses_its_running_header_and_symbol_font_bullets_show(tmp_path: Path):

@@ -37,9 +37,10 @@ _LONE_NUMBER = re.compile(r"^\s*[-\u2013\u2014]?\s*(\d{1,5}|[ivxlc]{1,7})\s*[-\u
                           re.I)
 _LIST_START = re.compile(r"^\s*\d{1,5}[.)]\s")
 # "Page 3 of 12", "3 of 12", "3/12", "Seite 3 von 12": the page's number is the first one, the
-# second is the count of pages (the same on every page, so never the page's number).
-_PAGE_OF = re.compile(r"(?:^|\s)(\d{1,5})\s*(?:of|/|von|de|sur|di|van|af|av|z)\s*\d{1,5}\s*$",
-                      re.I)
+# second is the count of pages (the same on every page, so never the page's number). "03/2024"
+# is a month and year, not page 3: after a slash the count has at most three digits.
+_PAGE_OF = re.compile(r"(?:^|\s)(?:(\d{1,5})\s*(?:of|von|de|sur|di|van|af|av|z)\s*\d{1,5}"
+                      r"|(\d{1,4})\s*/\s*\d{1,3})\s*$", re.I)
 _WORDLIKE = re.compile(r"^[\"'(\u201c\u2018]*[^\W\d_]{2,}(?:[-'\u2019][^\W\d_]+)*[.,;:!?\"')\u201d\u2019]*$")
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 
@@ -182,7 +183,7 @@ def _page_number(line: str) -> int | None:
         return None
     of = _PAGE_OF.search(line)
     if of:
-        return int(of.group(1))
+        return int(of.group(1) or of.group(2))
     m = _NUMBER_AT_EDGE.search(line)
     if not m:
         return None
