@@ -429,7 +429,7 @@ def _from_lines(doc: Document) -> Structure:
         kind = "body"
         # In a PDF a heading may be followed by a paragraph wrapped at any word; only words
         # make such a heading (not "C := (s + E)", a formula, or "Figure 4.2: ...", a caption).
-        runs_on = wrapped and _wordy(line.text)
+        wrapped_body = wrapped and _wordy(line.text)
         md = _MD_HEADING.match(line.text)
         setext = markdown and _setext_level(lines, i)
         m = None if setext else _MARKER.match(line.text)
@@ -489,8 +489,8 @@ def _from_lines(doc: Document) -> Structure:
         elif (
             not line.bulleted
             and _is_title_heading(line.text)
-            and (_is_body(nxt, runs_on) or (nxt is not None and _is_title_heading(nxt.text)
-                                            and _is_body(nxt2, runs_on)))
+            and (_is_body(nxt, wrapped_body) or (nxt is not None and _is_title_heading(nxt.text)
+                                                 and _is_body(nxt2, wrapped_body)))
         ):
             sid = open_section("", line.text.strip().rstrip(":"), "heading", line, title_rank(),
                                None)

@@ -268,24 +268,29 @@ class _LookedHeadings:
         kinds = {_heading(p)[0] for p in paragraphs}
         self.active = "heading" not in kinds
         self.first = "title" not in kinds  # a styled title is the title
-        self.sizes: list[float] = []
-        if self.active:  # the sizes of the other looked headings, to tell a title from them
-            looked = [p for p in paragraphs if self._looks(p, paragraph_text(p._p).strip())]
-            self.sizes = [_size(p) for p in looked[1:]]
-
-    def _looks(self, para, text: str) -> bool:
-        return looked_heading_level(text) is not None and _all_bold(para, text)
+        self.rest_size: float | None = None  # the largest size of the other looked headings
+        if self.active:
+            looked = [p for p in paragraphs
+                      if _looked_level(p, paragraph_text(p._p).strip()) is not None]
+            self.rest_size = max((_size(p) for p in looked[1:]), default=None)
 
     def classify(self, para, text: str) -> tuple[str, int]:
         """("title", 0), ("heading", level) or ("", 0) for a paragraph with no heading style."""
         if not self.active:
             return "", 0
         first, self.first = self.first, False
-        if not self._looks(para, text):
+        level = _looked_level(para, text)
+        if level is None:
             return "", 0
-        if first and self.sizes and _size(para) > max(self.sizes):
+        if first and self.rest_size is not None and _size(para) > self.rest_size:
             return "title", 0
-        return "heading", looked_heading_level(text)
+        return "heading", level
+
+
+def _looked_level(para, text: str) -> int | None:
+    """looked_heading_level for a paragraph wholly in bold, else None."""
+    level = looked_heading_level(text)
+    return level if level is not None and _all_bold(para, text) else None
 
 
 def _style_value(style, get):

@@ -225,7 +225,7 @@ class _Writer:
             name = child.name
             if name == "br":
                 self.inline.append(" ")
-            elif name in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            elif name in _HEADINGS:
                 self.flush()
                 self.add(_SPACE.sub(" ", child.get_text(" ")), "heading", int(name[1]))
             elif name in ("ul", "ol"):

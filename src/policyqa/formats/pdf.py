@@ -132,8 +132,10 @@ def _file_metadata(reader) -> dict:
     meta: dict[str, str] = {}
     try:
         info = reader.metadata
-        title = " ".join(str(info.title or "").split()) if info else ""
+        title = " ".join(str(info.title or "").split()) if info is not None else ""
     except Exception:  # a damaged Info dictionary costs only the metadata
+        return meta
+    if info is None:
         return meta
     if title and len(title) <= 200 and any(c.isalpha() for c in title) \
             and not _PROGRAM_TITLE.search(title):
