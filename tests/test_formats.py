@@ -339,6 +339,43 @@ def test_html_without_headings_takes_its_bold_paragraphs_as_headings(tmp_path: P
     assert _paths(read_document(tmp_path / "marked.html"))["Cards may be"] == "Gifts"
 
 
+def test_html_bold_line_over_its_text_in_one_paragraph_is_a_heading(tmp_path: Path):
+    """Older CMS pages set a heading and its text in one paragraph, split by a line break."""
+    (tmp_path / "funds.html").write_text(
+        "<html><body><p><b>Loans to clients</b><br>\nStaff never lend money.</p>"
+        "<p><strong>Gifts</strong> <br/>A small gift may be accepted.<br>Log it.</p>"
+        "<p><b>Note:</b> ask the supervisor.</p>"
+        "<p><b>Never keep cash overnight.</b><br>Cash is banked daily.</p></body></html>",
+        encoding="utf-8")
+    doc = read_document(tmp_path / "funds.html")
+    paths = _paths(doc)
+    assert paths["Staff never lend"] == "Loans to clients"
+    assert paths["A small gift"] == "Gifts"
+    assert "A small gift may be accepted. Log it." in doc.text
+    for body in ("Note: ask the", "Never keep cash"):  # a lead-in, a bold sentence
+        assert paths[body] == "Gifts", (body, paths[body])
+
+    (tmp_path / "marked.html").write_text(
+        "<html><body><h1>Funds</h1><p><b>Loans</b><br>Staff never lend money.</p></body></html>",
+        encoding="utf-8")
+    assert _paths(read_document(tmp_path / "marked.html"))["Loans Staff never"] == "Funds"
+
+
+def test_xhtml_page_reads_without_parser_warnings(tmp_path: Path):
+    """An XHTML page (XML declaration first, here with a long comment before <html>) is read as
+    a browser reads it, quietly: no parser advice printed into the ingest's output."""
+    import warnings
+
+    (tmp_path / "funds.xhtml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!-- ' + "Saved from the intranet. " * 25 +
+        '-->\n<html xmlns="http://www.w3.org/1999/xhtml"><body><h1>Funds</h1>'
+        "<p>Staff never lend money.</p></body></html>", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        doc = read_document(tmp_path / "funds.xhtml")
+    assert _paths(doc)["Staff never lend"] == "Funds"
+
+
 def test_mhtml_web_archive_reads_its_page(tmp_path: Path):
     """A page saved by a browser as one file (.mhtml): MIME parts, quoted-printable HTML."""
     import quopri
@@ -401,6 +438,31 @@ def test_markdown_setext_headings_and_escapes(tmp_path: Path):
     assert paths["This policy covers"] == "Client Funds Policy › Scope"
     assert paths["Staff never lend"] == "Client Funds Policy › Loans"
     assert paths["A closing note"] == "Client Funds Policy › Loans"  # "---" after a blank: a rule
+
+
+def test_markdown_without_headings_takes_its_bold_lines_as_headings(tmp_path: Path):
+    """A policy typed with bold lines for headings (sentence case, so no Title-Case rule sees
+    them): each short bold paragraph is a heading; a bold sentence, a bold lead-in inside a
+    paragraph and bold words stay body text. With "#" headings, bold lines are emphasis."""
+    (tmp_path / "funds.md").write_text(
+        "**Client funds policy**\r\n\r\nStaff handle client money with care.\r\n\r\n"
+        "**Loans to clients**\r\n\r\nStaff must never lend money to a client.\r\n\r\n"
+        "**Never keep cash overnight.**\r\n\r\n__Gifts from clients__\r\n\r\n"
+        "A gift under $10 may be accepted.\r\n**Note:** this covers volunteers.\r\n\r\n"
+        "Some **bold words** inside.\r\n", encoding="utf-8")
+    doc = read_document(tmp_path / "funds.md")
+    assert "**" not in doc.text and "__" not in doc.text
+    paths = _paths(doc)
+    assert paths["Staff handle client"] == "Client funds policy"
+    assert paths["Staff must never"] == "Loans to clients"
+    assert paths["Never keep cash"] == "Loans to clients"  # a sentence: a bold warning
+    assert paths["A gift under"] == "Gifts from clients"
+    assert paths["Some bold words"] == "Gifts from clients"
+
+    (tmp_path / "marked.md").write_text(
+        "# Funds\n\n## Loans\n\nNever lend money.\n\n**write it down**\n\nKeep a log.\n",
+        encoding="utf-8")
+    assert _paths(read_document(tmp_path / "marked.md"))["Keep a log."] == "Funds › Loans"
 
 
 def test_markdown_images_reference_links_and_code_show_their_text(tmp_path: Path):

@@ -70,6 +70,9 @@ class Document:
     # [start, end, kind, level, marker]; empty for plain text and PDF (sections.py infers those).
     blocks: list[list] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # indexed, but the user should know
+    # Canonical offsets of Markdown lines set wholly in bold, each a paragraph of its own
+    # ("**Loans to clients**"): headings typed by hand, weighed by sections.py.
+    bold_lines: list[int] = field(default_factory=list)
 
     def page_at(self, offset: int) -> int | None:
         """The PDF page (1-based) holding the offset; None when the source has no pages."""
@@ -255,6 +258,13 @@ def _short(exc: Exception, limit: int = 120) -> str:
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+# A line that is one bold span: "**Loans to clients**", "__Gifts__" (no other span inside).
+_BOLD_LINE = re.compile(r"^ {0,3}(\*\*|__)(?=\S)((?:(?!\1).)+?)(?<=\S)\1[ \t]*\r?$", re.M)
+
+
+def _after_blank_line(text: str, at: int) -> bool:
+    """The line starting at `at` begins a paragraph: it is the first, or the line before is blank."""
+    return at == 0 or not text[text.rfind("\n", 0, at - 1) + 1 : at - 1].strip()
 
 
 def read_markdown(text: str) -> Extracted:
@@ -271,7 +281,9 @@ def read_markdown(text: str) -> Extracted:
         if isinstance(data, dict):  # a "---" rule that is not front matter stays text
             meta = {k: str(data[k]) for k in ("title", "date") if data.get(k)}
             text = text[m.end():]
-    return Extracted(raw=text, format="md", meta=meta)
+    bold = [m.start(2) for m in _BOLD_LINE.finditer(text)
+            if _after_blank_line(text, m.start())]
+    return Extracted(raw=text, format="md", meta=meta, bold_lines=bold)
 
 
 def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
@@ -346,6 +358,7 @@ def read_document(path: Path, meta: dict | None = None,
         pages=extracted.pages,
         page_labels=extracted.page_labels,
         blocks=_map_blocks(extracted.blocks, source, text),
+        bold_lines=[bisect.bisect_left(source, at) for at in extracted.bold_lines],
         warnings=extracted.warnings,
     )
 

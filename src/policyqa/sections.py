@@ -19,6 +19,8 @@ General heuristics, not keyed to any one file:
   to the enclosing section, as a reader takes a closing paragraph after "Honesty: 1. 2. 3.".
 - A heading directly followed by another heading is their parent: the sub-headings that follow
   nest under it until a heading of a higher level comes.
+- A Markdown file with no heading markup beyond one title has its headings typed in bold: a
+  short bold line standing as a paragraph of its own (`Document.bold_lines`) is a heading.
 - A format that states its structure (Word styles, HTML h1-h6, see `Document.blocks`) is taken
   as stated, not inferred (a Word Title never adopts the Heading 1 after it).
 - A PDF's lines carry no blank line between paragraphs: a line starts a paragraph when the line
@@ -41,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .documents import Document
+from .formats import looked_heading_level
 from .normalize import normalize
 
 SEP = " \u203a "  # " › "
@@ -365,6 +368,7 @@ def _from_lines(doc: Document) -> Structure:
     markdown = doc.format == "md" or Path(doc.path).suffix.lower() in (".md", ".markdown")
     wrapped = doc.format in ("pdf", "md")  # lines may be wrapped, not whole paragraphs
     width = _line_width(lines) if doc.format == "pdf" else 0
+    bold = _hand_headings(doc, lines) if markdown else set()
     root = Section(0, None, "", doc.title, "root", 0, len(text), 0)
     sections = [root]
     paragraphs: list[Paragraph] = []
@@ -486,6 +490,10 @@ def _from_lines(doc: Document) -> Structure:
             sections[sid].numbered = True
             numbered[sid] = rank
             kind = "heading"
+        elif line.start in bold and nxt is not None:
+            sid = open_section("", line.text.strip().rstrip(":"), "heading", line, title_rank(),
+                               None)
+            kind = "heading"
         elif (
             not line.bulleted
             and _is_title_heading(line.text)
@@ -523,6 +531,22 @@ def _from_lines(doc: Document) -> Structure:
 
     _close_spans(sections, paragraphs, len(text))
     return Structure(sections, paragraphs)
+
+
+def _hand_headings(doc: Document, lines: list[_Line | None]) -> set[int]:
+    """Markdown lines set wholly in bold that read as headings ("**Loans to clients**": short,
+    not a sentence), where the file has no heading markup beyond one title: its headings were
+    typed in bold, as in Word files and web pages with none (formats.looked_heading_level).
+    Where "#" headings structure the file, a bold line is only emphasis."""
+    starts = set(doc.bold_lines)
+    if not starts:
+        return set()
+    marked = sum(1 for i, line in enumerate(lines)
+                 if line is not None and (_MD_HEADING.match(line.text) or _setext_level(lines, i)))
+    if marked > 1:
+        return set()
+    return {line.start for line in lines if line is not None and line.start in starts
+            and not line.bulleted and looked_heading_level(line.text) is not None}
 
 
 def _resume_list(style: str, value: int, stack, sections: list[Section], styled: dict[int, str],

@@ -42,6 +42,9 @@ class Extracted:
     meta: dict = field(default_factory=dict)  # title / date the file itself states
     blocks: list[Block] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Raw offsets where a line set wholly in bold begins its own paragraph (Markdown's
+    # "**Loans to clients**"): a heading typed by hand, for the section parser to weigh.
+    bold_lines: list[int] = field(default_factory=list)
 
 
 # Progress for a long read (a PDF's pages): called with (pages done, pages in all).

@@ -15,7 +15,8 @@ that can also drop the lists and tables a policy is made of, so the rules here a
   dropped: ASP.NET and SharePoint pages, the usual intranet, wrap their whole body in one.
 - h1-h6 build the sections; a page with none (a CMS's or intranet's, its headings typed in
   bold) has its short wholly bold paragraphs as headings, nested by their numbers
-  (formats.looked_heading_level, as for Word); lists keep their nesting and an <ol>'s numbers
+  (formats.looked_heading_level, as for Word), and so is a bold line that a <br> sets over its
+  paragraph's text; lists keep their nesting and an <ol>'s numbers
   (start, type) are shown and cited; table rows are lines of tab-separated cells.
 - A web archive (.mhtml/.mht: what a browser's "save as single file" writes) is a MIME message;
   its first HTML part is the page, read as above (the standard library's `email` decodes it).
@@ -44,10 +45,16 @@ _SPACE = re.compile(r"\s+")
 
 
 def read_html(data: bytes | str) -> Extracted:
-    from bs4 import BeautifulSoup
+    import warnings
+
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
     try:
-        soup = BeautifulSoup(data, "lxml")
+        with warnings.catch_warnings():
+            # An XHTML page ("<?xml ...?>" first) is read as a browser reads it, as HTML: bs4's
+            # advice to parse it as XML would only clutter the ingest's output.
+            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+            soup = BeautifulSoup(data, "lxml")
     except Exception as exc:  # lxml repairs nearly anything; a failure here is a broken file
         raise DocumentError(f"unreadable web page ({type(exc).__name__}: {exc})") from exc
     title_tag = soup.find("title")
@@ -243,6 +250,12 @@ class _Writer:
                 if level:
                     self.add(_SPACE.sub(" ", child.get_text(" ")), "heading", level)
                     continue
+                lead = self._lead_heading(child)
+                if lead:
+                    level, bold, br = lead
+                    self.add(_SPACE.sub(" ", bold.get_text(" ")), "heading", level)
+                    bold.extract()
+                    br.extract()
                 self.walk(child, list_level)
                 self.flush()
             else:
@@ -263,6 +276,26 @@ class _Writer:
             return level
         bold = "".join(b.get_text() for b in _outer_bold(node))
         return level if _SPACE.sub("", bold) == _SPACE.sub("", text) else None
+
+    def _lead_heading(self, node):
+        """(level, bold element, <br>) where a paragraph opens with a bold line of its own and
+        its text follows the line break: "<p><b>Loans</b><br>Staff never lend...</p>", how
+        older CMS pages set a heading over its text. Read as a heading where the page has no
+        h1-h6, as a wholly bold paragraph is; a bold lead-in on the text's own line ("<b>Note:
+        </b> ask") stays part of it."""
+        if not self.looks or self.pending or node.name not in ("p", "div"):
+            return None
+        if node.find(list(_BLOCK)) is not None or node.find_parent(["li", "td", "th"]):
+            return None
+        from bs4 import NavigableString, Tag
+
+        shown = [c for c in node.children
+                 if not (isinstance(c, NavigableString) and not c.strip())]
+        if len(shown) < 3 or not isinstance(shown[0], Tag) or shown[1].name != "br" or not (
+                _bold(shown[0])):
+            return None
+        level = looked_heading_level(_SPACE.sub(" ", shown[0].get_text(" ")))
+        return (level, shown[0], shown[1]) if level else None
 
     def _list(self, node, list_level: int) -> None:
         ordered = node.name == "ol"
