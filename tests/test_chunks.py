@@ -112,3 +112,19 @@ def test_sentence_spans_are_trimmed():
     text = "  One sentence here.   Another one there.  "
     for s, e in split_sentences(text, 0, len(text)):
         assert not re.match(r"\s", text[s]) and not text[e - 1].isspace()
+
+
+def test_chunks_under_a_title_heading_keep_to_their_chapters():
+    """A Word-exported PDF whose title line holds every chapter: the chapters are what a passage
+    must not cross, and no citation repeats the title the document's label already gives."""
+    exported = Path(__file__).parent / "fixtures" / "exported" / "client-funds-policy.pdf"
+    doc, structure, chunks = chunk_file(exported)
+    assert structure.title is not None
+    chapters = {structure.top_level(p.section) for p in structure.paragraphs
+                if p.section != structure.title}
+    assert len(chapters) >= 4 and structure.title not in chapters
+    for c in chunks:
+        tops = {structure.top_level(p.section) for p in structure.paragraphs
+                if c.start <= p.start < c.end and p.kind != "heading"}
+        assert len(tops) <= 1, c.section_path
+        assert not c.section_path.startswith("Client Funds Policy \u203a"), c.section_path

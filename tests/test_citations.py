@@ -307,3 +307,32 @@ def test_hostile_quote_checked_verbatim_and_displayed_inert(hostile_index):
                                     m.end - sentence_start(hostile_index, m), "pq-answer")])
     assert "<img" not in out and "&lt;img src=x onerror=" in out
     assert visible(out) == m.sentence
+
+
+@pytest.fixture(scope="module")
+def exported_index(tmp_path_factory):
+    root = tmp_path_factory.mktemp("exported")
+    (root / "corpus").mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "exported" / "client-funds-policy.pdf",
+                root / "corpus")
+    return load_index(load_settings(root / "corpus", root / "index"))
+
+
+def test_citation_under_a_title_heading_names_the_chapter_and_old_claims_still_match(
+        exported_index):
+    """The PDF's title line holds every chapter: the citation starts at the chapter. A claim
+    copied from a citation that still named the title ("..., Client Funds Policy › 3.3 ...")
+    points to the same place and is accepted; a wrong section is not."""
+    doc = exported_index.documents["client-funds-policy"]
+    at = doc.text.find("Rule 18. ")
+    quote = doc.text[at : doc.text.find("\n", at)]
+    v = check_citation(exported_index, quote, "")
+    assert [m.citation for m in v.matches] == [
+        "client-funds-policy, 3. Handling Client Money \u203a 3.3 Loans and Gifts, p. 4"]
+    for claimed, ok in [
+        ("client-funds-policy, Client Funds Policy \u203a 3. Handling Client Money \u203a 3.3 "
+         "Loans and Gifts, p. 4", True),
+        ("Client Funds Policy, 3.3 Loans and Gifts", True),
+        ("Client Funds Policy \u203a 3.2 Safekeeping", False),
+    ]:
+        assert check_citation(exported_index, quote, claimed).claimed_ok is ok, claimed

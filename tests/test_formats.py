@@ -258,9 +258,9 @@ def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     assert "c. Cards are fine." in doc.text and "d. Flowers are shared." in doc.text
     assert "Gift\tLimit\nMeal\t$20" in doc.text
     paths = _paths(doc)
-    assert paths["d. Flowers are"] == "Gifts & Favours › Exceptions › d"
-    assert paths["Report anything else."] == "Gifts & Favours › Exceptions"
-    assert paths["Meal $20"] == "Gifts & Favours › Exceptions › Values"
+    assert paths["d. Flowers are"] == "Exceptions › d"  # the h1 is the page's title
+    assert paths["Report anything else."] == "Exceptions"
+    assert paths["Meal $20"] == "Exceptions › Values"
 
 
 def test_html_keeps_an_articles_own_header_and_a_page_wrapped_in_a_form(tmp_path: Path):
@@ -281,6 +281,7 @@ def test_html_keeps_an_articles_own_header_and_a_page_wrapped_in_a_form(tmp_path
     for chrome in ("Agency intranet", "Share", "Print", "\u00a9 Agency", "VIEWSTATE"):
         assert chrome not in doc.text
     paths = _paths(doc)
+    # the <title> names the site, not the policy: the h1 stays in the path
     assert paths["Staff never lend"] == "Client Funds Policy › Loans"
     assert paths["Approved by the"] == "Client Funds Policy"
 
@@ -303,9 +304,9 @@ def test_html_headings_lose_their_links_to_themselves(tmp_path: Path):
     doc = read_document(tmp_path / "anchors.html")
     paths = _paths(doc)
     assert paths["Funds are kept"] == "Client Funds"
-    assert paths["Staff never lend"] == "Client Funds › Loans"
-    assert paths["Gifts over $20"] == "Client Funds › Gifts"
-    assert paths["The course is"] == "Client Funds › Gifts › Training in C#"
+    assert paths["Staff never lend"] == "Loans"
+    assert paths["Gifts over $20"] == "Gifts"
+    assert paths["The course is"] == "Gifts › Training in C#"
     assert "\u00b6" not in doc.text and "\u00a7" not in doc.text
     assert "See # below and Gifts." in doc.text  # a "#" outside a heading is the text's own
 
@@ -402,7 +403,7 @@ def test_mhtml_web_archive_reads_its_page(tmp_path: Path):
     assert doc.title == "Client Funds \u2014 Intranet"
     assert "not even for a caf\u00e9 meal" in doc.text and "Home" not in doc.text
     assert "color" not in doc.text and "=3D" not in doc.text
-    assert _paths(doc)["Staff never lend"] == "Client Funds › Loans"
+    assert _paths(doc)["Staff never lend"] == "Loans"
     assert [(s.path, s.status) for s in skipped] == [("empty.mht", "skipped")]
     assert "no HTML page" in skipped[0].reason
 
@@ -435,9 +436,9 @@ def test_markdown_setext_headings_and_escapes(tmp_path: Path):
     assert "This policy covers all staff. It applies at every site." in doc.text
     assert "Staff never lend money* to clients (see #4)." in doc.text
     paths = _paths(doc)
-    assert paths["This policy covers"] == "Client Funds Policy › Scope"
-    assert paths["Staff never lend"] == "Client Funds Policy › Loans"
-    assert paths["A closing note"] == "Client Funds Policy › Loans"  # "---" after a blank: a rule
+    assert paths["This policy covers"] == "Scope"
+    assert paths["Staff never lend"] == "Loans"
+    assert paths["A closing note"] == "Loans"  # "---" after a blank: a rule
 
 
 def test_markdown_without_headings_takes_its_bold_lines_as_headings(tmp_path: Path):
@@ -460,9 +461,9 @@ def test_markdown_without_headings_takes_its_bold_lines_as_headings(tmp_path: Pa
     assert paths["Some bold words"] == "Gifts from clients"
 
     (tmp_path / "marked.md").write_text(
-        "# Funds\n\n## Loans\n\nNever lend money.\n\n**write it down**\n\nKeep a log.\n",
+        "# Client Funds\n\n## Loans\n\nNever lend money.\n\n**write it down**\n\nKeep a log.\n",
         encoding="utf-8")
-    assert _paths(read_document(tmp_path / "marked.md"))["Keep a log."] == "Funds › Loans"
+    assert _paths(read_document(tmp_path / "marked.md"))["Keep a log."] == "Loans"
 
 
 def test_markdown_images_reference_links_and_code_show_their_text(tmp_path: Path):
@@ -600,7 +601,7 @@ def test_word_processor_exported_pdfs_read_as_their_documents():
     for running in ("Riverside", "Policy 4.7", "Page "):
         assert running not in funds.text
     paths = _paths(funds)
-    assert paths["3.3 Loans and"] == "Client Funds Policy › 3. Handling Client Money › 3.3 " \
+    assert paths["3.3 Loans and"] == "3. Handling Client Money › 3.3 " \
                                      "Loans and Gifts"
     assert paths["4.1 Monthly Reconciliation"].endswith("4. Records and Audit › 4.1 Monthly "
                                                         "Reconciliation")
@@ -611,8 +612,8 @@ def test_word_processor_exported_pdfs_read_as_their_documents():
     assert "\u2022 a risk flag on the file" in visits.text and "\uf0b7" not in visits.text
     paths = _paths(visits)
     assert paths["3. Carry a"].endswith("Before the Visit › 3")
-    assert paths["If any risk"] == "Home Visits Procedure › Before the Visit"
-    assert paths["This procedure is"] == "Home Visits Procedure › Review"
+    assert paths["If any risk"] == "Before the Visit"
+    assert paths["This procedure is"] == "Review"
     assert visits.page_label_at(visits.text.find("This procedure is")) == "2"
 
 

@@ -28,6 +28,9 @@ General heuristics, not keyed to any one file:
   a list is the section's, not the last item's; a heading may stand before a short closing
   sentence (six words or more).
 
+A title heading that holds the whole document and names it (`Structure.title`) is left out of
+the cited paths under it, and its chapters count as the top-level sections.
+
 ALL-CAPS headings are displayed in the case the contents list gives them, else in title case
 (acronyms the document writes in capitals elsewhere stay so); in a citation path a long ancestor
 label is shortened to its marker or first words (see `Structure.path_text`).
@@ -60,6 +63,7 @@ _NUMBERED = re.compile(
     r"(?P<num>\d{1,2}(?:\.\d{1,2}){0,4}|[IVXLC]{1,6})\.?"
     r"(?:[ \t]*[:\u2013\u2014-][ \t]*|[ \t]+|$)(?P<title>\S.*)?$", re.I)
 _TOP_WORDS = {"article", "chapter", "part", "appendix", "annex", "schedule", "title"}
+_CHAPTER_NUMBER = re.compile(r"(?:\d+(?:\.\d+)*|[IVXLC]+)\.?\s")  # "1 Overview", "II. Scope"
 ANCESTOR_LABEL = 40  # characters of an ancestor's label before a citation path shortens it
 PATH_BUDGET = 80  # characters of a citation's section path before ancestors are elided
 _TOC_LINE = re.compile(r"^\s*(?P<title>\S.*?)(?:\t+|\s*\.{3,}\s*|\s{2,})(?P<page>\d{1,4})?\s*$")
@@ -142,8 +146,12 @@ class Paragraph:
 class Structure:
     sections: list[Section]
     paragraphs: list[Paragraph]
+    # The document's title heading, where one holds the whole document (see _title_heading):
+    # the citation already names the document, so the paths under it leave it out.
+    title: int | None = None
 
     def path(self, section_id: int) -> list[Section]:
+        """Every section from the top down to this one (the title heading included)."""
         out = []
         node: int | None = section_id
         while node is not None and self.sections[node].kind != "root":
@@ -151,9 +159,17 @@ class Structure:
             node = self.sections[node].parent
         return out[::-1]
 
+    def cited_path(self, section_id: int) -> list[Section]:
+        """The path a citation names: without the title heading, unless it is the section
+        itself (the text under the title, before the first chapter)."""
+        path = self.path(section_id)
+        if len(path) > 1 and path[0].id == self.title:
+            return path[1:]
+        return path
+
     def full_path_text(self, section_id: int) -> str:
         """Every segment's full label: "III. Functions of a DMH ... › A. Advocacy › 4 › a"."""
-        return SEP.join(s.label for s in self.path(section_id))
+        return SEP.join(s.label for s in self.cited_path(section_id))
 
     def path_text(self, section_id: int) -> str:
         """The section path as a citation shows it, short enough to paste into a memo.
@@ -164,7 +180,7 @@ class Structure:
         cut to its first words only when even that does not fit. Ancestors are shortened alike
         in every path, so a passage and its sentences name a shared chapter the same way.
         """
-        path = self.path(section_id)
+        path = self.cited_path(section_id)
         if not path:
             return ""
         labels = [s.label if len(s.label) <= ANCESTOR_LABEL else s.short_label for s in path[:-1]]
@@ -177,7 +193,8 @@ class Structure:
         return SEP.join(labels)
 
     def top_level(self, section_id: int) -> int:
-        path = self.path(section_id)
+        """The chapter holding the section (under a title heading, the title's child)."""
+        path = self.cited_path(section_id)
         return path[0].id if path else 0
 
     def common_ancestor(self, ids: list[int]) -> int:
@@ -358,7 +375,28 @@ def parse_sections(doc: Document) -> Structure:
         structure = _from_lines(doc)
     _nest_heading_runs(structure, titles)
     _set_display(doc.text, structure, _toc(_lines(doc.text)))
+    structure.title = _title_heading(structure, doc.title)
     return structure
+
+
+def _title_heading(structure: Structure, title: str) -> int | None:
+    """The heading that is the document's title: the only top-level section, unnumbered, over
+    sub-headings, and naming the document (its words are the title's, or within it: "Client
+    Funds" for "Client Funds - Intranet"). A PDF's or text file's title line, an HTML page's
+    single h1, a Markdown "# Title" over its "##" sections: it holds everything, so in a
+    citation it only repeats the document's name ("Client Funds Policy › 3. Money › 3.3
+    Loans"), and as the one top-level section it would let a passage run across chapters."""
+    root = structure.sections[0]
+    if len(root.children) != 1:
+        return None
+    top = structure.sections[root.children[0]]
+    if top.kind != "heading" or top.marker or top.numbered or _CHAPTER_NUMBER.match(top.title):
+        return None
+    heading, name = normalize(top.display or top.title), normalize(title)
+    if not heading or not name or (heading not in name and name not in heading):
+        return None
+    headings = [c for c in top.children if structure.sections[c].kind == "heading"]
+    return top.id if headings else None
 
 
 def _from_lines(doc: Document) -> Structure:
