@@ -222,3 +222,14 @@ def test_a_title_heading_over_the_whole_document_is_left_out_of_citations(tmp_pa
     path.write_text("# 1 Overview\n\n## 1.1 Loans\n\nStaff never lend money.\n", encoding="utf-8")
     doc = read_document(path)
     assert path_at(parse_sections(doc), doc.text.find("Staff never")).endswith("\u203a 1.1 Loans")
+
+    path.write_text("# Funds\n\n## Loans\n\nStaff never lend money.\n", encoding="utf-8")
+    doc = read_document(path)  # a one-word "# Title" is the title all the same
+    assert doc.title == "Funds"
+    assert path_at(parse_sections(doc), doc.text.find("Staff never")) == "Loans"
+
+    path.write_text("CIVIL RIGHTS POLICY\n\nPurpose\nThis policy sets out how every client is "
+                    "treated.\n\nComplaints\nA client may complain to the director at any "
+                    "time.\n", encoding="utf-8")
+    doc = read_document(path)
+    assert path_at(parse_sections(doc), doc.text.find("A client may")) == "Complaints"

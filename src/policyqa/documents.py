@@ -395,9 +395,12 @@ def _map_blocks(blocks: list[Block], source: list[int], text: str) -> list[list]
 
 
 def _guess_title(text: str) -> str:
+    """The first line of two words or more (a lone word is more often a stamp or a page number
+    than a title), or a Markdown "# Title" line of any length."""
     for line in text.splitlines():
+        heading = line.strip().startswith("# ")
         line = line.strip().lstrip("#").strip()
-        if len(line.split()) >= 2:
+        if len(line.split()) >= 2 or (heading and line):
             return line[:120]
     return ""
 

@@ -63,7 +63,8 @@ _NUMBERED = re.compile(
     r"(?P<num>\d{1,2}(?:\.\d{1,2}){0,4}|[IVXLC]{1,6})\.?"
     r"(?:[ \t]*[:\u2013\u2014-][ \t]*|[ \t]+|$)(?P<title>\S.*)?$", re.I)
 _TOP_WORDS = {"article", "chapter", "part", "appendix", "annex", "schedule", "title"}
-_CHAPTER_NUMBER = re.compile(r"(?:\d+(?:\.\d+)*|[IVXLC]+)\.?\s")  # "1 Overview", "II. Scope"
+# "1 Overview", "2.1. Scope", "II. Scope" (a Roman numeral needs its dot: "CIVIL RIGHTS" is words)
+_CHAPTER_NUMBER = re.compile(r"(?:\d+(?:\.\d+)*\.?|[IVXLC]{1,6}\.)\s")
 ANCESTOR_LABEL = 40  # characters of an ancestor's label before a citation path shortens it
 PATH_BUDGET = 80  # characters of a citation's section path before ancestors are elided
 _TOC_LINE = re.compile(r"^\s*(?P<title>\S.*?)(?:\t+|\s*\.{3,}\s*|\s{2,})(?P<page>\d{1,4})?\s*$")
