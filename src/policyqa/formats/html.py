@@ -261,12 +261,17 @@ class _Writer:
             else:
                 self.walk(child, list_level)  # inline: its text joins the open paragraph
 
+    def _may_hold_heading(self, node) -> bool:
+        """A paragraph that a looked heading may stand in: on a page with no h1-h6, a <p> or
+        <div> of inline content, not inside a list item or a table cell."""
+        return (self.looks and not self.pending and node.name in ("p", "div")
+                and node.find(list(_BLOCK)) is None
+                and node.find_parent(["li", "td", "th"]) is None)
+
     def _looked_heading(self, node) -> int | None:
         """A paragraph (not a list item's, not a cell's) wholly in bold, read as a heading where
         the page has no h1-h6: CMS and intranet pages often make headings that way."""
-        if not self.looks or self.pending or node.name not in ("p", "div"):
-            return None
-        if node.find(list(_BLOCK)) is not None or node.find_parent(["li", "td", "th"]):
+        if not self._may_hold_heading(node):
             return None
         text = _SPACE.sub(" ", node.get_text(" ")).strip()
         level = looked_heading_level(text)
@@ -283,9 +288,7 @@ class _Writer:
         older CMS pages set a heading over its text. Read as a heading where the page has no
         h1-h6, as a wholly bold paragraph is; a bold lead-in on the text's own line ("<b>Note:
         </b> ask") stays part of it."""
-        if not self.looks or self.pending or node.name not in ("p", "div"):
-            return None
-        if node.find(list(_BLOCK)) is not None or node.find_parent(["li", "td", "th"]):
+        if not self._may_hold_heading(node):
             return None
         from bs4 import NavigableString, Tag
 
