@@ -282,10 +282,18 @@ def _short(exc: Exception) -> str:
 
 def _quantize(source: Path, out: Path) -> str:
     """ONNX Runtime's dynamic int8 quantization: weights stored as int8, activations quantized
-    per batch at run time; no calibration data needed."""
+    per batch at run time; no calibration data needed.
+
+    The fused graph's own kernels (Attention, SkipLayerNormalization, com.microsoft domain) have
+    no ONNX shape-inference rules, so the quantizer cannot type their outputs and stops ("Unable
+    to find data type for weight_name") unless told that untyped tensors are float; they are
+    (the model is fp32 throughout). Attention and the embedding layer become QAttention and
+    QEmbedLayerNormalization, the matrix products MatMulInteger."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True)
+        quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     return QUANTIZER

@@ -37,13 +37,15 @@ the build ends, so a serving process does not keep two copies of the weights, wh
 chunks, sentences, words and model lexicon share one session (making one takes 0.13-0.24 s). Where
 other work holds the cores, as in the table above, POLICYQA_ONNX_BULK_THREADS=1 is faster.
 
-int8 (Settings.onnx_int8, POLICYQA_ONNX_INT8; off): ONNX Runtime's dynamic quantization,
-per-channel (per-tensor gave cosine 0.96 to fp32). It is 3.6x faster per question (3.5 vs 12.5 ms
-p50) and 1.4x faster at ingestion, with cosine to fp32 of min 0.987 / mean 0.993 on the gold
-questions and 0.984 / 0.992 on 200 corpus texts; but it moves the gold-set figures by more than
-the 0.005 allowed (hybrid, all 147: int8 queries over fp32 vectors, Recall@5 0.829 vs 0.837 and
-abstention 0.667 vs 0.708; int8 for both, Recall@5 0.854, abstention 0.667), so it is not adopted
-for queries or ingestion. fp32 ONNX gives figures identical to torch's.
+int8 (Settings.onnx_int8, POLICYQA_ONNX_INT8; off): ONNX Runtime's dynamic quantization of the
+fused graph, per-channel (per-tensor gave cosine 0.96 to fp32). Measured 2026-12-04 by
+benchmarks/onnx_probe.py on an idle 2-core AVX-512 VNNI machine: 2.6x faster per question (2.5
+vs 6.6 ms p50, one thread), 2.4x the ingestion throughput, cosine to fp32 min 0.987 / mean
+0.993 on the gold questions and 0.982 / 0.992 on 200 corpus texts. It moves the gold-set
+figures by more than the 0.005 allowed (hybrid, all 151): int8 queries over fp32 vectors,
+Recall@5 0.827 vs 0.843 and abstention 0.750 vs 0.708 (false abstention 0.157 vs 0.134); int8
+for both, Recall@1 0.669 vs 0.646, Recall@5 0.835, abstention 0.667. So it is not adopted for
+queries or ingestion. fp32 ONNX gives figures identical to torch's.
 
 Batching: a call tokenizes all its texts once, sorts them by token count, encodes batches of
 similar length (little padding), and returns the rows in the caller's order. A batch holds at
