@@ -105,6 +105,25 @@ def ensure_bench_extra(install: bool) -> str:
     return ""
 
 
+def cpu_description() -> str:
+    """The CPU's model and widest vector instructions, from /proc/cpuinfo: the model's forward
+    pass, most of a question's time, runs 2-3x faster with AVX-512 VNNI than on an AVX2-only CPU,
+    and these machines are drawn from both, so a report says which it ran on."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    fields: dict[str, str] = {}
+    for line in info.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    name = fields.get("model name", "")
+    flags = set(fields.get("flags", "").split())
+    isa = [label for flag, label in (("avx512_vnni", "AVX-512 VNNI"), ("avx512f", "AVX-512"),
+                                     ("avx2", "AVX2")) if flag in flags][:1]
+    return ", ".join([platform.machine(), *([name] if name else []), *isa])
+
+
 def machine() -> dict:
     import faiss
     import numpy
@@ -112,7 +131,7 @@ def machine() -> dict:
     import torch
 
     load = os.getloadavg()
-    return {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
+    return {"python": platform.python_version(), "cpu": cpu_description(),
             "cores": os.cpu_count(), "torch": torch.__version__, "faiss": faiss.__version__,
             "onnxruntime": onnxruntime.__version__,
             "numpy": numpy.__version__, "load_before": round(load[0], 2),
@@ -230,8 +249,9 @@ def _why_missed(res: Results, s: dict) -> list[str]:
     if s["ask"][0] > TARGETS["hybrid_p50_ms"]:
         why.append(f"- p50: encoding the question with all-MiniLM-L6-v2 takes {encode:.1f} ms of the "
                    f"{s['ask'][0]:.1f} ms (p50); everything after it takes "
-                   f"{percentile(lat['search_after_encode'], .5):.1f} ms. The target is below one "
-                   "forward pass of the model on this CPU.")
+                   f"{percentile(lat['search_after_encode'], .5):.1f} ms."
+                   + (" The target is below one forward pass of the model on this CPU."
+                      if encode > TARGETS["hybrid_p50_ms"] else ""))
     model = med([c["model_load_s"] for c in res.cold])
     if s["cold_total_s"] > TARGETS["cold_start_s"]:
         why.append(f"- cold start: loading torch, sentence-transformers and the model takes {model:.2f} s "
@@ -311,8 +331,10 @@ def runtimes_section(res: Results, s: dict) -> list[str]:
                   f"{page['healthy_to_question_box_s']:.2f} s (the first run loads the index and "
                   f"the model), the question answered {page['question_to_answer_s']:.2f} s. A "
                   f"Streamlit page holding only a text box takes {floor['start_to_healthy_s']:.2f}"
-                  f" + {floor['healthy_to_question_box_s']:.2f} s to show it on this machine: "
-                  "that floor alone is over the 2 s target."]
+                  f" + {floor['healthy_to_question_box_s']:.2f} s to show it on this machine"
+                  + (": that floor alone is over the 2 s target."
+                     if floor["start_to_healthy_s"] + floor["healthy_to_question_box_s"] > 2
+                     else ".")]
     else:
         lines.append(f"| page: first answer after the server starts | not measured "
                      f"({res.page.get('error', 'left out')}) | | | ≤ 2 s | |")

@@ -39,3 +39,9 @@ def test_benchmark_smoke_writes_report_and_chart(tmp_path: Path):
     assert 700 <= scale["build"]["chunks"] <= 1400
     assert all(len(scale["query"]["latency_ms"][m]) == 10 for m in ("hybrid", "bm25", "dense", "ask"))
     assert {"import_s", "index_load_s", "model_load_s", "first_answer_s"} <= raw["cold"][0].keys()
+    # the figures depend on the CPU's vector instructions, so the report names them
+    flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("flags")), "").split()
+    if "avx2" in flags:
+        isa = "AVX-512 VNNI" if "avx512_vnni" in flags else "AVX-512" if "avx512f" in flags else "AVX2"
+        assert raw["machine"]["cpu"].endswith(isa) and f"({raw['machine']['cpu']})" in report
