@@ -27,6 +27,15 @@ def test_links_with_titles_or_parentheses_leave_only_their_text(raw):
     assert normalize(raw) == "the form today"
 
 
+@pytest.mark.parametrize("fmt", ["txt", "md", "pdf"])
+def test_a_sentence_broken_by_a_page_break_joins_but_a_heading_keeps_its_lettered_list(fmt):
+    raw = ("Money is held by the organization and\n\nnot the staff person.\n\n"
+           "Procedure\n\na. Staff count the cash.\n\nRecords\n\nii) Keep the receipts.\n")
+    text, _ = clean_text(raw, fmt)
+    assert "organization and not the staff person." in text
+    assert "Procedure\n\na. Staff count" in text and "Records\n\nii) Keep" in text
+
+
 def test_seed_documents_lose_markdown_syntax():
     doc = read_document(CORPUS / "mission-boundaries-toolkit.txt")
     assert "**" not in doc.text and "](#)" not in doc.text

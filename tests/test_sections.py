@@ -233,3 +233,28 @@ def test_a_title_heading_over_the_whole_document_is_left_out_of_citations(tmp_pa
                     "time.\n", encoding="utf-8")
     doc = read_document(path)
     assert path_at(parse_sections(doc), doc.text.find("A client may")) == "Complaints"
+
+
+def test_a_heading_over_a_lettered_list_and_a_caption_line_ending_in_a_comma(tmp_path: Path):
+    """A heading followed by "a. ..." stays a heading over its items (the page-break rule joined
+    them as one broken sentence); a court caption's "MICHAEL A. KNOWLES, :" is a party's name, not
+    a heading, nor is "v. : No. 07-1315" a list item (an item's text does not open with a colon),
+    while a "Label :" heading is titled without its colon and the space before it."""
+    path = tmp_path / "visits.txt"
+    path.write_text(
+        "HOME VISITS\n\nProcedure\n\na. Staff phone the client the day before the visit.\n\n"
+        "b. Two staff go together to a first visit.\n\n"
+        "HEARING RECORD\n\nMICHAEL A. KNOWLES, :\n\nPetitioner :\n\nv. : No. 07-1315\n\n"
+        "The matter came on for argument before the court at ten in the morning.\n\n"
+        "Objet :\n\nLa séance est ouverte à seize heures par le président du comité.\n")
+    doc = read_document(path)
+    structure = parse_sections(doc)
+
+    def at(phrase: str) -> str:
+        return path_at(structure, doc.text.find(phrase))
+
+    assert at("Staff phone") == "Home Visits › Procedure › a"
+    assert at("Two staff") == "Home Visits › Procedure › b"
+    assert at("The matter came") == "Hearing Record"
+    assert at("No. 07-1315") == "Hearing Record"  # "v. :" opens no item: no text follows it
+    assert at("La séance") == "Hearing Record › Objet"

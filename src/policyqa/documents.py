@@ -155,7 +155,10 @@ _MARKDOWN_ONLY_RULES: list[_Rule] = [
 ]
 _PAGE_BREAK_RULES: list[_Rule] = [
     # A sentence broken by a page break: "...the organization and\n\nnot the staff person."
-    (re.compile(r"(?<=[A-Za-z0-9,])[ \t]*\n(?:[ \t]*\n)+[ \t]*(?=[a-z])"), _literal(" ")),
+    # Not a heading and the lettered list under it ("Procedure\n\na. Staff...", "ii) ..."):
+    # a lower-case letter or Roman numeral with its dot or bracket starts an item.
+    (re.compile(r"(?<=[A-Za-z0-9,])[ \t]*\n(?:[ \t]*\n)+[ \t]*(?=[a-z])"
+                r"(?!(?:[a-z]|[ivxlc]{1,6})[.)][ \t])"), _literal(" ")),
 ]
 _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
               "\ufb05": "st", "\ufb06": "st"}

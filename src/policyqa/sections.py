@@ -54,7 +54,7 @@ SEP = " \u203a "  # " › "
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u2013\u25aa\u25cf\u25e6\u25a0\u2023\u2043\u27a2][ \t]+)?")
 _MARKER = re.compile(
     r"(?:\((?P<pm>[A-Za-z]|\d{1,3}|[ivxlc]{1,6})\)|(?P<m>[IVXLC]{1,6}|[A-Za-z]|\d{1,3})(?P<p>[.)]))"
-    r"[ \t]+(?=\S)"
+    r"[ \t]+(?=[^\s:;,])"  # an item's text does not open with a colon ("v. : No. 07-1315")
 )
 _MD_HEADING = re.compile(r"(#{1,6})[ \t]+(?=\S)")
 _MD_UNDERLINE = re.compile(r"(=+|-+)[ \t]*$")  # a setext heading's underline ("Scope\n-----")
@@ -253,15 +253,28 @@ def _is_caps_heading(text: str) -> bool:
         and all(c.isupper() for c in letters)
         and len(text.split()) <= 14
         and "\t" not in text
-        and not text.endswith((".", ",", ";"))
+        and not _ends_clause(text)
     )
+
+
+def _bare_title(text: str) -> str:
+    """A heading line as its title: without the colon that leads into its text, nor the space
+    before that colon ("Objet :", "Petitioner :")."""
+    return text.strip().rstrip(":").rstrip()
+
+
+def _ends_clause(text: str) -> bool:
+    """A line ending as a sentence or a clause does ("...", "Knowles,"), however a colon or
+    spaces follow: a court caption's "MICHAEL A. KNOWLES, :" is a party's name before the
+    caption box's rule, not a heading, where "Scope:" and French "Objet :" are headings."""
+    return _bare_title(text).endswith((".", ",", ";"))
 
 
 def _is_title_heading(text: str) -> bool:
     words = re.findall(r"[A-Za-z][\w'\u2019-]*", text)
     if not words or len(text.split()) > 16 or "\t" in text or re.search(r"\.{3,}", text):
         return False
-    if text.endswith((".", ",", ";")) or text.count(",") > 1 or not text[0].isupper():
+    if _ends_clause(text) or text.count(",") > 1 or not text[0].isupper():
         return False
     if re.search(r"\d\s*$", text) or re.search(r"\(\d{4}\)", text):
         return False
@@ -513,7 +526,7 @@ def _from_lines(doc: Document) -> Structure:
             last_value[sid] = value or 0
         elif _is_caps_heading(line.text) and not line.bulleted:
             in_toc, page = _toc_match(line.text, toc) if toc else (True, None)
-            sid = open_section("", line.text.strip().rstrip(":"), "heading", line,
+            sid = open_section("", _bare_title(line.text), "heading", line,
                                0 if in_toc else 1, None)
             sections[sid].toc_page = page
             kind = "heading"
@@ -530,7 +543,7 @@ def _from_lines(doc: Document) -> Structure:
             numbered[sid] = rank
             kind = "heading"
         elif line.start in bold and nxt is not None:
-            sid = open_section("", line.text.strip().rstrip(":"), "heading", line, title_rank(),
+            sid = open_section("", _bare_title(line.text), "heading", line, title_rank(),
                                None)
             kind = "heading"
         elif (
@@ -539,7 +552,7 @@ def _from_lines(doc: Document) -> Structure:
             and (_is_body(nxt, wrapped_body) or (nxt is not None and _is_title_heading(nxt.text)
                                                  and _is_body(nxt2, wrapped_body)))
         ):
-            sid = open_section("", line.text.strip().rstrip(":"), "heading", line, title_rank(),
+            sid = open_section("", _bare_title(line.text), "heading", line, title_rank(),
                                None)
             kind = "heading"
             if _is_title_heading(nxt.text) and not _is_body(nxt, wrapped):
