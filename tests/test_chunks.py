@@ -108,6 +108,13 @@ def test_split_sentences_respects_abbreviations_and_markers():
     ]
 
 
+@pytest.mark.parametrize("marker", ["ii.", "iv)", "xii.", "(iii)"])
+def test_a_lower_case_roman_marker_is_not_a_sentence_of_its_own(marker):
+    text = f"{marker} Food may be shared during group activities. Staff record it."
+    got = [text[s:e] for s, e in split_sentences(text, 0, len(text))]
+    assert got == [f"{marker} Food may be shared during group activities.", "Staff record it."]
+
+
 def test_sentence_spans_are_trimmed():
     text = "  One sentence here.   Another one there.  "
     for s, e in split_sentences(text, 0, len(text)):

@@ -258,3 +258,25 @@ def test_a_heading_over_a_lettered_list_and_a_caption_line_ending_in_a_comma(tmp
     assert at("The matter came") == "Hearing Record"
     assert at("No. 07-1315") == "Hearing Record"  # "v. :" opens no item: no text follows it
     assert at("La séance") == "Hearing Record › Objet"
+
+
+def test_lower_case_roman_sub_items_under_a_lettered_item(tmp_path: Path):
+    """ "i." reads as a letter or a numeral by sequence; "ii.", "iii.", "iv." are numerals, each
+    its own item under the lettered item above (not a line of the item before)."""
+    path = tmp_path / "funds.txt"
+    path.write_text(
+        "Procedure\n\na. Staff never lend money to clients.\n"
+        "b. Gifts to clients are limited to items under $10 in value.\n"
+        "   i. Gift cards are not allowed.\n   ii. Food may be shared during group activities.\n"
+        "   iii. Flowers may be sent to a client in hospital.\n"
+        "c. Any exception is approved in writing by the program director.\n")
+    doc = read_document(path)
+    structure = parse_sections(doc)
+
+    def at(phrase: str) -> str:
+        return path_at(structure, doc.text.find(phrase))
+
+    assert at("Gift cards") == "Procedure › b › i"
+    assert at("Food may") == "Procedure › b › ii"
+    assert at("Flowers") == "Procedure › b › iii"
+    assert at("Any exception") == "Procedure › c"

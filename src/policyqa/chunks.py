@@ -23,7 +23,8 @@ _ABBREVIATIONS = {
 _BOUNDARY = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[A-Z0-9])")
 _WORD = re.compile(r"\S+")
 _MARKER_PREFIX = re.compile(
-    r"(?:\((?:[A-Za-z]|\d{1,3}|[ivxlc]{1,6})\)|(?:[IVXLC]{1,6}|[A-Za-z]|\d{1,3})[.)])\s+"
+    r"(?:\((?:[A-Za-z]|\d{1,3}|[ivxlc]{1,6})\)|(?:[IVXLC]{1,6}|(?=[ivx]{2})x{0,3}"
+    r"(?:ix|iv|vi{0,3}|i{0,3})|[A-Za-z]|\d{1,3})[.)])\s+"
 )
 
 

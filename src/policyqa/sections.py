@@ -53,7 +53,8 @@ SEP = " \u203a "  # " › "
 
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u2013\u25aa\u25cf\u25e6\u25a0\u2023\u2043\u27a2][ \t]+)?")
 _MARKER = re.compile(
-    r"(?:\((?P<pm>[A-Za-z]|\d{1,3}|[ivxlc]{1,6})\)|(?P<m>[IVXLC]{1,6}|[A-Za-z]|\d{1,3})(?P<p>[.)]))"
+    r"(?:\((?P<pm>[A-Za-z]|\d{1,3}|[ivxlc]{1,6})\)|(?P<m>[IVXLC]{1,6}|(?=[ivx]{2})x{0,3}"
+    r"(?:ix|iv|vi{0,3}|i{0,3})|[A-Za-z]|\d{1,3})(?P<p>[.)]))"
     r"[ \t]+(?=[^\s:;,])"  # an item's text does not open with a colon ("v. : No. 07-1315")
 )
 _MD_HEADING = re.compile(r"(#{1,6})[ \t]+(?=\S)")
