@@ -7,6 +7,7 @@ from pathlib import Path
 from conftest import make_pdf
 
 from policyqa.documents import clean_text, load_corpus, read_document
+from policyqa.normalize import normalize
 from policyqa.sections import parse_sections
 
 
@@ -480,6 +481,23 @@ def test_markdown_images_reference_links_and_code_show_their_text(tmp_path: Path
     assert "example.org" not in doc.text and "[^1]: Ibid." in doc.text
     assert "img/chart.png" not in doc.text and "![" not in doc.text
     assert clean_text("A ![x](y.png) pdf", "pdf")[0] == "A x pdf"
+
+
+def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
+    """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
+    cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,
+    and a quote copied from the rendered page is found."""
+    (tmp_path / "visits.md").write_text(
+        "# Home Visits\n\nStaff numbers by risk:\n\n| Risk level | Staff required |\n"
+        "|:-----------|---------------:|\n| Low | 1 |\n| High \\| urgent | 2 |\n\n"
+        "Staff leave at once if they feel unsafe.\n", encoding="utf-8")
+    doc = read_document(tmp_path / "visits.md")
+    assert "Risk level\tStaff required\nLow\t1\nHigh | urgent\t2\n" in doc.text
+    assert "|--" not in doc.text and "| Low" not in doc.text
+    raw = (tmp_path / "visits.md").read_text(encoding="utf-8")
+    text, source = clean_text(raw, "md")
+    assert all(raw[source[i]] == ch for i, ch in enumerate(text) if ch != "\t")  # exact offsets
+    assert normalize("High | urgent 2") in normalize(doc.text)
 
 
 def test_pdf_running_headers_printed_numbers_and_hyphens(tmp_path: Path):

@@ -142,7 +142,38 @@ _MARKDOWN_RULES: list[_Rule] = [
 ]
 # Markdown only (plain text and PDFs keep their backslashes as written). Inline HTML stays as
 # text: it is shown escaped, never rendered (tests/fixtures/hostile).
+_MD_TABLE = re.compile(
+    r"^(?P<head>[ \t]*\|.*\|[ \t]*)\n"
+    r"[ \t]*\|[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|[ \t]*(?:\n|$)"
+    r"(?P<body>(?:[ \t]*\|.*\|[ \t]*(?:\n|$))*)", re.M)
+_CELL_BAR = re.compile(r"(?<!\\)\|")
+
+
+def _table_rows(m: re.Match) -> list[_Piece]:
+    """A Markdown table ("| Risk | Staff |", "|---|---|", rows) as Word's and HTML's tables read:
+    one line per row, its cells' text joined by tabs, without the pipes and the delimiter row,
+    which a reader of the rendered page never sees (and a quote copied from it lacks)."""
+    text = m.string
+    pieces: list[_Piece] = []
+    rows = [m.span("head")] + [(m.start("body") + r.start(), m.start("body") + r.end())
+                               for r in re.finditer(r"[^\n]+", m.group("body"))]
+    for start, end in rows:
+        bars = [b.start() for b in _CELL_BAR.finditer(text, start, end)]
+        for n, (left, right) in enumerate(zip(bars, bars[1:], strict=False)):
+            cell = text[left + 1 : right]
+            lead = len(cell) - len(cell.lstrip(" \t"))
+            cell = cell.strip(" \t")
+            if n:
+                pieces.append(("\t", left, False))
+            if cell:
+                pieces.append((cell, left + 1 + lead, True))
+        if end < m.end() and text[end] == "\n":
+            pieces.append(("\n", end, True))
+    return pieces
+
+
 _MARKDOWN_ONLY_RULES: list[_Rule] = [
+    (_MD_TABLE, _table_rows),
     # reference links: "[id]: https://x "title"" definition lines show nothing; [text][id] and
     # [text][] show the text
     (re.compile(r"^ {0,3}\[(?!\^)[^\]\n]+\]:[ \t]*\S+(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?"
