@@ -280,3 +280,49 @@ def test_lower_case_roman_sub_items_under_a_lettered_item(tmp_path: Path):
     assert at("Food may") == "Procedure › b › ii"
     assert at("Flowers") == "Procedure › b › iii"
     assert at("Any exception") == "Procedure › c"
+
+
+def test_numbered_paragraphs_are_cited_by_their_numbers(tmp_path: Path):
+    """Agency policies number their paragraphs as well as their headings: "3.2 Grievance
+    Officer: the person who..." is item 3.2 of its section, "4.2.1 Urgent ..." an item under
+    "4.2 Response"; short numbered lines stay headings. In a PDF too, where the page wraps the
+    paragraph after a comma or mid-clause."""
+    text = ("1.0 PURPOSE\nTo describe how a client files a grievance and how staff respond.\n"
+            "3.0 DEFINITIONS\n"
+            "3.1 Grievance: a complaint by a client about a service or a member of staff.\n"
+            "3.2 Grievance Officer: the person who receives and tracks every grievance.\n"
+            "4.0 PROCEDURE\n4.1 Filing\nA client may file a grievance orally or in writing.\n"
+            "4.2 Response\nThe Grievance Officer responds in writing within ten business days.\n"
+            "   4.2.1 Urgent grievances are answered within twenty-four hours of receipt.\n"
+            "4.3 Appeals\nA client may appeal the response to the program director.\n")
+    path = tmp_path / "grievances.txt"
+    path.write_text(text)
+    doc = read_document(path)
+    structure = parse_sections(doc)
+
+    def at(phrase: str) -> str:
+        return path_at(structure, doc.text.find(phrase))
+
+    assert at("Grievance: a complaint") == "3.0 Definitions › 3.1"
+    assert at("Grievance Officer: the") == "3.0 Definitions › 3.2"
+    assert at("A client may file") == "4.0 Procedure › 4.1 Filing"
+    assert at("Urgent grievances") == "4.0 Procedure › 4.2 Response › 4.2.1"
+    assert at("A client may appeal") == "4.0 Procedure › 4.3 Appeals"
+
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.multi_cell(110, 6, "3. DEFINITIONS\n3.1 Grievance means a complaint by a client about a "
+                   "service, a decision or a member of staff that the client wants looked into.\n"
+                   "3.2 Grievance Officer means the person who receives, records and tracks every "
+                   "grievance until it is closed.\n4. PROCEDURE\n4.1 Filing\nA client may file a "
+                   "grievance orally or in writing, and staff help.\n")
+    pdf.output(str(tmp_path / "grievances.pdf"))
+    doc = read_document(tmp_path / "grievances.pdf")
+    structure = parse_sections(doc)
+    assert "service,\na decision" in doc.text  # the page wrapped the paragraph after a comma
+    assert at("a decision or a member") == "3. Definitions › 3.1"
+    assert at("and tracks every") == "3. Definitions › 3.2"
+    assert at("grievance orally") == "4. Procedure › 4.1 Filing"

@@ -532,17 +532,18 @@ def _from_lines(doc: Document) -> Structure:
             sections[sid].toc_page = page
             kind = "heading"
         elif num is not None:
-            marker, title, rank = num
-            if i + 1 < len(lines) and _continues_heading(title, lines[i + 1]):
+            marker, title, rank, kind = num
+            if kind == "heading" and i + 1 < len(lines) and _continues_heading(title,
+                                                                              lines[i + 1]):
                 tail = lines[i + 1]
                 title = f"{title} {tail.text.strip()}"
                 line = _Line(line.start, tail.end, line.text, line.bulleted, line.indented)
                 continued.add(i + 1)
-            sid = open_section(marker, title, "heading", line, rank, None,
+            sid = open_section(marker, title, kind, line, rank, None,
                                _listed_parent(marker, stack, sections))
             sections[sid].numbered = True
-            numbered[sid] = rank
-            kind = "heading"
+            if kind == "heading":
+                numbered[sid] = rank
         elif line.start in bold and nxt is not None:
             sid = open_section("", _bare_title(line.text), "heading", line, title_rank(),
                                None)
@@ -675,9 +676,16 @@ def _continues_list(style, nxt, stack, sections, last_value, open_style) -> bool
     return nxt_style == style or nxt_style in around
 
 
-def _numbered_heading(line: _Line, nxt: _Line | None,
-                      last_number: dict[tuple[int, ...], int]) -> tuple[str, str, int] | None:
-    """(marker, title, rank) when the line is a numbered heading ("2.1 Scope", "Article II")."""
+def _numbered_heading(line: _Line, nxt: _Line | None, last_number: dict[tuple[int, ...], int]
+                      ) -> tuple[str, str, int, str] | None:
+    """(marker, title, rank, kind) when the line is a numbered heading ("2.1 Scope", "Article
+    II"; kind "heading") or a numbered paragraph ("3.2 Grievance Officer: the person who...",
+    "4.2.1 Urgent grievances are answered within 24 hours."; kind "item", cited "3.2" under its
+    heading). A paragraph needs a decimal number that goes on the document's own sequence and a
+    sentence that starts in capitals (long, ending as a sentence, or of eight words or more going
+    on in lower case on the next line, as a page wraps it; a short heading may be followed by a
+    lower-case name, "3.1 Invoking asn1Parser" / "asn1Parser reads..."): a line wrapped at
+    "section\n3.1 of the manual" is neither."""
     if line.bulleted:
         return None
     m = _NUMBERED.match(line.text)
@@ -687,17 +695,22 @@ def _numbered_heading(line: _Line, nxt: _Line | None,
     roman = not num[0].isdigit()
     if roman and not word:
         return None  # "IV. Title" is an enumeration marker, read elsewhere
+    kind = "heading"
     if title:
-        if len(title.split()) > 14 or "\t" in title or re.search(r"\.{3,}|\d\s*$", title):
+        if "\t" in title or re.search(r"\.{3,}|\d\s*$", title) or not (
+                title[0].isupper() or title[0].isdigit()):
             return None
-        if title.endswith((".", ",", ";")) or not (title[0].isupper() or title[0].isdigit()):
-            return None
+        words = len(title.split())
+        if words > 14 or title.endswith((".", ",", ";")) or (line.runs_on and words >= 8):
+            if word or "." not in num or not title[0].isupper():
+                return None
+            kind = "item"
     elif not word:
         return None
     if word:
         marker = f"{word} {num}"
         rank = 0 if word.lower() in _TOP_WORDS or roman else num.count(".") + 1
-        return marker, title, rank
+        return marker, title, rank, kind
     parts = tuple(int(p) for p in num.split("."))
     prefix = parts[:-1]
     if parts[-1] != last_number.get(prefix, 0) + 1:
@@ -705,7 +718,7 @@ def _numbered_heading(line: _Line, nxt: _Line | None,
     if parts == (1,) and not (_is_body(nxt) or (nxt is not None and _NUMBERED.match(nxt.text))):
         return None  # a first bare "1 Something" needs text (or a sub-heading) after it
     last_number[prefix] = parts[-1]
-    return num, title, len(parts) - 1
+    return num, title if kind == "heading" else "", len(parts) - 1, kind
 
 
 def _from_blocks(doc: Document) -> Structure:
