@@ -326,3 +326,25 @@ def test_numbered_paragraphs_are_cited_by_their_numbers(tmp_path: Path):
     assert at("a decision or a member") == "3. Definitions › 3.1"
     assert at("and tracks every") == "3. Definitions › 3.2"
     assert at("grievance orally") == "4. Procedure › 4.1 Filing"
+
+
+def test_plain_text_headings_underlined_like_markdown(tmp_path: Path):
+    """A .txt policy underlines its headings ("Purpose" / "-------") as e-mails and old text
+    files do; a rule under a sentence, or one far longer than the line, is a separator."""
+    path = tmp_path / "medication.txt"
+    path.write_text(
+        "Medication Storage\n==================\n\nPurpose\n-------\n"
+        "Medications held for clients are stored safely.\n\n"
+        "Keys are never left in the cabinet door.\n----------------------------------------\n\n"
+        "Disposal\n" + "-" * 60 + "\nExpired medication is returned to the pharmacy.\n")
+    doc = read_document(path)
+    structure = parse_sections(doc)
+
+    def at(phrase: str) -> str:
+        return path_at(structure, doc.text.find(phrase))
+
+    assert at("Medications held") == "Purpose"  # the title heading is left out of paths
+    assert at("Keys are never") == "Purpose"
+    assert at("Expired medication") == "Purpose"
+    assert [s.title for s in structure.sections if s.kind == "heading"] == [
+        "Medication Storage", "Purpose"]

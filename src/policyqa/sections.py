@@ -488,7 +488,7 @@ def _from_lines(doc: Document) -> Structure:
         # make such a heading (not "C := (s + E)", a formula, or "Figure 4.2: ...", a caption).
         wrapped_body = wrapped and _wordy(line.text)
         md = _MD_HEADING.match(line.text)
-        setext = markdown and _setext_level(lines, i)
+        setext = (markdown or doc.format == "txt") and _setext_level(lines, i, not markdown)
         m = None if setext else _MARKER.match(line.text)
         num = None if (md or m or setext) else _numbered_heading(line, nxt, last_number)
         if setext:
@@ -635,9 +635,14 @@ def _listed_parent(number: str, stack, sections: list[Section]) -> int | None:
     return None
 
 
-def _setext_level(lines: list[_Line | None], i: int) -> int:
+def _setext_level(lines: list[_Line | None], i: int, plain: bool = False) -> int:
     """1 or 2 when line i is a Markdown setext heading: a one-line paragraph underlined by "="
-    (level 1) or "-" (level 2), as pandoc writes headings; else 0."""
+    (level 1) or "-" (level 2), as pandoc writes headings; else 0.
+
+    `plain`: a text file's underlined heading ("Purpose" / "-------"), as typed in plain-text
+    policies and e-mails. There a rule under a paragraph may be a separator, so the line must
+    read as a heading (short, not ending as a sentence) and the rule must underline it (about
+    its length)."""
     line = lines[i]
     under = lines[i + 1] if i + 1 < len(lines) else None
     if line is None or under is None or line.bulleted or (i > 0 and lines[i - 1] is not None):
@@ -646,6 +651,11 @@ def _setext_level(lines: list[_Line | None], i: int) -> int:
         return 0
     if _MD_UNDERLINE.fullmatch(line.text.strip()) or line.text.lstrip().startswith(("|", ">")):
         return 0
+    if plain:
+        title, rule = line.text.strip(), under.text.strip()
+        if (len(rule) < 3 or not 0.5 * len(title) <= len(rule) <= 1.5 * len(title) + 2
+                or len(title.split()) > 12 or _ends_clause(title)):
+            return 0
     return 1 if under.text.strip()[0] == "=" else 2
 
 
