@@ -240,6 +240,42 @@ def test_docx_without_heading_styles_takes_its_bold_lines_as_headings(tmp_path: 
     assert _paths(read_document(tmp_path / "styled.docx"))["Cards may be"] == "Gifts"
 
 
+def test_markers_typed_into_word_and_web_paragraphs_are_cited(tmp_path: Path):
+    """Word users type "a)" or "2.1" at the start of a Normal paragraph instead of using Word's
+    numbering; those paragraphs are cited by what they show, as in the policy's PDF, while
+    automatic numbers keep their levels and a table row opening with an initial stays a row."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("2. DEFINITIONS", level=1)
+    document.add_paragraph("2.1 Grievance: a complaint by a client about a service.")
+    document.add_paragraph("2.2 Grievance Officer: the person who tracks every grievance.")
+    document.add_heading("3. PROCEDURE", level=1)
+    document.add_paragraph("a) Staff help a client write the grievance down when asked.")
+    document.add_paragraph("(ii) The officer answers within ten business days.")
+    document.add_paragraph("The director reviews every answer.")
+    document.add_paragraph("Staff never retaliate against a client.", style="List Number")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "T. Rowe Price", "1.9%"
+    document.save(tmp_path / "grievances.docx")
+    paths = _paths(read_document(tmp_path / "grievances.docx"))
+    assert paths["2.1 Grievance: a"] == "2. Definitions › 2.1"
+    assert paths["2.2 Grievance Officer:"] == "2. Definitions › 2.2"
+    assert paths["a) Staff help"] == "3. Procedure › a)"
+    assert paths["(ii) The officer"] == "3. Procedure › ii"
+    assert paths["The director reviews"] == "3. Procedure"
+    assert paths["1. Staff never"] == "3. Procedure › 1"
+    assert paths["T. Rowe Price"] == "3. Procedure"
+
+    (tmp_path / "page.html").write_text(
+        "<html><body><h2>Procedure</h2><p>a) Staff help a client write it down.</p>"
+        "<p>b) The officer answers within ten days.</p><p>Every answer is filed.</p>"
+        "</body></html>", encoding="utf-8")
+    paths = _paths(read_document(tmp_path / "page.html"))
+    assert paths["b) The officer"] == "Procedure › b)"
+    assert paths["Every answer is"] == "Procedure"
+
+
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>Gifts &amp; Favours</title><style>p{color:red}</style>"

@@ -769,6 +769,10 @@ def _from_blocks(doc: Document) -> Structure:
         elif kind == "item" and marker:
             sid = open_section(marker, "", "item", start, end, 100 + level)
             paragraphs.append(Paragraph(start, end, sid, "item"))
+        elif kind == "body" and (typed := _typed_marker(line)):
+            # below an automatic item of any level open above it, closed by the next one
+            sid = open_section(typed, "", "item", start, end, 100.5)
+            paragraphs.append(Paragraph(start, end, sid, "item"))
         else:
             if kind == "item":  # a bullet: deeper items close, it stays in its section
                 while len(stack) > 1 and stack[-1][1] >= 100 + level:
@@ -780,6 +784,26 @@ def _from_blocks(doc: Document) -> Structure:
                                         else "body"))
     _close_spans(sections, paragraphs, len(text))
     return Structure(sections, paragraphs)
+
+
+def _typed_marker(text: str) -> str | None:
+    """The marker typed at the start of a Word or web paragraph that the format does not state
+    as a list item ("a) Staff help...", "(ii) ...", "2.1 The Grievance Officer answers..."):
+    hand-numbered policies are cited by those numbers, as their PDFs are. Shown as in text
+    files: "a)" keeps its bracket, "a." and "(a)" show the letter. Not a table row (its cells
+    are tab-separated), whose first cell may open with an initial."""
+    m = _MARKER.match(text)
+    if m and "\t" in text[m.end():]:
+        return None  # a table row ("T. Rowe Price\t1.9%"): its cells, not an item
+    if m:
+        return m.group("pm") or m.group("m") + (")" if m.group("p") == ")" else "")
+    n = _NUMBERED.match(text)
+    if "\t" in text:
+        return None
+    if n and not n.group("word") and "." in n.group("num").rstrip(".") and (
+            n.group("title") or "")[:1].isupper():
+        return n.group("num").rstrip(".")
+    return None
 
 
 # ---------------------------------------------------------------- display case
