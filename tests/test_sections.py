@@ -348,3 +348,25 @@ def test_plain_text_headings_underlined_like_markdown(tmp_path: Path):
     assert at("Expired medication") == "Purpose"
     assert [s.title for s in structure.sections if s.kind == "heading"] == [
         "Medication Storage", "Purpose"]
+
+
+@pytest.mark.parametrize("name", ["sharing.md", "sharing.txt"])
+def test_a_numbered_list_nested_by_indentation_is_numbered_afresh(tmp_path: Path, name):
+    """ "2. Without consent, only when:" over an indented "1. ... 2. ... 3." list: those are
+    2 › 1 to 2 › 3, and the next "3." is item 3 again (before, Markdown's "1. 1. 1." rule
+    numbered them 3 to 6, and a text file made them siblings of "2.")."""
+    path = tmp_path / name
+    path.write_text(
+        "When Staff May Share Information\n\n1. With the client's written consent.\n"
+        "2. Without consent, only when:\n   1. a client is at risk of serious harm;\n"
+        "   2. a court orders it; or\n   3. the law requires a report.\n"
+        "3. Staff record every disclosure.\n\nStaff who are unsure ask their supervisor.\n")
+    doc = read_document(path)
+    structure = parse_sections(doc)
+
+    def at(phrase: str) -> str:
+        return path_at(structure, doc.text.find(phrase)).split(" › ", 1)[-1]
+
+    assert at("a client is at risk") == "2 › 1"
+    assert at("the law requires") == "2 › 3"
+    assert at("Staff record every") == "3"

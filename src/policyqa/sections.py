@@ -432,6 +432,8 @@ def _from_lines(doc: Document) -> Structure:
     lead_ins: set[int] = set()  # "Heading:" sections that introduce a list
     group: list[int | None] = [None]  # a heading whose sub-headings follow it directly
     numbered: dict[int, int] = {}  # numbered-heading section -> its rank
+    indents: dict[int, int] = {}  # section id -> the indentation of its line
+    by_indent = markdown or doc.format == "txt"  # where indentation shows a list's nesting
     last_number: dict[tuple[int, ...], int] = {}  # number prefix -> last child number seen
 
     def open_section(marker: str, title: str, kind: str, line: _Line, rank, style,
@@ -441,11 +443,9 @@ def _from_lines(doc: Document) -> Structure:
                     stack[-1][1] is None or stack[-1][1] >= rank):
                 stack.pop()
         else:
-            styles = [s for _, _, s in stack]
-            if style in styles:
-                while stack[-1][2] != style:
-                    stack.pop()
-                stack.pop()
+            sibling = list_sibling(style, line)
+            if sibling is not None:
+                del stack[next(k for k, (sid, _, _) in enumerate(stack) if sid == sibling):]
         if group[0] is not None and all(sid != group[0] for sid, _, _ in stack):
             group[0] = None
         parent = stack[-1][0]
@@ -456,7 +456,27 @@ def _from_lines(doc: Document) -> Structure:
         )
         sections[parent].children.append(sid)
         stack.append((sid, rank, style))
+        indents[sid] = indent_of(line)
         return sid
+
+    def indent_of(line: _Line) -> int:
+        return line.start - (text.rfind("\n", 0, line.start) + 1)
+
+    def list_sibling(style: str, line: _Line) -> int | None:
+        """The open item this marker follows in its list ("2." after "1."), or None where it
+        starts a list: of a new style, or, in Markdown and text files, a list of the same style
+        indented under the item above ("2. Without consent, only when:" / "   1. a client is
+        at risk..."), numbered afresh."""
+        same = [sid for sid, _, s in stack if s == style]
+        if not same:
+            return None
+        if not by_indent:
+            return same[-1]
+        indent = indent_of(line)
+        if indent >= indents.get(same[-1], 0) + 2:
+            return None  # nested in the item above
+        fits = [sid for sid in same if indents.get(sid, 0) <= indent + 1]
+        return fits[-1] if fits else same[0]
 
     def open_style(style: str) -> int | None:
         for sid, _, s in reversed(stack):
@@ -514,7 +534,7 @@ def _from_lines(doc: Document) -> Structure:
                 whole, title = False, ""  # an item of a list, however title-like
             kind = "heading" if whole else "item"
             if markdown and style.startswith("ARABIC") and token.isdigit():
-                sibling = open_style(style)
+                sibling = list_sibling(style, line)
                 if sibling is not None and last_value.get(sibling, 0) >= int(token):
                     marker = str(last_value[sibling] + 1)  # "1. 1. 1." renders as 1, 2, 3
                     token = marker
