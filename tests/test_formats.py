@@ -276,6 +276,25 @@ def test_markers_typed_into_word_and_web_paragraphs_are_cited(tmp_path: Path):
     assert paths["Every answer is"] == "Procedure"
 
 
+def test_docx_run_in_labels_are_sections_below_its_headings(tmp_path: Path):
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Medication", level=1)
+    document.add_paragraph("PURPOSE: To keep medications held for clients safe.")
+    document.add_paragraph("PROCEDURE: Staff follow these steps.")
+    document.add_paragraph("Check the label against the record.", style="List Number")
+    document.add_paragraph("Keys are never left in the door.")
+    document.add_heading("Disposal", level=1)
+    document.add_paragraph("Expired medication is returned to the pharmacy.")
+    document.save(tmp_path / "meds.docx")
+    paths = _paths(read_document(tmp_path / "meds.docx"))
+    assert paths["To keep medications"] == "Medication › Purpose"
+    assert paths["1. Check the"] == "Medication › Procedure › 1"
+    assert paths["Keys are never"] == "Medication › Procedure"
+    assert paths["Expired medication is"] == "Disposal"
+
+
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>Gifts &amp; Favours</title><style>p{color:red}</style>"

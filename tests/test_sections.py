@@ -370,3 +370,36 @@ def test_a_numbered_list_nested_by_indentation_is_numbered_afresh(tmp_path: Path
     assert at("a client is at risk") == "2 › 1"
     assert at("the law requires") == "2 › 3"
     assert at("Staff record every") == "3"
+
+
+def test_run_in_capital_labels_are_the_sections_of_a_policy_template(tmp_path: Path):
+    """Many policy templates open each section's text with its label: "PURPOSE: To keep...".
+    The label is the heading and the rest its text, where two different labels do so; a "NOTE:"
+    remark and a memo's "TO:" line are not sections, and a lone label makes none."""
+    path = tmp_path / "medication.txt"
+    path.write_text(
+        "MEDICATION STORAGE\n\nTO: All residential staff\n\n"
+        "PURPOSE: To keep medications held for clients safe and accounted for.\n\n"
+        "POLICY: All medication is stored in a locked cabinet. Keys are held by the\n"
+        "shift lead and never left in the door.\n\n"
+        "PROCEDURE: Staff follow these steps.\n1. Check the label against the record.\n"
+        "2. Store the medication in the labelled bin.\n\n"
+        "NOTE: A refrigerator is used where the label says so.\n")
+    doc = read_document(path)
+    structure = parse_sections(doc)
+
+    def at(phrase: str) -> str:
+        return path_at(structure, doc.text.find(phrase))
+
+    assert at("To keep medications") == "Purpose"
+    assert at("shift lead and never") == "Policy"
+    assert at("Store the medication") == "Procedure › 2"
+    assert at("A refrigerator") == "Procedure"
+    assert at("All residential staff") == "Medication Storage"  # the title, before any section
+    heading = next(p for p in structure.paragraphs if doc.text[p.start:p.end] == "POLICY:")
+    assert heading.kind == "heading"
+
+    lone = tmp_path / "lone.txt"
+    lone.write_text("Medication Storage\n\nATTENTION: Keys are never left in the door.\n")
+    lone_doc = read_document(lone)
+    assert all(s.title != "ATTENTION" for s in parse_sections(lone_doc).sections)

@@ -422,6 +422,7 @@ def _from_lines(doc: Document) -> Structure:
     wrapped = doc.format in ("pdf", "md")  # lines may be wrapped, not whole paragraphs
     width = _line_width(lines) if doc.format == "pdf" else 0
     bold = _hand_headings(doc, lines) if markdown else set()
+    run_ins = _run_in_labels([line.text for line in lines if line and not line.bulleted])
     root = Section(0, None, "", doc.title, "root", 0, len(text), 0)
     sections = [root]
     paragraphs: list[Paragraph] = []
@@ -545,6 +546,16 @@ def _from_lines(doc: Document) -> Structure:
                                style)
             styled[sid] = style
             last_value[sid] = value or 0
+        elif run_ins and not line.bulleted and (label := _run_in_label(line.text, run_ins)):
+            # "PURPOSE: To describe...": the label is the section's heading, the rest its text
+            # (a sub-section of any heading open above it, as a Title-Case heading is)
+            head = _Line(line.start, line.start + len(label) + 1, label, False, False)
+            sid = open_section("", label, "heading", head, title_rank(), None)
+            paragraphs.append(Paragraph(head.start, head.end, sid, "heading"))
+            rest = line.start + len(line.text) - len(line.text[len(label) + 1:].lstrip())
+            prev_body = Paragraph(rest, line.end, sid, "body")
+            paragraphs.append(prev_body)
+            continue
         elif _is_caps_heading(line.text) and not line.bulleted:
             in_toc, page = _toc_match(line.text, toc) if toc else (True, None)
             sid = open_section("", _bare_title(line.text), "heading", line,
@@ -764,6 +775,7 @@ def _from_blocks(doc: Document) -> Structure:
     heading_levels = [b[3] for b in doc.blocks if b[2] == "heading"]
     top = min(heading_levels) if heading_levels else 1
     stack: list[tuple[int, float]] = [(0, -1)]
+    run_ins = _run_in_labels([text[b[0]:b[1]] for b in doc.blocks if b[2] == "body"])
 
     def open_section(marker: str, title: str, kind: str, start: int, end: int, rank: float) -> int:
         while len(stack) > 1 and stack[-1][1] >= rank:
@@ -789,6 +801,13 @@ def _from_blocks(doc: Document) -> Structure:
         elif kind == "item" and marker:
             sid = open_section(marker, "", "item", start, end, 100 + level)
             paragraphs.append(Paragraph(start, end, sid, "item"))
+        elif kind == "body" and (label := _run_in_label(line, run_ins)):
+            # "PURPOSE: To describe...": below the headings the format states, above items
+            label_end = start + len(label) + 1
+            sid = open_section("", label, "heading", start, label_end, 10)
+            rest = end - len(line[len(label) + 1:].lstrip())
+            paragraphs += [Paragraph(start, label_end, sid, "heading"),
+                           Paragraph(rest, end, sid, "body")]
         elif kind == "body" and (typed := _typed_marker(line)):
             # below an automatic item of any level open above it, closed by the next one
             sid = open_section(typed, "", "item", start, end, 100.5)
@@ -804,6 +823,30 @@ def _from_blocks(doc: Document) -> Structure:
                                         else "body"))
     _close_spans(sections, paragraphs, len(text))
     return Structure(sections, paragraphs)
+
+
+_RUN_IN = re.compile(r"([A-Z][A-Z&/\u2019'-]+(?:[ \t]+[A-Z&/\u2019'-]+){0,3}):[ \t]+(?=[A-Z0-9\"\u201c(])")
+# Labels that lead into a remark or fill a memo's header, not a section of the policy
+_NOT_SECTIONS = {"NOTE", "NB", "WARNING", "CAUTION", "IMPORTANT", "EXAMPLE", "TIP", "TO", "FROM",
+                 "CC", "BCC", "RE", "SUBJECT", "DATE", "ATTN", "PS"}
+
+
+def _run_in_labels(texts: list[str]) -> set[str]:
+    """The ALL-CAPS labels that open paragraphs with their text on the same line ("PURPOSE: To
+    describe...", "PROCEDURE: Staff store..."), as many agency policy templates set their
+    sections; empty unless two different ones do, so that one "ATTENTION: ..." line makes no
+    section."""
+    labels = set()
+    for text in texts:
+        m = _RUN_IN.match(text)
+        if m and m.group(1) not in _NOT_SECTIONS and sum(c.isalpha() for c in m.group(1)) >= 3:
+            labels.add(m.group(1))
+    return labels if len(labels) >= 2 else set()
+
+
+def _run_in_label(text: str, labels: set[str]) -> str | None:
+    m = _RUN_IN.match(text)
+    return m.group(1) if m and m.group(1) in labels else None
 
 
 def _typed_marker(text: str) -> str | None:
