@@ -295,6 +295,25 @@ def test_docx_run_in_labels_are_sections_below_its_headings(tmp_path: Path):
     assert paths["Expired medication is"] == "Disposal"
 
 
+def test_html_line_breaks_are_lines_and_typed_numbers_on_them_items(tmp_path: Path):
+    """Old CMS pages set lists as lines of one paragraph: "1. ...<br>2. ...". Each <br> is a
+    line of the text, as on screen (two in a row a blank line), and each typed number an item;
+    inside a list item the lines stay that item's."""
+    (tmp_path / "funds.html").write_text(
+        "<html><body><h2>Rules</h2><p>1. Staff never lend money.<br>2. Gifts over $20 are "
+        "declined.<br>\n3. Records are kept for seven years.<br></p><p>Ask the supervisor."
+        "<br><br>Thank you.</p><ul><li>Cash is counted<br>by two staff.</li></ul></body></html>",
+        encoding="utf-8")
+    doc = read_document(tmp_path / "funds.html")
+    assert ("Rules\n\n1. Staff never lend money.\n2. Gifts over $20 are declined.\n3. Records "
+            "are kept for seven years.\n\nAsk the supervisor.\n\nThank you.\n\n"
+            "\u2022 Cash is counted\nby two staff.") == doc.text
+    paths = _paths(doc)
+    assert paths["2. Gifts over"] == "Rules › 2"
+    assert paths["3. Records are"] == "Rules › 3"
+    assert paths["Ask the supervisor."] == "Rules"
+
+
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>Gifts &amp; Favours</title><style>p{color:red}</style>"
@@ -408,14 +427,15 @@ def test_html_bold_line_over_its_text_in_one_paragraph_is_a_heading(tmp_path: Pa
     paths = _paths(doc)
     assert paths["Staff never lend"] == "Loans to clients"
     assert paths["A small gift"] == "Gifts"
-    assert "A small gift may be accepted. Log it." in doc.text
+    assert "A small gift may be accepted.\nLog it." in doc.text  # the <br>: a line
     for body in ("Note: ask the", "Never keep cash"):  # a lead-in, a bold sentence
         assert paths[body] == "Gifts", (body, paths[body])
 
     (tmp_path / "marked.html").write_text(
         "<html><body><h1>Funds</h1><p><b>Loans</b><br>Staff never lend money.</p></body></html>",
         encoding="utf-8")
-    assert _paths(read_document(tmp_path / "marked.html"))["Loans Staff never"] == "Funds"
+    marked = _paths(read_document(tmp_path / "marked.html"))
+    assert marked["Loans"] == marked["Staff never lend"] == "Funds"  # h1-h6 used: bold is text
 
 
 def test_xhtml_page_reads_without_parser_warnings(tmp_path: Path):

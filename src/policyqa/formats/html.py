@@ -42,6 +42,7 @@ _BLOCK = {"p", "div", "section", "article", "main", "blockquote", "pre", "addres
           "figcaption", "caption", "dl", "dt", "dd", "ul", "ol", "li", "table", "h1", "h2", "h3",
           "h4", "h5", "h6", "hr", "details", "summary", "center", "fieldset", "body", "html"}
 _SPACE = re.compile(r"\s+")
+_LINE_BREAK = "\ue000"  # a <br> inside a list item or cell, until its text is gathered
 
 
 def read_html(data: bytes | str) -> Extracted:
@@ -193,6 +194,7 @@ class _Writer:
         self.inline: list[str] = []
         self.pending: tuple[str, int, str] | None = None  # (kind, level, marker) of the open item
         self.looks = False  # take wholly bold paragraphs as headings (a page with no h1-h6)
+        self.joined = False  # the next block follows a <br>: one line break, not a blank line
 
     def text(self) -> str:
         return "".join(self.parts)
@@ -202,14 +204,17 @@ class _Writer:
         if not text:
             return
         if self.parts:
+            sep = "\n" if self.joined else sep
             self.parts.append(sep)
             self.length += len(sep)
+        self.joined = False
         self.parts.append(text)
         self.blocks.append(Block(self.length, self.length + len(text), kind, level, marker))
         self.length += len(text)
 
     def flush(self) -> None:
         text = _SPACE.sub(" ", "".join(self.inline)).strip()
+        text = re.sub(f" ?{_LINE_BREAK} ?", "\n", text).strip()
         self.inline = []
         if not text:
             return  # an open list item waits for its text (a <p> inside the <li>)
@@ -231,7 +236,7 @@ class _Writer:
                 continue
             name = child.name
             if name == "br":
-                self.inline.append(" ")
+                self._line_break(child)
             elif name in _HEADINGS:
                 self.flush()
                 self.add(_SPACE.sub(" ", child.get_text(" ")), "heading", int(name[1]))
@@ -260,6 +265,21 @@ class _Writer:
                 self.flush()
             else:
                 self.walk(child, list_level)  # inline: its text joins the open paragraph
+
+    def _line_break(self, br) -> None:
+        """A <br> is a line the reader sees. In a paragraph it ends a block, the next line
+        following on the next line of the text, so that "1. Staff never lend money.<br>2. Gifts
+        are declined." is two lines (and two items) as on screen, not one; a second <br> in a
+        row leaves a blank line. In a list item or a table cell the lines stay one block."""
+        if self.pending or br.find_parent(["li", "td", "th"]) is not None:
+            self.inline.append(_LINE_BREAK)
+            return
+        had_text = bool("".join(self.inline).strip())
+        self.flush()
+        after = br.next_sibling
+        while after is not None and isinstance(after, str) and not after.strip():
+            after = after.next_sibling
+        self.joined = had_text and after is not None  # a trailing <br> joins nothing
 
     def _may_hold_heading(self, node) -> bool:
         """A paragraph that a looked heading may stand in: on a page with no h1-h6, a <p> or
