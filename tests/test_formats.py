@@ -276,6 +276,25 @@ def test_markers_typed_into_word_and_web_paragraphs_are_cited(tmp_path: Path):
     assert paths["Every answer is"] == "Procedure"
 
 
+def test_docx_lines_set_by_manual_breaks_with_typed_numbers_are_items(tmp_path: Path):
+    """Shift+Enter sets "1. ...", "2. ..." as lines of one Word paragraph: each is an item."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Rules", level=1)
+    paragraph = document.add_paragraph()
+    paragraph.add_run("1. Staff never lend money.").add_break()
+    paragraph.add_run("2. Gifts over $20 are declined.").add_break()
+    paragraph.add_run("3. Records are kept.")
+    document.add_paragraph("Ask the supervisor.")
+    document.save(tmp_path / "breaks.docx")
+    doc = read_document(tmp_path / "breaks.docx")
+    assert "money.\n2. Gifts" in doc.text
+    paths = _paths(doc)
+    assert paths["2. Gifts over"] == "Rules › 2" and paths["3. Records are"] == "Rules › 3"
+    assert paths["Ask the supervisor."] == "Rules"
+
+
 def test_docx_run_in_labels_are_sections_below_its_headings(tmp_path: Path):
     import docx
 

@@ -788,7 +788,7 @@ def _from_blocks(doc: Document) -> Structure:
         stack.append((sid, rank))
         return sid
 
-    for start, end, kind, level, marker in doc.blocks:
+    for start, end, kind, level, marker in _split_typed_lines(text, doc.blocks):
         line = text[start:end]
         if kind in ("title", "heading"):
             rank = top if kind == "title" else level
@@ -847,6 +847,25 @@ def _run_in_labels(texts: list[str]) -> set[str]:
 def _run_in_label(text: str, labels: set[str]) -> str | None:
     m = _RUN_IN.match(text)
     return m.group(1) if m and m.group(1) in labels else None
+
+
+def _split_typed_lines(text: str, blocks: list) -> list:
+    """Blocks, a body block whose lines after the first open with typed markers split into its
+    lines: Word's manual line breaks (Shift+Enter) set "1. ...", "2. ..." in one paragraph."""
+    out = []
+    for block in blocks:
+        start, end, kind, level, marker = block
+        lines = text[start:end].split("\n")
+        if kind != "body" or len(lines) < 2 or not any(_typed_marker(x) for x in lines[1:]):
+            out.append(block)
+            continue
+        pos = start
+        for piece in lines:
+            lead = len(piece) - len(piece.lstrip())
+            if piece.strip():
+                out.append([pos + lead, pos + len(piece.rstrip()), "body", level, ""])
+            pos += len(piece) + 1
+    return out
 
 
 def _typed_marker(text: str) -> str | None:
