@@ -18,6 +18,14 @@ def path_at(structure, offset: int) -> str:
     return structure.path_text(max(holding, key=lambda s: s.depth).id)
 
 
+def reader(path: Path):
+    """`at(phrase)`, the section path where the phrase stands in the file, with the file's
+    document and structure: for tests that check a file's paths phrase by phrase."""
+    doc = read_document(path)
+    structure = parse_sections(doc)
+    return (lambda phrase: path_at(structure, doc.text.find(phrase))), doc, structure
+
+
 @pytest.fixture(scope="module")
 def parsed():
     out = {}
@@ -116,11 +124,7 @@ def test_hand_numbered_sub_headings_nest_under_their_chapter_and_the_list_goes_o
         "3. Records\n\nRecords of every transaction are kept for seven years.\n\n"
         "1.1 Exceptions\n\nThe director may approve an exception in writing, once.\n\n"
         "4. Review\n\nThis policy is reviewed every second year by the board.\n")
-    doc = read_document(path)
-    structure = parse_sections(doc)
-
-    def at(phrase: str) -> str:
-        return path_at(structure, doc.text.find(phrase))
+    at, doc, structure = reader(path)
 
     assert at("Gifts over") == "2. Gifts"
     assert at("Cards and") == "2. Gifts › 2.1 Small tokens"
@@ -247,11 +251,7 @@ def test_a_heading_over_a_lettered_list_and_a_caption_line_ending_in_a_comma(tmp
         "HEARING RECORD\n\nMICHAEL A. KNOWLES, :\n\nPetitioner :\n\nv. : No. 07-1315\n\n"
         "The matter came on for argument before the court at ten in the morning.\n\n"
         "Objet :\n\nLa séance est ouverte à seize heures par le président du comité.\n")
-    doc = read_document(path)
-    structure = parse_sections(doc)
-
-    def at(phrase: str) -> str:
-        return path_at(structure, doc.text.find(phrase))
+    at, doc, structure = reader(path)
 
     assert at("Staff phone") == "Home Visits › Procedure › a"
     assert at("Two staff") == "Home Visits › Procedure › b"
@@ -270,11 +270,7 @@ def test_lower_case_roman_sub_items_under_a_lettered_item(tmp_path: Path):
         "   i. Gift cards are not allowed.\n   ii. Food may be shared during group activities.\n"
         "   iii. Flowers may be sent to a client in hospital.\n"
         "c. Any exception is approved in writing by the program director.\n")
-    doc = read_document(path)
-    structure = parse_sections(doc)
-
-    def at(phrase: str) -> str:
-        return path_at(structure, doc.text.find(phrase))
+    at, doc, structure = reader(path)
 
     assert at("Gift cards") == "Procedure › b › i"
     assert at("Food may") == "Procedure › b › ii"
@@ -297,11 +293,7 @@ def test_numbered_paragraphs_are_cited_by_their_numbers(tmp_path: Path):
             "4.3 Appeals\nA client may appeal the response to the program director.\n")
     path = tmp_path / "grievances.txt"
     path.write_text(text)
-    doc = read_document(path)
-    structure = parse_sections(doc)
-
-    def at(phrase: str) -> str:
-        return path_at(structure, doc.text.find(phrase))
+    at, doc, structure = reader(path)
 
     assert at("Grievance: a complaint") == "3.0 Definitions › 3.1"
     assert at("Grievance Officer: the") == "3.0 Definitions › 3.2"
@@ -320,8 +312,7 @@ def test_numbered_paragraphs_are_cited_by_their_numbers(tmp_path: Path):
                    "grievance until it is closed.\n4. PROCEDURE\n4.1 Filing\nA client may file a "
                    "grievance orally or in writing, and staff help.\n")
     pdf.output(str(tmp_path / "grievances.pdf"))
-    doc = read_document(tmp_path / "grievances.pdf")
-    structure = parse_sections(doc)
+    at, doc, _ = reader(tmp_path / "grievances.pdf")
     assert "service,\na decision" in doc.text  # the page wrapped the paragraph after a comma
     assert at("a decision or a member") == "3. Definitions › 3.1"
     assert at("and tracks every") == "3. Definitions › 3.2"
@@ -337,11 +328,7 @@ def test_plain_text_headings_underlined_like_markdown(tmp_path: Path):
         "Medications held for clients are stored safely.\n\n"
         "Keys are never left in the cabinet door.\n----------------------------------------\n\n"
         "Disposal\n" + "-" * 60 + "\nExpired medication is returned to the pharmacy.\n")
-    doc = read_document(path)
-    structure = parse_sections(doc)
-
-    def at(phrase: str) -> str:
-        return path_at(structure, doc.text.find(phrase))
+    at, doc, structure = reader(path)
 
     assert at("Medications held") == "Purpose"  # the title heading is left out of paths
     assert at("Keys are never") == "Purpose"
@@ -385,11 +372,7 @@ def test_run_in_capital_labels_are_the_sections_of_a_policy_template(tmp_path: P
         "PROCEDURE: Staff follow these steps.\n1. Check the label against the record.\n"
         "2. Store the medication in the labelled bin.\n\n"
         "NOTE: A refrigerator is used where the label says so.\n")
-    doc = read_document(path)
-    structure = parse_sections(doc)
-
-    def at(phrase: str) -> str:
-        return path_at(structure, doc.text.find(phrase))
+    at, doc, structure = reader(path)
 
     assert at("To keep medications") == "Purpose"
     assert at("shift lead and never") == "Policy"
