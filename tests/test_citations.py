@@ -61,6 +61,26 @@ def test_quote_found_in_several_places_lists_every_citation(index):
     assert v.citations == ["Longmont CM Code of Conduct, Client Relationships \u203a 3"]
 
 
+def test_a_quote_over_two_items_cites_both(index):
+    """Words that run from item 5 into item 6 are cited "› 5–6", as a passage over them is, not
+    by the first item alone."""
+    quote = "sexual or intimate relationship. 6. I will not accept gifts of money"
+    [match] = find_quote(index, quote)
+    assert match.citation == "Longmont CM Code of Conduct, Client Relationships \u203a 5\u20136"
+    [inside] = find_quote(index, "I will not loan or give money to participants")
+    assert inside.citation == "Longmont CM Code of Conduct, Client Relationships \u203a 6"
+
+
+def test_spanned_path_names_the_common_section_and_the_items_crossed():
+    from policyqa.cite import spanned_path
+
+    assert spanned_path(["A \u203a 3. Gifts \u203a b"]) == "A \u203a 3. Gifts \u203a b"
+    assert spanned_path(["A \u203a 1", "A \u203a 2"]) == "A \u203a 1\u20132"
+    assert spanned_path(["A \u203a b", "A \u203a b \u203a i"]) == "A \u203a b"
+    assert spanned_path(["2. Gifts", "3. Records"]) == ""  # headings, not items: the document
+    assert spanned_path(["1", "2 \u203a a"]) == "1\u20132"
+
+
 def test_quote_with_differences_gives_word_diff(index):
     quote = ("I will maintain the required documentation in every participant record making "
              "sure that records are documented honestly and accurately")

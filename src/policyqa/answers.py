@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from .blas import one_blas_thread
 from .chunks import Chunk
-from .cite import chunk_citation
+from .cite import chunk_citation, spanned_path
 from .index import Index
 from .lexical import tokenize
 from .query import Query, prepare
@@ -238,7 +238,9 @@ def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
         answer = AnswerSpan(
             text=_span_text(index, best),
             citation=chunk_citation(index.documents[hit.chunk.doc_id], hit.chunk,
-                                    hit.chunk.sentence_sections[best.first], start),
+                                    spanned_path(hit.chunk.sentence_sections[best.first:
+                                                                             best.last + 1]),
+                                    start, end),
             passage_rank=hit.rank, start=start, end=end, score=round(best.score, 4),
         )
         # Meaning match only, of the answer sentence or of the top passage, whichever is higher:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .chunks import Chunk
 from .documents import Document
-from .sections import Structure
+from .sections import SEP, Structure
 
 
 def format_citation(label: str, path: str, first_page: str | None, last_page: str | None,
@@ -28,14 +28,40 @@ def format_citation(label: str, path: str, first_page: str | None, last_page: st
 
 
 def chunk_citation(doc: Document, chunk: Chunk, section_path: str | None = None,
-                   start: int | None = None) -> str:
-    """A chunk's citation; with `start`, of the words at that offset (one page, their section)."""
+                   start: int | None = None, end: int | None = None) -> str:
+    """A chunk's citation; with `start` (and `end`), of the words there: their section and the
+    page(s) they stand on."""
     path = section_path if section_path is not None else chunk.section_path
     if start is None:
         first, last = doc.page_label_at(chunk.start), doc.page_label_at(chunk.end - 1)
         return format_citation(doc.label, path, first, last, chunk.chapter_page)
     page = doc.page_label_at(start)
-    return format_citation(doc.label, path, page, page, chunk.chapter_page)
+    last = doc.page_label_at(max(start, end - 1)) if end is not None else page
+    return format_citation(doc.label, path, page, last, chunk.chapter_page)
+
+
+def spanned_path(paths: list[str]) -> str:
+    """The section path of words that run over several sentences, from each sentence's path:
+    their common part, and the range of items below it where they cross items ("... › 1–2"),
+    as a passage over items is cited. An answer of two sentences, items 1 and 2, cited "› 1"
+    alone would name one item for words of both."""
+    split = [path.split(SEP) if path else [] for path in paths]
+    common: list[str] = []
+    for parts in zip(*split, strict=False):
+        if len(set(parts)) > 1:
+            break
+        common.append(parts[0])
+    base, n = SEP.join(common), len(common)
+    first, last = split[0], split[-1]
+    if len(first) > n and len(last) > n and _is_marker(first[n]) and _is_marker(last[n]):
+        tail = f"{first[n]}\u2013{last[n]}"
+        return f"{base}{SEP}{tail}" if base else tail
+    return base
+
+
+def _is_marker(label: str) -> bool:
+    """An item's label in a path ("2", "b)", "2.1", "iv"), not a heading's title."""
+    return 0 < len(label) <= 8 and " " not in label
 
 
 def section_citation(doc: Document, structure: Structure, section_id: int) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from .cite import chunk_citation
+from .cite import chunk_citation, spanned_path
 from .index import Index
 from .normalize import normalize, normalize_with_map
 
@@ -49,11 +49,14 @@ def _place(index: Index, doc_id: str, start: int, end: int, exact: bool, similar
     chunk = _chunk_at(index, doc_id, start)
     sentence, section = doc.text[start:end], None
     if chunk is not None:
-        spans = [(i, s, e) for i, (s, e) in enumerate(chunk.sentences) if s < end and e > start]
+        # the sentences the words touch, in this chunk and any after it they run into
+        spans = [(c.sentence_sections[i], s, e) for c in index.chunks
+                 if c.doc_id == doc_id and c.start < end and c.end > start
+                 for i, (s, e) in enumerate(c.sentences) if s < end and e > start]
         if spans:
-            sentence = doc.text[spans[0][1] : max(e for _, _, e in spans)]
-            section = chunk.sentence_sections[spans[0][0]]
-    cite = chunk_citation(doc, chunk, section, start) if chunk is not None else doc.label
+            sentence = doc.text[min(s for _, s, _ in spans) : max(e for _, _, e in spans)]
+            section = spanned_path([path for path, _, _ in sorted(spans, key=lambda x: x[1])])
+    cite = chunk_citation(doc, chunk, section, start, end) if chunk is not None else doc.label
     return QuoteMatch(doc_id, doc.label, start, end, doc.text[start:end], sentence, cite, exact,
                       similarity, doc.page_label_at(start))
 
