@@ -333,6 +333,22 @@ def test_html_line_breaks_are_lines_and_typed_numbers_on_them_items(tmp_path: Pa
     assert paths["Ask the supervisor."] == "Rules"
 
 
+def test_html_aria_headings_are_headings(tmp_path: Path):
+    """Some CMS pages mark headings for screen readers (role="heading", aria-level) instead of
+    h1-h6; they are the sections, at their levels (2 where none is given)."""
+    (tmp_path / "leave.html").write_text(
+        "<html><body><div role='heading' aria-level='1'>Leave Policy</div>"
+        "<div role='heading' aria-level='2'>Annual leave</div><p>Staff have 20 days a year.</p>"
+        "<div role='heading' aria-level='3'>Carry-over</div><p>Five days carry over.</p>"
+        "<span role='heading'>Sick leave</span><p>Ten days are paid.</p></body></html>",
+        encoding="utf-8")
+    doc = read_document(tmp_path / "leave.html")
+    paths = _paths(doc)
+    assert doc.title == "Leave Policy"
+    assert paths["Five days carry"] == "Annual leave › Carry-over"
+    assert paths["Ten days are"] == "Sick leave"
+
+
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>Gifts &amp; Favours</title><style>p{color:red}</style>"

@@ -70,7 +70,8 @@ def read_html(data: bytes | str) -> Extracted:
     if root is None:
         raise DocumentError("web page with no body text")
     writer = _Writer()
-    writer.looks = root.find(_HEADINGS) is None  # no heading markup: bold lines are headings
+    # no heading markup: bold lines are headings
+    writer.looks = root.find(_HEADINGS) is None and root.find(_aria_level) is None
     writer.walk(root, 0)
     writer.flush()
     if not title:
@@ -128,6 +129,16 @@ def _link_menu(tag) -> bool:
 
 
 _HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
+
+
+def _aria_level(tag) -> int:
+    """The level of an element marked as a heading for assistive technology (role="heading",
+    aria-level 1-6, 2 where unset, as WAI-ARIA says), which some CMS pages use instead of
+    h1-h6: a screen reader reads it as a heading, and so does policyqa. 0 for anything else."""
+    if tag.name in _HEADINGS or (tag.get("role") or "").strip().lower() != "heading":
+        return 0
+    level = str(tag.get("aria-level") or "2").strip()
+    return min(max(int(level), 1), 6) if level.isdigit() else 2
 _PERMALINK_MARKS = {"", "#", "\u00b6", "\u00a7", "\U0001f517", "\u2693", "\u00a4"}  # # ¶ § 🔗 ⚓ ¤
 _PERMALINK_CLASSES = {"headerlink", "anchor", "anchorjs-link", "permalink", "header-anchor",
                       "heading-anchor", "mark"}
@@ -237,9 +248,10 @@ class _Writer:
             name = child.name
             if name == "br":
                 self._line_break(child)
-            elif name in _HEADINGS:
+            elif name in _HEADINGS or _aria_level(child):
                 self.flush()
-                self.add(_SPACE.sub(" ", child.get_text(" ")), "heading", int(name[1]))
+                self.add(_SPACE.sub(" ", child.get_text(" ")), "heading",
+                         int(name[1]) if name in _HEADINGS else _aria_level(child))
             elif name in ("ul", "ol"):
                 self.flush()
                 self._list(child, list_level)
