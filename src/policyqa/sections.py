@@ -875,15 +875,13 @@ def _typed_marker(text: str) -> str | None:
     files: "a)" keeps its bracket, "a." and "(a)" show the letter. Not a table row (its cells
     are tab-separated), whose first cell may open with an initial."""
     m = _MARKER.match(text)
-    if m and "\t" in text[m.end():]:
+    n = None if m else _NUMBERED.match(text)
+    rest = text[m.end():] if m else (n.group("title") or "") if n else ""
+    if "\t" in rest:
         return None  # a table row ("T. Rowe Price\t1.9%"): its cells, not an item
     if m:
         return m.group("pm") or m.group("m") + (")" if m.group("p") == ")" else "")
-    n = _NUMBERED.match(text)
-    if "\t" in text:
-        return None
-    if n and not n.group("word") and "." in n.group("num").rstrip(".") and (
-            n.group("title") or "")[:1].isupper():
+    if n and not n.group("word") and "." in n.group("num").rstrip(".") and rest[:1].isupper():
         return n.group("num").rstrip(".")
     return None
 
