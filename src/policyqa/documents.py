@@ -140,8 +140,6 @@ _MARKDOWN_RULES: list[_Rule] = [
     (re.compile(r"(?<![\w_])__(?=[^\s_])([^\n]+?)(?<=[^\s_])__(?![\w_])"), _groups(1)),
     (re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w_])"), _groups(1)),
 ]
-# Markdown only (plain text and PDFs keep their backslashes as written). Inline HTML stays as
-# text: it is shown escaped, never rendered (tests/fixtures/hostile).
 _MD_TABLE = re.compile(
     r"^(?P<head>[ \t]*\|.*\|[ \t]*)\n"
     r"[ \t]*\|[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|[ \t]*(?:\n|$)"
@@ -172,6 +170,8 @@ def _table_rows(m: re.Match) -> list[_Piece]:
     return pieces
 
 
+# Markdown only (plain text and PDFs keep their backslashes as written). Inline HTML stays as
+# text: it is shown escaped, never rendered (tests/fixtures/hostile).
 _MARKDOWN_ONLY_RULES: list[_Rule] = [
     (_MD_TABLE, _table_rows),
     # reference links: "[id]: https://x "title"" definition lines show nothing; [text][id] and

@@ -139,6 +139,8 @@ def _aria_level(tag) -> int:
         return 0
     level = str(tag.get("aria-level") or "2").strip()
     return min(max(int(level), 1), 6) if level.isdigit() else 2
+
+
 _PERMALINK_MARKS = {"", "#", "\u00b6", "\u00a7", "\U0001f517", "\u2693", "\u00a4"}  # # ¶ § 🔗 ⚓ ¤
 _PERMALINK_CLASSES = {"headerlink", "anchor", "anchorjs-link", "permalink", "header-anchor",
                       "heading-anchor", "mark"}
