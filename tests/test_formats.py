@@ -610,6 +610,40 @@ def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path
     assert normalize("High | urgent 2") in normalize(doc.text)
 
 
+def test_pdf_sentence_case_headings_are_read_from_their_font(tmp_path: Path):
+    """A PDF exported from Word shows "Loans to clients" in its Heading style (larger, or bold)
+    and nothing else marks it: the font does. A title page's lines in large type (a name, a
+    date), a bold sentence and a title set over two lines stay text."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+
+    def line(text: str, size: float = 11, style: str = "") -> None:
+        pdf.set_font("Helvetica", style=style, size=size)
+        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+
+    line("Client funds", 18)
+    line("procedure for all programs", 18)
+    line("Jane Smith", 14)
+    line("January 3, 2024", 14)
+    line("This procedure describes how staff handle money that belongs to clients.")
+    line("Loans to clients", 14)
+    line("Staff never lend money to clients, even small amounts for bus fare or food.")
+    line("Gifts from clients", 11, "B")
+    line("Gifts over twenty dollars are politely declined and recorded in the gift log.")
+    line("Never keep cash overnight.", 11, "B")
+    line("Cash is banked on the day it is received, by two members of staff together.")
+    pdf.output(str(tmp_path / "funds.pdf"))
+    doc = read_document(tmp_path / "funds.pdf")
+    paths = _paths(doc)
+    assert paths["Staff never lend"] == "Loans to clients"
+    assert paths["Gifts over twenty"] == "Gifts from clients"
+    assert paths["Cash is banked"] == "Gifts from clients"  # the bold sentence is not a heading
+    headings = [s.title for s in parse_sections(doc).sections if s.kind == "heading"]
+    assert headings == ["Loans to clients", "Gifts from clients"]
+
+
 def test_pdf_running_headers_printed_numbers_and_hyphens(tmp_path: Path):
     from fpdf import FPDF
 

@@ -422,6 +422,7 @@ def _from_lines(doc: Document) -> Structure:
     wrapped = doc.format in ("pdf", "md")  # lines may be wrapped, not whole paragraphs
     width = _line_width(lines) if doc.format == "pdf" else 0
     bold = _hand_headings(doc, lines) if markdown else set()
+    set_in_heading_font = _font_headings(doc, lines) if doc.format == "pdf" else set()
     run_ins = _run_in_labels([line.text for line in lines if line and not line.bulleted])
     root = Section(0, None, "", doc.title, "root", 0, len(text), 0)
     sections = [root]
@@ -592,6 +593,15 @@ def _from_lines(doc: Document) -> Structure:
                 group[0] = sid  # "Recommendations" then "Documentation": a parent heading
             if line.text.rstrip().endswith(":") and (nxt.bulleted or _MARKER.match(nxt.text)):
                 lead_ins.add(sid)
+        elif (line.start in set_in_heading_font and _is_body(nxt, wrapped_body)
+              and not (i and lines[i - 1] is not None
+                       and lines[i - 1].start in set_in_heading_font)):
+            # a PDF's "Loans to clients" in a heading's font over its paragraph: a sentence-
+            # case heading, which no rule on the words alone tells from text (not the second
+            # line of a title set in that font over two lines)
+            sid = open_section("", _bare_title(line.text), "heading", line, title_rank(),
+                               None)
+            kind = "heading"
 
         if sid is None:
             if prev_body is not None and not line.bulleted and not (
@@ -632,6 +642,19 @@ def _hand_headings(doc: Document, lines: list[_Line | None]) -> set[int]:
         return set()
     return {line.start for line in lines if line is not None and line.start in starts
             and not line.bulleted and looked_heading_level(line.text) is not None}
+
+
+def _font_headings(doc: Document, lines: list[_Line | None]) -> set[int]:
+    """A PDF's lines set in a heading's font (bold, or larger than its body text: formats/pdf.py)
+    that could be headings: words only, not a list item, not ending in a number or as a
+    sentence (a title page's "January 3, 2024", "Page 2", a front-matter page "iii" or a bold
+    warning are not)."""
+    starts = set(doc.bold_lines)
+    return {line.start for line in lines if line is not None and line.start in starts
+            and not line.bulleted and not _MARKER.match(line.text) and _wordy(line.text)
+            and not re.search(r"\d\s*$", line.text)
+            and not _ROMAN_WORD.fullmatch(line.text.strip().upper())  # a page number: "iii"
+            and looked_heading_level(line.text) is not None} if starts else set()
 
 
 def _resume_list(style: str, value: int, stack, sections: list[Section], styled: dict[int, str],

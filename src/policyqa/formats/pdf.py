@@ -69,8 +69,10 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
         gutters: list[set[int]] = []  # per page: the lines of a line-number gutter
         furniture: dict[int, set[str]] = {}  # per page with a gutter: texts off its numbered lines
         total = len(reader.pages)
+        fonts = _LineFonts()
         for number, page in enumerate(reader.pages, start=1):
-            lines = (page.extract_text() or "").split("\n")
+            fonts.new_page()
+            lines = (page.extract_text(visitor_text=fonts.visit) or "").split("\n")
             gutters.append(_line_number_gutter(lines))
             if gutters[-1]:
                 furniture[number - 1] = _outside_numbered_lines(page)
@@ -98,12 +100,20 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
                                       for lines, gutter in zip(pages, gutters, strict=True)])
     parts: list[str] = []
     starts: list[tuple[int, int]] = []
+    marked: list[int] = []  # raw offsets of lines set in a heading's font
+    looked = fonts.heading_lines()
     offset = 0
     for number, lines in enumerate(pages, start=1):
         drop = (running.get(number - 1, set()) | gutters[number - 1]
                 | _furniture_lines(lines, gutters[number - 1], furniture.get(number - 1, set())))
         kept = [line for i, line in enumerate(lines) if i not in drop]
         page_text = "\n".join(kept).strip("\n")
+        lead = len("\n".join(kept)) - len("\n".join(kept).lstrip("\n"))
+        at = offset - lead
+        for line in kept:
+            if line.strip() and _SQUEEZE.sub("", line) in looked[number - 1]:
+                marked.append(at + len(line) - len(line.lstrip()))
+            at += len(line) + 1
         starts.append((offset, number))
         parts.append(page_text)
         offset += len(page_text) + 2
@@ -116,7 +126,57 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
                             "words); needs OCR again or a text export")
     labels = file_labels or _labels_from_numbers(printed, len(pages))
     return Extracted(raw=raw, format="pdf", page_starts=starts, page_labels=labels,
-                     pages=len(pages), meta=meta)
+                     pages=len(pages), meta=meta, bold_lines=[m for m in marked if m >= 0])
+
+
+_SQUEEZE = re.compile(r"\s+")
+_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.I)
+
+
+class _LineFonts:
+    """Which lines of each page are set in a heading's font: wholly bold, or larger than the
+    document's body text by a sixth or more (Word's own Heading styles are 13-16 pt, not bold,
+    over 11 pt text), collected from pypdf's text visitor during the one text extraction.
+    Sentence-case headings ("Loans to clients") have no other mark in a PDF exported from
+    Word. None where a sixth or more of the text is bold: a document set in bold throughout."""
+
+    def __init__(self):
+        self.pages: list[dict[float, list[tuple[str, bool, float]]]] = []
+        self.chars: dict[float, int] = {}  # rounded size -> characters set in it
+        self.bold_chars = 0
+
+    def new_page(self) -> None:
+        self.pages.append({})
+
+    def visit(self, text, cm, tm, font, size) -> None:
+        if not text.strip():
+            return
+        scale = (tm[0] ** 2 + tm[1] ** 2) ** 0.5 * (cm[0] ** 2 + cm[1] ** 2) ** 0.5
+        real = round(float(size or 0) * (scale or 1), 1)
+        name = str((font or {}).get("/BaseFont", "")) if hasattr(font, "get") else ""
+        bold = bool(_BOLD_FONT.search(name))
+        y = round(tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
+        self.pages[-1].setdefault(y, []).append((text, bold, real))
+        count = len(text.strip())
+        self.chars[real] = self.chars.get(real, 0) + count
+        self.bold_chars += count if bold else 0
+
+    def heading_lines(self) -> list[set[str]]:
+        """Per page, the texts (spaces removed) of the lines set wholly in a heading's font."""
+        total = sum(self.chars.values())
+        if not total:
+            return [set() for _ in self.pages]
+        body = max(self.chars, key=self.chars.get)
+        bold_ok = self.bold_chars < total / 6
+        out = []
+        for page in self.pages:
+            found = set()
+            for runs in page.values():
+                large = body > 0 and min(size for _, _, size in runs) >= body * 7 / 6
+                if large or (bold_ok and all(bold for _, bold, _ in runs)):
+                    found.add(_SQUEEZE.sub("", "".join(text for text, _, _ in runs)))
+            out.append(found)
+        return out
 
 
 # Titles that programs write for a file, not its author: "Microsoft Word - policy.docx",
