@@ -151,11 +151,14 @@ class _LineFonts:
     def visit(self, text, cm, tm, font, size) -> None:
         if not text.strip():
             return
-        scale = (tm[0] ** 2 + tm[1] ** 2) ** 0.5 * (cm[0] ** 2 + cm[1] ** 2) ** 0.5
-        real = round(float(size or 0) * (scale or 1), 1)
-        name = str((font or {}).get("/BaseFont", "")) if hasattr(font, "get") else ""
+        try:
+            scale = (tm[0] ** 2 + tm[1] ** 2) ** 0.5 * (cm[0] ** 2 + cm[1] ** 2) ** 0.5
+            real = round(float(size or 0) * (scale or 1), 1)
+            name = str(font.get("/BaseFont", "")) if hasattr(font, "get") else ""
+            y = round(tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return  # fonts are a refinement: a page whose matrices are odd keeps its text
         bold = bool(_BOLD_FONT.search(name))
-        y = round(tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
         self.pages[-1].setdefault(y, []).append((text, bold, real))
         count = len(text.strip())
         self.chars[real] = self.chars.get(real, 0) + count
