@@ -156,8 +156,12 @@ url() { echo "postgresql://postgres@127.0.0.1:$1/postgres"; }
 running() { [ -n "$STATE" ] && [ -f "$STATE/$1/PG_VERSION" ] && as_pg "$PGBIN/pg_ctl" -D "$STATE/$1" status >/dev/null 2>&1; }
 port_of() { cat "$STATE/$1.port"; }
 pg_start() {  # name port
+  # wal_keep_size: the primary keeps 256 MB of WAL its standby may still need. Without it, a
+  # primary restarted after a crash removes at its first checkpoint the segment the standby is
+  # still reading ("requested WAL segment ... has already been removed"), and the standby never
+  # catches up (seen in tests/test_postgres_failover.py, about one run in three).
   as_pg "$PGBIN/pg_ctl" -D "$STATE/$1" -l "$STATE/$1.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$2 -c unix_socket_directories=''" start >/dev/null \
+    -o "-c listen_addresses=127.0.0.1 -c port=$2 -c unix_socket_directories='' -c wal_keep_size=256MB" start >/dev/null \
     || { tail -n 20 "$STATE/$1.log" >&2; die "$1 did not start (log: $STATE/$1.log)"; }
   echo "$2" > "$STATE/$1.port"
 }
