@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .config import ChunkSettings
 from .documents import Document
-from .sections import SEP, Paragraph, Structure
+from .sections import MARKER, SEP, Paragraph, Structure
 
 # Tokens before a period that do not end a sentence.
 _ABBREVIATIONS = {
@@ -22,10 +22,6 @@ _ABBREVIATIONS = {
 }
 _BOUNDARY = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[A-Z0-9])")
 _WORD = re.compile(r"\S+")
-_MARKER_PREFIX = re.compile(
-    r"(?:\((?:[A-Za-z]|\d{1,3}|[ivxlc]{1,6})\)|(?:[IVXLC]{1,6}|(?=[ivx]{2})x{0,3}"
-    r"(?:ix|iv|vi{0,3}|i{0,3})|[A-Za-z]|\d{1,3})[.)])\s+"
-)
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,7 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans in text[start:end]; a list marker ("A.", "1)") never ends a sentence."""
     spans: list[tuple[int, int]] = []
     segment = text[start:end]
-    marker = _MARKER_PREFIX.match(segment)
+    marker = MARKER.match(segment)
     cursor = marker.end() if marker else 0
     begin = len(segment) - len(segment.lstrip())
     for m in _BOUNDARY.finditer(segment, cursor):

@@ -37,25 +37,17 @@ def _normalized_docs(index: Index) -> dict[str, tuple[str, list[int]]]:
         d: normalize_with_map(doc.text) for d, doc in index.documents.items()})
 
 
-def _chunk_at(index: Index, doc_id: str, offset: int):
-    for c in index.chunks:
-        if c.doc_id == doc_id and c.start <= offset < c.end:
-            return c
-    return None
-
-
 def _place(index: Index, doc_id: str, start: int, end: int, exact: bool, similarity: float):
     doc = index.documents[doc_id]
-    chunk = _chunk_at(index, doc_id, start)
+    # the chunk holding the words' start, and any after it they run into
+    touched = [c for c in index.chunks if c.doc_id == doc_id and c.start < end and c.end > start]
+    chunk = next((c for c in touched if c.start <= start), None)
     sentence, section = doc.text[start:end], None
-    if chunk is not None:
-        # the sentences the words touch, in this chunk and any after it they run into
-        spans = [(c.sentence_sections[i], s, e) for c in index.chunks
-                 if c.doc_id == doc_id and c.start < end and c.end > start
-                 for i, (s, e) in enumerate(c.sentences) if s < end and e > start]
-        if spans:
-            sentence = doc.text[min(s for _, s, _ in spans) : max(e for _, _, e in spans)]
-            section = spanned_path([path for path, _, _ in sorted(spans, key=lambda x: x[1])])
+    spans = [(c.sentence_sections[i], s, e) for c in touched
+             for i, (s, e) in enumerate(c.sentences) if s < end and e > start]
+    if chunk is not None and spans:
+        sentence = doc.text[min(s for _, s, _ in spans) : max(e for _, _, e in spans)]
+        section = spanned_path([path for path, _, _ in sorted(spans, key=lambda x: x[1])])
     cite = chunk_citation(doc, chunk, section, start, end) if chunk is not None else doc.label
     return QuoteMatch(doc_id, doc.label, start, end, doc.text[start:end], sentence, cite, exact,
                       similarity, doc.page_label_at(start))

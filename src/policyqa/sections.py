@@ -42,6 +42,7 @@ import difflib
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +53,9 @@ from .normalize import normalize
 SEP = " \u203a "  # " › "
 
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u2013\u25aa\u25cf\u25e6\u25a0\u2023\u2043\u27a2][ \t]+)?")
-_MARKER = re.compile(
+# An item's marker at the start of a line: "a.", "b)", "(iii)", "IV.", "ii.", "12)". Also what
+# chunks.split_sentences skips, so a marker's dot never ends a sentence.
+MARKER = re.compile(
     r"(?:\((?P<pm>[A-Za-z]|\d{1,3}|[ivxlc]{1,6})\)|(?P<m>[IVXLC]{1,6}|(?=[ivx]{2})x{0,3}"
     r"(?:ix|iv|vi{0,3}|i{0,3})|[A-Za-z]|\d{1,3})(?P<p>[.)]))"
     r"[ \t]+(?=[^\s:;,])"  # an item's text does not open with a colon ("v. : No. 07-1315")
@@ -322,7 +325,7 @@ def _is_body(line: _Line | None, wrapped: bool = False) -> bool:
     columns), a long line that the next line continues is body text too, wherever it breaks."""
     if line is None:
         return False
-    if line.bulleted or _MARKER.match(line.text):
+    if line.bulleted or MARKER.match(line.text):
         return True
     words = len(line.text.split())
     if wrapped and words >= 6 and line.text.rstrip()[-1] in ".?!":
@@ -511,7 +514,7 @@ def _from_lines(doc: Document) -> Structure:
         wrapped_body = wrapped and _wordy(line.text)
         md = _MD_HEADING.match(line.text)
         setext = (markdown or doc.format == "txt") and _setext_level(lines, i, not markdown)
-        m = None if setext else _MARKER.match(line.text)
+        m = None if setext else MARKER.match(line.text)
         num = None if (md or m or setext) else _numbered_heading(line, nxt, last_number)
         if setext:
             underline = lines[i + 1]
@@ -591,7 +594,7 @@ def _from_lines(doc: Document) -> Structure:
             kind = "heading"
             if _is_title_heading(nxt.text) and not _is_body(nxt, wrapped):
                 group[0] = sid  # "Recommendations" then "Documentation": a parent heading
-            if line.text.rstrip().endswith(":") and (nxt.bulleted or _MARKER.match(nxt.text)):
+            if line.text.rstrip().endswith(":") and (nxt.bulleted or MARKER.match(nxt.text)):
                 lead_ins.add(sid)
         elif (line.start in set_in_heading_font and _is_body(nxt, wrapped_body)
               and not (i and lines[i - 1] is not None
@@ -638,10 +641,17 @@ def _hand_headings(doc: Document, lines: list[_Line | None]) -> set[int]:
         return set()
     marked = sum(1 for i, line in enumerate(lines)
                  if line is not None and (_MD_HEADING.match(line.text) or _setext_level(lines, i)))
-    if marked > 1:
-        return set()
+    return set() if marked > 1 else _marked_headings(doc, lines)
+
+
+def _marked_headings(doc: Document, lines: list[_Line | None],
+                     also: Callable[[str], bool] = lambda text: True) -> set[int]:
+    """Starts of the lines the reader marked (`Document.bold_lines`: Markdown's bold lines, a
+    PDF's lines in a heading's font) that read as headings (and pass `also`)."""
+    starts = set(doc.bold_lines)
     return {line.start for line in lines if line is not None and line.start in starts
-            and not line.bulleted and looked_heading_level(line.text) is not None}
+            and not line.bulleted and looked_heading_level(line.text) is not None
+            and also(line.text)}
 
 
 def _font_headings(doc: Document, lines: list[_Line | None]) -> set[int]:
@@ -649,12 +659,9 @@ def _font_headings(doc: Document, lines: list[_Line | None]) -> set[int]:
     that could be headings: words only, not a list item, not ending in a number or as a
     sentence (a title page's "January 3, 2024", "Page 2", a front-matter page "iii" or a bold
     warning are not)."""
-    starts = set(doc.bold_lines)
-    return {line.start for line in lines if line is not None and line.start in starts
-            and not line.bulleted and not _MARKER.match(line.text) and _wordy(line.text)
-            and not re.search(r"\d\s*$", line.text)
-            and not _ROMAN_WORD.fullmatch(line.text.strip().upper())  # a page number: "iii"
-            and looked_heading_level(line.text) is not None} if starts else set()
+    return _marked_headings(doc, lines, lambda text: (
+        not MARKER.match(text) and _wordy(text) and not re.search(r"\d\s*$", text)
+        and not _ROMAN_WORD.fullmatch(text.strip().upper())))  # "iii": a page number
 
 
 def _resume_list(style: str, value: int, stack, sections: list[Section], styled: dict[int, str],
@@ -723,14 +730,14 @@ def _continues_heading(title: str, nxt: _Line | None) -> bool:
         return False
     text = nxt.text.strip()
     return (text[:1].isupper() and len(text.split()) <= 6 and not nxt.bulleted
-            and not _MARKER.match(text) and not _NUMBERED.match(text)
+            and not MARKER.match(text) and not _NUMBERED.match(text)
             and not text.endswith((".", ",", ";", ":")))
 
 
 def _continues_list(style, nxt, stack, sections, last_value, open_style) -> bool:
     """Whether the line after a marker line of `style` is another item of the same list or of
     a list that stays open around it (so the marker line is an item, however title-like)."""
-    m = _MARKER.match(nxt.text)
+    m = MARKER.match(nxt.text)
     if not m:
         return False
     nxt_style, _ = _style(m.group("pm") or m.group("m"), m.group("p") or "()", stack, sections,
@@ -816,7 +823,7 @@ def _from_blocks(doc: Document) -> Structure:
         if kind in ("title", "heading"):
             rank = top if kind == "title" else level
             head_marker, title = "", line
-            mm = _MARKER.match(line)
+            mm = MARKER.match(line)
             if mm and not mm.group("pm"):
                 head_marker, title = (mm.group("m"), line[mm.end():].strip())
             sid = open_section(head_marker, title.rstrip(":"), "heading", start, end, rank)
@@ -897,7 +904,7 @@ def _typed_marker(text: str) -> str | None:
     hand-numbered policies are cited by those numbers, as their PDFs are. Shown as in text
     files: "a)" keeps its bracket, "a." and "(a)" show the letter. Not a table row (its cells
     are tab-separated), whose first cell may open with an initial."""
-    m = _MARKER.match(text)
+    m = MARKER.match(text)
     n = None if m else _NUMBERED.match(text)
     rest = text[m.end():] if m else (n.group("title") or "") if n else ""
     if "\t" in rest:

@@ -250,10 +250,9 @@ class _Writer:
             name = child.name
             if name == "br":
                 self._line_break(child)
-            elif name in _HEADINGS or _aria_level(child):
+            elif level := (int(name[1]) if name in _HEADINGS else _aria_level(child)):
                 self.flush()
-                self.add(_SPACE.sub(" ", child.get_text(" ")), "heading",
-                         int(name[1]) if name in _HEADINGS else _aria_level(child))
+                self.add(_SPACE.sub(" ", child.get_text(" ")), "heading", level)
             elif name in ("ul", "ol"):
                 self.flush()
                 self._list(child, list_level)
