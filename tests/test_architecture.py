@@ -69,6 +69,8 @@ def test_only_the_store_imports_faiss_or_scipy():
     ("retrieval", "query"), ("retrieval", "answers"), ("query", "answers"),
     ("cite", "answers"), ("cite", "quotes"), ("quotes", "answers"), ("quotes", "citations"),
     ("evaluation", "report"), ("citations", "render"),
+    ("index", "page"), ("answers", "page"), ("embedding", "query"), ("blas", "embedding"),
+    ("blas", "query"),
 ])
 def test_imports_run_one_way(lower, upper):
     modules = [m for m in IMPORTS if m == lower or m.startswith(lower + ".")]

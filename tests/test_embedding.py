@@ -146,6 +146,54 @@ def test_only_ingestion_gets_a_session_of_its_own(settings, made, monkeypatch):
     assert made_sessions == [0, 0]
 
 
+def test_a_question_gets_the_threads_unless_another_is_encoding(settings, made, monkeypatch):
+    """A lone question runs on the `threads` session; one that arrives while another is encoding
+    (a real second thread, started from inside the first one's forward pass) or being answered
+    runs on a one-thread session, so concurrent askers each get a core. All give one vector."""
+    import threading
+
+    from policyqa.blas import one_blas_thread
+
+    onnx = OnnxEmbedder(settings)
+    monkeypatch.setattr(onnx, "threads", 2)
+    used: list[int] = []
+    real_session = onnx.session
+    monkeypatch.setattr(onnx, "session", lambda threads, progress=None: used.append(threads)
+                        or real_session(threads, progress))
+    alone = onnx.encode(["Can I lend a client money?"])
+    assert used == [2]
+    real_forward, inner = onnx._forward, {}
+
+    def forward(session, ids, type_ids):
+        if not inner:  # the first question, mid-encoding: a second asker comes in
+            inner["thread"] = threading.Thread(
+                target=lambda: inner.setdefault("vector", onnx.encode(["Can I lend a client money?"])))
+            inner["thread"].start()
+            inner["thread"].join()
+        return real_forward(session, ids, type_ids)
+
+    monkeypatch.setattr(onnx, "_forward", forward)
+    outer = onnx.encode(["Can I lend a client money?"])
+    assert used == [2, 2, 1]
+    monkeypatch.setattr(onnx, "_forward", real_forward)
+    onnx.encode(["Can I lend a client money?"])  # alone again: the threads session
+    assert used == [2, 2, 1, 2]
+    # another question being answered (on the query path, not in the model) counts too
+    started, release = threading.Event(), threading.Event()
+    other = threading.Thread(target=one_blas_thread(lambda: started.set() or release.wait(30)))
+    other.start()
+    try:
+        assert started.wait(30)
+        one_blas_thread(onnx.encode)(["Can I lend a client money?"])
+    finally:
+        release.set()
+        other.join()
+    assert used == [2, 2, 1, 2, 1]
+    one_blas_thread(onnx.encode)(["Can I lend a client money?"])  # its own question alone
+    assert used == [2, 2, 1, 2, 1, 2]
+    assert np.min(np.sum(np.vstack([outer, inner["vector"]]) * alone, axis=1)) >= 0.9999
+
+
 def test_batches_hold_a_token_budget_and_never_none():
     """Batches over length-sorted texts: within the row cap and the padded-token budget (the last,
     widest text's width times the rows), and a text longer than the budget gets a batch alone."""

@@ -39,9 +39,10 @@ def _env_int(name: str, default: int) -> int:
 
 
 def default_onnx_threads() -> int:
-    """POLICYQA_ONNX_THREADS: ONNX Runtime's intra-op threads for questions (embedding/onnx_runtime.py
-    says why 1)."""
-    return _env_int("POLICYQA_ONNX_THREADS", 1)
+    """POLICYQA_ONNX_THREADS: ONNX Runtime's intra-op threads for a question encoded while no other
+    is; overlapping questions get one each (embedding/onnx_runtime.py says why). 2 by default, or
+    the cores where there are fewer."""
+    return _env_int("POLICYQA_ONNX_THREADS", min(2, os.cpu_count() or 1))
 
 
 def default_onnx_bulk_threads() -> int:

@@ -52,22 +52,33 @@ class Vocabulary:
     def rows(self) -> dict[str, int]:
         return {w: i for i, w in enumerate(self.words)}
 
-    def neighbours(self, word_vectors: np.ndarray, exclude: set[str], per_word: int,
+    @cached_property
+    def stems(self) -> list[str | None]:
+        """Each word's stem (None for a word that has none), worked out once, not per question."""
+        return [next(iter(tokenize(w)), None) for w in self.words]
+
+    def similarities(self, word_vectors: np.ndarray) -> np.ndarray:
+        """Cosine of each given vector with every corpus word, in one product for all of a
+        question's words: the product reads every corpus word's vector, and reading them was
+        most of its time, so two groups of words are not worth two products."""
+        if not self.words:
+            return np.zeros((len(word_vectors), 0), dtype=np.float32)
+        return word_vectors @ self.vectors.T
+
+    def neighbours(self, sims: np.ndarray, exclude: set[str], per_word: int,
                    min_similarity: float) -> list[str]:
-        """Nearest corpus words to each given vector, skipping words whose stem is excluded."""
-        if not self.words or len(word_vectors) == 0:
-            return []
-        sims = word_vectors @ self.vectors.T
+        """Nearest corpus words for each row of `similarities`, skipping words whose stem is
+        excluded."""
         out: list[str] = []
         for row in sims:
             taken = 0
             for j in np.argsort(-row)[: per_word + 8]:
                 if row[j] < min_similarity or taken >= per_word:
                     break
-                stems = tokenize(self.words[j])
-                if stems and stems[0] not in exclude:
+                stem = self.stems[j]
+                if stem is not None and stem not in exclude:
                     out.append(self.words[j])
-                    exclude = exclude | {stems[0]}
+                    exclude = exclude | {stem}
                     taken += 1
         return out
 

@@ -57,18 +57,26 @@ def _stem(word: str) -> str:
         return _STEMMER.stemWord(word)
 
 
+_POSSESSIVE = re.compile(r"'s$|'$")
+
+
 def tokenize(text: str, stem: bool = True, stopwords: bool = True) -> list[str]:
     """Case-folded words; possessives dropped; hyphenated words kept whole and as their parts."""
     out: list[str] = []
     for raw in _TOKEN.findall(fold(text).lower()):
-        word = re.sub(r"'s$|'$", "", raw.replace("\u2019", "'"))
-        parts = word.split("-") if "-" in word else [word]
-        forms = parts + (["".join(parts)] if len(parts) > 1 else [])
-        for form in forms:
-            if not form or (stopwords and form in STOPWORDS):
-                continue
-            out.append(_stem(form) if stem else form)
+        out.extend(_forms(raw, stem, stopwords))
     return out
+
+
+@lru_cache(maxsize=65536)
+def _forms(raw: str, stem: bool, stopwords: bool) -> tuple[str, ...]:
+    """The tokens of one matched word, remembered: a question's words recur in every scorer, and
+    working them out again was a tenth of a warm question's time."""
+    word = _POSSESSIVE.sub("", raw.replace("\u2019", "'"))
+    parts = word.split("-") if "-" in word else [word]
+    forms = parts + (["".join(parts)] if len(parts) > 1 else [])
+    return tuple(_stem(form) if stem else form for form in forms
+                 if form and not (stopwords and form in STOPWORDS))
 
 
 def find_acronyms(text: str) -> dict[str, str]:

@@ -75,13 +75,14 @@ def neighbours(index: Index, query: Query) -> None:
     words = content_words(query.expanded)[:MAX_EXPANDED_WORDS]
     vectors = word_vectors(index, words if r.stand_in_weight or r.expansion_weight else [])
     known = np.array([w in vocabulary.known for w in words[: len(vectors)]], dtype=bool)
+    sims = vocabulary.similarities(vectors)
     exclude = set(tokenize(query.expanded))
     # Stand-ins first, so a word near both kinds of question word counts at the higher weight.
     stand_ins = vocabulary.neighbours(
-        vectors[~known] if r.stand_in_weight else vectors[:0], exclude, r.expansion_neighbours,
+        sims[~known] if r.stand_in_weight else sims[:0], exclude, r.expansion_neighbours,
         r.expansion_min_similarity)
     related = vocabulary.neighbours(
-        vectors[known] if r.expansion_weight else vectors[:0],
+        sims[known] if r.expansion_weight else sims[:0],
         exclude | set(tokenize(" ".join(stand_ins))), r.expansion_neighbours,
         r.expansion_min_similarity)
     query.related = related + stand_ins

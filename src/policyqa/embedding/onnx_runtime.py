@@ -24,18 +24,29 @@ p95 23.7-24.2 / 34.6-37.8 ms with 1 thread and 18.9-21.0 / 29.8 ms with 2; four 
 askers 64-70 q/s with 1 thread and 50-54 q/s with 2. A second thread buys a lone asker on an
 idle machine 3-5 ms and costs concurrent askers a fifth of their throughput.
 
-For questions one thread wins: a second thread waits for a core that another process (or
-another asker) holds, and each run ends at its slowest thread. So questions run on a session with
-`Settings.onnx_threads` = 1 (POLICYQA_ONNX_THREADS), one core per concurrent asker; a
-single-user machine with cores to spare may set 2. Ingestion is
-another matter on a machine with nothing else to do: a fresh `policyqa ingest` of the four seed
-documents took 28.0 / 29.2 s (process wall) with one thread and 19.3 / 17.2 s with all cores,
-interleaved, load average 1.4. So a call with many texts that reports progress (ingestion) uses
-`Settings.onnx_bulk_threads`, 0 (all cores) by default, on a session of its own held by that
-embedder, not by the process: an ingest makes its embedder and drops it, with the session, when
-the build ends, so a serving process does not keep two copies of the weights, while one build's
-chunks, sentences, words and model lexicon share one session (making one takes 0.13-0.24 s). Where
-other work holds the cores, as in the table above, POLICYQA_ONNX_BULK_THREADS=1 is faster.
+Neither setting suits both, so a question's threads follow what else this process is doing. A
+question asked while no other is being answered (blas.questions_running) or encoded uses
+`Settings.onnx_threads` (POLICYQA_ONNX_THREADS, 2 by default, capped at the cores): the lone
+staff member at the CLI, or the only user of the page. A question asked while another is in
+flight runs on a one-thread session of its own, so concurrent askers (the page's sessions, the
+API's threads) each get a core instead of fighting for two. Counting only the questions being
+encoded was not enough: with four askers one was often alone in the model while the others
+scored passages, and took two threads. Measured by benchmarks/ask_threads.py on an idle 2-core
+AVX-512 VNNI machine (2026-12-05, 179 gold questions, whole `ask` calls, two rounds): one asker
+p50 / p95 7.0-7.3 / 10.4 ms with 2 threads against 10.2-10.5 / 14.7-14.9 with 1; four
+concurrent askers 167-169 q/s against 160-177. The one-thread session is made when questions
+first overlap (0.1-0.2 s, once, and a second copy of the weights, about 90 MB). A process that
+shares its cores with other busy processes (several API workers, say) sets 1.
+
+Ingestion is another matter on a machine with nothing else to do: a fresh `policyqa ingest` of
+the four seed documents took 28.0 / 29.2 s (process wall) with one thread and 19.3 / 17.2 s with
+all cores, interleaved, load average 1.4. So a call with many texts that reports progress
+(ingestion) uses `Settings.onnx_bulk_threads`, 0 (all cores) by default, on a session of its own
+held by that embedder, not by the process: an ingest makes its embedder and drops it, with the
+session, when the build ends, so a serving process does not keep the bulk copy of the weights,
+while one build's chunks, sentences, words and model lexicon share one session (making one takes
+0.13-0.24 s). Where other work holds the cores, as in the table above,
+POLICYQA_ONNX_BULK_THREADS=1 is faster.
 
 int8 (Settings.onnx_int8, POLICYQA_ONNX_INT8; off): ONNX Runtime's dynamic quantization of the
 fused graph, per-channel (per-tensor gave cosine 0.96 to fp32). Measured 2026-12-04 by
@@ -60,11 +71,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from ..blas import questions_running
 from ..config import Settings, model_identity
 from ..errors import IndexError_
 
@@ -77,6 +90,7 @@ BULK = 32
 
 _SESSIONS: dict[tuple, object] = {}  # (path, threads) -> InferenceSession, shared in the process
 _LOCK = threading.Lock()
+_ENCODING = 0  # questions being encoded in this process now (read and written under _LOCK)
 
 
 def resolve_model_dir(model: str) -> Path:
@@ -210,9 +224,28 @@ class OnnxEmbedder:
         if len(texts) >= BULK and progress is not None and self.bulk_threads != self.threads:
             if self._bulk is None:
                 self._bulk = make_session(self.model_path(progress), self.bulk_threads)
-            session = self._bulk
-        else:
-            session = self.session(self.threads, progress)
+            return self._encode_on(self._bulk, texts, progress, stage, batch_size)
+        with self.question_session(progress) as session:
+            return self._encode_on(session, texts, progress, stage, batch_size)
+
+    @contextmanager
+    def question_session(self, progress=None) -> Iterator[object]:
+        """The session for a question: `threads` when this process answers no other question
+        and encodes nothing else, one thread when it does (see "Threads" above)."""
+        global _ENCODING
+        self.model_path(progress)
+        others = questions_running() > 1
+        with _LOCK:
+            threads = self.threads if _ENCODING == 0 and not others else 1
+            _ENCODING += 1
+        try:
+            yield self.session(threads, progress)
+        finally:
+            with _LOCK:
+                _ENCODING -= 1
+
+    def _encode_on(self, session, texts: list[str], progress, stage: str,
+                   batch_size: int) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts) if len(texts) > 1 else \
             [self.tokenizer.encode(texts[0])]
         ids = [e.ids for e in encodings]
