@@ -4,7 +4,8 @@ A thin shell over the library (answers.ask, quotes.find_quote, citations.*): eve
 comes from a source document, with its citation. Document text only reaches the page through
 render.marked_html / escape_text / diff_html, which HTML-escape it before adding highlights.
 The one upload (a CSV of quotes to check, at most 1 MB) is read in memory and never stored.
-Run: `bash scripts/run.sh` (or `streamlit run app.py`).
+Run: `bash scripts/run.sh` (`policyqa page`, which loads the index as the server starts), or
+`streamlit run app.py`.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from policyqa.cite import section_citation
 from policyqa.config import load_settings
 from policyqa.documents import DocumentError
 from policyqa.errors import IndexError_
-from policyqa.index import follow, load_index
+from policyqa.index import follow
 from policyqa.ingest import build_index
 from policyqa.manifest import staleness
+from policyqa.page import load_warm
 from policyqa.quotes import find_quote
 from policyqa.render import (
     answer_doc_id,
@@ -79,11 +81,10 @@ def cite(citation: str) -> None:
 
 @st.cache_resource(show_spinner=False)
 def _load(corpus_dir: str, index_dir: str, database_url: str | None) -> dict:
-    """{"index": the loaded index}, shared by every session; a holder, so that `follow` can
-    switch all sessions to a newer version of a database index."""
-    index = load_index(load_settings(corpus_dir, index_dir, database_url), rebuild="never")
-    index.embedder.encode(["load the model now, not at the first question"])
-    return {"index": index}
+    """{"index": the loaded index, warm}, shared by every session; a holder, so that `follow` can
+    switch all sessions to a newer version of a database index. Under `policyqa page` the index
+    was loading since the server started (policyqa.page)."""
+    return {"index": load_warm(load_settings(corpus_dir, index_dir, database_url))}
 
 
 def _build(settings) -> None:

@@ -1,4 +1,4 @@
-"""The page in a real browser: `streamlit run app.py` on a free port, driven by headless Chromium.
+"""The page in a real browser: `policyqa page` (app.py) on a free port, driven by headless Chromium.
 
 Uses Debian's chromium (Playwright with executable_path; no browser download). Without chromium
 the tests skip with the reason, unless E2E_REQUIRED=1 (as in .ci/run), where they fail instead.
@@ -28,7 +28,6 @@ from policyqa.config import ROOT
 
 pytestmark = pytest.mark.browser
 
-APP = ROOT / "app.py"
 ARTIFACTS = ROOT / "artifacts"
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 FLAGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
@@ -71,7 +70,8 @@ class Server:
 
 @pytest.fixture(scope="session")
 def serve(tmp_path_factory):
-    """Start `streamlit run app.py` (optionally on another corpus/index), once per corpus, with
+    """Start `policyqa page` (scripts/run.sh's server; optionally on another corpus/index), once
+    per corpus, with
     networking disabled and no settings but the project's (HOME is empty; no usage-stats flag)."""
     servers: dict[tuple, Server] = {}
 
@@ -86,10 +86,8 @@ def serve(tmp_path_factory):
                 env[name] = str(value)
         log = folder / "server.log"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "policyqa.cli", "page", "--host", "127.0.0.1", "--port",
+             str(port)], cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
         server = servers[corpus, index] = Server(f"http://127.0.0.1:{port}", proc, env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

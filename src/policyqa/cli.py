@@ -187,6 +187,12 @@ def cmd_serve(args) -> int:
     return serve(args)
 
 
+def cmd_page(args) -> int:
+    from .page import serve
+
+    return serve(_settings(args), args.host, args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policyqa", description="Extractive, cited answers over mental-health policies.")
@@ -230,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("page", parents=[common],
+                       help="serve the page (app.py), loading the index as the server starts")
+    p.add_argument("--host", help="address to bind (default: every interface, as Streamlit's)")
+    p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    p.set_defaults(func=cmd_page)
     return parser
 
 

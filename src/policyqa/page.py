@@ -1,0 +1,95 @@
+"""Serving the page: Streamlit running app.py, with the index and the model loaded while the
+browser is still starting Streamlit's own scripts.
+
+Streamlit runs app.py only when a browser connects, so a staff member's first answer after the
+server started used to wait for that first run to import the library, load the index and the
+model and run a first question's lazy set-up (0.6-1.0 s on 2 cores), after the ~1.2 s the
+browser spends fetching and starting Streamlit's JavaScript (benchmarks/page_first_answer.py).
+`policyqa page` (scripts/run.sh) starts that loading in a thread as the server starts, so the two
+overlap; the page's first run takes the loaded index from `load_warm`. `streamlit run app.py`
+still works, loading at the first run as before.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import Future
+
+from .config import ROOT, Settings
+from .index import Index, load_index
+
+APP = ROOT / "app.py"
+WARM_UP = "load the model and the look-up tables now, not at the first question"
+
+_PRELOADS: dict[tuple, Future] = {}
+_LOCK = threading.Lock()
+
+
+def _key(settings: Settings) -> tuple:
+    return str(settings.corpus_dir), str(settings.index_dir), settings.database_url
+
+
+def _load(settings: Settings) -> Index:
+    """The index, with its model loaded and a throwaway question asked: the first real question
+    then costs what any other does."""
+    from .answers import ask
+
+    index = load_index(settings, rebuild="never")
+    ask(index, WARM_UP)
+    return index
+
+
+def preload(settings: Settings) -> None:
+    """Start loading the index for these settings in a background thread, for `load_warm`."""
+    future: Future = Future()
+    with _LOCK:
+        _PRELOADS[_key(settings)] = future
+
+    def run() -> None:
+        try:
+            future.set_result(_load(settings))
+        except BaseException as exc:  # handed to load_warm, which loads again and shows it
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="policyqa-preload", daemon=True).start()
+
+
+def load_warm(settings: Settings) -> Index:
+    """The index, warm: what a `preload` for the same settings made (waiting for it to finish),
+    else loaded now. A preload is taken once; a failed one is loaded again here, so its error
+    (a missing or stale index) reaches the page, which builds the index or says why not."""
+    with _LOCK:
+        future = _PRELOADS.pop(_key(settings), None)
+    if future is not None:
+        try:
+            return future.result()
+        except Exception:
+            pass
+    return _load(settings)
+
+
+def serve(settings: Settings, host: str | None, port: int) -> int:
+    """Run Streamlit's server on app.py in this process (as `streamlit run` does), preloading.
+
+    The paths go to app.py through the environment it reads (POLICYQA_CORPUS, POLICYQA_INDEX,
+    POLICYQA_DATABASE_URL), made absolute first: the server runs in the project folder, as
+    scripts/run.sh always did, so that Streamlit reads the project's .streamlit/config.toml (no
+    usage statistics, 1 MB uploads). No host: Streamlit's default, every interface.
+    """
+    from streamlit.web import bootstrap
+
+    settings = settings.with_paths(settings.corpus_dir.resolve(), settings.index_dir.resolve())
+    os.environ["POLICYQA_CORPUS"] = str(settings.corpus_dir)
+    os.environ["POLICYQA_INDEX"] = str(settings.index_dir)
+    if settings.database_url:
+        os.environ["POLICYQA_DATABASE_URL"] = settings.database_url
+    os.chdir(ROOT)
+    # No file watcher: a served page does not reload when its source changes, and watching
+    # means polling every imported module's file.
+    flags = {"server.port": port, "server.headless": True, "server.address": host,
+             "server.fileWatcherType": "none"}
+    bootstrap.load_config_options(flags)  # None values are left to config.toml and defaults
+    preload(settings)
+    bootstrap.run(str(APP), False, [], flags)
+    return 0

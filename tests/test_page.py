@@ -1,0 +1,49 @@
+"""policyqa.page: the index loaded in the background as the page's server starts, and taken by
+the page's first run. (`policyqa page` itself serves the real-browser tests, test_e2e_browser.py.)"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from conftest import CORPUS
+
+from policyqa import answers, page
+from policyqa.config import ROOT, load_settings
+from policyqa.errors import IndexError_
+
+
+def test_the_page_takes_the_index_the_preload_made_in_its_thread(index, monkeypatch):
+    settings = load_settings(CORPUS, ROOT / "index")
+    made, asked = [], []
+    real_load, real_ask = page._load, answers.ask
+    monkeypatch.setattr(page, "_load", lambda s: made.append(
+        (threading.current_thread().name, real_load(s))) or made[-1][1])
+    monkeypatch.setattr(answers, "ask", lambda i, q, **kw: asked.append(q) or real_ask(i, q, **kw))
+    page.preload(settings)
+    warm = page.load_warm(settings)
+    assert [name for name, _ in made] == ["policyqa-preload"]
+    assert warm is made[0][1]
+    assert asked == [page.WARM_UP]  # the model and the look-up tables are loaded
+    assert warm.manifest["counts"] == index.manifest["counts"]
+    result = real_ask(warm, "Can I lend a client $20?")
+    assert result.answered and "loan" in result.answer.text
+    # a preload is taken once: the next load (after the page clears its cache) is made anew
+    page.load_warm(settings)
+    assert [name for name, _ in made][1:] == [threading.current_thread().name]
+
+
+def test_a_failed_preload_is_loaded_again_so_the_page_sees_why(tmp_path):
+    settings = load_settings(CORPUS, tmp_path / "no-index-here")
+    page.preload(settings)
+    with pytest.raises(IndexError_, match="ingest"):
+        page.load_warm(settings)
+
+
+def test_a_preload_for_other_folders_is_not_taken(tmp_path, index):
+    other = load_settings(CORPUS, tmp_path / "elsewhere")
+    page.preload(other)
+    warm = page.load_warm(load_settings(CORPUS, ROOT / "index"))
+    assert warm.manifest["counts"] == index.manifest["counts"]
+    with pytest.raises(IndexError_):
+        page.load_warm(other)  # its own (failed) preload, still there for it
