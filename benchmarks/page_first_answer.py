@@ -36,6 +36,11 @@ from policyqa.config import ROOT
 QUESTION = "How should I keep participant records?"
 ANSWER = "records are documented honestly and accurately"
 FLAGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
+# The question box, and the highlighted answer holding ANSWER, shown (laid out, not hidden).
+BOX_SHOWN = """() => [...document.querySelectorAll('input[aria-label="Question"]')]
+    .some(e => e.getClientRects().length > 0)"""
+ANSWER_SHOWN = """(answer) => [...document.querySelectorAll('mark.pq-answer')]
+    .some(e => e.getClientRects().length > 0 && e.textContent.includes(answer))"""
 
 
 def _free_port() -> int:
@@ -58,8 +63,6 @@ def one_round(context, home: Path, app: Path = ROOT / "app.py", ask: bool = True
     """Seconds from the server's start to each stage of the first answer, in a new tab of
     `context` (`ask=False`: to the question box only, for the floor: a Streamlit page holding
     nothing but that box)."""
-    from playwright.sync_api import expect
-
     port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     log = (home / "server.log").open("w")
@@ -88,15 +91,17 @@ def one_round(context, home: Path, app: Path = ROOT / "app.py", ask: bool = True
         page = context.new_page()
         page.goto(url)
         box = page.get_by_label("Question")
-        expect(box).to_be_visible(timeout=120_000)
+        # Checked in the page at every frame: Playwright's own waits re-check at widening
+        # intervals (expect(): 100, 250, 500, then 1000 ms), which put a figure up to half a
+        # second late.
+        page.wait_for_function(BOX_SHOWN, polling="raf", timeout=120_000)
         shown = time.perf_counter()
         out = {"start_to_healthy_s": healthy - started, "healthy_to_question_box_s": shown - healthy}
         if ask:
             box.fill(QUESTION)
             asked = time.perf_counter()
             box.press("Enter")
-            expect(page.locator("mark.pq-answer:visible").first).to_contain_text(
-                ANSWER, timeout=60_000)
+            page.wait_for_function(ANSWER_SHOWN, arg=ANSWER, polling="raf", timeout=60_000)
             answered = time.perf_counter()
             out |= {"question_to_answer_s": answered - asked, "start_to_answer_s": answered - started}
         page.close()
