@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -216,3 +217,25 @@ def test_hybrid_accuracy_not_below_recorded_baseline(gold, index):
     summary = evaluate(index, gold, mode="hybrid", k=10, split="all")
     assert summary.recall[5] >= recorded["recall@5"] - TOLERANCE
     assert summary.mrr >= recorded["mrr@10"] - TOLERANCE
+
+
+def test_gold_figures_are_the_same_under_both_runtimes(gold, index):
+    """ONNX Runtime (the default) and torch (the fallback) give the same figures, to the third
+    decimal, in every mode: the same stored vectors, each question (and each of its words the
+    model's lexicon lacks) encoded by each runtime afresh."""
+    from policyqa.index import load_index
+    from policyqa.query import clear_word_cache
+
+    runtimes = {name: load_index(replace(index.settings, runtime=name), rebuild="never")
+                for name in ("onnx", "torch")}
+    assert {type(i.embedder).__name__ for i in runtimes.values()} == {
+        "OnnxEmbedder", "SentenceTransformerEmbedder"}
+    for mode in ("hybrid", "bm25", "dense"):
+        figures = {}
+        for name, loaded in runtimes.items():
+            clear_word_cache()  # word vectors are remembered by model identity, shared by both
+            s = evaluate(loaded, gold, mode=mode, k=10, split="all")
+            figures[name] = [round(x, 3) for x in (*s.recall.values(), s.mrr, s.ndcg,
+                                                    s.answer_accuracy, s.abstention,
+                                                    s.false_abstention)]
+        assert figures["onnx"] == figures["torch"], mode
