@@ -51,7 +51,8 @@ def test_metadata_applies_and_missing_metadata_has_defaults(tmp_path: Path):
     [doc], _ = load_corpus(tmp_path)
     assert doc.label == "house-rules"
     assert doc.title == "House Rules for Staff"
-    assert doc.text.startswith("# House Rules")
+    assert doc.text.startswith("House Rules for Staff\n\nBe kind.")  # no "#": as rendered
+    assert doc.md_headings == [[0, 1]]
 
 
 def test_pdf_keeps_page_numbers(tmp_path: Path):

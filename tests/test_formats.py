@@ -535,6 +535,32 @@ def test_markdown_front_matter_comments_underscores_and_auto_numbers(tmp_path: P
     assert paths["1. Content is"] == "A. Definitions › 3"
 
 
+def test_markdown_heading_marks_are_not_text_and_still_make_the_sections(tmp_path: Path):
+    """A rendered Markdown page shows "When staff may share", not "## When staff may share":
+    the marks (and a closing "##") are left out of the text, so a passage shows and a quote
+    copied from the page matches what the reader saw; the levels still nest the sections. A "#"
+    inside a line, or one with no space after it, is text."""
+    (tmp_path / "sharing.md").write_text(
+        "# Sharing Information\n\n## When staff may share ##\n\nStaff may share records with "
+        "consent. Issue #12 explains why.\n\n### Without consent\n\nOnly when the law requires "
+        "it.\n\n#hashtag is text\n\n## Records\n\nKeep them locked.\n", encoding="utf-8")
+    doc = read_document(tmp_path / "sharing.md")
+    assert doc.title == "Sharing Information"
+    assert doc.text.startswith("Sharing Information\n\nWhen staff may share\n\nStaff may share")
+    assert "Issue #12 explains" in doc.text and "#hashtag is text" in doc.text
+    assert [(doc.text[at:].split("\n")[0], level) for at, level in doc.md_headings] == [
+        ("Sharing Information", 1), ("When staff may share", 2), ("Without consent", 3),
+        ("Records", 2)]
+    paths = _paths(doc)
+    assert paths["Staff may share"] == "When staff may share"  # the title heading left out
+    assert paths["Only when the"] == "When staff may share › Without consent"
+    assert paths["#hashtag is text"] == "When staff may share › Without consent"
+    assert paths["Keep them locked."] == "Records"
+    # a one-word "# Title" is still the document's title
+    (tmp_path / "funds.md").write_text("# Funds\n\nNever lend money.\n", encoding="utf-8")
+    assert read_document(tmp_path / "funds.md").title == "Funds"
+
+
 def test_markdown_setext_headings_and_escapes(tmp_path: Path):
     """pandoc writes level 1-2 headings underlined, and escapes characters Markdown would read."""
     (tmp_path / "funds.md").write_text(

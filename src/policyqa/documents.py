@@ -73,6 +73,8 @@ class Document:
     # Canonical offsets of Markdown lines set wholly in bold, each a paragraph of its own
     # ("**Loans to clients**"): headings typed by hand, weighed by sections.py.
     bold_lines: list[int] = field(default_factory=list)
+    # Markdown's headings, their "#" marks left out of the text: [title offset, level 1-6].
+    md_headings: list[list[int]] = field(default_factory=list)
 
     def page_at(self, offset: int) -> int | None:
         """The PDF page (1-based) holding the offset; None when the source has no pages."""
@@ -217,8 +219,12 @@ RULES = {
 
 def clean_text(raw: str, fmt: str = "md") -> tuple[str, list[int]]:
     """Apply the format's cleaning rules; return the text and, for each character, its raw offset."""
-    text, source = raw, list(range(len(raw)))
-    for pattern, repl in RULES[fmt]:
+    return _apply_rules(raw, list(range(len(raw))), RULES[fmt])
+
+
+def _apply_rules(text: str, source: list[int], rules: list[_Rule]) -> tuple[str, list[int]]:
+    """Each rule's replacements in turn, carrying every character's raw offset along."""
+    for pattern, repl in rules:
         pieces: list[str] = []
         mapping: list[int] = []
         last = 0
@@ -236,6 +242,20 @@ def clean_text(raw: str, fmt: str = "md") -> tuple[str, list[int]]:
         mapping.extend(source[last:])
         text, source = "".join(pieces), mapping
     return text, source
+
+
+# A Markdown heading line ("## When staff may share information", optionally closed by " ##").
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(?=\S)([^\n]*?)(?:[ \t]+#+)?[ \t]*$", re.M)
+
+
+def markdown_headings(text: str, source: list[int]) -> tuple[str, list[int], list[list[int]]]:
+    """Markdown's heading marks left out of the cleaned text, as a reader of the rendered page
+    sees it (and a quote copied from it holds): "## Loans" reads "Loans". Returns the text, its
+    raw offsets and, for each heading, [offset of its title in the new text, level 1-6], which
+    sections.py reads in place of the marks."""
+    found = [(source[m.start(2)], len(m.group(1))) for m in _ATX.finditer(text)]
+    text, source = _apply_rules(text, source, [(_ATX, _groups(2))])
+    return text, source, [[bisect.bisect_left(source, at), level] for at, level in found]
 
 
 # ---------------------------------------------------------------- readers
@@ -372,12 +392,16 @@ def read_document(path: Path, meta: dict | None = None,
         raise DocumentError("empty file (0 bytes)")
     extracted = _extract(path, data, pages)
     text, source = clean_text(extracted.raw, extracted.format)
+    headings: list[list[int]] = []
+    if extracted.format == "md":
+        text, source, headings = markdown_headings(text, source)
     if not text.strip():
         raise DocumentError("no text (whitespace only)")
     meta = meta or {}
     own = extracted.meta
     doc_id = path.stem
-    title = meta.get("title") or own.get("title") or _guess_title(text) or doc_id
+    title = (meta.get("title") or own.get("title")
+             or _guess_title(text, {at for at, level in headings if level == 1}) or doc_id)
     return Document(
         doc_id=doc_id,
         path=str(path),
@@ -393,6 +417,7 @@ def read_document(path: Path, meta: dict | None = None,
         page_labels=extracted.page_labels,
         blocks=_map_blocks(extracted.blocks, source, text),
         bold_lines=[bisect.bisect_left(source, at) for at in extracted.bold_lines],
+        md_headings=headings,
         warnings=extracted.warnings,
     )
 
@@ -428,11 +453,15 @@ def _map_blocks(blocks: list[Block], source: list[int], text: str) -> list[list]
     return out
 
 
-def _guess_title(text: str) -> str:
+def _guess_title(text: str, titles: set[int] = frozenset()) -> str:
     """The first line of two words or more (a lone word is more often a stamp or a page number
-    than a title), or a Markdown "# Title" line of any length."""
-    for line in text.splitlines():
-        heading = line.strip().startswith("# ")
+    than a title), or a Markdown "# Title" line of any length (`titles`: where the level-1
+    headings' titles start)."""
+    at = 0
+    for line in text.split("\n"):
+        start = at + len(line) - len(line.lstrip())
+        at += len(line) + 1
+        heading = start in titles or line.strip().startswith("# ")  # "# " in a .txt file
         line = line.strip().lstrip("#").strip()
         if len(line.split()) >= 2 or (heading and line):
             return line[:120]

@@ -424,7 +424,8 @@ def _from_lines(doc: Document) -> Structure:
     markdown = doc.format == "md" or Path(doc.path).suffix.lower() in (".md", ".markdown")
     wrapped = doc.format in ("pdf", "md")  # lines may be wrapped, not whole paragraphs
     width = _line_width(lines) if doc.format == "pdf" else 0
-    bold = _hand_headings(doc, lines) if markdown else set()
+    md_levels = {at: level for at, level in doc.md_headings}
+    bold = _hand_headings(doc, lines, md_levels) if markdown else set()
     set_in_heading_font = _font_headings(doc, lines) if doc.format == "pdf" else set()
     run_ins = _run_in_labels([line.text for line in lines if line and not line.bulleted])
     root = Section(0, None, "", doc.title, "root", 0, len(text), 0)
@@ -512,9 +513,9 @@ def _from_lines(doc: Document) -> Structure:
         # In a PDF a heading may be followed by a paragraph wrapped at any word; only words
         # make such a heading (not "C := (s + E)", a formula, or "Figure 4.2: ...", a caption).
         wrapped_body = wrapped and _wordy(line.text)
-        md = _MD_HEADING.match(line.text)
+        md = _typed_heading(line, md_levels)
         setext = (markdown or doc.format == "txt") and _setext_level(lines, i, not markdown)
-        m = None if setext else MARKER.match(line.text)
+        m = None if (setext or md) else MARKER.match(line.text)
         num = None if (md or m or setext) else _numbered_heading(line, nxt, last_number)
         if setext:
             underline = lines[i + 1]
@@ -523,8 +524,7 @@ def _from_lines(doc: Document) -> Structure:
             sid = open_section("", line.text.strip(), "heading", line, setext - 1, None)
             kind = "heading"
         elif md:
-            title = line.text[md.end() :].strip().rstrip("#").strip()
-            sid = open_section("", title, "heading", line, len(md.group(1)) - 1, None)
+            sid = open_section("", md[1], "heading", line, md[0] - 1, None)
             kind = "heading"
         elif m:
             token = m.group("pm") or m.group("m")
@@ -631,7 +631,16 @@ def _from_lines(doc: Document) -> Structure:
     return Structure(sections, paragraphs)
 
 
-def _hand_headings(doc: Document, lines: list[_Line | None]) -> set[int]:
+def _typed_heading(line: _Line, levels: dict[int, int]) -> tuple[int, str] | None:
+    """(level, title) of a Markdown heading: one the reader found (`Document.md_headings`, its
+    "#" marks already left out of the text), or one still written "## Title" in a .txt file."""
+    if line.start in levels:
+        return levels[line.start], line.text.strip()
+    md = _MD_HEADING.match(line.text)
+    return (len(md.group(1)), line.text[md.end():].strip().rstrip("#").strip()) if md else None
+
+
+def _hand_headings(doc: Document, lines: list[_Line | None], levels: dict[int, int]) -> set[int]:
     """Markdown lines set wholly in bold that read as headings ("**Loans to clients**": short,
     not a sentence), where the file has no heading markup beyond one title: its headings were
     typed in bold, as in Word files and web pages with none (formats.looked_heading_level).
@@ -640,7 +649,7 @@ def _hand_headings(doc: Document, lines: list[_Line | None]) -> set[int]:
     if not starts:
         return set()
     marked = sum(1 for i, line in enumerate(lines)
-                 if line is not None and (_MD_HEADING.match(line.text) or _setext_level(lines, i)))
+                 if line is not None and (_typed_heading(line, levels) or _setext_level(lines, i)))
     return set() if marked > 1 else _marked_headings(doc, lines)
 
 
