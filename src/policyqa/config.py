@@ -96,9 +96,10 @@ class RetrievalSettings:
     # neighbours ("alcohol") stand in for it at this weight, and are added to the embedded text.
     stand_in_weight: float = 0.75
     embed_stand_ins: bool = True
-    # Added to the fused score of chunks of a document the question names ("what does 4.12 say").
+    # Added to the score (0-1: fused, or a single mode's put on that scale) of chunks of a
+    # document the question names ("what does 4.12 say"), in every mode (retrieval.hint_boosts).
     named_document_boost: float = 0.2
-    # Added to the fused score of chunks that contain a phrase the question quotes.
+    # Added likewise to the score of chunks that contain a phrase the question quotes.
     quoted_phrase_boost: float = 0.2
     candidates: int = 50
     answer_passages: int = 3

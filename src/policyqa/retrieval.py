@@ -64,6 +64,23 @@ FUSIONS: dict[str, Callable[[np.ndarray, np.ndarray, float, int], np.ndarray]] =
 }
 
 
+def hint_boosts(index: Index, query: Prepared, chunks: list[Chunk]) -> np.ndarray:
+    """What the question's own hints add to each candidate, in every mode: a document it names
+    (RetrievalSettings.named_document_boost) and a phrase it puts in double quotes
+    (quoted_phrase_boost). Whoever writes "what does 4.12 say..." or "in but not of the
+    system" in quotes means it whether the page searches by meaning, by keywords or both.
+    Before, only hybrid read them (eval/EXPERIMENTS.md, "hints in every mode")."""
+    r = index.settings.retrieval
+    boost = np.zeros(len(chunks))
+    if query.named_docs and r.named_document_boost:
+        boost += r.named_document_boost * np.array([c.doc_id in query.named_docs for c in chunks])
+    if query.phrases and r.quoted_phrase_boost:
+        texts = [normalize(c.text) for c in chunks]
+        boost += r.quoted_phrase_boost * np.array([any(p in t for p in query.phrases)
+                                                   for t in texts])
+    return boost
+
+
 @one_blas_thread
 def search(index: Index, query: Prepared, mode: str = "hybrid", k: int = 5,
            docs: list[str] | None = None) -> list[Hit]:
@@ -83,13 +100,11 @@ def search(index: Index, query: Prepared, mode: str = "hybrid", k: int = 5,
         scores = found.bm25
     else:
         scores = FUSIONS[r.fusion](found.dense, found.bm25, r.dense_weight, r.rrf_k)
-        if query.named_docs and r.named_document_boost:
-            named = np.array([c.doc_id in query.named_docs for c in chunks])
-            scores = scores + r.named_document_boost * named
-        if query.phrases and r.quoted_phrase_boost:
-            texts = [normalize(c.text) for c in chunks]
-            quoted = np.array([any(p in t for p in query.phrases) for t in texts])
-            scores = scores + r.quoted_phrase_boost * quoted
+    boost = hint_boosts(index, query, chunks)
+    if boost.any():
+        # A single mode's raw scores (BM25 points, cosines) are put on the fused score's 0-1
+        # scale first, so that a hint weighs the same in every mode.
+        scores = (scores if mode == "hybrid" else _minmax(scores)) + boost
     order = np.argsort(-scores, kind="stable")[:k]
     return [Hit(chunks[i], float(scores[i]), float(found.dense[i]), float(found.bm25[i]), rank=n + 1)
             for n, i in enumerate(order)]
