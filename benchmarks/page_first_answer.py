@@ -73,7 +73,7 @@ def one_round(context, home: Path, app: Path = ROOT / "app.py", ask: bool = True
     else:
         command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless",
                    "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-                   "--browser.gatherUsageStats", "false"]
+                   "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     proc = subprocess.Popen(command, cwd=ROOT, env=_environment(), stdout=log,
                             stderr=subprocess.STDOUT)
     try:
