@@ -34,7 +34,7 @@ from policyqa.errors import IndexError_
 from policyqa.index import follow
 from policyqa.ingest import build_index
 from policyqa.manifest import staleness
-from policyqa.page import load_warm
+from policyqa.page import index_key, load_warm
 from policyqa.quotes import find_quote
 from policyqa.render import (
     answer_doc_id,
@@ -104,7 +104,7 @@ def get_index():
     the current version in the database POLICYQA_DATABASE_URL names, which `policyqa ingest
     --database` builds (the page never rebuilds what other servers share from its own folder)."""
     settings = load_settings()
-    key = (str(settings.corpus_dir), str(settings.index_dir), settings.database_url)
+    key = index_key(settings)
     try:
         if settings.database_url:
             held = _load(*key)

@@ -26,7 +26,8 @@ _PRELOADS: dict[tuple, Future] = {}
 _LOCK = threading.Lock()
 
 
-def _key(settings: Settings) -> tuple:
+def index_key(settings: Settings) -> tuple[str, str, str | None]:
+    """Which index settings name: the page's loader caches by it, and a preload is taken by it."""
     return str(settings.corpus_dir), str(settings.index_dir), settings.database_url
 
 
@@ -44,7 +45,7 @@ def preload(settings: Settings) -> None:
     """Start loading the index for these settings in a background thread, for `load_warm`."""
     future: Future = Future()
     with _LOCK:
-        _PRELOADS[_key(settings)] = future
+        _PRELOADS[index_key(settings)] = future
 
     def run() -> None:
         try:
@@ -60,7 +61,7 @@ def load_warm(settings: Settings) -> Index:
     else loaded now. A preload is taken once; a failed one is loaded again here, so its error
     (a missing or stale index) reaches the page, which builds the index or says why not."""
     with _LOCK:
-        future = _PRELOADS.pop(_key(settings), None)
+        future = _PRELOADS.pop(index_key(settings), None)
     if future is not None:
         try:
             return future.result()
