@@ -11,6 +11,7 @@ from policyqa.answers import (
     asks_for_number,
     heading_sentences,
     keyword_coverage,
+    sentence_facts,
     states_number,
 )
 
@@ -144,3 +145,20 @@ def test_a_heading_is_never_the_answer(index, question):
     doc = answer.passages[answer.answer.passage_rank - 1].doc_id
     assert not any(d == doc and s < answer.answer.end and answer.answer.start < e
                    for d, s, e in headings)
+
+
+def test_sentence_facts_are_each_sentence_as_read_and_remembered(index):
+    """Answer selection reads each top passage's sentences (tokens, heading or not, word counts);
+    they are worked out once per chunk, and must be what the chunk's text says."""
+    from policyqa.lexical import tokenize
+
+    r = index.settings.retrieval
+    for chunk in index.chunks[:40]:
+        facts = sentence_facts(index, chunk)
+        text, spans = index.documents[chunk.doc_id].text, chunk.sentences
+        assert facts.tokens == [set(tokenize(text[s:e], r.stem, r.stopwords)) for s, e in spans]
+        assert facts.headings == heading_sentences(index, chunk)
+        for i, (s, e) in enumerate(spans):
+            pair = len(text[s:spans[i + 1][1]].split()) if i + 1 < len(spans) else 0
+            assert facts.words[i] == (len(text[s:e].split()), pair)
+        assert sentence_facts(index, chunk) is facts  # remembered, not made again

@@ -177,3 +177,24 @@ def test_tokenize_is_thread_safe_on_unseen_words():
     assert not errors, errors[:1]
     for n in range(4):
         assert results[n] == expected[n::4] + expected[(n + 1) % 4::4]
+
+
+def test_the_c_stemmer_is_used_and_stems_as_the_python_snowball_does():
+    """PyStemmer (a dependency) is snowballstemmer's C build of the same algorithm: it must be the
+    one in use (cold start and ingest stem thousands of words), and it must stem exactly as the
+    pure Python Snowball stemmer does, or indexes and questions would disagree between machines
+    that have it and machines that don't."""
+    import Stemmer
+    from snowballstemmer.english_stemmer import EnglishStemmer
+
+    from policyqa import lexical
+
+    assert isinstance(lexical._STEMMER, Stemmer.Stemmer)
+    from policyqa.config import ROOT
+    from policyqa.documents import load_corpus
+
+    python = EnglishStemmer()
+    docs, _ = load_corpus(ROOT / "corpus")
+    words = sorted({w for doc in docs for w in lexical._TOKEN.findall(doc.text.lower())})
+    assert len(words) > 2000
+    assert [lexical._STEMMER.stemWord(w) for w in words] == [python.stemWord(w) for w in words]

@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache, partial
 
 from .blas import one_blas_thread
 from .chunks import Chunk
@@ -112,6 +113,35 @@ def heading_sentences(index: Index, chunk: Chunk) -> list[bool]:
     return [any(a <= start and end <= b for a, b in lines) for start, end in chunk.sentences]
 
 
+@dataclass(frozen=True)
+class SentenceFacts:
+    """What answer selection reads of a chunk's sentences whatever the question: each sentence's
+    tokens, whether it is a heading line, and the words in it alone and with the next one."""
+
+    tokens: list[set[str]]
+    headings: list[bool]
+    words: list[tuple[int, int]]  # (sentence i, sentences i and i + 1); 0 where there is no i + 1
+
+
+def sentence_facts(index: Index, chunk: Chunk) -> SentenceFacts:
+    """A chunk's SentenceFacts, remembered for the last 4,096 chunks asked about: the same top
+    passages come back for question after question, and tokenizing their sentences again was a
+    third of answer selection's time."""
+    remembered = index.derived("answers.sentence_facts",
+                               lambda: lru_cache(4096)(partial(_sentence_facts, index)))
+    return remembered(chunk.chunk_id)
+
+
+def _sentence_facts(index: Index, chunk_id: int) -> SentenceFacts:
+    r, chunk = index.settings.retrieval, index.chunks[chunk_id]  # a chunk's id is its row
+    text, spans = index.documents[chunk.doc_id].text, chunk.sentences
+    return SentenceFacts(
+        tokens=[set(tokenize(text[s:e], r.stem, r.stopwords)) for s, e in spans],
+        headings=heading_sentences(index, chunk),
+        words=[(len(text[s:e].split()), len(text[s:spans[i + 1][1]].split())
+                if i + 1 < len(spans) else 0) for i, (s, e) in enumerate(spans)])
+
+
 @dataclass
 class Candidate:
     """A possible answer: sentence `first` through sentence `last` of a top passage."""
@@ -138,18 +168,16 @@ def candidates(index: Index, hits: list[Hit], query: Query) -> list[Candidate]:
     scored = index.store.sentence_scores(query.vector, [h.chunk.chunk_id for h in top])
     out = []
     for hit, sims in zip(top, scored, strict=True):
-        spans = hit.chunk.sentences
-        doc = index.documents[hit.chunk.doc_id]
-        token_sets = [set(tokenize(doc.text[s:e], r.stem, r.stopwords)) for s, e in spans]
-        headings = heading_sentences(index, hit.chunk)
-        for i, (s, _e) in enumerate(spans):
+        facts = sentence_facts(index, hit.chunk)
+        headings, token_sets = facts.headings, facts.tokens
+        for i in range(len(hit.chunk.sentences)):
             for j in (i, i + 1):
-                if j >= len(spans) or j >= len(sims.single) or headings[i] or headings[j]:
+                if j >= len(headings) or j >= len(sims.single) or headings[i] or headings[j]:
                     continue
                 sim = float(sims.single[i] if j == i else sims.pairs[i] - r.answer_pair_penalty)
                 cover = keyword_coverage(index, query.tokens, token_sets[i] | token_sets[j],
                                          related)
-                if len(doc.text[s : spans[j][1]].split()) < r.answer_min_words:
+                if facts.words[i][j - i] < r.answer_min_words:
                     continue
                 score = (r.answer_similarity_weight * sim + r.answer_coverage_weight * cover
                          + r.answer_rank_prior / hit.rank)

@@ -60,19 +60,27 @@ class Vocabulary:
     def similarities(self, word_vectors: np.ndarray) -> np.ndarray:
         """Cosine of each given vector with every corpus word, in one product for all of a
         question's words: the product reads every corpus word's vector, and reading them was
-        most of its time, so two groups of words are not worth two products."""
+        most of its time, so two groups of words are not worth two products. Taken as
+        (corpus words x given words), transposed: the same numbers, in half the time (OpenBLAS
+        streams the large matrix better as the left operand; measured 0.30 against 0.58 ms)."""
         if not self.words:
             return np.zeros((len(word_vectors), 0), dtype=np.float32)
-        return word_vectors @ self.vectors.T
+        return (self.vectors @ word_vectors.T).T
 
     def neighbours(self, sims: np.ndarray, exclude: set[str], per_word: int,
                    min_similarity: float) -> list[str]:
         """Nearest corpus words for each row of `similarities`, skipping words whose stem is
         excluded."""
         out: list[str] = []
+        width = min(per_word + 8, sims.shape[1])
+        if width == 0:
+            return out
         for row in sims:
             taken = 0
-            for j in np.argsort(-row)[: per_word + 8]:
+            # the `width` best, then only those sorted: a full sort of every corpus word was a
+            # tenth of a question's time outside the model
+            best = np.argpartition(-row, width - 1)[:width]
+            for j in best[np.argsort(-row[best])]:
                 if row[j] < min_similarity or taken >= per_word:
                     break
                 stem = self.stems[j]
@@ -108,7 +116,7 @@ def load_lexicon(cache_dir: Path, identity: str, dimension: int) -> Vocabulary |
             words, vectors, stored = list(data["words"]), data["vectors"], str(data["identity"])
         if stored != identity or vectors.shape != (len(words), dimension):
             raise ValueError("made by another model or damaged")
-        return Vocabulary([str(w) for w in words], vectors.astype(np.float32))
+        return Vocabulary([str(w) for w in words], vectors.astype(np.float32, copy=False))
     except Exception as exc:  # a damaged cache is only a slower query, never a wrong one
         logging.getLogger("policyqa").warning("policyqa: ignoring word cache %s: %s", path, exc)
         return None

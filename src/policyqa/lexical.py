@@ -38,6 +38,9 @@ _ACRONYM_DEF = re.compile(
     r"((?:[A-Z][\w\u2019'-]*[ \t]+(?:(?:of|and|for|the|to|in|on|&)[ \t]+)?){1,7})\(([A-Z]{2,6})s?\)"
 )
 _JOINERS = {"of", "and", "for", "the", "to", "in", "on"}
+# snowballstemmer hands out PyStemmer's C build of the same Snowball algorithm when it is installed
+# (a dependency): identical stems (checked on 75,000 corpus and model words), 13x faster, which a
+# cold start stemming the corpus vocabulary and every ingest feel. Without it, the pure Python one.
 _STEMMER = snowballstemmer.stemmer("english")
 # The Snowball stemmer keeps the word it is working on in the object, so two threads stemming at
 # once (the page's concurrent sessions) raised IndexError or swapped stems: one stems at a time.
