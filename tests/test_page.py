@@ -47,3 +47,36 @@ def test_a_preload_for_other_folders_is_not_taken(tmp_path, index):
     assert warm.manifest["counts"] == index.manifest["counts"]
     with pytest.raises(IndexError_):
         page.load_warm(other)  # its own (failed) preload, still there for it
+
+
+def test_the_preload_waits_for_the_server_to_listen(index):
+    """Loading while the server was still starting delayed its first answer to a browser; the
+    preload starts once the port accepts connections, and not before."""
+    import socket
+    import time
+
+    settings = load_settings(CORPUS, ROOT / "index")
+    with socket.socket() as probe:  # a free port, then nothing on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    page.preload(settings, after=lambda: page.wait_for_listener("127.0.0.1", port, limit=60))
+    future = page._PRELOADS[page.index_key(settings)]
+    time.sleep(1.0)
+    assert not future.done()  # nothing listens yet: nothing loaded
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", port))
+        server.listen()
+        warm = page.load_warm(settings)
+    assert warm.manifest["counts"] == index.manifest["counts"]
+
+
+def test_waiting_for_a_server_that_never_listens_ends():
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    page.wait_for_listener("0.0.0.0", port, limit=0.5)  # every interface: asked on loopback
+    assert 0.5 <= time.monotonic() - started < 5
