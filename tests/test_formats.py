@@ -877,3 +877,57 @@ def test_load_corpus_reports_every_file_and_counts_pdf_pages(tmp_path: Path):
     assert status["fake.docx"][0] == "skipped" and "not a Word" in status["fake.docx"][1]
     assert len(seen) == 5
     assert ("a.pdf", 3, 3) in pages and docs[0].pages == 3
+
+
+def _text_box(*paragraphs: str, fallback: bool = True) -> str:
+    """A run holding a floating text box as Word writes it: a DrawingML shape for current readers
+    (mc:Choice) and the same box as VML for old ones (mc:Fallback)."""
+    content = "<w:txbxContent>" + "".join(
+        f"<w:p><w:r><w:t xml:space=\"preserve\">{p}</w:t></w:r></w:p>" for p in paragraphs
+    ) + "</w:txbxContent>"
+    choice = (
+        '<mc:Choice Requires="wps"><w:drawing><wp:anchor><a:graphic><a:graphicData '
+        'uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp>'
+        f'<wps:cNvSpPr txBox="1"/><wps:txbx>{content}</wps:txbx><wps:bodyPr/></wps:wsp>'
+        "</a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice>")
+    vml = f"<mc:Fallback><w:pict><v:shape><v:textbox>{content}</v:textbox></v:shape></w:pict></mc:Fallback>"
+    ns = ('xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+          'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+          'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+          'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+          'xmlns:v="urn:schemas-microsoft-com:vml"')
+    return (f"<w:r {ns}><mc:AlternateContent>{choice}{vml if fallback else ''}"
+            "</mc:AlternateContent></w:r>")
+
+
+def test_docx_text_boxes_follow_their_paragraph_once(tmp_path: Path):
+    """A callout in a text box is policy wording: it follows the paragraph it is anchored in (or
+    the table row), once, though Word writes every box twice; a deleted box is not read."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Emergencies", level=1)
+    para = document.add_paragraph("Staff stay with the participant.")
+    para._p.append(_xml(_text_box("Call 911 first.", "Then call the on-call supervisor.")))
+    para._p.append(_xml('<w:del w:id="3" w:author="HR" w:date="2024-01-01T00:00:00Z">'
+                        + _text_box("Old number 555-0100.") + "</w:del>"))
+    document.add_paragraph("Write an incident report the same day.")
+    document.add_heading("Contacts", level=1)
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "Crisis line"
+    table.cell(0, 1).paragraphs[0]._p.append(_xml(_text_box("988, day and night.")))
+    anchor = document.add_paragraph()  # a paragraph with nothing but a box
+    anchor._p.append(_xml(_text_box("Keep this card by the phone.", fallback=False)))
+    document.save(tmp_path / "emergencies.docx")
+
+    doc = read_document(tmp_path / "emergencies.docx")
+    assert ("Staff stay with the participant.\n\nCall 911 first.\n\nThen call the on-call "
+            "supervisor.\n\nWrite an incident report the same day.") in doc.text
+    assert doc.text.count("Call 911 first.") == 1
+    assert "555-0100" not in doc.text
+    assert "Crisis line\n\n988, day and night." in doc.text  # after its table row
+    assert doc.text.count("988, day and night.") == 1
+    assert doc.text.rstrip().endswith("Keep this card by the phone.")
+    paths = _paths(doc)
+    assert paths["Call 911 first."] == "Emergencies"
+    assert paths["Keep this card"] == "Contacts"

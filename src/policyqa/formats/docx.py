@@ -23,7 +23,11 @@
   paragraph of its own that starts with the number Word shows ("1 Gifts under $25 are
   nominal."): Word prints them at the foot of a page or the end, but a .docx has no pages, and
   beside its reference a note keeps the section it belongs to. Nothing of them is lost.
-- Headers, footers, comments and text boxes are not body text and are left out.
+- Text boxes (callouts, sidebars, "Call 911 first" panels) follow the paragraph or table row they
+  are anchored in, each of their paragraphs a paragraph of its own: Word draws them beside the
+  text, and leaving them out lost policy wording. Word writes each box twice (for current readers
+  and, as VML, for old ones); it is read once.
+- Headers, footers and comments are not body text and are left out.
 - Core properties (title, last modified date) fill metadata the corpus does not give.
 """
 
@@ -89,6 +93,8 @@ def read_docx(path: Path, data: bytes) -> Extracted:
                     add(text, "body")
                 else:
                     add(f"{shown} {text}" if shown else text, "item", list_level, marker)
+            for line in text_boxes(element):
+                add(line, "body")
             for note in referred:
                 add(note, "body")
         else:
@@ -100,6 +106,9 @@ def read_docx(path: Path, data: bytes) -> Extracted:
                 if any(cells):
                     add("\t".join(cells), "body", sep="\n\n" if first else "\n")
                     first = False
+                for line in text_boxes(tr):
+                    add(line, "body")
+                    first = True
                 for note in referred:
                     add(note, "body")
                     first = True  # the table's next row starts a paragraph again
@@ -147,7 +156,8 @@ def _is_toc_entry(para) -> bool:
 def paragraph_text(p) -> str:
     """The text Word shows for a paragraph element: its runs in order, wherever they are nested
     (hyperlinks, content controls, fields, smart tags, tracked insertions), less tracked
-    deletions and hidden runs. Runs are not entered, so a text box's paragraphs stay out."""
+    deletions and hidden runs. Runs are not entered: a text box's paragraphs are not this
+    paragraph's text (text_boxes reads them)."""
     out: list[str] = []
 
     def walk(node) -> None:
@@ -160,6 +170,33 @@ def paragraph_text(p) -> str:
 
     walk(p)
     return "".join(out)
+
+
+def text_boxes(element) -> list[str]:
+    """The text of the text boxes anchored in a paragraph or table row, in order: each paragraph
+    of a box a line (a table row in a box its cells, tab-separated), empty ones dropped. A box
+    inside a box follows the paragraph it is anchored in. A box's fallback copy (mc:Fallback) and
+    boxes in tracked deletions are not read."""
+    out: list[str] = []
+
+    def read(box) -> None:
+        for child in _content(box, (f"{_W}p", f"{_W}tbl")):
+            if child.tag == f"{_W}p":
+                out.append(paragraph_text(child).strip())
+                out.extend(text_boxes(child))
+            else:
+                for tr in _content(child, (f"{_W}tr",)):
+                    out.append("\t".join(_cell_text(tc) for tc in _content(tr, (f"{_W}tc",))))
+
+    def find(node) -> None:
+        for child in node.iterchildren():
+            if child.tag == f"{_W}txbxContent":
+                read(child)
+            elif child.tag not in _NOT_SHOWN:
+                find(child)
+
+    find(element)
+    return [line for line in out if line.strip()]
 
 
 class _Notes:
