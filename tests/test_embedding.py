@@ -26,6 +26,7 @@ from policyqa.embedding import load_embedder
 from policyqa.embedding.onnx_export import (
     EXPORTER,
     check,
+    data_path,
     sha256_file,
     sidecar_path,
     weights_file,
@@ -97,6 +98,9 @@ def test_missing_file_is_made_with_a_progress_line(onnx, made):
     path = onnx.model_path()
     meta = json.loads(sidecar_path(path).read_text())
     assert meta["sha256"] == sha256_file(path)
+    # the weights stand beside the graph (mapped into memory, not parsed out of it)
+    assert path.stat().st_size < 1_000_000 < 80_000_000 < data_path(path).stat().st_size
+    assert meta["data_sha256"] == sha256_file(data_path(path))
     assert meta["model_identity"] == model_identity(onnx.model_name)
     assert meta["weights_sha256"] == sha256_file(weights_file(onnx.folder))
     assert meta["exporter"]["tool"] == EXPORTER
@@ -259,6 +263,19 @@ def test_damage_is_detected(settings, onnx, made, tmp_path):
     assert check(path, identity, weights, None) == "missing"
 
 
+def test_damaged_or_missing_weights_are_detected(settings, onnx, made, tmp_path):
+    _, path = own_copy(settings, onnx, tmp_path)
+    identity, weights = model_identity(onnx.model_name), sha256_file(weights_file(onnx.folder))
+    with open(data_path(path), "r+b") as f:  # one byte of one weight
+        f.seek(data_path(path).stat().st_size // 2)
+        byte = f.read(1)
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    assert "damaged (model.onnx.data" in check(path, identity, weights, None)
+    data_path(path).unlink()
+    assert "missing its weights" in check(path, identity, weights, None)
+
+
 def test_remembered_hash_is_dropped_by_any_change_to_the_file(settings, onnx, made, tmp_path):
     """A cold start does not hash 180 MB again (sha256-memo.json), yet a byte changed in place,
     with the file's size and mtime put back, is still found damaged: its ctime moved."""
@@ -290,14 +307,18 @@ def test_remembered_hash_is_dropped_by_any_change_to_the_file(settings, onnx, ma
     assert "damaged" in check(path, identity, weights, None, memo)
 
 
-def test_truncated_file_is_remade_not_fatal(settings, onnx, made, tmp_path):
+@pytest.mark.parametrize("part", ["graph", "weights"])
+def test_truncated_file_is_remade_not_fatal(settings, onnx, made, tmp_path, part):
     fresh, path = own_copy(settings, onnx, tmp_path)
-    with open(path, "r+b") as f:
-        f.truncate(path.stat().st_size // 3)
+    target = path if part == "graph" else data_path(path)
+    with open(target, "r+b") as f:
+        f.truncate(target.stat().st_size // 3)
     expected = onnx.encode(["Can staff accept gifts?"])
     got = fresh.encode(["Can staff accept gifts?"])
     assert np.sum(got * expected) >= 0.9999
-    assert sha256_file(path) == json.loads(sidecar_path(path).read_text())["sha256"]
+    meta = json.loads(sidecar_path(path).read_text())
+    assert sha256_file(path) == meta["sha256"]
+    assert sha256_file(data_path(path)) == meta["data_sha256"]
 
 
 def test_foreign_file_is_refused_and_remade(settings, onnx, made, tmp_path):

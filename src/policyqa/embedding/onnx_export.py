@@ -13,8 +13,13 @@ beside our stack; and the graph we need (BERT to `last_hidden_state`, pooling in
 Layout: `<cache>/onnx/<model slug>-<weights sha256[:16]>/model.onnx` (fp32) and `model-int8.onnx`
 (ONNX Runtime's dynamic int8 quantization of the fp32 file), each with a sidecar `*.json`
 recording the file's sha256, the model identity, the weights' sha256 and the exporter's versions.
-A file is used only when its bytes hash to the sidecar's sha256 and the sidecar names this model
-and these weights; otherwise it is remade.
+Each file holds the graph; its weights stand beside it in `model.onnx.data` (ONNX's external
+data, one file), whose sha256 the sidecar records too. ONNX Runtime maps that file into memory
+instead of parsing 90 MB of weights out of the graph and copying them: a session is made in
+30 ms against 105 ms (55 against 130 ms of CPU), which every cold start (a CLI question, the
+page's preload) pays, and a process's peak RSS is 100 MB against 190 MB; its vectors are
+bitwise the same. A file is used only when the graph and its weights hash to the sidecar's
+sha256s and the sidecar names this model and these weights; otherwise both are remade.
 
 Hashing the ONNX file and the weights (90 MB each) took 0.25-0.4 s of every cold start, a third
 of a CLI question's. So each file's sha256 is remembered in `<cache>/onnx/sha256-memo.json`
@@ -23,7 +28,7 @@ file changed in any way through the file system (written, truncated, replaced, e
 put back, which still moves ctime) no longer matches and is hashed again. A file changed within
 the last MEMO_SETTLE_NS is never remembered, since timestamps are coarser than a write (git's
 "racy" case). Files are written to a temporary name and renamed into
-place (file first, then sidecar, so a crash in between leaves a mismatch that is remade), under a
+place (weights, graph, then sidecar, so a crash in between leaves a mismatch that is remade), under a
 file lock so that two processes making the same file do not interleave.
 """
 
@@ -36,6 +41,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
 import time
 import warnings
@@ -44,7 +50,7 @@ from pathlib import Path
 
 log = logging.getLogger("policyqa")
 
-FORMAT = 3  # bump when the exported graph or quantization changes, to remake old files
+FORMAT = 4  # bump when the exported graph or quantization changes, to remake old files
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT = "last_hidden_state"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -106,6 +112,11 @@ def sidecar_path(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
+def data_path(path: Path) -> Path:
+    """Where the graph at `path` keeps its weights (ONNX external data, named relative to it)."""
+    return path.with_name(f"{path.name}.data")
+
+
 def check(path: Path, identity: str, weights_sha: str, quantization: str | None,
           memo: Path | None = None) -> str | None:
     """None when `path` is a sound file for this model; otherwise why it is not (`memo`: see
@@ -124,8 +135,12 @@ def check(path: Path, identity: str, weights_sha: str, quantization: str | None,
         return "made by another exporter format"
     if not path.is_file():
         return "missing"
+    if not data_path(path).is_file():
+        return f"missing its weights ({data_path(path).name})"
     if sha256_file(path, memo) != meta.get("sha256"):
         return "damaged (its sha256 differs from the sidecar's)"
+    if sha256_file(data_path(path), memo) != meta.get("data_sha256"):
+        return f"damaged ({data_path(path).name}'s sha256 differs from the sidecar's)"
     return None
 
 
@@ -170,19 +185,32 @@ def ensure_onnx(model_dir: Path, identity: str, cache_dir: Path, quantization: s
 
 
 def _write(path: Path, make: Callable[[Path], str], meta: dict) -> None:
-    """Make the file under a temporary name (`make` returns the tool it used), then rename it and
-    its sidecar into place."""
-    tmp = path.with_name(f".{path.stem}-{os.getpid()}.tmp.onnx")
-    side_tmp = path.with_name(f".{path.stem}-{os.getpid()}.tmp.json")
+    """Make the file in a temporary folder beside it (`make` writes one self-contained ONNX file
+    and returns the tool it used), split its weights out to `data_path`, then rename the weights,
+    the graph and the sidecar into place, in that order."""
+    import onnx
+
+    work = path.with_name(f".{path.stem}-{os.getpid()}.tmp")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    side_tmp = work / sidecar_path(path).name
     try:
-        tool = make(tmp)
-        meta = {"sha256": sha256_file(tmp), **meta, "exporter": exporter_versions(tool)}
+        whole = work / "whole.onnx"
+        tool = make(whole)
+        graph = work / path.name
+        onnx.save_model(onnx.load(str(whole)), str(graph), save_as_external_data=True,
+                        all_tensors_to_one_file=True, location=data_path(path).name,
+                        size_threshold=1024)
+        whole.unlink()
+        os.chmod(data_path(graph), graph.stat().st_mode & 0o777)  # onnx writes it owner-only
+        meta = {"sha256": sha256_file(graph), "data_sha256": sha256_file(data_path(graph)),
+                **meta, "exporter": exporter_versions(tool)}
         side_tmp.write_text(json.dumps(meta, indent=2) + "\n")
-        os.replace(tmp, path)
+        os.replace(data_path(graph), data_path(path))
+        os.replace(graph, path)
         os.replace(side_tmp, sidecar_path(path))
     finally:
-        tmp.unlink(missing_ok=True)
-        side_tmp.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def exporter_versions(tool: str) -> dict:
