@@ -80,3 +80,42 @@ def test_waiting_for_a_server_that_never_listens_ends():
     started = time.monotonic()
     page.wait_for_listener("0.0.0.0", port, limit=0.5)  # every interface: asked on loopback
     assert 0.5 <= time.monotonic() - started < 5
+
+
+def test_after_the_preload_the_pages_first_run_imports_none_of_its_modules(index):
+    """The preload also imports what the page's first run would (app.py's modules, Streamlit's
+    emoji catalogue for the page icon): that run is what a browser waits for. Checked in a fresh
+    process, through a real run of app.py (AppTest), after the preload's thread ended."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import json, sys, threading
+        from streamlit.testing.v1 import AppTest
+        from policyqa import page
+        from policyqa.config import load_settings
+
+        settings = load_settings()
+        page.preload(settings)
+        for thread in threading.enumerate():
+            if thread.name == "policyqa-preload":
+                thread.join()
+        before = set(sys.modules)
+        at = AppTest.from_file(str(page.APP), default_timeout=120).run()
+        assert not at.exception and at.text_input(key="question")
+        print(json.dumps(sorted(set(sys.modules) - before)))
+    """)
+    env = {**os.environ, "POLICYQA_CORPUS": str(CORPUS), "POLICYQA_INDEX": str(ROOT / "index"),
+           "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = json.loads(done.stdout.strip().splitlines()[-1])
+    ours = [m for m in imported if m.split(".")[0] in ("policyqa", "rapidfuzz", "numpy")
+            or m == "streamlit.emojis"]
+    assert ours == []
+    assert {"policyqa.render", "policyqa.citations", "streamlit.emojis"} <= set(page.page_modules())
+
