@@ -119,3 +119,21 @@ def test_after_the_preload_the_pages_first_run_imports_none_of_its_modules(index
     assert ours == []
     assert {"policyqa.render", "policyqa.citations", "streamlit.emojis"} <= set(page.page_modules())
 
+
+def test_the_servers_get_uvicorns_c_event_loop_and_http_parser():
+    """uvloop and httptools are dependencies: Streamlit's server (the page) runs on uvloop when
+    it imports, and uvicorn (the page's server and `policyqa serve`) picks both by default."""
+    import asyncio
+
+    import uvicorn
+    import uvloop
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    config = uvicorn.Config(app=lambda scope, receive, send: None)
+    config.load()
+    assert config.http_protocol_class is HttpToolsProtocol
+    loop = uvloop.new_event_loop()
+    try:
+        assert isinstance(loop, asyncio.AbstractEventLoop)
+    finally:
+        loop.close()
