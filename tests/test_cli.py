@@ -59,3 +59,18 @@ def test_console_script_two_questions_two_lines():
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert len(lines) == 2 and all(json.loads(x)["question"] in ("q1", "q2") for x in lines)
+
+
+def test_the_command_line_runs_openblas_on_one_thread_unless_told_otherwise():
+    """Every product on the query path runs on one BLAS thread; OpenBLAS's other thread only spun,
+    stealing CPU from the page's browser and from other askers. A user's own setting stands."""
+    import os
+
+    code = ("import json, policyqa.cli, numpy, threadpoolctl; print(json.dumps(sorted({i['num_threads'] "
+            "for i in threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas'})))")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    for given, expected in ((None, [1]), ("2", [2])):
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=120, env=env | ({"OPENBLAS_NUM_THREADS": given} if given else {}))
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout) == expected

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from .config import load_settings
+# One OpenBLAS thread for the process, set before numpy loads OpenBLAS (numpy is imported later,
+# by the verbs). Every product policyqa makes is a question's small one, run on one BLAS thread
+# anyway (blas.one_blas_thread); OpenBLAS's other thread only spun, 0.09 CPU-seconds at numpy's
+# import and more after products: measured, a fresh process loading the index and answering took
+# 0.41 CPU-s against 0.52 (the same wall time), CPU the page's browser or other askers can use.
+# Set OPENBLAS_NUM_THREADS yourself to override it.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from .config import load_settings  # noqa: E402 - after the line above, on purpose
 
 SAMPLE_QUESTION = "How should I keep participant records?"
 
