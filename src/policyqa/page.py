@@ -25,9 +25,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import TYPE_CHECKING
 
 from .config import ROOT, Settings
-from .index import Index, load_index
+
+if TYPE_CHECKING:
+    from .index import Index
 
 APP = ROOT / "app.py"
 log = logging.getLogger("policyqa")
@@ -46,6 +49,8 @@ def _load(settings: Settings) -> Index:
     """The index, with its model loaded and a throwaway question asked: the first real question
     then costs what any other does."""
     from .answers import ask
+    from .index import load_index  # here, not above: numpy and the index's modules load in the
+    # preload's thread once the server listens, not before it starts (0.1 s of its start)
 
     index = load_index(settings, rebuild="never")
     ask(index, WARM_UP)
