@@ -74,3 +74,22 @@ def test_the_command_line_runs_openblas_on_one_thread_unless_told_otherwise():
                              timeout=120, env=env | ({"OPENBLAS_NUM_THREADS": given} if given else {}))
         assert run.returncode == 0, run.stderr
         assert json.loads(run.stdout) == expected
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """`policyqa ask --json < questions | head -1`: the pipe closes under the command, which
+    stops quietly (a SIGPIPE's status) instead of printing a BrokenPipeError traceback."""
+    import os
+
+    questions = "".join(f"Can staff accept gifts, case {n}?\n" for n in range(300))  # > a pipe
+    proc = subprocess.Popen([sys.executable, "-m", "policyqa.cli", "ask", "--json"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=ROOT)
+    proc.stdin.write(questions.encode())
+    proc.stdin.close()
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141, stderr
+    assert json.loads(first)["question"] == "Can staff accept gifts, case 0?"
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr

@@ -267,6 +267,12 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except BrokenPipeError:
+        # The reader stopped reading (`policyqa ask --json < questions | head -1`): nothing to
+        # report. stdout goes to /dev/null so that Python's flush at exit does not fail again,
+        # and the status is a SIGPIPE death's, as other tools in a pipeline give.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
