@@ -179,6 +179,9 @@ def test_ask_check_and_narrow_window(browser, serve, page):
            .first).to_be_visible()
     expect(page.get_by_text("Further passages")).to_be_visible()
     expect(page.get_by_text("Answered in ")).to_be_visible()
+    # a staff member's menu, even on the server's own machine: no developer options or "Deploy"
+    expect(page.get_by_test_id("stMainMenu")).to_be_visible()
+    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / "e2e-ask.png"))
 
 

@@ -137,7 +137,8 @@ def serve(settings: Settings, host: str | None, port: int) -> int:
     The paths go to app.py through the environment it reads (POLICYQA_CORPUS, POLICYQA_INDEX,
     POLICYQA_DATABASE_URL), made absolute first: the server runs in the project folder, as
     scripts/run.sh always did, so that Streamlit reads the project's .streamlit/config.toml (no
-    usage statistics, 1 MB uploads). No host: Streamlit's default, every interface.
+    usage statistics, 1 MB uploads, the viewer's menu). No host: Streamlit's default, every
+    interface.
     """
     from streamlit.web import bootstrap
 
