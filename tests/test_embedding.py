@@ -405,3 +405,14 @@ def test_without_onnxruntime_the_torch_runtime_is_used_with_a_note(settings, tmp
     assert child.returncode == 0, child.stderr
     assert child.stdout.split() == ["SentenceTransformerEmbedder", "False"]  # torch loads later
     assert "embedding with torch" in child.stderr
+
+
+def test_the_models_threads_stop_spinning_when_a_run_ends(settings, made):
+    """ONNX Runtime's threads spin after a run by default, holding the core that the question's
+    vector scans need next (store/embedded.py's parts): every session stops them at a run's end."""
+    onnx = OnnxEmbedder(settings)
+    for threads in (1, 2):
+        options = onnx.session(threads).get_session_options()
+        assert options.get_session_config_entry("session.force_spinning_stop") == "1"
+    vector = onnx.encode(["Can I lend a client money?"])
+    assert vector.shape == (1, 384)

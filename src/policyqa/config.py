@@ -52,6 +52,13 @@ def default_onnx_bulk_threads() -> int:
     return _env_int("POLICYQA_ONNX_BULK_THREADS", 0)
 
 
+def default_search_threads() -> int:
+    """POLICYQA_SEARCH_THREADS: the parts a lone question's scan of a large vector array is split
+    into, each on a thread of its own (store/embedded.py); one thread each while questions
+    overlap. 2 by default, or the cores where there are fewer; 1 where other processes share them."""
+    return max(1, _env_int("POLICYQA_SEARCH_THREADS", min(2, os.cpu_count() or 1)))
+
+
 def default_onnx_int8() -> bool:
     """POLICYQA_ONNX_INT8=1 runs the int8-quantized model (off: it moves the gold-set figures by
     more than 0.005; embedding/onnx_runtime.py)."""
@@ -133,6 +140,7 @@ class Settings:
     # The embedded store's flat vector search (store/embedded.py): "auto" (numpy, exact FAISS
     # from 10k rows, FAISS's 8-bit scan re-scored exactly from 100k) | "numpy" | "faiss" | "quantized"
     flat_search: str = "auto"
+    search_threads: int = field(default_factory=default_search_threads)
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     max_query_chars: int = 2000

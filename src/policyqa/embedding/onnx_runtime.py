@@ -48,6 +48,17 @@ while one build's chunks, sentences, words and model lexicon share one session (
 0.13-0.24 s). Where other work holds the cores, as in the table above,
 POLICYQA_ONNX_BULK_THREADS=1 is faster.
 
+Spinning: ONNX Runtime's threads keep spinning for a while after a run by default, so the next
+run starts at once. On 2 cores that spin held the core a question needs next: a lone question
+at 100,928 chunks scans its chunk and sentence vectors in two parts on two threads
+(store/embedded.py), and with the model's second thread still spinning the split gained nothing
+(store candidates p50 63.7 / 61.6 ms against 63.9 in one part); with `session.force_spinning_stop`
+(spin within a run, stop at its end) it took 41.5 / 35.4 ms (benchmarks.probes warm over the
+151 gold questions, fresh processes, interleaved, 2026-12-06, a slow hour of this machine). On
+the seed index the whole `ask` p50 was 15.16 / 14.20 / 14.42 ms against 16.63 / 15.17 / 14.69
+with the default spin and 17.07 / 15.28 / 16.05 with no spinning at all (three interleaved
+rounds), so the model loses nothing by it.
+
 int8 (Settings.onnx_int8, POLICYQA_ONNX_INT8; off): ONNX Runtime's dynamic quantization of the
 fused graph, per-channel (per-tensor gave cosine 0.96 to fp32). Measured 2026-12-04 by
 benchmarks/onnx_probe.py on an idle 2-core AVX-512 VNNI machine: 2.6x faster per question (2.5
@@ -299,4 +310,9 @@ def make_session(path: Path, threads: int):
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1  # the graph runs sequentially; threads are intra-op only
     options.log_severity_level = 3  # errors only: no warnings about unused initializers
+    # Spin within a run, where a layer's work is handed to the threads with no wake-up, but not
+    # after it: a question's next step scans vectors on threads of its own (store/embedded.py),
+    # and ONNX Runtime's idle threads spinning on, as they do by default, took the cores it
+    # needed (see "Spinning" above).
+    options.add_session_config_entry("session.force_spinning_stop", "1")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

@@ -17,6 +17,16 @@ arrays' memory (192 MB at 100k chunks: query process peak 1,622 MiB) and about 1
 store opens. Under one BLAS thread, search at 100k chunks took 100 ms (numpy), 38 ms
 (FAISS), 22.5 ms (8-bit first), medians of 60 gold questions.
 
+A scan of one question reads every row and is bound by one core's memory bandwidth, and FAISS's
+OpenMP threads do not split a single query's scan (they made it slower, see one_omp_thread). So
+from `PARTS_FROM_ROWS` rows an array is searched in `Settings.search_threads` (2) contiguous
+parts whose best rows are joined and ranked again: on two threads when the process answers no
+other question, one after the other in the asking thread when it does (in_parts). At 100,928
+chunks the store's candidates took 35.4-41.5 ms p50 against 63.9 in one part (the model's
+threads must not spin after their run for this: embedding/onnx_runtime.py, "Spinning"). The
+exact scan's joined tops are the whole array's; the 8-bit scan re-scores each part's best
+RESCORED x n rows, a superset of the one-part candidates.
+
 `Settings.flat_search` "auto" (the default) uses numpy below `FAISS_FROM_ROWS` rows, where they
 are alike and numpy keeps faiss's import (about 0.1 s) off a fresh process's first question, exact
 FAISS from there, and the 8-bit scan from `QUANTIZED_FROM_ROWS`; "numpy", "faiss" or "quantized"
@@ -26,11 +36,15 @@ forces one.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from ..blas import questions_running
 from ..config import Settings
 from ..errors import IndexError_
 from ..lexical import Lexical, find_acronyms, find_amounts
@@ -50,7 +64,119 @@ QUANTIZED_FROM_ROWS = 100_000
 RESCORED = 4
 
 
-def numpy_flat(vectors: np.ndarray) -> TopN:
+def one_omp_thread(faiss) -> None:
+    """One FAISS call, one thread (blas.py's rule): on 2 cores a single-query kNN over 398k rows
+    took 75 ms with FAISS's default two OpenMP threads and 25 ms with one. The setting belongs to
+    the calling thread (OpenMP keeps it per thread: a worker thread that never set it ran the same
+    search in 122 ms while the main thread's took 27), and the page and the API answer in worker
+    threads, so every search sets it. FAISS has its own OpenMP runtime; nothing else uses it.
+    A lone question's large scans are split into parts, each searched on a thread of its own
+    (in_parts), which is what OpenMP's threads failed to do for a single query."""
+    faiss.omp_set_num_threads(1)
+
+
+# From this many rows an array is scanned in `Settings.search_threads` contiguous parts. A single
+# query's scan reads every row and is bound by one core's memory bandwidth, so two cores reading
+# half each take half the time: over 398k sentences' 8-bit codes 15.2 against 28.1 ms, over 100k
+# float32 chunk vectors 5.1 against 11.3 (random unit vectors, 2 cores, medians of 180 queries).
+PARTS_FROM_ROWS = 20_000
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def spans(rows: int, parts: int) -> list[tuple[int, int]]:
+    """(start, end) of `parts` contiguous, nearly equal runs of rows (one below PARTS_FROM_ROWS)."""
+    parts = max(1, parts) if rows >= PARTS_FROM_ROWS else 1
+    bounds = np.linspace(0, rows, parts + 1).astype(np.int64)
+    return [(int(a), int(b)) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def in_parts(jobs: Sequence[Callable[[], tuple[np.ndarray, np.ndarray]]]
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Run one scan's parts, each giving (scores, row ids), and join what they found.
+
+    In parallel, on a shared pool's threads, while this process answers no other question
+    (blas.questions_running); one after the other when it does, so concurrent questions (the
+    page's sessions, the API's threads) each keep one core, as the model's threads do
+    (embedding/onnx_runtime.py). The parts are the same either way, and so are the results."""
+    global _POOL
+    if len(jobs) > 1 and questions_running() <= 1:
+        with _POOL_LOCK:
+            if _POOL is None:
+                _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 2,
+                                           thread_name_prefix="policyqa-scan")
+        futures = [_POOL.submit(job) for job in jobs[1:]]
+        found = [jobs[0]()] + [future.result() for future in futures]
+    else:
+        found = [job() for job in jobs]
+    return np.concatenate([s for s, _ in found]), np.concatenate([i for _, i in found])
+
+
+def faiss_flat(vectors: np.ndarray, parts: int = 1) -> TopN:
+    """FAISS's exact inner-product kNN straight over the array (zero-copy, no index to hold), in
+    `parts` parts from PARTS_FROM_ROWS rows, whose exact tops joined are the whole array's."""
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    runs = spans(len(vectors), parts)
+
+    def knn(query: np.ndarray, base: np.ndarray, n: int, offset: int = 0):
+        def job() -> tuple[np.ndarray, np.ndarray]:
+            one_omp_thread(faiss)
+            scores, ids = faiss.knn(query, base, min(n, len(base)),
+                                    metric=faiss.METRIC_INNER_PRODUCT)
+            keep = ids[0] >= 0
+            return scores[0][keep], ids[0][keep] + offset
+
+        return job
+
+    def top(vector: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
+        query = np.ascontiguousarray(vector[None, :], dtype=np.float32)
+        if rows is not None:  # a document filter: those rows, in one part
+            _, ids = knn(query, vectors[rows], n)()
+            return rows[ids]
+        scores, ids = in_parts([knn(query, vectors[a:b], n, a) for a, b in runs])
+        return ids[top_n(scores, min(n, len(ids)))]
+
+    return top
+
+
+def quantized_flat(vectors: np.ndarray, parts: int = 1) -> TopN:
+    """An 8-bit copy of the rows scanned first (a quarter of the memory to read), then the best
+    RESCORED x n rows (of each part) scored exactly from the float32 rows: the same top rows as
+    the exact scan wherever measured (below), for about half its time on the largest arrays."""
+    import faiss
+
+    exact = faiss_flat(vectors)  # for a document filter: exact over the float32 rows
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    codes = []
+    for a, b in spans(len(vectors), parts):
+        part = faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit_uniform,
+                                          faiss.METRIC_INNER_PRODUCT)
+        part.train(vectors[a:b])
+        part.add(vectors[a:b])
+        codes.append((part, a))
+
+    def scan(part, offset: int, query: np.ndarray, m: int):
+        def job() -> tuple[np.ndarray, np.ndarray]:
+            one_omp_thread(faiss)
+            scores, ids = part.search(query, min(m, part.ntotal))
+            keep = ids[0] >= 0
+            return scores[0][keep], ids[0][keep] + offset
+
+        return job
+
+    def top(vector: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
+        if rows is not None:  # a document filter: exact over those rows
+            return exact(vector, n, rows)
+        query = np.ascontiguousarray(vector[None, :], dtype=np.float32)
+        _, ids = in_parts([scan(part, a, query, RESCORED * n) for part, a in codes])
+        return ids[top_n(vectors[ids] @ vector, min(n, len(ids)))]
+
+    return top
+
+
+def numpy_flat(vectors: np.ndarray, parts: int = 1) -> TopN:  # noqa: ARG001 - small arrays
     def top(vector: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
         scores = vectors @ vector if rows is None else vectors[rows] @ vector
         best = top_n(scores, n)
@@ -59,64 +185,13 @@ def numpy_flat(vectors: np.ndarray) -> TopN:
     return top
 
 
-def one_omp_thread(faiss) -> None:
-    """One question, one thread (blas.py's rule): on 2 cores a single-query kNN over 398k rows
-    took 75 ms with FAISS's default two OpenMP threads and 25 ms with one. The setting belongs to
-    the calling thread (OpenMP keeps it per thread: a worker thread that never set it ran the same
-    search in 122 ms while the main thread's took 27), and the page and the API answer in worker
-    threads, so every search sets it. FAISS has its own OpenMP runtime; nothing else uses it."""
-    faiss.omp_set_num_threads(1)
-
-
-def faiss_flat(vectors: np.ndarray) -> TopN:
-    """FAISS's exact inner-product kNN straight over the array (zero-copy, no index to hold)."""
-    import faiss
-
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-
-    def top(vector: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
-        one_omp_thread(faiss)
-        query = np.ascontiguousarray(vector[None, :], dtype=np.float32)
-        base = vectors if rows is None else vectors[rows]
-        _, ids = faiss.knn(query, base, min(n, len(base)), metric=faiss.METRIC_INNER_PRODUCT)
-        ids = ids[0][ids[0] >= 0]
-        return ids if rows is None else rows[ids]
-
-    return top
-
-
-def quantized_flat(vectors: np.ndarray) -> TopN:
-    """An 8-bit copy of the rows scanned first (a quarter of the memory to read), then the best
-    RESCORED x n rows scored exactly from the float32 rows: the same top rows as the exact scan
-    wherever measured (below), for about half its time on the largest arrays."""
-    import faiss
-
-    exact = faiss_flat(vectors)  # for a document filter: exact over the float32 rows
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    codes = faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit_uniform,
-                                       faiss.METRIC_INNER_PRODUCT)
-    codes.train(vectors)
-    codes.add(vectors)
-
-    def top(vector: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
-        if rows is not None:  # a document filter: exact over those rows
-            return exact(vector, n, rows)
-        one_omp_thread(faiss)
-        query = np.ascontiguousarray(vector[None, :], dtype=np.float32)
-        _, ids = codes.search(query, min(len(vectors), RESCORED * n))
-        ids = ids[0][ids[0] >= 0]
-        return ids[top_n(vectors[ids] @ vector, min(n, len(ids)))]
-
-    return top
-
-
-def auto_flat(vectors: np.ndarray) -> TopN:
+def auto_flat(vectors: np.ndarray, parts: int = 1) -> TopN:
     if len(vectors) >= QUANTIZED_FROM_ROWS:
-        return quantized_flat(vectors)
-    return (faiss_flat if len(vectors) >= FAISS_FROM_ROWS else numpy_flat)(vectors)
+        return quantized_flat(vectors, parts)
+    return (faiss_flat if len(vectors) >= FAISS_FROM_ROWS else numpy_flat)(vectors, parts)
 
 
-FLAT_SEARCH: dict[str, Callable[[np.ndarray], TopN]] = {
+FLAT_SEARCH: dict[str, Callable[[np.ndarray, int], TopN]] = {
     "auto": auto_flat, "numpy": numpy_flat, "faiss": faiss_flat, "quantized": quantized_flat,
 }
 
@@ -180,8 +255,9 @@ class EmbeddedStore:
         self.idf = self._lexical.idf
         self.facts = corpus_facts([d.text for d in self.documents.values()])
         try:
-            self._flat = FLAT_SEARCH[settings.flat_search](self.chunk_vectors)
-            self._flat_sentences = FLAT_SEARCH[settings.flat_search](self.sentence_vectors)
+            search = FLAT_SEARCH[settings.flat_search]
+            self._flat = search(self.chunk_vectors, settings.search_threads)
+            self._flat_sentences = search(self.sentence_vectors, settings.search_threads)
         except KeyError:
             raise IndexError_(f"unknown flat_search {settings.flat_search!r}; "
                               f"choose one of {', '.join(FLAT_SEARCH)}") from None
