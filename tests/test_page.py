@@ -120,6 +120,37 @@ def test_after_the_preload_the_pages_first_run_imports_none_of_its_modules(index
     assert {"policyqa.render", "policyqa.citations", "streamlit.emojis"} <= set(page.page_modules())
 
 
+def test_the_preload_reads_app_py_before_its_thread_starts(index, monkeypatch):
+    """Python 3.11's parser is not safe in two threads at once, and Streamlit compiles app.py in
+    its own thread when a browser connects: parsing app.py in the preload thread raised
+    "SystemError: AST constructor recursion depth mismatch" there. It is read by the caller.
+    (numpy's np.load still parses each file's few-word header in the thread.)"""
+    import ast
+    import threading
+
+    parsed_in: list[str] = []  # the threads that parsed app.py
+    errors: list[BaseException] = []
+    real_parse, app_source = ast.parse, page.APP.read_text(encoding="utf-8")
+
+    def parse(source, *args, **kwargs):
+        if source == app_source:
+            parsed_in.append(threading.current_thread().name)
+        return real_parse(source, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", parse)
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    settings = load_settings(CORPUS, ROOT / "index")
+    release = threading.Event()
+    page.preload(settings, after=lambda: release.wait(60))
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name == "policyqa-preload":
+            thread.join(120)
+    assert parsed_in and "policyqa-preload" not in parsed_in
+    assert errors == []
+    assert page.load_warm(settings).manifest["counts"] == index.manifest["counts"]
+
+
 def test_the_servers_get_uvicorns_c_event_loop_and_http_parser():
     """uvloop and httptools are dependencies: Streamlit's server (the page) runs on uvloop when
     it imports, and uvicorn (the page's server and `policyqa serve`) picks both by default."""

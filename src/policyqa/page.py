@@ -75,10 +75,10 @@ def page_modules() -> list[str]:
     return [name for name in names if name != "__future__"] + list(FIRST_RUN_MODULES)
 
 
-def import_page_modules() -> None:
+def import_page_modules(names: list[str]) -> None:
     """Import what the page's first run will, so that run, which a browser waits for, does not
     (0.10-0.15 s of it on 2 cores). One that fails is left for that run to report."""
-    for name in page_modules():
+    for name in names:
         try:
             importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - the page's own run shows the error
@@ -91,6 +91,15 @@ def preload(settings: Settings, after: Callable[[], None] = lambda: None) -> Non
     future: Future = Future()
     with _LOCK:
         _PRELOADS[index_key(settings)] = future
+    # app.py is parsed here, in the caller's thread, before the server runs: Python 3.11's parser
+    # is not safe to run in two threads at once, and Streamlit compiles app.py in its own thread
+    # when the first browser connects ("SystemError: AST constructor recursion depth mismatch"
+    # in the preload thread, seen in a test run).
+    try:
+        modules = page_modules()
+    except (OSError, SyntaxError) as exc:  # the page's own run shows the error
+        log.debug("policyqa: reading app.py's imports failed: %s", exc)
+        modules = []
 
     def run() -> None:
         try:
@@ -98,7 +107,7 @@ def preload(settings: Settings, after: Callable[[], None] = lambda: None) -> Non
             future.set_result(_load(settings))
         except BaseException as exc:  # handed to load_warm, which loads again and shows it
             future.set_exception(exc)
-        import_page_modules()
+        import_page_modules(modules)
 
     threading.Thread(target=run, name="policyqa-preload", daemon=True).start()
 
