@@ -561,6 +561,42 @@ def test_markdown_heading_marks_are_not_text_and_still_make_the_sections(tmp_pat
     assert read_document(tmp_path / "funds.md").title == "Funds"
 
 
+def test_markdown_code_blocks_are_text_as_written_not_headings_or_items(tmp_path: Path):
+    """A fenced or indented code block shows its lines as written: a "# ..." shell comment, a
+    "1. ..." line, a bold line or "**" inside it are neither a heading, a list item nor marks to
+    undo, and the sections after it stay where the "#" headings put them. CommonMark's rules
+    (markdown-it-py): a fence inside a list item, a tilde fence, an indented line continuing a
+    list item (not code), and a "#" heading after the closing fence."""
+    (tmp_path / "ledger.md").write_text(
+        "# Client Funds Policy\n\n## 1. Loans\n\nStaff must not lend money to participants.\n\n"
+        "To export the ledger, run:\n\n```bash\n# export the ledger\n1. not a list item\n"
+        "ledger export --glob '**/*.csv' --as *csv*\n**Bold in code**\n```\n\n"
+        "## 2. Gifts\n\nStaff may accept gifts worth under $10.\n\n"
+        "1. Record the gift:\n\n   ~~~\n   # gift log\n   ~~~\n\n"
+        "   **Then** tell a supervisor.\n\nAn example entry:\n\n    # 2026-01-04 mug, $4\n\n"
+        "## 3. Cash\n\nNever keep cash overnight.\n", encoding="utf-8")
+    doc = read_document(tmp_path / "ledger.md")
+    for line in ("# export the ledger\n1. not a list item\n",
+                 "ledger export --glob '**/*.csv' --as *csv*\n**Bold in code**\n",
+                 "   # gift log", "    # 2026-01-04 mug, $4"):
+        assert line in doc.text
+    assert "Then tell a supervisor." in doc.text  # list text outside code: marks undone
+    assert [doc.text[at:].split("\n")[0] for at, _ in doc.md_headings] == [
+        "Client Funds Policy", "1. Loans", "2. Gifts", "3. Cash"]
+    assert len(doc.md_code) == 3
+    structure = parse_sections(doc)
+    titles = [s.title for s in structure.sections if s.kind == "heading"]
+    assert "export the ledger" not in titles and "Bold in code" not in titles
+    paths = _paths(doc)
+    assert paths["```bash # export"] == "1. Loans"
+    assert paths["Staff may accept"] == "2. Gifts"
+    assert paths["~~~ # gift"] == paths["Then tell a"] == paths["1. Record the"]
+    assert paths["# 2026-01-04 mug,"] == paths["An example entry:"]
+    assert paths["Never keep cash"] == "3. Cash"
+    assert not any(s.kind == "item" and s.marker == "1" and s.parent != 0 and
+                   "not a list item" in doc.text[s.start:s.end] for s in structure.sections)
+
+
 def test_markdown_setext_headings_and_escapes(tmp_path: Path):
     """pandoc writes level 1-2 headings underlined, and escapes characters Markdown would read."""
     (tmp_path / "funds.md").write_text(

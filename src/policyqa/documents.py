@@ -13,7 +13,7 @@ import bisect
 import hashlib
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +75,8 @@ class Document:
     bold_lines: list[int] = field(default_factory=list)
     # Markdown's headings, their "#" marks left out of the text: [title offset, level 1-6].
     md_headings: list[list[int]] = field(default_factory=list)
+    # Markdown's code blocks, [start, end) offsets of their lines: text, never headings or items.
+    md_code: list[list[int]] = field(default_factory=list)
 
     def page_at(self, offset: int) -> int | None:
         """The PDF page (1-based) holding the offset; None when the source has no pages."""
@@ -113,6 +115,7 @@ class Skipped:
 # characters (each keeps its source offset); inserted pieces map to the offset given.
 _Piece = tuple[str, int, bool]
 _Rule = tuple[re.Pattern, Callable[[re.Match], list[_Piece]]]
+Spans = Sequence[tuple[int, int]]  # [start, end) offsets, sorted and disjoint
 
 
 def _groups(*groups: int) -> Callable[[re.Match], list[_Piece]]:
@@ -217,18 +220,33 @@ RULES = {
 }
 
 
-def clean_text(raw: str, fmt: str = "md") -> tuple[str, list[int]]:
-    """Apply the format's cleaning rules; return the text and, for each character, its raw offset."""
-    return _apply_rules(raw, list(range(len(raw))), RULES[fmt])
+def clean_text(raw: str, fmt: str = "md", keep: Spans = ()) -> tuple[str, list[int]]:
+    """Apply the format's cleaning rules; return the text and, for each character, its raw offset.
+    Within `keep` (raw [start, end) spans: Markdown's code blocks) only line ends and trailing
+    blanks are cleaned: the rest is shown as written."""
+    text, source = _apply_rules(raw, list(range(len(raw))), _WHITESPACE_RULES)
+    return _apply_rules(text, source, RULES[fmt][len(_WHITESPACE_RULES):], keep)
 
 
-def _apply_rules(text: str, source: list[int], rules: list[_Rule]) -> tuple[str, list[int]]:
-    """Each rule's replacements in turn, carrying every character's raw offset along."""
+def _kept(spans: Spans, first: int, last: int) -> bool:
+    """Whether raw offsets first..last touch one of the (sorted, disjoint) spans."""
+    n = bisect.bisect_right(spans, (last, float("inf"))) - 1
+    return n >= 0 and spans[n][1] > first
+
+
+def _apply_rules(text: str, source: list[int], rules: list[_Rule],
+                 keep: Spans = ()) -> tuple[str, list[int]]:
+    """Each rule's replacements in turn, carrying every character's raw offset along; a match
+    touching a `keep` span (raw offsets) is left as it stands."""
+    keep = sorted(tuple(span) for span in keep)
     for pattern, repl in rules:
         pieces: list[str] = []
         mapping: list[int] = []
         last = 0
         for m in pattern.finditer(text):
+            if keep and m.end() > m.start() and _kept(keep, source[m.start()],
+                                                      source[m.end() - 1]):
+                continue
             pieces.append(text[last : m.start()])
             mapping.extend(source[last : m.start()])
             for piece, at, copied in repl(m):
@@ -248,13 +266,17 @@ def _apply_rules(text: str, source: list[int], rules: list[_Rule]) -> tuple[str,
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(?=\S)([^\n]*?)(?:[ \t]+#+)?[ \t]*$", re.M)
 
 
-def markdown_headings(text: str, source: list[int]) -> tuple[str, list[int], list[list[int]]]:
+def markdown_headings(text: str, source: list[int], code: Spans = ()
+                      ) -> tuple[str, list[int], list[list[int]]]:
     """Markdown's heading marks left out of the cleaned text, as a reader of the rendered page
     sees it (and a quote copied from it holds): "## Loans" reads "Loans". Returns the text, its
     raw offsets and, for each heading, [offset of its title in the new text, level 1-6], which
-    sections.py reads in place of the marks."""
-    found = [(source[m.start(2)], len(m.group(1))) for m in _ATX.finditer(text)]
-    text, source = _apply_rules(text, source, [(_ATX, _groups(2))])
+    sections.py reads in place of the marks. A "# ..." line in a code block (`code`, raw spans)
+    is code, not a heading."""
+    code = sorted(tuple(span) for span in code)
+    found = [(source[m.start(2)], len(m.group(1))) for m in _ATX.finditer(text)
+             if not (code and _kept(code, source[m.start(2)], source[m.start(2)]))]
+    text, source = _apply_rules(text, source, [(_ATX, _groups(2))], code)
     return text, source, [[bisect.bisect_left(source, at), level] for at, level in found]
 
 
@@ -321,8 +343,26 @@ def _after_blank_line(text: str, at: int) -> bool:
     return at == 0 or not text[text.rfind("\n", 0, at - 1) + 1 : at - 1].strip()
 
 
+def markdown_code(text: str) -> list[tuple[int, int]]:
+    """[start, end) offsets of the lines of the text's code blocks (fenced or indented), found by
+    markdown-it-py, a CommonMark parser: a fence's closing line, a fence in a list item or a
+    quote, an indented line that continues a list item rather than starting code, are its rules,
+    not ours. Code is shown as written: no Markdown mark inside it is undone, and none of its
+    lines is a heading or a list item ("# export the ledger" is a shell comment)."""
+    from markdown_it import MarkdownIt
+
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n?|\n", text)]  # markdown-it's lines
+    spans = []
+    for token in MarkdownIt("commonmark").parse(text):
+        if token.type in ("fence", "code_block") and token.map:
+            first, end = token.map
+            spans.append((starts[first], starts[end] if end < len(starts) else len(text)))
+    return spans
+
+
 def read_markdown(text: str) -> Extracted:
-    """Markdown: YAML front matter is metadata (title, date), not text a reader sees."""
+    """Markdown: YAML front matter is metadata (title, date), not text a reader sees; code blocks
+    are kept as written (markdown_code)."""
     meta: dict = {}
     m = _FRONT_MATTER.match(text)
     if m:
@@ -335,9 +375,10 @@ def read_markdown(text: str) -> Extracted:
         if isinstance(data, dict):  # a "---" rule that is not front matter stays text
             meta = {k: str(data[k]) for k in ("title", "date") if data.get(k)}
             text = text[m.end():]
+    code = markdown_code(text)
     bold = [m.start(2) for m in _BOLD_LINE.finditer(text)
-            if _after_blank_line(text, m.start())]
-    return Extracted(raw=text, format="md", meta=meta, bold_lines=bold)
+            if _after_blank_line(text, m.start()) and not _kept(code, m.start(), m.start())]
+    return Extracted(raw=text, format="md", meta=meta, bold_lines=bold, code=code)
 
 
 def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
@@ -391,10 +432,10 @@ def read_document(path: Path, meta: dict | None = None,
     if not data:
         raise DocumentError("empty file (0 bytes)")
     extracted = _extract(path, data, pages)
-    text, source = clean_text(extracted.raw, extracted.format)
+    text, source = clean_text(extracted.raw, extracted.format, extracted.code)
     headings: list[list[int]] = []
     if extracted.format == "md":
-        text, source, headings = markdown_headings(text, source)
+        text, source, headings = markdown_headings(text, source, extracted.code)
     if not text.strip():
         raise DocumentError("no text (whitespace only)")
     meta = meta or {}
@@ -418,6 +459,8 @@ def read_document(path: Path, meta: dict | None = None,
         blocks=_map_blocks(extracted.blocks, source, text),
         bold_lines=[bisect.bisect_left(source, at) for at in extracted.bold_lines],
         md_headings=headings,
+        md_code=[[bisect.bisect_left(source, start), bisect.bisect_left(source, end)]
+                 for start, end in extracted.code],
         warnings=extracted.warnings,
     )
 

@@ -21,6 +21,8 @@ General heuristics, not keyed to any one file:
   nest under it until a heading of a higher level comes.
 - A Markdown file with no heading markup beyond one title has its headings typed in bold: a
   short bold line standing as a paragraph of its own (`Document.bold_lines`) is a heading.
+- A Markdown code block (`Document.md_code`) is text as written, line by line in the section it
+  stands in: its "# comment" or "1. step" lines are neither headings nor items.
 - A format that states its structure (Word styles, HTML h1-h6, see `Document.blocks`) is taken
   as stated, not inferred (a Word Title never adopts the Heading 1 after it).
 - A PDF's lines carry no blank line between paragraphs: a line starts a paragraph when the line
@@ -38,6 +40,7 @@ label is shortened to its marker or first words (see `Structure.path_text`).
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 import unicodedata
@@ -427,7 +430,9 @@ def _from_lines(doc: Document) -> Structure:
     md_levels = {at: level for at, level in doc.md_headings}
     bold = _hand_headings(doc, lines, md_levels) if markdown else set()
     set_in_heading_font = _font_headings(doc, lines) if doc.format == "pdf" else set()
-    run_ins = _run_in_labels([line.text for line in lines if line and not line.bulleted])
+    code = _code_lines(doc, lines)
+    run_ins = _run_in_labels([line.text for i, line in enumerate(lines)
+                              if line and not line.bulleted and i not in code])
     root = Section(0, None, "", doc.title, "root", 0, len(text), 0)
     sections = [root]
     paragraphs: list[Paragraph] = []
@@ -504,6 +509,13 @@ def _from_lines(doc: Document) -> Structure:
             prev_body = None
             continue
         if i in continued:
+            continue
+        if i in code:  # as written: a paragraph of the section it stands in, line by line
+            if prev_body is not None and i - 1 in code:
+                prev_body.end = line.end
+            else:
+                prev_body = Paragraph(line.start, line.end, stack[-1][0], "body")
+                paragraphs.append(prev_body)
             continue
         following = [x for x in lines[i + 1 : i + 40] if x is not None][:2]
         nxt = following[0] if following else None
@@ -629,6 +641,21 @@ def _from_lines(doc: Document) -> Structure:
 
     _close_spans(sections, paragraphs, len(text))
     return Structure(sections, paragraphs)
+
+
+def _code_lines(doc: Document, lines: list[_Line | None]) -> set[int]:
+    """Indexes of the lines in the document's code blocks (`Document.md_code`)."""
+    spans = sorted(doc.md_code)
+    if not spans:
+        return set()
+    starts = [start for start, _ in spans]
+    out = set()
+    for i, line in enumerate(lines):
+        if line is not None:
+            n = bisect.bisect_right(starts, line.start) - 1
+            if n >= 0 and line.start < spans[n][1]:
+                out.add(i)
+    return out
 
 
 def _typed_heading(line: _Line, levels: dict[int, int]) -> tuple[int, str] | None:

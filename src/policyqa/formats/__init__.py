@@ -45,6 +45,8 @@ class Extracted:
     # Raw offsets where a line set wholly in bold begins its own paragraph (Markdown's
     # "**Loans to clients**"): a heading typed by hand, for the section parser to weigh.
     bold_lines: list[int] = field(default_factory=list)
+    # Raw [start, end) spans of Markdown's code blocks, shown as written (documents.markdown_code).
+    code: list[tuple[int, int]] = field(default_factory=list)
 
 
 # Progress for a long read (a PDF's pages): called with (pages done, pages in all).
