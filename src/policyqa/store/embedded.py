@@ -112,6 +112,21 @@ def in_parts(jobs: Sequence[Callable[[], tuple[np.ndarray, np.ndarray]]]
     return np.concatenate([s for s, _ in found]), np.concatenate([i for _, i in found])
 
 
+def faiss_job(search: Callable[[], tuple[np.ndarray, np.ndarray]], offset: int
+              ) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+    """One part's FAISS search of one query as a job for `in_parts`: on one OpenMP thread, its
+    -1 ids (a part with fewer rows than asked) dropped, its row ids moved by the part's offset."""
+    import faiss
+
+    def job() -> tuple[np.ndarray, np.ndarray]:
+        one_omp_thread(faiss)
+        scores, ids = search()
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep] + offset
+
+    return job
+
+
 def faiss_flat(vectors: np.ndarray, parts: int = 1) -> TopN:
     """FAISS's exact inner-product kNN straight over the array (zero-copy, no index to hold), in
     `parts` parts from PARTS_FROM_ROWS rows, whose exact tops joined are the whole array's."""
@@ -121,14 +136,8 @@ def faiss_flat(vectors: np.ndarray, parts: int = 1) -> TopN:
     runs = spans(len(vectors), parts)
 
     def knn(query: np.ndarray, base: np.ndarray, n: int, offset: int = 0):
-        def job() -> tuple[np.ndarray, np.ndarray]:
-            one_omp_thread(faiss)
-            scores, ids = faiss.knn(query, base, min(n, len(base)),
-                                    metric=faiss.METRIC_INNER_PRODUCT)
-            keep = ids[0] >= 0
-            return scores[0][keep], ids[0][keep] + offset
-
-        return job
+        return faiss_job(lambda: faiss.knn(query, base, min(n, len(base)),
+                                           metric=faiss.METRIC_INNER_PRODUCT), offset)
 
     def top(vector: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
         query = np.ascontiguousarray(vector[None, :], dtype=np.float32)
@@ -158,13 +167,7 @@ def quantized_flat(vectors: np.ndarray, parts: int = 1) -> TopN:
         codes.append((part, a))
 
     def scan(part, offset: int, query: np.ndarray, m: int):
-        def job() -> tuple[np.ndarray, np.ndarray]:
-            one_omp_thread(faiss)
-            scores, ids = part.search(query, min(m, part.ntotal))
-            keep = ids[0] >= 0
-            return scores[0][keep], ids[0][keep] + offset
-
-        return job
+        return faiss_job(lambda: part.search(query, min(m, part.ntotal)), offset)
 
     def top(vector: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
         if rows is not None:  # a document filter: exact over those rows
