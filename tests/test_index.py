@@ -10,6 +10,7 @@ import pytest
 
 from policyqa import __version__
 from policyqa.config import ChunkSettings, load_settings
+from policyqa.expansion import ensure_lexicon
 from policyqa.index import IndexError_, build_index, follow, load_index, staleness
 
 
@@ -158,6 +159,12 @@ def _search_results(index) -> list:
 def test_reingest_embeds_only_changed_texts_and_equals_full_rebuild(settings, small_corpus, tmp_path):
     first = build_index(settings)
     assert first.cached == {"chunks": 0, "sentences": 0, "vocabulary": 0}
+    # "embedded" counts the texts encoded: not the vocabulary words the model's lexicon gave
+    index = load_index(settings)
+    lexicon = ensure_lexicon(index.embedder, settings.cache_dir)
+    words = index.store.vocabulary.words
+    outside = [w for w in words if w not in lexicon.rows]
+    assert first.embedded["vocabulary"] == len(outside) < len(words)
     _edit_one_document(small_corpus)
     events: list[tuple[str, int, int]] = []
     again = build_index(settings, lambda stage, done, total: events.append((stage, done, total)))
