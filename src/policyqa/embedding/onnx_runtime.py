@@ -69,6 +69,22 @@ Recall@5 0.827 vs 0.843 and abstention 0.750 vs 0.708 (false abstention 0.157 vs
 for both, Recall@1 0.669 vs 0.646, Recall@5 0.835, abstention 0.667. So it is not adopted for
 queries or ingestion. fp32 ONNX gives figures identical to torch's.
 
+Weight-only int8 (ONNX Runtime's MatMulNBits quantizer, 8 bits, blocks of 128, symmetric, int8
+compute), measured 2026-12-06: a question 5.9 against 9.1 ms fp32 after 10 ms idle, 4.4 against
+5.3 back to back (2 threads), cosine to fp32 min 0.9994 on 100 gold questions; as the query
+model over fp32 vectors it moves the gold-set figures by more than 0.005 (hybrid, all 151:
+Recall@1 0.654 vs 0.646, MRR 0.738 vs 0.733; dense Recall@10 0.843 vs 0.835), so it is not
+adopted either. (With 4-bit weights the cosine fell to 0.98.)
+
+Time between questions: a question's encoding reads the model's 43 MB of matrix weights, which
+stay in the processor's shared cache only while the machine's other work leaves them there.
+Measured 2026-12-06 (100 gold questions, 2 threads, the process busy-waiting in Python between
+encodes, so it touches no memory of its own): p50 4.5-4.8 ms back to back, 6.2-6.5 ms after a
+5 ms wait, 7.6-8.2 after 10 ms, 8.9-10.9 after 20 ms. So a question asked after a pause costs
+about twice a question asked in a burst, and the same warm benchmark varies from run to run with
+what else the host runs; weights held in memory another way (read into the heap, huge pages)
+changed it by less than the runs varied.
+
 Batching: a call tokenizes all its texts once, sorts them by token count, encodes batches of
 similar length (little padding), and returns the rows in the caller's order. A batch holds at
 most `batch_size` texts and at most BATCH_TOKENS padded tokens (texts x width): the activations
