@@ -293,6 +293,23 @@ def test_ingest_names_every_bad_file_and_indexes_the_rest(tmp_path: Path, capsys
     assert not list(index_dir.glob(".tmp-build-*")) and len(builds(index_dir)) == 1
 
 
+def test_ingest_names_a_file_indexed_with_a_note(tmp_path: Path, capsys):
+    """A file indexed with something its reader could not take as written (a Markdown code
+    fence never closed) is named with the note in the ingest summary, and in --json."""
+    corpus = tiny_corpus(tmp_path / "corpus")
+    (corpus / "funds.md").write_text("# Funds\n\nNever lend money.\n\n```\nledger export\n")
+    index_dir = tmp_path / "index"
+    assert main(["ingest", "--corpus", str(corpus), "--index", str(index_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Indexed 2 documents, skipped 0 file(s), ")
+    assert lines[2:] == ["  indexed funds.md, note: line 5: a code fence (```) is never closed; "
+                         "the rest of the file is read as text, not code"]
+    assert main(["ingest", "--corpus", str(corpus), "--index", str(index_dir), "--json"]) == 0
+    rows = {r["file"]: r for r in json.loads(capsys.readouterr().out)["documents"]}
+    assert rows["funds.md"]["status"] == "indexed" and "line 5" in rows["funds.md"]["reason"]
+    assert rows["visitor-policy.txt"]["reason"] == ""
+
+
 @pytest.mark.parametrize("case, message", [
     ("missing", "corpus folder not found"),
     ("a file", "corpus folder is not a folder"),

@@ -597,6 +597,26 @@ def test_markdown_code_blocks_are_text_as_written_not_headings_or_items(tmp_path
                    "not a list item" in doc.text[s.start:s.end] for s in structure.sections)
 
 
+def test_a_markdown_fence_never_closed_is_text_with_a_warning(tmp_path: Path):
+    """CommonMark runs a fence that is never closed to the end of the file: one stray ``` would
+    put every later heading out of the sections and cite the rest of the policy under the heading
+    before it. It is read as text instead, and the ingest report says so; a fence closed on the
+    file's last line is code."""
+    (tmp_path / "funds.md").write_text(
+        "# Funds\n\n## 1. Loans\n\nNever lend money.\n\n```\nledger export\n\n"
+        "## 2. Gifts\n\nGifts under $10 only.\n", encoding="utf-8")
+    doc = read_document(tmp_path / "funds.md")
+    assert doc.md_code == []
+    assert doc.warnings == ["line 7: a code fence (```) is never closed; the rest of the file "
+                            "is read as text, not code"]
+    assert _paths(doc)["Gifts under $10"] == "2. Gifts"
+    (tmp_path / "closed.md").write_text("# Funds\n\nRun:\n\n~~~~\n# export\n~~~~~\n",
+                                        encoding="utf-8")
+    closed = read_document(tmp_path / "closed.md")
+    assert closed.warnings == [] and len(closed.md_code) == 1
+    assert "# export" in closed.text
+
+
 def test_markdown_setext_headings_and_escapes(tmp_path: Path):
     """pandoc writes level 1-2 headings underlined, and escapes characters Markdown would read."""
     (tmp_path / "funds.md").write_text(

@@ -108,6 +108,9 @@ def cmd_ingest(args) -> int:
         print(f"  worker {w['id']} read {len(w['read'])} of the {len(report.files)} file(s) of "
               f"ingest job {w['job']}; " + ("it finalised the job" if w["finalised"] else
                                             "another worker finalised the job"))
+    for row in report.files:  # indexed, with something the user should know
+        if row["status"] == "indexed" and row["reason"]:
+            print(f"  indexed {row['file']}, note: {row['reason']}")
     _print_skipped(report.skipped)
     return 0
 

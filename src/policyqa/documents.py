@@ -343,21 +343,33 @@ def _after_blank_line(text: str, at: int) -> bool:
     return at == 0 or not text[text.rfind("\n", 0, at - 1) + 1 : at - 1].strip()
 
 
-def markdown_code(text: str) -> list[tuple[int, int]]:
+def markdown_code(text: str) -> tuple[list[tuple[int, int]], list[str]]:
     """[start, end) offsets of the lines of the text's code blocks (fenced or indented), found by
     markdown-it-py, a CommonMark parser: a fence's closing line, a fence in a list item or a
     quote, an indented line that continues a list item rather than starting code, are its rules,
     not ours. Code is shown as written: no Markdown mark inside it is undone, and none of its
-    lines is a heading or a list item ("# export the ledger" is a shell comment)."""
+    lines is a heading or a list item ("# export the ledger" is a shell comment).
+
+    One departure, with a warning (returned second): a fence never closed runs to the end of the
+    file in CommonMark, so one stray ``` would leave every heading after it out of the sections
+    and cite the rest of the policy under the heading before it; such a fence is read as text."""
     from markdown_it import MarkdownIt
 
     starts = [0] + [m.end() for m in re.finditer(r"\r\n?|\n", text)]  # markdown-it's lines
-    spans = []
+    spans, warnings = [], []
     for token in MarkdownIt("commonmark").parse(text):
-        if token.type in ("fence", "code_block") and token.map:
-            first, end = token.map
-            spans.append((starts[first], starts[end] if end < len(starts) else len(text)))
-    return spans
+        if token.type not in ("fence", "code_block") or not token.map:
+            continue
+        first, end = token.map
+        stop = starts[end] if end < len(starts) else len(text)
+        if token.type == "fence" and not text[stop:].strip():
+            last = text[starts[end - 1]:stop].strip()
+            if end - 1 == first or len(last) < len(token.markup) or last.strip(token.markup[0]):
+                warnings.append(f"line {first + 1}: a code fence ({token.markup}) is never "
+                                "closed; the rest of the file is read as text, not code")
+                continue
+        spans.append((starts[first], stop))
+    return spans, warnings
 
 
 def read_markdown(text: str) -> Extracted:
@@ -375,10 +387,11 @@ def read_markdown(text: str) -> Extracted:
         if isinstance(data, dict):  # a "---" rule that is not front matter stays text
             meta = {k: str(data[k]) for k in ("title", "date") if data.get(k)}
             text = text[m.end():]
-    code = markdown_code(text)
+    code, warnings = markdown_code(text)
     bold = [m.start(2) for m in _BOLD_LINE.finditer(text)
             if _after_blank_line(text, m.start()) and not _kept(code, m.start(), m.start())]
-    return Extracted(raw=text, format="md", meta=meta, bold_lines=bold, code=code)
+    return Extracted(raw=text, format="md", meta=meta, bold_lines=bold, code=code,
+                     warnings=warnings)
 
 
 def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
