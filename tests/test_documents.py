@@ -55,6 +55,27 @@ def test_metadata_applies_and_missing_metadata_has_defaults(tmp_path: Path):
     assert doc.md_headings == [[0, 1]]
 
 
+def test_the_title_guessed_from_the_text_is_a_title_not_running_text(tmp_path: Path):
+    """With no title stated, the first line that reads as a title: not a notice's long first
+    line, the rest of its sentence on the next line, or a sentence of more than a few words (as
+    in the school board's agenda of ../shared/realdocs, whose title was its welcome notice)."""
+    (tmp_path / "agenda.txt").write_text(
+        "Welcome to the meeting of the Board of Education. If you would like to address the Board "
+        "during Public Comments\non any agenda item, please fill out a comment card in the hallway."
+        "\nIndividuals who require special accommodation should contact the Office at least two "
+        "business\ndays before the meeting date.\nAs a courtesy to others, please turn off your "
+        "cell phone upon entering the meeting.\nUNION SCHOOL DISTRICT\n\nBoard of Education\n\n"
+        "1. CALL TO ORDER\n")
+    (tmp_path / "test.txt").write_text("pdf encryption test\n\nThe body text.\n")
+    (tmp_path / "notes.txt").write_text("however, the notes begin mid-sentence and go on for a "
+                                        "while.\nStaff Notes on Visits\n\nVisit twice.\n")
+    titles = {d.doc_id: d.title for d in load_corpus(tmp_path)[0]}
+    assert titles == {"agenda": "UNION SCHOOL DISTRICT", "test": "pdf encryption test",
+                      "notes": "Staff Notes on Visits"}
+    (tmp_path / "agenda.txt").write_text("the rest of a sentence from an earlier page,\n" * 50)
+    assert read_document(tmp_path / "agenda.txt").title == "agenda"  # none: the file's name
+
+
 def test_pdf_keeps_page_numbers(tmp_path: Path):
     pages = [
         "Section 1. Intake\nEvery client receives an intake interview on the first visit.",

@@ -510,18 +510,39 @@ def _map_blocks(blocks: list[Block], source: list[int], text: str) -> list[list]
 
 
 def _guess_title(text: str, titles: set[int] = frozenset()) -> str:
-    """The first line of two words or more (a lone word is more often a stamp or a page number
-    than a title), or a Markdown "# Title" line of any length (`titles`: where the level-1
-    headings' titles start)."""
-    at = 0
-    for line in text.split("\n"):
+    """The first line that reads as a title: two words or more (a lone word is more often a stamp
+    or a page number than a title), or a Markdown "# Title" line of any length (`titles`: where
+    the level-1 headings' titles start). Not a line of running text: one that runs past
+    TITLE_WORDS words, ends in a comma, semicolon or colon, is a sentence of more than a few
+    words (a meeting notice's "Welcome to the meeting of...", a scan starting mid-sentence),
+    goes on in the next line (which starts in lower case), or starts in lower case below another
+    line (the rest of that line's sentence; a first line may: "pdf encryption test"). None
+    within the first TITLE_LINES lines: no title (the file's name stands in)."""
+    lines = text.split("\n")[:TITLE_LINES]
+    at, seen = 0, False
+    for n, line in enumerate(lines):
         start = at + len(line) - len(line.lstrip())
         at += len(line) + 1
         heading = start in titles or line.strip().startswith("# ")  # "# " in a .txt file
         line = line.strip().lstrip("#").strip()
-        if len(line.split()) >= 2 or (heading and line):
+        after = lines[n + 1].strip() if n + 1 < len(lines) else ""
+        if (heading and line) or (len(line.split()) >= 2 and _reads_as_title(line)
+                                  and not (seen and line[0].islower())
+                                  and not after[:1].islower()):
             return line[:120]
+        seen = seen or bool(line)
     return ""
+
+
+TITLE_WORDS = 15
+TITLE_LINES = 40
+
+
+def _reads_as_title(line: str) -> bool:
+    words = line.split()
+    if len(words) > TITLE_WORDS or line[-1] in ",;:":
+        return False
+    return not (line[-1] == "." and len(words) > 6 and not line.endswith(".."))
 
 
 # ---------------------------------------------------------------- the corpus
