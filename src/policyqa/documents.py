@@ -211,12 +211,13 @@ _PDF_RULES: list[_Rule] = [
     (re.compile("[" + "".join(_LIGATURES) + "]"), lambda m: [(_LIGATURES[m.group()], m.start(),
                                                             False)]),
 ]
+# Each format's rules after _WHITESPACE_RULES, which every format gets first.
 RULES = {
-    "txt": _WHITESPACE_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
-    "md": _WHITESPACE_RULES + _MARKDOWN_RULES + _MARKDOWN_ONLY_RULES + _PAGE_BREAK_RULES,
-    "pdf": _WHITESPACE_RULES + _PDF_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
-    "docx": _WHITESPACE_RULES,  # the reader writes the text itself: nothing else to undo
-    "html": _WHITESPACE_RULES,
+    "txt": _MARKDOWN_RULES + _PAGE_BREAK_RULES,
+    "md": _MARKDOWN_RULES + _MARKDOWN_ONLY_RULES + _PAGE_BREAK_RULES,
+    "pdf": _PDF_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
+    "docx": [],  # the reader writes the text itself: nothing else to undo
+    "html": [],
 }
 
 
@@ -225,12 +226,13 @@ def clean_text(raw: str, fmt: str = "md", keep: Spans = ()) -> tuple[str, list[i
     Within `keep` (raw [start, end) spans: Markdown's code blocks) only line ends and trailing
     blanks are cleaned: the rest is shown as written."""
     text, source = _apply_rules(raw, list(range(len(raw))), _WHITESPACE_RULES)
-    return _apply_rules(text, source, RULES[fmt][len(_WHITESPACE_RULES):], keep)
+    return _apply_rules(text, source, RULES[fmt], keep)
 
 
-def _kept(spans: Spans, first: int, last: int) -> bool:
-    """Whether raw offsets first..last touch one of the (sorted, disjoint) spans."""
-    n = bisect.bisect_right(spans, (last, float("inf"))) - 1
+def touches(spans: Spans, first: int, last: int = -1) -> bool:
+    """Whether offsets first..last (first alone by default) touch one of the spans (sorted,
+    disjoint [start, end) pairs: Markdown's code blocks)."""
+    n = bisect.bisect_right(spans, max(first, last), key=lambda span: span[0]) - 1
     return n >= 0 and spans[n][1] > first
 
 
@@ -238,14 +240,13 @@ def _apply_rules(text: str, source: list[int], rules: list[_Rule],
                  keep: Spans = ()) -> tuple[str, list[int]]:
     """Each rule's replacements in turn, carrying every character's raw offset along; a match
     touching a `keep` span (raw offsets) is left as it stands."""
-    keep = sorted(tuple(span) for span in keep)
     for pattern, repl in rules:
         pieces: list[str] = []
         mapping: list[int] = []
         last = 0
         for m in pattern.finditer(text):
-            if keep and m.end() > m.start() and _kept(keep, source[m.start()],
-                                                      source[m.end() - 1]):
+            if keep and m.end() > m.start() and touches(keep, source[m.start()],
+                                                        source[m.end() - 1]):
                 continue
             pieces.append(text[last : m.start()])
             mapping.extend(source[last : m.start()])
@@ -273,9 +274,8 @@ def markdown_headings(text: str, source: list[int], code: Spans = ()
     raw offsets and, for each heading, [offset of its title in the new text, level 1-6], which
     sections.py reads in place of the marks. A "# ..." line in a code block (`code`, raw spans)
     is code, not a heading."""
-    code = sorted(tuple(span) for span in code)
     found = [(source[m.start(2)], len(m.group(1))) for m in _ATX.finditer(text)
-             if not (code and _kept(code, source[m.start(2)], source[m.start(2)]))]
+             if not touches(code, source[m.start(2)])]
     text, source = _apply_rules(text, source, [(_ATX, _groups(2))], code)
     return text, source, [[bisect.bisect_left(source, at), level] for at, level in found]
 
@@ -389,7 +389,7 @@ def read_markdown(text: str) -> Extracted:
             text = text[m.end():]
     code, warnings = markdown_code(text)
     bold = [m.start(2) for m in _BOLD_LINE.finditer(text)
-            if _after_blank_line(text, m.start()) and not _kept(code, m.start(), m.start())]
+            if _after_blank_line(text, m.start()) and not touches(code, m.start())]
     return Extracted(raw=text, format="md", meta=meta, bold_lines=bold, code=code,
                      warnings=warnings)
 

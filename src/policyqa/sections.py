@@ -40,7 +40,6 @@ label is shortened to its marker or first words (see `Structure.path_text`).
 
 from __future__ import annotations
 
-import bisect
 import difflib
 import re
 import unicodedata
@@ -49,7 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .documents import Document
+from .documents import Document, touches
 from .formats import looked_heading_level
 from .normalize import normalize
 
@@ -645,17 +644,8 @@ def _from_lines(doc: Document) -> Structure:
 
 def _code_lines(doc: Document, lines: list[_Line | None]) -> set[int]:
     """Indexes of the lines in the document's code blocks (`Document.md_code`)."""
-    spans = sorted(doc.md_code)
-    if not spans:
-        return set()
-    starts = [start for start, _ in spans]
-    out = set()
-    for i, line in enumerate(lines):
-        if line is not None:
-            n = bisect.bisect_right(starts, line.start) - 1
-            if n >= 0 and line.start < spans[n][1]:
-                out.add(i)
-    return out
+    return {i for i, line in enumerate(lines)
+            if line is not None and touches(doc.md_code, line.start)}
 
 
 def _typed_heading(line: _Line, levels: dict[int, int]) -> tuple[int, str] | None:
