@@ -36,6 +36,23 @@ def test_a_sentence_broken_by_a_page_break_joins_but_a_heading_keeps_its_lettere
     assert "Procedure\n\na. Staff count" in text and "Records\n\nii) Keep" in text
 
 
+def test_a_markdown_heading_is_never_joined_to_a_paragraph_in_lower_case(tmp_path: Path):
+    """A README's "# python-build" over "python-build is a plugin..." read as one heading line
+    ("python-build python-build is a plugin that"), which became the title and every section
+    path under it; a heading typed in bold ended so too. A page-break sentence still joins."""
+    path = tmp_path / "python-build.md"
+    path.write_text("# python-build\n\npython-build is a plugin that\ncompiles Python.\n\n"
+                    "## Mirrors\n\npython-build first tries a mirror.\n\n"
+                    "**Loans to clients**\n\nstaff may not lend money held by the office and\n\n"
+                    "not the staff person.\n")
+    doc = read_document(path)
+    assert doc.title == "python-build"
+    assert doc.text.startswith("python-build\n\npython-build is a plugin that\n")
+    assert "Mirrors\n\npython-build first tries" in doc.text
+    assert "Loans to clients\n\nstaff may not" in doc.text
+    assert "held by the office and not the staff person." in doc.text
+
+
 def test_seed_documents_lose_markdown_syntax():
     doc = read_document(CORPUS / "mission-boundaries-toolkit.txt")
     assert "**" not in doc.text and "](#)" not in doc.text

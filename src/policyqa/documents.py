@@ -189,13 +189,26 @@ _MARKDOWN_ONLY_RULES: list[_Rule] = [
     # \* \_ \# ...: Markdown's escapes show the character alone
     (re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>])"), _groups(1)),
 ]
-_PAGE_BREAK_RULES: list[_Rule] = [
-    # A sentence broken by a page break: "...the organization and\n\nnot the staff person."
-    # Not a heading and the lettered list under it ("Procedure\n\na. Staff...", "ii) ..."):
-    # a lower-case letter or Roman numeral with its dot or bracket starts an item.
-    (re.compile(r"(?<=[A-Za-z0-9,])[ \t]*\n(?:[ \t]*\n)+[ \t]*(?=[a-z])"
-                r"(?!(?:[a-z]|[ivxlc]{1,6})[.)][ \t])"), _literal(" ")),
-]
+# A sentence broken by a page break: "...the organization and\n\nnot the staff person."
+# Not a heading and the lettered list under it ("Procedure\n\na. Staff...", "ii) ..."):
+# a lower-case letter or Roman numeral with its dot or bracket starts an item.
+_PAGE_BREAK = re.compile(r"(?<=[A-Za-z0-9,])[ \t]*\n(?:[ \t]*\n)+[ \t]*(?=[a-z])"
+                         r"(?!(?:[a-z]|[ivxlc]{1,6})[.)][ \t])")
+_PAGE_BREAK_RULES: list[_Rule] = [(_PAGE_BREAK, _literal(" "))]
+
+
+def _join_unless_heading(m: re.Match) -> list[_Piece]:
+    """The page-break join, except after a Markdown heading ("# python-build" over "python-build
+    is a plugin..."): the heading is a line of its own, whatever case its paragraph starts in."""
+    line = m.string[m.string.rfind("\n", 0, m.start()) + 1 : m.start()]
+    if _ATX.match(line):
+        return [(m.group(), m.start(), True)]
+    return [(" ", m.start(), False)]
+
+
+# Markdown joins before its marks are undone, so a line typed as a heading in bold ("**Loans to
+# clients**" over "staff may not...") ends in its mark and is not joined either.
+_MARKDOWN_PAGE_BREAK_RULES: list[_Rule] = [(_PAGE_BREAK, _join_unless_heading)]
 _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
               "\ufb05": "st", "\ufb06": "st"}
 _PDF_RULES: list[_Rule] = [
@@ -214,7 +227,7 @@ _PDF_RULES: list[_Rule] = [
 # Each format's rules after _WHITESPACE_RULES, which every format gets first.
 RULES = {
     "txt": _MARKDOWN_RULES + _PAGE_BREAK_RULES,
-    "md": _MARKDOWN_RULES + _MARKDOWN_ONLY_RULES + _PAGE_BREAK_RULES,
+    "md": _MARKDOWN_PAGE_BREAK_RULES + _MARKDOWN_RULES + _MARKDOWN_ONLY_RULES,
     "pdf": _PDF_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
     "docx": [],  # the reader writes the text itself: nothing else to undo
     "html": [],
