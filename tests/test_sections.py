@@ -160,6 +160,28 @@ def test_pdf_heading_before_a_paragraph_wrapped_mid_sentence(tmp_path: Path):
     assert path_at(parse_sections(doc), doc.text.find(body[:30])) == "Purpose"
 
 
+def test_chapters_listed_in_contents_with_spaced_leaders_and_an_appendix_letter(tmp_path: Path):
+    """A TeX-made PDF's contents write their leaders ". . . .", and its "1 Introduction" stands
+    over a paragraph wrapped mid-sentence: the contents were not read, the first chapter was
+    not taken for a heading, so no chapter after it went on the sequence (libtasn1's manual
+    cited "2.1 ASN.1 syntax" with no chapter, its appendix under "4.5"). "Appendix A" is
+    numbered by its letter."""
+    body = ("This policy sets out how case managers, peer advocates and recovery coaches handle "
+            "the money and the valuables that clients ask them to hold, lend or spend for them, "
+            "and who approves each of these.")
+    leader = " ." * 30
+    path = make_pdf(tmp_path / "manual.pdf", [
+        f"Table of Contents\n1 Introduction{leader} 2\n2 Money Held for Clients{leader} 2\n"
+        f"2.1 Loans{leader} 3\nAppendix A Forms{leader} 3",
+        f"1 Introduction\n{body}\n2 Money Held for Clients\n2.1 Loans\nNo loans. {body}",
+        f"Appendix A Forms\nThe forms. {body}"])
+    at, doc, _ = reader(path)
+    assert re.search(r"[a-z]\n[a-z]", doc.text)  # the paragraph wraps mid-sentence
+    assert at("This policy sets out") == "1 Introduction"
+    assert at("No loans.") == "2 Money Held for Clients \u203a 2.1 Loans"
+    assert at("The forms.") == "Appendix A Forms"
+
+
 def test_pdf_text_after_a_list_is_a_paragraph_of_the_section_not_of_the_last_item(tmp_path: Path):
     """A PDF's lines carry no blank line between paragraphs: a paragraph after a list (its
     first line runs to the margin, the item before it stops short) is the section's text, not

@@ -9,9 +9,10 @@ General heuristics, not keyed to any one file:
   line starts in lower case), and then the heading must be words, not a formula or a caption.
 - Enumerated items ("A.", "1.", "1)", "a.", "(i)") nest in the order their styles first appear, as a
   reader infers it: a style already open closes everything below it and starts a sibling.
-- Numbered headings ("1 Overview", "2.1 Scope", "Section 4.2", "Article II") nest by their
-  number's depth; a bare number is a heading only when it continues the document's own sequence
-  ("55 Lake Avenue" after nothing numbered is an address, not chapter 55). A hand-numbered
+- Numbered headings ("1 Overview", "2.1 Scope", "Section 4.2", "Article II", "Appendix A") nest
+  by their number's depth; a bare number is a heading only when it continues the document's own
+  sequence ("55 Lake Avenue" after nothing numbered is an address, not chapter 55), and a first
+  "1 Introduction" needs text after it or its entry in the table of contents. A hand-numbered
   chapter "2. Gifts" holds its "2.1 ..." sub-headings, and its list goes on after them ("3.").
 - A numbered line is a list item, not a heading, when the next line is another item of the same
   list: a heading introduces content, a list item does not ("1. Ethics" "2. Compliance"...).
@@ -64,16 +65,20 @@ MARKER = re.compile(
 )
 _MD_HEADING = re.compile(r"(#{1,6})[ \t]+(?=\S)")
 _MD_UNDERLINE = re.compile(r"(=+|-+)[ \t]*$")  # a setext heading's underline ("Scope\n-----")
+# "Appendix A", "Annex B": after a word, one letter numbers a heading too.
 _NUMBERED = re.compile(
     r"(?:(?P<word>Section|Article|Chapter|Part|Appendix|Annex|Schedule|Title)[ \t]+)?"
-    r"(?P<num>\d{1,2}(?:\.\d{1,2}){0,4}|[IVXLC]{1,6})\.?"
+    r"(?P<num>\d{1,2}(?:\.\d{1,2}){0,4}|[IVXLC]{1,6}|(?<=[a-z][ \t])[A-Z](?!\w))\.?"
     r"(?:[ \t]*[:\u2013\u2014-][ \t]*|[ \t]+|$)(?P<title>\S.*)?$", re.I)
 _TOP_WORDS = {"article", "chapter", "part", "appendix", "annex", "schedule", "title"}
 # "1 Overview", "2.1. Scope", "II. Scope" (a Roman numeral needs its dot: "CIVIL RIGHTS" is words)
 _CHAPTER_NUMBER = re.compile(r"(?:\d+(?:\.\d+)*\.?|[IVXLC]{1,6}\.)\s")
 ANCESTOR_LABEL = 40  # characters of an ancestor's label before a citation path shortens it
 PATH_BUDGET = 80  # characters of a citation's section path before ancestors are elided
-_TOC_LINE = re.compile(r"^\s*(?P<title>\S.*?)(?:\t+|\s*\.{3,}\s*|\s{2,})(?P<page>\d{1,4})?\s*$")
+# A contents line: its title, then a tab, dot leaders ("....", TeX's ". . . .") or a gap, then
+# the page.
+_TOC_LINE = re.compile(
+    r"^\s*(?P<title>\S.*?)(?:\t+|\s*(?:\.[ \t]?){3,}\s*|\s{2,})(?P<page>\d{1,4})?\s*$")
 _TOC_HEAD = re.compile(r"^\s*(table of )?contents\s*$", re.I)
 _SMALL = {
     "a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "of", "on", "or",
@@ -527,7 +532,7 @@ def _from_lines(doc: Document) -> Structure:
         md = _typed_heading(line, md_levels)
         setext = (markdown or doc.format == "txt") and _setext_level(lines, i, not markdown)
         m = None if (setext or md) else MARKER.match(line.text)
-        num = None if (md or m or setext) else _numbered_heading(line, nxt, last_number)
+        num = None if (md or m or setext) else _numbered_heading(line, nxt, last_number, toc)
         if setext:
             underline = lines[i + 1]
             line = _Line(line.start, underline.end, line.text, line.bulleted, line.indented)
@@ -773,8 +778,8 @@ def _continues_list(style, nxt, stack, sections, last_value, open_style) -> bool
     return nxt_style == style or nxt_style in around
 
 
-def _numbered_heading(line: _Line, nxt: _Line | None, last_number: dict[tuple[int, ...], int]
-                      ) -> tuple[str, str, int, str] | None:
+def _numbered_heading(line: _Line, nxt: _Line | None, last_number: dict[tuple[int, ...], int],
+                      toc: list[tuple[str, int | None]] = ()) -> tuple[str, str, int, str] | None:
     """(marker, title, rank, kind) when the line is a numbered heading ("2.1 Scope", "Article
     II"; kind "heading") or a numbered paragraph ("3.2 Grievance Officer: the person who...",
     "4.2.1 Urgent grievances are answered within 24 hours."; kind "item", cited "3.2" under its
@@ -782,7 +787,10 @@ def _numbered_heading(line: _Line, nxt: _Line | None, last_number: dict[tuple[in
     sentence that starts in capitals (long, ending as a sentence, or of eight words or more going
     on in lower case on the next line, as a page wraps it; a short heading may be followed by a
     lower-case name, "3.1 Invoking asn1Parser" / "asn1Parser reads..."): a line wrapped at
-    "section\n3.1 of the manual" is neither."""
+    "section\n3.1 of the manual" is neither. A first "1 Introduction" is a heading when text or a
+    sub-heading follows it, or when the table of contents lists it with its page (a PDF's
+    paragraph under it may wrap anywhere): without it, no chapter number after it would go on
+    the sequence."""
     if line.bulleted:
         return None
     m = _NUMBERED.match(line.text)
@@ -812,7 +820,8 @@ def _numbered_heading(line: _Line, nxt: _Line | None, last_number: dict[tuple[in
     prefix = parts[:-1]
     if parts[-1] != last_number.get(prefix, 0) + 1:
         return None  # not the next number of the document's own sequence
-    if parts == (1,) and not (_is_body(nxt) or (nxt is not None and _NUMBERED.match(nxt.text))):
+    if parts == (1,) and not (_is_body(nxt) or (nxt is not None and _NUMBERED.match(nxt.text))
+                              or (toc and _toc_match(line.text, toc)[1] is not None)):
         return None  # a first bare "1 Something" needs text (or a sub-heading) after it
     last_number[prefix] = parts[-1]
     return num, title if kind == "heading" else "", len(parts) - 1, kind
