@@ -182,6 +182,30 @@ def test_chapters_listed_in_contents_with_spaced_leaders_and_an_appendix_letter(
     assert at("The forms.") == "Appendix A Forms"
 
 
+@pytest.mark.parametrize("name", ["policy.txt", "policy.md", "policy.pdf"])
+def test_numbered_headings_in_sentence_case_head_their_text(tmp_path: Path, name):
+    """ "2. Policy statement" over its paragraph was read as a list item with no title, and
+    its text went to the section above the list ("Client Funds Policy"), its "3.1" nowhere
+    under "3.". A short list after a heading stays a list, and the paragraph after it is the
+    section's, not its last item's heading."""
+    body = ("This policy sets out how case managers, peer advocates and recovery coaches handle "
+            "the money and the valuables that clients ask them to hold, lend or spend for them, "
+            "and who approves each of these.")
+    text = (f"Client Funds Policy\n\n1. Purpose\n\nPURP {body}\n\n2. Policy statement\n\n"
+            f"STAT Staff must never lend money to a client.\n\n3. Procedures for loans\n\n"
+            f"PROC {body}\n\n3.1 Approval\n\nAPPR The supervisor approves.\n\n4. Records\n\n"
+            f"1) Count the cash\n\n2) Record it in the ledger\n\nSIGN {body}\n")
+    path = tmp_path / name
+    if name.endswith(".pdf"):
+        make_pdf(path, [text.replace("\n\n", "\n")])
+    else:
+        path.write_text(text)
+    at, _, _ = reader(path)
+    assert [at(word) for word in ("PURP", "STAT", "PROC", "APPR", "SIGN")] == [
+        "1. Purpose", "2. Policy statement", "3. Procedures for loans",
+        "3. Procedures for loans \u203a 3.1 Approval", "4. Records"]
+
+
 def test_pdf_text_after_a_list_is_a_paragraph_of_the_section_not_of_the_last_item(tmp_path: Path):
     """A PDF's lines carry no blank line between paragraphs: a paragraph after a list (its
     first line runs to the margin, the item before it stops short) is the section's text, not

@@ -16,6 +16,9 @@ General heuristics, not keyed to any one file:
   chapter "2. Gifts" holds its "2.1 ..." sub-headings, and its list goes on after them ("3.").
 - A numbered line is a list item, not a heading, when the next line is another item of the same
   list: a heading introduces content, a list item does not ("1. Ethics" "2. Compliance"...).
+  A short one in sentence case ("2. Policy statement") heads the text after it when the line
+  before it in its list is a heading ("1. Purpose"), or it starts its list and a paragraph
+  follows; after an item of its list it is an item.
 - A "Heading:" line that introduces a list ends with it: unindented text after the list belongs
   to the enclosing section, as a reader takes a closing paragraph after "Honesty: 1. 2. 3.".
 - A heading directly followed by another heading is their parent: the sub-headings that follow
@@ -493,6 +496,20 @@ def _from_lines(doc: Document) -> Structure:
         fits = [sid for sid in same if indents.get(sid, 0) <= indent + 1]
         return fits[-1] if fits else same[0]
 
+    def list_heading(style: str, line: _Line) -> bool:
+        """Whether a short numbered line in sentence case ("2. Policy statement") heads the
+        text after it, as "1. Purpose" does: when the line before it in its list is a heading,
+        or it starts its list and a paragraph follows. Not when another item follows, nor
+        after an item ("1. Count the cash" / "2. Record it in the ledger" / "The supervisor
+        signs...": the paragraph is the section's, after its list)."""
+        if nxt is not None and _continues_list(style, nxt, stack, sections, last_value,
+                                               open_style):
+            return False
+        sibling = list_sibling(style, line)
+        if sibling is None:
+            return _paragraph_after(nxt, wrapped)
+        return sections[sibling].kind == "heading"
+
     def open_style(style: str) -> int | None:
         for sid, _, s in reversed(stack):
             if s == style:
@@ -553,6 +570,10 @@ def _from_lines(doc: Document) -> Structure:
             if whole and rank is None and (nxt is None or _continues_list(
                     style, nxt, stack, sections, last_value, open_style)):
                 whole, title = False, ""  # an item of a list, however title-like
+            elif not whole and rank is None and style.startswith("ARABIC") and \
+                    not line.bulleted and not line.runs_on and _short_heading(rest, line, width) \
+                    and list_heading(style, line):
+                whole, title = True, _bare_title(rest)  # "2. Policy statement" over its text
             kind = "heading" if whole else "item"
             if markdown and style.startswith("ARABIC") and token.isdigit():
                 sibling = list_sibling(style, line)
@@ -763,6 +784,27 @@ def _continues_heading(title: str, nxt: _Line | None) -> bool:
     return (text[:1].isupper() and len(text.split()) <= 6 and not nxt.bulleted
             and not MARKER.match(text) and not _NUMBERED.match(text)
             and not text.endswith((".", ",", ";", ":")))
+
+
+def _short_heading(rest: str, line: _Line, width: int) -> bool:
+    """The text of a numbered line ("2. Policy statement") short enough for a heading in
+    sentence case: a few words, not a sentence or a clause, not a formula, and in a PDF a line
+    that stops short of the margin (an item's first line wrapped there runs to it)."""
+    text = rest.strip()
+    return (1 <= len(text.split()) <= 8 and text[:1].isupper() and _wordy(text)
+            and not text.endswith((".", ",", ";", ":", "!", "?"))
+            and not (width and len(line.text) >= 0.75 * width))
+
+
+def _paragraph_after(nxt: _Line | None, wrapped: bool) -> bool:
+    """The line after a numbered line starts a paragraph of text (not an item, nor the item's
+    own indented text): the numbered line is its heading, as "1. Purpose" is, whatever case its
+    words take."""
+    if nxt is None or nxt.bulleted or nxt.indented or MARKER.match(nxt.text):
+        return False
+    words = len(nxt.text.split())
+    return words >= 4 and (nxt.text.rstrip()[-1] in ".?!:" or words >= 10
+                           or (wrapped and nxt.runs_on))
 
 
 def _continues_list(style, nxt, stack, sections, last_value, open_style) -> bool:
