@@ -832,6 +832,37 @@ def test_pdf_title_and_date_come_from_the_file_unless_a_program_made_them(tmp_pa
     assert read_document(tmp_path / "funds.pdf", {"title": "Funds"}).title == "Funds"
 
 
+def test_a_pdf_without_a_stated_title_is_titled_by_its_largest_type_on_the_first_page(
+        tmp_path: Path):
+    """A LaTeX manual states no title in its Info dictionary: its first page sets "Libtasn1"
+    in large type over its author's name, and the first line of two words was the author
+    ("Fabio Fiorina"). A "DRAFT" stamped in the largest type on every page is not the title:
+    the first line stands in."""
+    from fpdf import FPDF
+
+    def write(path: Path, lines: list[tuple[str, float]], stamp: str = "") -> Path:
+        pdf = FPDF()
+        for page in range(2):
+            pdf.add_page()
+            if stamp:
+                pdf.set_font("Helvetica", size=40)
+                pdf.cell(0, 16, stamp, new_x="LMARGIN", new_y="NEXT")
+            for text, size in lines if page == 0 else [("Gifts are declined and logged.", 11)]:
+                pdf.set_font("Helvetica", size=size)
+                pdf.multi_cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.output(str(path))
+        return path
+
+    body = [("Staff never lend money to clients, even small amounts for bus fare.", 11)] * 3
+    manual = write(tmp_path / "manual.pdf", [("Boundaries", 22), ("Jane Smith", 12), *body])
+    assert read_document(manual).title == "Boundaries"
+    two_lines = write(tmp_path / "two.pdf", [("Client Funds", 20), ("Policy and Procedure", 20),
+                                             ("Jane Smith", 12), *body])
+    assert read_document(two_lines).title == "Client Funds Policy and Procedure"
+    draft = write(tmp_path / "draft.pdf", [("Client Funds Policy", 11), *body], stamp="DRAFT")
+    assert read_document(draft).title == "Client Funds Policy"
+
+
 EXPORTED = Path(__file__).parent / "fixtures" / "exported"
 
 

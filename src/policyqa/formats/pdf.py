@@ -81,6 +81,8 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
                 progress(number, total)
         file_labels = _file_page_labels(reader, total)
         meta = _file_metadata(reader)
+        if "title" not in meta and (title := fonts.title()):
+            meta["title"] = title
     except DocumentError:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError...)
@@ -164,6 +166,38 @@ class _LineFonts:
         self.chars[real] = self.chars.get(real, 0) + count
         self.bold_chars += count if bold else 0
 
+    def title(self) -> str:
+        """The title set on the first page with text: its lines in the largest size there (up to
+        three in a row, the first such run from the top), when that is a title's size, a
+        quarter or more above the body text's. A file whose Info dictionary names no title
+        (LaTeX's, or Word's "Microsoft Word - x.doc") is otherwise titled by its first line of
+        text, which may be the author ("Fabio Fiorina") or, where the title repeats as the
+        running header removed from every page, the line under it. Not text repeated in that
+        size on another page: a "DRAFT" watermark is no title."""
+        total = sum(self.chars.values())
+        first = next((page for page in self.pages if page), None)
+        if not total or first is None:
+            return ""
+        body = max(self.chars, key=self.chars.get)
+        rows = [(min(size for _, _, size in runs), " ".join("".join(t for t, _, _ in runs).split()))
+                for _, runs in sorted(first.items(), key=lambda row: -row[0])]
+        top = max(size for size, _ in rows)
+        if top < body * 1.25:
+            return ""
+        picked = [n for n, (size, _) in enumerate(rows) if size == top]
+        lines = [rows[picked[0]][1]]
+        for n in picked[1:3]:
+            if n != picked[0] + len(lines):
+                break
+            lines.append(rows[n][1])
+        text = " ".join(lines)
+        repeated = any(_SQUEEZE.sub("", text) == _SQUEEZE.sub("", "".join(t for t, _, _ in runs))
+                       and min(size for _, _, size in runs) == top
+                       for page in self.pages if page is not first for runs in page.values())
+        if repeated or len(text.split()) > 20 or not re.search(r"[^\W\d_]{3}", text):
+            return ""
+        return text
+
     def heading_lines(self) -> list[set[str]]:
         """Per page, the texts (spaces removed) of the lines set wholly in a heading's font."""
         total = sum(self.chars.values())
@@ -191,7 +225,8 @@ _PROGRAM_TITLE = re.compile(r"microsoft\s+(word|powerpoint|excel)\s+-|^untitled|
 def _file_metadata(reader) -> dict:
     """The title and date the file states (its Info dictionary, as Word and LibreOffice write
     from the document's properties), for a document metadata.toml does not describe. A title a
-    program made up is left out; the first line of the text stands in for it."""
+    program made up is left out; the title set large on the first page (`_LineFonts.title`),
+    else the first line of the text, stands in for it."""
     meta: dict[str, str] = {}
     try:
         info = reader.metadata
