@@ -373,6 +373,25 @@ def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     assert paths["Meal $20"] == "Exceptions › Values"
 
 
+def test_html_page_laid_out_in_a_table_keeps_its_headings(tmp_path: Path):
+    """Older intranet pages and generated manuals set the whole page in a layout table; its
+    rows were read as lines of cells, so its h2s made no sections (Valgrind's FAQ had none)
+    and every passage was cited by the page title. A data table inside stays rows of cells."""
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>Client Funds</title></head><body><table>"
+        "<tr><td><h2>Loans to clients</h2><p>Staff never lend money.</p></td></tr>"
+        "<tr><td><b>1.1</b></td><td>Not even for bus fare.</td></tr>"
+        "<tr><td><h2>Gifts</h2><p>Gifts over twenty dollars are declined.</p>"
+        "<table><tr><th>Gift</th><th>Limit</th></tr><tr><td>Meal</td><td>$20</td></tr></table>"
+        "</td></tr></table></body></html>", encoding="utf-8")
+    doc = read_document(tmp_path / "page.html")
+    assert "1.1\tNot even for bus fare." in doc.text and "Gift\tLimit\nMeal\t$20" in doc.text
+    paths = _paths(doc)
+    assert paths["Staff never lend"] == "Loans to clients"
+    assert paths["Gifts over twenty"] == "Gifts"
+    assert paths["Meal $20"] == "Gifts"
+
+
 def test_html_keeps_an_articles_own_header_and_a_page_wrapped_in_a_form(tmp_path: Path):
     """SharePoint and ASP.NET pages wrap the whole body in a <form>; a CMS puts the policy's
     title in its <article>'s <header>. Only the site's own header and footer are chrome."""

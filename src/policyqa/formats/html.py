@@ -17,7 +17,9 @@ that can also drop the lists and tables a policy is made of, so the rules here a
   bold) has its short wholly bold paragraphs as headings, nested by their numbers
   (formats.looked_heading_level, as for Word), and so is a bold line that a <br> sets over its
   paragraph's text; lists keep their nesting and an <ol>'s numbers
-  (start, type) are shown and cited; table rows are lines of tab-separated cells.
+  (start, type) are shown and cited; table rows are lines of tab-separated cells, except in a
+  table that holds headings (a page laid out in a table), whose cells with headings,
+  paragraphs or lists are read as the page's own blocks.
 - A web archive (.mhtml/.mht: what a browser's "save as single file" writes) is a MIME message;
   its first HTML part is the page, read as above (the standard library's `email` decodes it).
 - <title>, else the first h1, is the title. The page's markup is never rendered; only its text
@@ -258,7 +260,7 @@ class _Writer:
                 self._list(child, list_level)
             elif name == "table":
                 self.flush()
-                self._table(child)
+                self._table(child, list_level)
             elif name == "pre":
                 self.flush()
                 self.add(child.get_text(), "body")
@@ -349,13 +351,25 @@ class _Writer:
             self.pending = None  # an empty <li> leaves nothing open
             value += 1
 
-    def _table(self, node) -> None:
+    def _table(self, node, list_level: int) -> None:
+        """A data table's rows are lines of tab-separated cells. A table that holds headings
+        is the page's layout (older intranet pages and generated manuals set their whole
+        content in one): a row whose cells hold headings, paragraphs or lists is read cell by
+        cell as the page's blocks, so its headings make sections instead of vanishing into
+        a row's text; its other rows stay lines of cells."""
+        layout = node.find(_HEADINGS) is not None or node.find(_aria_level) is not None
         first = True
         for row in node.find_all("tr"):
             if row.find_parent("table") is not node:
                 continue  # a nested table's rows are read with it
-            cells = [_SPACE.sub(" ", c.get_text(" ")).strip() for c in row.find_all(["td", "th"])
-                     if c.find_parent("tr") is row]
+            found = [c for c in row.find_all(["td", "th"]) if c.find_parent("tr") is row]
+            if layout and any(c.find(list(_BLOCK)) is not None for c in found):
+                for cell in found:
+                    self.walk(cell, list_level)
+                    self.flush()
+                first = True
+                continue
+            cells = [_SPACE.sub(" ", c.get_text(" ")).strip() for c in found]
             if any(cells):
                 self.add("\t".join(cells), "body", sep="\n\n" if first else "\n")
                 first = False
