@@ -1088,32 +1088,47 @@ def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> 
     it stays inside one top-level section. Not a heading the format states as the document's
     Title (`titles`: Word's Title style): Word says its Heading 1s are the title's siblings,
     and adopting only the first of them ("Visits › Purpose", then "Before the Visit") would
-    cite siblings unlike."""
+    cite siblings unlike. A title block is a few lines: a longer run of such headings (a
+    specification's table of "4 CARD32 N_ALIASES" rows, a form's field labels) is a list of
+    lines, left side by side rather than nested eleven deep."""
     sections = structure.sections
     root = sections[0]
     has_text = {p.section for p in structure.paragraphs if p.kind != "heading"}
     at_root = sorted(p.start for p in structure.paragraphs if p.section == 0)
-    kept: list[int] = []
-    for sid in root.children:
+
+    def bare(sid: int) -> bool:
+        """A heading with nothing under it, standing on the root."""
         section = sections[sid]
-        if kept:
-            prev = sections[_deepest_last(sections, kept[-1])]
-            between = [a for a in at_root if sections[kept[-1]].start < a < section.start]
-            if prev.kind == "heading" and not prev.children and prev.id not in has_text \
-                    and not between and prev.id not in titles:
-                section.parent = prev.id
-                prev.children.append(sid)
-                _set_depth(sections, sid, prev.depth + 1)
-                _extend(sections, prev.id, section.end)
-                continue
-        kept.append(sid)
+        return (section.kind == "heading" and not section.children and sid not in has_text
+                and sid not in titles)
+
+    def adjoins(first: int, second: int) -> bool:
+        """No text on the root between the two headings."""
+        return not any(sections[first].start < a < sections[second].start for a in at_root)
+
+    # Runs of root children, each bare and adjoining the next: a run of up to TITLE_BLOCK
+    # headings is one title block, nested each under the one before it.
+    runs: list[list[int]] = []
+    for sid in root.children:
+        if runs and bare(runs[-1][-1]) and adjoins(runs[-1][-1], sid):
+            runs[-1].append(sid)
+        else:
+            runs.append([sid])
+    kept: list[int] = []
+    for run in runs:
+        if len(run) > TITLE_BLOCK:
+            kept.extend(run)
+            continue
+        kept.append(run[0])
+        for prev, sid in zip(run, run[1:], strict=False):
+            sections[sid].parent = prev
+            sections[prev].children.append(sid)
+            _set_depth(sections, sid, sections[prev].depth + 1)
+            _extend(sections, prev, sections[sid].end)
     root.children = kept
 
 
-def _deepest_last(sections: list[Section], sid: int) -> int:
-    while sections[sid].children:
-        sid = sections[sid].children[-1]
-    return sid
+TITLE_BLOCK = 3  # headings in a title block ("COUNTY OF..." / "OFFICE OF..." / "4.12 ...")
 
 
 def _set_depth(sections: list[Section], sid: int, depth: int) -> None:
