@@ -8,7 +8,8 @@ that can also drop the lists and tables a policy is made of, so the rules here a
 
 - The page's declared main content (<main>, role="main", or a single <article>) when it has
   one, else <body>. script, style, nav, asides, form controls, hidden elements, ARIA
-  navigation/banner regions and a heading's links to itself ("#", "¶", "§") are dropped:
+  navigation/banner regions, a heading's links to itself ("#", "¶", "§") and a generated
+  manual's "Next: ..., Previous: ..., Up: ..." links (rel="next"...) are dropped:
   they are the site, not the policy. A <header> or <footer> is the site's banner or footer
   only where HTML says so: outside <article>, <section> and <main>. Inside them it is the
   policy's own (its title, its "approved by" line) and stays. A <form> itself is not
@@ -66,7 +67,7 @@ def read_html(data: bytes | str) -> Extracted:
         if tag.decomposed:
             continue
         if (tag.name in _DROP or _hidden(tag) or _page_landmark(tag) or _link_menu(tag)
-                or _permalink(tag)):
+                or _permalink(tag) or _pager(tag)):
             tag.decompose()
     root = _main(soup)
     if root is None:
@@ -128,6 +129,25 @@ def _link_menu(tag) -> bool:
         _SPACE.sub("", li.get_text()) == _SPACE.sub("", "".join(a.get_text() for a in
                                                                   li.find_all("a")))
         for li in items)
+
+
+_PAGER_RELS = {"next", "prev", "previous", "up", "first", "last", "index", "contents", "start"}
+
+
+def _pager(tag) -> bool:
+    """A paragraph of page-to-page links ("Next: Using libffi, Previous: libffi, Up: libffi
+    [Index]"), marked as such by their rel="next"/"prev"/"up" (the manuals texinfo, DocBook
+    and Sphinx generate, a policy manual published as linked pages): the site's navigation,
+    which would stand as a passage of every page. Words outside its links are its labels only."""
+    if tag.name not in ("p", "div"):
+        return False
+    links = tag.find_all("a")
+    rels = [{str(r).lower() for r in (a.get("rel") or [])} for a in links]
+    if not links or not all(rel & _PAGER_RELS for rel in rels):
+        return False
+    outside = _SPACE.sub(" ", tag.get_text(" ")).split()
+    inside = sum(len(a.get_text(" ").split()) for a in links)
+    return len(outside) - inside <= 2 * len(links)
 
 
 _HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
