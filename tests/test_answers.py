@@ -162,3 +162,24 @@ def test_sentence_facts_are_each_sentence_as_read_and_remembered(index):
             pair = len(text[s:spans[i + 1][1]].split()) if i + 1 < len(spans) else 0
             assert facts.words[i] == (len(text[s:e].split()), pair)
         assert sentence_facts(index, chunk) is facts  # remembered, not made again
+
+
+def test_an_faqs_question_is_not_its_answer(tmp_path):
+    """In an FAQ the question as written ("Can I lend a client money for bus fare?") is the
+    sentence closest to the staff member's own, and answers nothing: it was highlighted as
+    the answer. The answer is what follows it."""
+    from policyqa.config import load_settings
+    from policyqa.index import load_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "staff-faq.md").write_text(
+        "# Staff FAQ\n\n## Money\n\nCan I lend a client money for bus fare?\n\n"
+        "No. Staff never lend money to clients, whatever the amount; refer them to the "
+        "emergency fund instead.\n\n## Gifts\n\nMay I accept a gift from a client?\n\n"
+        "Gifts worth more than twenty dollars are declined and recorded in the gift log.\n")
+    small = load_index(load_settings(corpus, tmp_path / "index"))
+    answer = ask(small, "Can I lend a client money for bus fare?")
+    assert answer.answered
+    assert "Staff never lend money to clients" in answer.answer.text
+    assert not answer.answer.text.rstrip().endswith("?")

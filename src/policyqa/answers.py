@@ -2,7 +2,8 @@
 
 The answer sentence (or two adjacent sentences) is scored by embedding similarity plus the share
 of the question's keyword weight it contains; the same signals decide abstention, because no
-single cosine threshold separates unanswerable questions from answerable ones.
+single cosine threshold separates unanswerable questions from answerable ones. A heading line
+names a topic and a sentence ending in a question mark asks one: neither is an answer alone.
 """
 
 from __future__ import annotations
@@ -116,10 +117,12 @@ def heading_sentences(index: Index, chunk: Chunk) -> list[bool]:
 @dataclass(frozen=True)
 class SentenceFacts:
     """What answer selection reads of a chunk's sentences whatever the question: each sentence's
-    tokens, whether it is a heading line, and the words in it alone and with the next one."""
+    tokens, whether it is a heading line or a question, and the words in it alone and with the
+    next one."""
 
     tokens: list[set[str]]
     headings: list[bool]
+    questions: list[bool]
     words: list[tuple[int, int]]  # (sentence i, sentences i and i + 1); 0 where there is no i + 1
 
 
@@ -132,12 +135,17 @@ def sentence_facts(index: Index, chunk: Chunk) -> SentenceFacts:
     return remembered(chunk.chunk_id)
 
 
+# A sentence that ends in a question mark (its closing quote or bracket aside).
+_QUESTION = re.compile(r"\?[\"'\u201d\u2019)\]]*\s*$")
+
+
 def _sentence_facts(index: Index, chunk_id: int) -> SentenceFacts:
     r, chunk = index.settings.retrieval, index.chunks[chunk_id]  # a chunk's id is its row
     text, spans = index.documents[chunk.doc_id].text, chunk.sentences
     return SentenceFacts(
         tokens=[set(tokenize(text[s:e], r.stem, r.stopwords)) for s, e in spans],
         headings=heading_sentences(index, chunk),
+        questions=[bool(_QUESTION.search(text[s:e])) for s, e in spans],
         words=[(len(text[s:e].split()), len(text[s:spans[i + 1][1]].split())
                 if i + 1 < len(spans) else 0) for i, (s, e) in enumerate(spans)])
 
@@ -160,7 +168,10 @@ class Candidate:
 
 
 def candidates(index: Index, hits: list[Hit], query: Query) -> list[Candidate]:
-    """Single sentences and adjacent pairs in the top passages, with their scores."""
+    """Single sentences and adjacent pairs in the top passages, with their scores. Not one
+    that ends in a question: an FAQ's "How do you pronounce Valgrind?" is the closest match to
+    the staff member's own question and answers nothing; with the sentence after it, it is the
+    question and its answer."""
     r = index.settings.retrieval
     related = ((query.related_tokens, r.expansion_weight),
                (query.stand_in_tokens, r.stand_in_weight))
@@ -172,7 +183,8 @@ def candidates(index: Index, hits: list[Hit], query: Query) -> list[Candidate]:
         headings, token_sets = facts.headings, facts.tokens
         for i in range(len(hit.chunk.sentences)):
             for j in (i, i + 1):
-                if j >= len(headings) or j >= len(sims.single) or headings[i] or headings[j]:
+                if j >= len(headings) or j >= len(sims.single) or headings[i] or headings[j] \
+                        or facts.questions[j]:
                     continue
                 sim = float(sims.single[i] if j == i else sims.pairs[i] - r.answer_pair_penalty)
                 cover = keyword_coverage(index, query.tokens, token_sets[i] | token_sets[j],
