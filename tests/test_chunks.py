@@ -135,3 +135,23 @@ def test_chunks_under_a_title_heading_keep_to_their_chapters():
                 if c.start <= p.start < c.end and p.kind != "heading"}
         assert len(tops) <= 1, c.section_path
         assert not c.section_path.startswith("Client Funds Policy \u203a"), c.section_path
+
+
+def test_a_range_between_two_items_of_the_same_label_is_not_cited():
+    """A passage from the "c)" of one list to the "c)" of the next under the same heading was
+    cited "Procedure › c)–c)", which names nothing a reader can find: it is cited by the
+    heading. A range of different labels stays ("a)–c)")."""
+    from policyqa.chunks import _range_path
+    from policyqa.documents import Document
+
+    text = ("Procedure\n\na) Count the cash.\n\nb) Record it.\n\nc) Sign the sheet.\n\n"
+            "Cheques are handled the same way.\n\na) Stamp the cheque.\n\nb) Record it.\n\n"
+            "c) Bank it the same day.\n")
+    doc = Document(doc_id="cash", path="cash.txt", title="Cash", label="cash", text=text,
+                   format="txt")
+    structure = parse_sections(doc)
+    heading = next(s.id for s in structure.sections if s.title == "Procedure")
+    items = {s.start: s.id for s in structure.sections if s.kind == "item"}
+    c1, a2, c2 = (items[text.index(x)] for x in ("c) Sign", "a) Stamp", "c) Bank"))
+    assert _range_path(structure, heading, [c1, heading, a2, c2]) == "Procedure"
+    assert _range_path(structure, heading, [a2, c2]) == "Procedure \u203a a)\u2013c)"

@@ -191,7 +191,9 @@ def make_chunks(
 
 
 def _range_path(structure: Structure, common: int, ids: list[int]) -> str:
-    """The common section path, plus the range of its items the chunk spans ("… › 1–3")."""
+    """The common section path, plus the range of its items the chunk spans ("… › 1–3"). Not
+    a range between two items of the same label (the "c)" of one list and of the next): "c)–c)"
+    names nothing a reader can find, the common path does."""
     base = structure.path_text(common)
     depth = len(structure.path(common))
     firsts = []
@@ -200,7 +202,7 @@ def _range_path(structure: Structure, common: int, ids: list[int]) -> str:
         if len(path) > depth:
             firsts.append(path[depth])
     markers = [s.marker for s in firsts if s.marker]
-    if not markers or len({s.id for s in firsts}) < 2:
+    if not markers or len({s.id for s in firsts}) < 2 or markers[0] == markers[-1]:
         return base
     tail = f"{markers[0]}\u2013{markers[-1]}"
     return f"{base}{SEP}{tail}" if base else tail
