@@ -1091,13 +1091,15 @@ def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> 
     it stays inside one top-level section. Not a heading the format states as the document's
     Title (`titles`: Word's Title style): Word says its Heading 1s are the title's siblings,
     and adopting only the first of them ("Visits › Purpose", then "Before the Visit") would
-    cite siblings unlike. A title block is a few lines: a longer run of such headings (a
-    specification's table of "4 CARD32 N_ALIASES" rows, a form's field labels) is a list of
-    lines, left side by side rather than nested eleven deep."""
+    cite siblings unlike. A title block is a few lines at the top, before any text: a longer
+    run of such headings, or one further down (a specification's table of "4 CARD32 N_ALIASES"
+    rows, a form's field labels), is lines side by side, not a parent of the next chapter."""
     sections = structure.sections
     root = sections[0]
     has_text = {p.section for p in structure.paragraphs if p.kind != "heading"}
     at_root = sorted(p.start for p in structure.paragraphs if p.section == 0)
+    first_text = min((p.start for p in structure.paragraphs if p.kind != "heading"),
+                     default=root.end)
 
     def bare(sid: int) -> bool:
         """A heading with nothing under it, standing on the root."""
@@ -1119,7 +1121,7 @@ def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> 
             runs.append([sid])
     kept: list[int] = []
     for run in runs:
-        if len(run) > TITLE_BLOCK:
+        if len(run) > TITLE_BLOCK or sections[run[-1]].start > first_text:
             kept.extend(run)
             continue
         kept.append(run[0])
