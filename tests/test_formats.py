@@ -394,15 +394,18 @@ def test_html_page_laid_out_in_a_table_keeps_its_headings(tmp_path: Path):
 
 def test_html_drops_a_generated_manuals_next_previous_up_links(tmp_path: Path):
     """texinfo, DocBook and Sphinx put "Next: ..., Previous: ..., Up: ..." on every page of a
-    manual (rel="next"...): a passage of navigation, cited under no section. A sentence of the
-    policy holding such a link stays."""
+    manual (rel="next"...), DocBook a navigation table (class "navheader"): a passage of
+    navigation, cited under no section. A sentence of the policy holding such a link stays."""
     (tmp_path / "loans.html").write_text(
-        "<html><body><div class='header'><p>Next: <a href='gifts.html' rel='next'>Gifts</a>, "
+        "<html><body><div class='NAVHEADER'><table><tr><th>Staff Manual</th></tr><tr><td>"
+        "<a href='index.html'>Prev</a></td><td><a href='gifts.html'>Next</a></td></tr></table>"
+        "</div><div class='header'><p>Next: <a href='gifts.html' rel='next'>Gifts</a>, "
         "Previous: <a href='index.html' rel='prev'>Policies</a>, Up: <a href='index.html' "
         "rel='up'>Policies</a> [<a href='ix.html' rel='index'>Index</a>]</p></div>"
         "<h2>Loans to clients</h2><p>Staff never lend money. See <a href='gifts.html' "
         "rel='next'>the next page</a> for gifts, which are declined.</p>"
-        "<p><a href='gifts.html' rel='next'>Next</a></p></body></html>", encoding="utf-8")
+        "<p><a href='gifts.html' rel='next'>Next</a> <a href='index.html' rel='parent'>Up</a>"
+        "</p></body></html>", encoding="utf-8")
     doc = read_document(tmp_path / "loans.html")
     assert doc.text == ("Loans to clients\n\nStaff never lend money. See the next page for "
                         "gifts, which are declined.")

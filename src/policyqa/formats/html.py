@@ -8,8 +8,9 @@ that can also drop the lists and tables a policy is made of, so the rules here a
 
 - The page's declared main content (<main>, role="main", or a single <article>) when it has
   one, else <body>. script, style, nav, asides, form controls, hidden elements, ARIA
-  navigation/banner regions, a heading's links to itself ("#", "¶", "§") and a generated
-  manual's "Next: ..., Previous: ..., Up: ..." links (rel="next"...) are dropped:
+  navigation/banner regions, a heading's links to itself ("#", "¶", "§"), a generated
+  manual's "Next: ..., Previous: ..., Up: ..." links (rel="next"...) and navigation panels by
+  their generators' classes (DocBook's "navheader", "breadcrumbs"...) are dropped:
   they are the site, not the policy. A <header> or <footer> is the site's banner or footer
   only where HTML says so: outside <article>, <section> and <main>. Inside them it is the
   policy's own (its title, its "approved by" line) and stays. A <form> itself is not
@@ -67,7 +68,7 @@ def read_html(data: bytes | str) -> Extracted:
         if tag.decomposed:
             continue
         if (tag.name in _DROP or _hidden(tag) or _page_landmark(tag) or _link_menu(tag)
-                or _permalink(tag) or _pager(tag)):
+                or _permalink(tag) or _pager(tag) or _nav_class(tag)):
             tag.decompose()
     root = _main(soup)
     if root is None:
@@ -131,7 +132,16 @@ def _link_menu(tag) -> bool:
         for li in items)
 
 
-_PAGER_RELS = {"next", "prev", "previous", "up", "first", "last", "index", "contents", "start"}
+_PAGER_RELS = {"next", "prev", "previous", "up", "parent", "first", "last", "index", "contents",
+               "start"}
+# Classes that generators give their navigation panels (DocBook's navheader/navfooter,
+# LaTeX2HTML's online-navigation, texinfo's nav-panel) and sites their breadcrumbs.
+_NAV_CLASSES = {"navheader", "navfooter", "nav-panel", "online-navigation", "breadcrumb",
+                "breadcrumbs", "skip-link", "skiplink"}
+
+
+def _nav_class(tag) -> bool:
+    return any(str(c).lower() in _NAV_CLASSES for c in tag.get("class") or [])
 
 
 def _pager(tag) -> bool:
