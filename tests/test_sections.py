@@ -96,22 +96,25 @@ def test_unstructured_document_falls_back_to_root(tmp_path: Path):
 
 
 def test_a_title_block_nests_but_a_run_of_labels_stays_side_by_side(tmp_path: Path):
-    """Empty headings one after another at the top are a title block ("COUNTY OF LOS ANGELES"
-    / "OFFICE OF THE MEDICAL DIRECTOR" / "4.12 ..."), one section; a longer run, or one below
-    the text, is a form's labels or a table's rows, which were nested each under the one
-    before, eleven deep in a spec's table."""
+    """Empty headings one after another are a title block ("COUNTY OF LOS ANGELES" / "OFFICE
+    OF THE MEDICAL DIRECTOR" / "4.12 ..."), one section; a longer run is a form's labels or a
+    table's rows, which were nested each under the one before, eleven deep in a spec's table,
+    and a chapter that goes on the numbering is nobody's title block (the spec's "2.13" was
+    cited under two table rows)."""
     path = tmp_path / "form.txt"
     path.write_text("AGENCY OF EXAMPLE\n\nOFFICE OF THE DIRECTOR\n\nCLIENT FUNDS POLICY\n\n"
                     "Staff never lend money to a client, whatever the amount or reason.\n\n"
                     "CLIENT NAME\n\nDATE OF BIRTH\n\nPROGRAM NAME\n\nCASE MANAGER\n\n"
                     "SIGNATURE\n\nThe client signs below to agree to these terms.\n\n"
-                    "OFFICE USE ONLY\n\nRECEIVED BY\n\nStaff sign when the form is received.\n")
+                    "1 Scope\n\nEvery program of the agency applies this policy to every "
+                    "client.\n\nOFFICE USE ONLY\n\nRECEIVED BY\n\n2 Records\n\nStaff file the "
+                    "signed form in the client's record on the day it is received.\n")
     at, _, _ = reader(path)
     assert at("Staff never lend") == "Agency of Example \u203a Office of the Director \u203a " \
         "Client Funds Policy"
     assert at("The client signs") == "Signature"
     assert at("CASE MANAGER") == "Case Manager"
-    assert at("Staff sign when") == "Received by"  # below the text: no title block
+    assert at("Staff file the") == "2 Records"  # chapter 2 goes on from 1, on its own
 
 
 def test_generic_numbered_policy(tmp_path: Path):

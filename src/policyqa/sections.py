@@ -1091,15 +1091,20 @@ def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> 
     it stays inside one top-level section. Not a heading the format states as the document's
     Title (`titles`: Word's Title style): Word says its Heading 1s are the title's siblings,
     and adopting only the first of them ("Visits › Purpose", then "Before the Visit") would
-    cite siblings unlike. A title block is a few lines at the top, before any text: a longer
-    run of such headings, or one further down (a specification's table of "4 CARD32 N_ALIASES"
-    rows, a form's field labels), is lines side by side, not a parent of the next chapter."""
+    cite siblings unlike. A title block is a few lines: a longer run of such headings (a
+    specification's table of "4 CARD32 N_ALIASES" rows, a form's field labels) is lines side
+    by side, and a numbered chapter that goes on the document's numbering ("2.10" after
+    "2.9") starts a run of its own rather than joining the lines above it."""
     sections = structure.sections
     root = sections[0]
     has_text = {p.section for p in structure.paragraphs if p.kind != "heading"}
     at_root = sorted(p.start for p in structure.paragraphs if p.section == 0)
-    first_text = min((p.start for p in structure.paragraphs if p.kind != "heading"),
-                     default=root.end)
+    def numbered(section: Section) -> bool:
+        """A heading numbered as a chapter ("2.10 Non-regular files", "2. Records")."""
+        return section.kind == "heading" and (section.numbered or any(
+            ch.isdigit() for ch in section.marker))
+
+    first_numbered = min((x.start for x in sections if numbered(x)), default=root.end)
 
     def bare(sid: int) -> bool:
         """A heading with nothing under it, standing on the root."""
@@ -1115,13 +1120,14 @@ def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> 
     # headings is one title block, nested each under the one before it.
     runs: list[list[int]] = []
     for sid in root.children:
-        if runs and bare(runs[-1][-1]) and adjoins(runs[-1][-1], sid):
+        goes_on = numbered(sections[sid]) and sections[sid].start > first_numbered
+        if runs and bare(runs[-1][-1]) and adjoins(runs[-1][-1], sid) and not goes_on:
             runs[-1].append(sid)
         else:
             runs.append([sid])
     kept: list[int] = []
     for run in runs:
-        if len(run) > TITLE_BLOCK or sections[run[-1]].start > first_text:
+        if len(run) > TITLE_BLOCK:
             kept.extend(run)
             continue
         kept.append(run[0])
