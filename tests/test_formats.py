@@ -1056,3 +1056,15 @@ def test_docx_text_boxes_follow_their_paragraph_once(tmp_path: Path):
     paths = _paths(doc)
     assert paths["Call 911 first."] == "Emergencies"
     assert paths["Keep this card"] == "Contacts"
+
+
+def test_a_table_of_quantities_and_codes_is_not_ocr_noise():
+    """A product table's "250g", "A4", "SKU334010052" are quantities and codes, not the
+    punctuation and stray letters of an OCR noise layer: a Chinese inventory PDF was refused
+    as noise (56%). A noise layer stays noise."""
+    from policyqa.formats.pdf import ocr_noise
+
+    table = "\n".join(f"30200000{n} {n}.18 Rice 500g 1100g Tofu A4 SKU{n}0052 Milk"
+                      for n in range(10))
+    assert ocr_noise(table) is None
+    assert ocr_noise("~ri ,l .:' } |i 1' ;.l ^ r' i. e ,' ~ I i' .; ' l' :,") is not None

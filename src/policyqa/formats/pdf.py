@@ -466,10 +466,14 @@ def ocr_noise(text: str, threshold: float = 0.5) -> float | None:
 
     Real prose in any alphabetic language is mostly tokens of two or more letters; a text layer of
     OCR noise is mostly punctuation, stray letters and digit runs. Numeric tables are spared by
-    counting digit-only tokens as neither.
+    counting as neither the tokens of digits alone ("2.18", "-6.81") and those of letters and
+    digits together ("250g", "A4", "蒙牛1100g"): quantities and codes, which a product or price
+    table is full of (a Chinese inventory PDF read 56% noise, 38% so; an OCR noise layer 78%
+    either way).
     """
     tokens = text.split()
-    counted = [t for t in tokens if not re.fullmatch(r"[\d.,:;%$()/-]+", t)]
+    counted = [t for t in tokens if not re.fullmatch(r"[\d.,:;%$()/-]+", t)
+               and not (re.search(r"\d", t) and re.fullmatch(r"[^\W_]+", t))]
     if len(counted) < 5:
         return None
     words = sum(1 for t in counted if _WORDLIKE.match(t))
