@@ -5,6 +5,7 @@ from conftest import CORPUS, make_pdf
 
 from policyqa.documents import DocumentError, clean_text, load_corpus, read_document
 from policyqa.normalize import normalize
+from policyqa.sections import parse_sections
 
 
 def test_markdown_artifacts_cleaned_words_verbatim():
@@ -173,3 +174,25 @@ def test_invalid_metadata_is_reported_and_documents_still_load(tmp_path: Path, t
     assert [d.doc_id for d in docs] == ["a"]
     assert (docs[0].label, docs[0].title) == ("a", "Visitor Rules")  # defaults: file name, first line
     assert [s.path for s in skipped] == ["metadata.toml"] and reason in skipped[0].reason
+
+
+def test_a_form_feed_ends_a_line_and_a_title_loses_its_control_characters(tmp_path: Path):
+    """Text saved from a PDF by pdftotext marks its pages with form feeds: the next page's first
+    line ("Gifts" here) started with one, and so was no heading. A PDF's Info title may end in
+    a NUL ("imagemagick-images\\x00"), which no reader sees."""
+    from fpdf import FPDF
+
+    (tmp_path / "funds.txt").write_text("Loans\n\nStaff never lend money to clients, whatever "
+                                        "the amount or the reason.\n\fGifts\n\nGifts over "
+                                        "twenty dollars are politely declined and logged in the gift book.\n")
+    doc = read_document(tmp_path / "funds.txt")
+    assert "\f" not in doc.text
+    assert [s.title for s in parse_sections(doc).sections if s.kind == "heading"] == [
+        "Loans", "Gifts"]
+    pdf = FPDF()
+    pdf.set_title("Client Funds\x00")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, "Staff never lend money to clients.")
+    pdf.output(str(tmp_path / "funds.pdf"))
+    assert read_document(tmp_path / "funds.pdf").title == "Client Funds"

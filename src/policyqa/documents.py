@@ -128,6 +128,10 @@ def _literal(text: str) -> Callable[[re.Match], list[_Piece]]:
 
 _WHITESPACE_RULES: list[_Rule] = [
     (re.compile(r"\r\n?"), _literal("\n")),
+    # A form feed (pdftotext's page break in text saved from a PDF) ends a line: left in, it
+    # opened the next page's first line, which then started as no heading does. (Other control
+    # characters stay: in a TeX PDF "\x00" is the minus sign of its math font, "a\x00b ∈ Z".)
+    (re.compile(r"\f"), _literal("\n")),
     (re.compile(r"[ \t]+$", re.M), _literal("")),
 ]
 _MARKDOWN_RULES: list[_Rule] = [
@@ -467,7 +471,7 @@ def read_document(path: Path, meta: dict | None = None,
     meta = meta or {}
     own = extracted.meta
     doc_id = path.stem
-    title = (meta.get("title") or own.get("title")
+    title = (meta.get("title") or _printable(own.get("title", ""))
              or _guess_title(text, {at for at, level in headings if level == 1}) or doc_id)
     return Document(
         doc_id=doc_id,
@@ -520,6 +524,12 @@ def _map_blocks(blocks: list[Block], source: list[int], text: str) -> list[list]
         if end > start:
             out.append([start, end, b.kind, b.level, b.marker])
     return out
+
+
+def _printable(title: str) -> str:
+    """A title the file states, without the control characters some write into it (a PDF's
+    Info title ending in a NUL, "imagemagick-images\x00")."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in title).split())
 
 
 def _guess_title(text: str, titles: set[int] = frozenset()) -> str:
