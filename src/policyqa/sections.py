@@ -1084,6 +1084,9 @@ def _roman_fits(token, roman, alpha_style, roman_style, open_style, last_value) 
                            last_value.get(alpha_open) != 8)
 
 
+TITLE_BLOCK = 3  # headings in a title block ("COUNTY OF..." / "OFFICE OF..." / "4.12 ...")
+
+
 def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> None:
     """A top-level heading with nothing under it, directly followed by another top-level
     heading, is that heading's parent ("COUNTY OF LOS ANGELES" / "OFFICE OF THE MEDICAL
@@ -1099,6 +1102,7 @@ def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> 
     root = sections[0]
     has_text = {p.section for p in structure.paragraphs if p.kind != "heading"}
     at_root = sorted(p.start for p in structure.paragraphs if p.section == 0)
+
     def numbered(section: Section) -> bool:
         """A heading numbered as a chapter ("2.10 Non-regular files", "2. Records")."""
         return section.kind == "heading" and (section.numbered or any(
@@ -1137,9 +1141,6 @@ def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> 
             _set_depth(sections, sid, sections[prev].depth + 1)
             _extend(sections, prev, sections[sid].end)
     root.children = kept
-
-
-TITLE_BLOCK = 3  # headings in a title block ("COUNTY OF..." / "OFFICE OF..." / "4.12 ...")
 
 
 def _set_depth(sections: list[Section], sid: int, depth: int) -> None:

@@ -141,6 +141,7 @@ _NAV_CLASSES = {"navheader", "navfooter", "nav-panel", "online-navigation", "bre
 
 
 def _nav_class(tag) -> bool:
+    """A navigation panel by its class, where a generator marks it so and no ARIA role does."""
     return any(str(c).lower() in _NAV_CLASSES for c in tag.get("class") or [])
 
 
