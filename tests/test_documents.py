@@ -75,8 +75,9 @@ def test_metadata_applies_and_missing_metadata_has_defaults(tmp_path: Path):
 
 def test_the_title_guessed_from_the_text_is_a_title_not_running_text(tmp_path: Path):
     """With no title stated, the first line that reads as a title: not a notice's long first
-    line, the rest of its sentence on the next line, or a sentence of more than a few words (as
-    in the school board's agenda of ../shared/realdocs, whose title was its welcome notice)."""
+    line, the rest of its sentence on the next line, a bulleted item, or a sentence of more
+    than a few words (as in the school board's agenda of ../shared/realdocs, whose title was
+    its welcome notice)."""
     (tmp_path / "agenda.txt").write_text(
         "Welcome to the meeting of the Board of Education. If you would like to address the Board "
         "during Public Comments\non any agenda item, please fill out a comment card in the hallway."
@@ -87,9 +88,13 @@ def test_the_title_guessed_from_the_text_is_a_title_not_running_text(tmp_path: P
     (tmp_path / "test.txt").write_text("pdf encryption test\n\nThe body text.\n")
     (tmp_path / "notes.txt").write_text("however, the notes begin mid-sentence and go on for a "
                                         "while.\nStaff Notes on Visits\n\nVisit twice.\n")
+    # a list's item is no title (a guide opening "## Planning" over its bullets)
+    (tmp_path / "guide.md").write_text("## Planning\n\n- Ask for examples first\n"
+                                       "- Define results names\n\n## Visits\n\n"
+                                       "Staff visit each client twice a week at home.\n")
     titles = {d.doc_id: d.title for d in load_corpus(tmp_path)[0]}
     assert titles == {"agenda": "UNION SCHOOL DISTRICT", "test": "pdf encryption test",
-                      "notes": "Staff Notes on Visits"}
+                      "notes": "Staff Notes on Visits", "guide": "guide"}
     (tmp_path / "agenda.txt").write_text("the rest of a sentence from an earlier page,\n" * 50)
     assert read_document(tmp_path / "agenda.txt").title == "agenda"  # none: the file's name
 

@@ -536,8 +536,8 @@ def _guess_title(text: str, titles: set[int] = frozenset()) -> str:
     """The first line that reads as a title: two words or more (a lone word is more often a stamp
     or a page number than a title), or a Markdown "# Title" line of any length (`titles`: where
     the level-1 headings' titles start). Not a line of running text: one that runs past
-    TITLE_WORDS words, ends in a comma, semicolon or colon, is a sentence of more than a few
-    words (a meeting notice's "Welcome to the meeting of...", a scan starting mid-sentence),
+    TITLE_WORDS words, ends in a comma, semicolon or colon, is a bulleted item, is a sentence of
+    more than a few words (a meeting notice's "Welcome to the meeting of...", a scan starting mid-sentence),
     goes on in the next line (which starts in lower case), or starts in lower case below another
     line (the rest of that line's sentence; a first line may: "pdf encryption test"). None
     within the first TITLE_LINES lines: no title (the file's name stands in)."""
@@ -561,9 +561,13 @@ TITLE_WORDS = 15
 TITLE_LINES = 40
 
 
+# A bulleted line ("- Define results names", "• Staff never lend"): an item of a list, no title.
+_BULLETED = re.compile(r"[-*+\u2022\u25aa\u25cf\u2013]\s")
+
+
 def _reads_as_title(line: str) -> bool:
     words = line.split()
-    if len(words) > TITLE_WORDS or line[-1] in ",;:":
+    if len(words) > TITLE_WORDS or line[-1] in ",;:" or _BULLETED.match(line):
         return False
     return not (line[-1] == "." and len(words) > 6 and not line.endswith(".."))
 
