@@ -561,8 +561,10 @@ TITLE_WORDS = 15
 TITLE_LINES = 40
 
 
+# The marks that bullet a line of a list ("- ", "• ", "▪ "), here and in sections.py.
+BULLET_MARKS = "-*\u2022\u00b7\u2013\u25aa\u25cf\u25e6\u25a0\u2023\u2043\u27a2"
 # A bulleted line ("- Define results names", "• Staff never lend"): an item of a list, no title.
-_BULLETED = re.compile(r"[-*+\u2022\u25aa\u25cf\u2013]\s")
+_BULLETED = re.compile(rf"[{re.escape(BULLET_MARKS)}][ \t]")
 
 
 def _reads_as_title(line: str) -> bool:

@@ -52,13 +52,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .documents import Document, touches
+from .documents import BULLET_MARKS, Document, touches
 from .formats import looked_heading_level
 from .normalize import normalize
 
 SEP = " \u203a "  # " › "
 
-_BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u2013\u25aa\u25cf\u25e6\u25a0\u2023\u2043\u27a2][ \t]+)?")
+_BULLET = re.compile(rf"[ \t]*(?:[{re.escape(BULLET_MARKS)}][ \t]+)?")
 # An item's marker at the start of a line: "a.", "b)", "(iii)", "IV.", "ii.", "12)". Also what
 # chunks.split_sentences skips, so a marker's dot never ends a sentence.
 MARKER = re.compile(
