@@ -147,6 +147,21 @@ def test_a_heading_is_never_the_answer(index, question):
                    for d, s, e in headings)
 
 
+def test_every_heading_line_a_passage_holds_is_flagged(index):
+    """Headings that lead a passage are flagged too, where the passage is cited by the item they
+    introduce: DMH 4.13's 'III. FUNCTIONS OF A DMH MENTAL HEALTH PEER ADVOCATE' over 'A.
+    Advocacy' over item 1 was chosen as an answer, as the passage's own section opens after it."""
+    led = 0
+    for chunk in index.chunks:
+        sections = index.structures[chunk.doc_id].sections
+        lines = [(s.start, s.heading_end) for s in sections
+                 if s.kind == "heading" and chunk.start <= s.start < chunk.end]
+        led += any(a < sections[chunk.section].start for a, _ in lines)
+        expected = [any(a <= s and e <= b for a, b in lines) for s, e in chunk.sentences]
+        assert heading_sentences(index, chunk) == expected, chunk.section_path
+    assert led  # the case above is in the seed corpus
+
+
 def test_sentence_facts_are_each_sentence_as_read_and_remembered(index):
     """Answer selection reads each top passage's sentences (tokens, heading or not, word counts);
     they are worked out once per chunk, and must be what the chunk's text says."""

@@ -104,9 +104,13 @@ def heading_sentences(index: Index, chunk: Chunk) -> list[bool]:
     """Which of a chunk's sentences are heading lines. A heading names a topic and answers
     nothing, yet its few words are often the closest match to the question's."""
     lines = []
-    # Sections are numbered in reading order and the chunk's own section opens at or before it,
-    # so the headings inside the chunk are that section and the ones after it, up to its end.
-    for section in index.structures[chunk.doc_id].sections[chunk.section:]:
+    # Sections are numbered in reading order. A chunk's own section can open after the chunk
+    # does: headings that lead it ("III. FUNCTIONS ..." over "A. Advocacy" over item 1) are its
+    # context, and it is cited by the item they introduce (chunks.make_chunks). Those headings'
+    # sections are its first sentences' own, so the headings inside the chunk are the sections
+    # from the first of its sentences' up to its end.
+    first = min([chunk.section, *chunk.sentence_section_ids])
+    for section in index.structures[chunk.doc_id].sections[first:]:
         if section.start >= chunk.end:
             break
         if section.kind == "heading":
