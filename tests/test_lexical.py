@@ -26,6 +26,17 @@ def test_tokenize_stems_and_keeps_ids():
     ]
 
 
+def test_a_word_with_accents_is_one_token_and_matches_without_them():
+    """French minutes' "séance" and "démolition" were split at each accent ("s", "anc"), so a
+    question typed without accents ("seance", as staff often type) shared no word with them.
+    Words of other scripts were dropped whole; now they are words too."""
+    accented = tokenize("La séance du comité de démolition est levée. Größe, naïve", stem=True)
+    plain = tokenize("La seance du comite de demolition est levee. Grosse, naive", stem=True)
+    assert accented == plain
+    assert "demolit" in accented and "s" not in accented
+    assert tokenize("Москва и 東京", stem=False, stopwords=False) == ["москва", "и", "東京"]
+
+
 def test_acronyms_found_and_expanded():
     text = ("Peer Support Specialists (PSSs) work with Trauma-Informed Care (TIC) and "
             "Co-Occurring Disorders (COD).")

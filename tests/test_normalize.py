@@ -1,8 +1,15 @@
-from policyqa.normalize import fold, normalize, normalize_with_map
+from policyqa.normalize import fold, normalize, normalize_with_map, unaccented
 
 
 def test_fold_typographic_quotes_and_dashes():
     assert fold("\u201cit\u2019s\u201d \u2013 \u2014") == "\"it's\" - -"
+
+
+def test_unaccented_takes_accents_off_letters_only_for_words():
+    assert unaccented("Procès-verbal, séance levée à 16h05") == "Proces-verbal, seance levee a 16h05"
+    text = "plain ASCII"
+    assert unaccented(text) is text  # no work where there is nothing to take off
+    assert normalize("séance") == "séance"  # quotes are matched with their accents
 
 
 def test_normalize_collapses_case_and_whitespace():

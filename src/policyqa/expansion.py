@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .lexical import STOPWORDS, tokenize
-from .normalize import fold
+from .normalize import fold, unaccented
 
 # Number words sit close to each other in embedding space and carry no policy meaning.
 _NUMBER_WORDS = frozenset(
@@ -33,7 +33,7 @@ _WORD = re.compile(r"[a-z]{3,}")
 
 
 def content_words(text: str) -> list[str]:
-    words = _WORD.findall(fold(text).lower())
+    words = _WORD.findall(unaccented(fold(text)).lower())
     return list(dict.fromkeys(w for w in words if w not in STOPWORDS and w not in _NUMBER_WORDS))
 
 

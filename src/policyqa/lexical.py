@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 import snowballstemmer
 
-from .normalize import fold
+from .normalize import fold, unaccented
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being
@@ -33,7 +33,9 @@ STOPWORDS = frozenset(
     through to too under until up very was we were what when where which while who whom why will
     with would you your yours yourself yourselves s t don ok okay also may might must shall""".split()
 )
-_TOKEN = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?(?:-[a-z0-9]+)*")
+# Letters and digits of any script ([^\W_]); accents are taken off first (unaccented), so a
+# word with one is one token, not two ("séance" was "s" and "anc"), and matches without it.
+_TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?(?:-[^\W_]+)*")
 _ACRONYM_DEF = re.compile(
     r"((?:[A-Z][\w\u2019'-]*[ \t]+(?:(?:of|and|for|the|to|in|on|&)[ \t]+)?){1,7})\(([A-Z]{2,6})s?\)"
 )
@@ -66,7 +68,7 @@ _POSSESSIVE = re.compile(r"'s$|'$")
 def tokenize(text: str, stem: bool = True, stopwords: bool = True) -> list[str]:
     """Case-folded words; possessives dropped; hyphenated words kept whole and as their parts."""
     out: list[str] = []
-    for raw in _TOKEN.findall(fold(text).lower()):
+    for raw in _TOKEN.findall(unaccented(fold(text)).casefold()):
         out.extend(_forms(raw, stem, stopwords))
     return out
 

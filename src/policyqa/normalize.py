@@ -17,11 +17,21 @@ _FOLD = str.maketrans(
 _LINK = re.compile(r'\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"\n]*")?\)')
 _EMPHASIS = re.compile(r"\*+")
 _SPACE = re.compile(r"\s+")
+_MARKS = re.compile(r"[\u0300-\u036f]")  # combining diacritical marks, as NFKD sets them apart
 
 
 def fold(text: str) -> str:
     """NFKC plus typographic quotes and dashes folded to ASCII; length may change (NFKC)."""
     return unicodedata.normalize("NFKC", text).translate(_FOLD)
+
+
+def unaccented(text: str) -> str:
+    """Letters without their accents ("démolition" -> "demolition"), for matching words, never
+    quotes: staff type "demolition" or "seance" for the minutes' "démolition" and "séance".
+    ASCII text is returned as it is, at no cost."""
+    if text.isascii():
+        return text
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text))
 
 
 def normalize(text: str) -> str:
