@@ -72,3 +72,36 @@ def test_concurrent_asks_give_the_sequential_answers(index, monkeypatch):
         for got in results.values():
             assert got == sequential
         assert len(query_mod.WORD_VECTORS._vectors) <= size
+
+
+def test_a_word_most_documents_use_names_none_of_them(tmp_path):
+    """Labels come from file names. 'terms-of-service' made "service" a name of that document,
+    though every document of the corpus speaks of the service, so a question about mining
+    cryptocurrency "using the service" favoured the terms over the one rule that answers it.
+    A word few other documents use ("toolkit") still names its own."""
+    from policyqa.config import load_settings
+    from policyqa.index import load_index
+    from policyqa.query import document_names
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    files = {
+        "terms-of-service": "You must be at least 13 years old to use the service. The service "
+                            "is provided as is. We may change the service at any time.",
+        "acceptable-use": "While using the service you may not mine cryptocurrency, send spam "
+                          "or run automated excessive bulk activity.",
+        "privacy-notice": "We collect the data you give us when you use the service, and keep "
+                          "it for as long as your account is open.",
+        "community-rules": "Be respectful to other members of the service, even when you "
+                           "disagree with them.",
+        "peer-toolkit": "Peer specialists keep clear boundaries with the people they support.",
+    }
+    for name, text in files.items():
+        (corpus / f"{name}.md").write_text(f"# {name.replace('-', ' ').title()}\n\n{text}\n")
+    index = load_index(load_settings(corpus, tmp_path / "index"))
+    names = document_names(index)
+    assert ("servic",) not in names
+    assert names[("toolkit",)] == "peer-toolkit"
+    assert names[("term", "of", "servic")] == "terms-of-service"  # a phrase still names it
+    answer = ask(index, "Can I mine cryptocurrency using the service?")
+    assert answer.passages[0].doc_id == "acceptable-use"
