@@ -198,3 +198,34 @@ def test_an_faqs_question_is_not_its_answer(tmp_path):
     assert answer.answered
     assert "Staff never lend money to clients" in answer.answer.text
     assert not answer.answer.text.rstrip().endswith("?")
+
+
+def test_words_the_question_quotes_are_in_its_answer(tmp_path):
+    """A supervisor asks for the wording about "in but not of the system": the sentence holding
+    those words is the answer, not the passage's sentence nearest the rest of the question, and
+    the policies are not said to be silent on words they hold, however weak the meaning match."""
+    from dataclasses import replace
+
+    from policyqa.config import load_settings
+    from policyqa.index import load_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "peer-toolkit.md").write_text(
+        "# Peer Toolkit\n\n## Foreword\n\nPeers are in but not of the system. They face the "
+        "rules of the programs that employ them. The foreword of this toolkit gives the exact "
+        "wording peers use about staying with the system.\n\n## Money\n\n"
+        "Staff never lend money to clients.\n")
+    question = ('What is the exact wording in the toolkit\'s foreword about peers staying '
+                '"in but not of the system"?')
+    settings = load_settings(corpus, tmp_path / "index")
+    small = load_index(settings)
+    answer = ask(small, question)
+    assert answer.answered
+    assert answer.answer.text == "Peers are in but not of the system."
+    # A threshold no meaning match reaches: the quoted words still answer.
+    strict = replace(settings, retrieval=replace(settings.retrieval, abstain_threshold=0.99))
+    answer = ask(load_index(strict, rebuild="never"), question)
+    assert answer.answered and "in but not of the system" in answer.answer.text
+    unquoted = ask(load_index(strict, rebuild="never"), question.replace('"', ""))
+    assert not unquoted.answered

@@ -19,6 +19,7 @@ from .chunks import Chunk
 from .cite import chunk_citation, spanned_path
 from .index import Index
 from .lexical import tokenize
+from .normalize import normalize
 from .query import Query, prepare
 from .retrieval import Hit, search
 
@@ -251,6 +252,13 @@ def _span_text(index: Index, candidate: Candidate) -> str:
     return index.documents[candidate.hit.chunk.doc_id].text[start:end]
 
 
+def quoting(index: Index, spans: list[Candidate], phrases: list[str]) -> list[Candidate]:
+    """The candidates that hold a phrase the question puts in double quotes: whoever asks for
+    the wording about "in but not of the system" wants the sentence with those words, not the
+    passage's sentence nearest the rest of the question ("This toolkit is by peers, for peers.")."""
+    return [x for x in spans if any(p in normalize(_span_text(index, x)) for p in phrases)]
+
+
 @one_blas_thread
 def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
         docs: list[str] | None = None) -> Answer:
@@ -270,6 +278,8 @@ def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
     confidence = 0.0
     wrong_type = False
     unit = None
+    quoted = quoting(index, spans, query.phrases) if spans and query.phrases else []
+    spans = quoted or spans
     if spans and index.settings.retrieval.answer_type_check and asks_for_number(question):
         unit = asked_unit(question)
         numeric = [x for x in spans if states_number(_span_text(index, x), unit)]
@@ -291,8 +301,10 @@ def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
         # keyword coverage picks the sentence, but off-topic questions in the corpus's own words
         # cover as many keywords as real ones (eval/EXPERIMENTS.md).
         confidence = max(best.similarity, hits[0].dense)
+    # Words the question quotes, found as they stand in the answer: the policies hold them,
+    # whatever the meaning match of a question about exact wording.
     answered = (answer is not None and not wrong_type
-                and confidence >= index.settings.retrieval.abstain_threshold)
+                and (confidence >= index.settings.retrieval.abstain_threshold or bool(quoted)))
     if wrong_type:
         asked = f"a number of {unit}s" if unit else "a number"
         note = "; ".join(filter(None, [note, f"the question asks for {asked}, and none of the "
