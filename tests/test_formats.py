@@ -573,6 +573,20 @@ def test_markdown_front_matter_comments_underscores_and_auto_numbers(tmp_path: P
     assert paths["1. Content is"] == "A. Definitions › 3"
 
 
+def test_markdown_front_matter_in_toml_as_hugo_writes_it(tmp_path: Path):
+    """An intranet built with Hugo opens each page with TOML between "+++" lines: it was read
+    as the page's first paragraph, and the file name stood in for the title."""
+    (tmp_path / "gifts.md").write_text(
+        '+++\ntitle = "Gifts From Clients"\ndate = 2023-01-05\ndraft = false\n+++\n\n'
+        "Staff may not accept gifts worth more than $25.\n", encoding="utf-8")
+    doc = read_document(tmp_path / "gifts.md")
+    assert (doc.title, doc.date) == ("Gifts From Clients", "2023-01-05")
+    assert doc.text.strip() == "Staff may not accept gifts worth more than $25."
+    # "+++" lines that are not TOML stay text
+    (tmp_path / "plus.md").write_text("+++\nnot = = toml\n+++\n\nText.\n", encoding="utf-8")
+    assert read_document(tmp_path / "plus.md").text.startswith("+++")
+
+
 def test_markdown_heading_marks_are_not_text_and_still_make_the_sections(tmp_path: Path):
     """A rendered Markdown page shows "When staff may share", not "## When staff may share":
     the marks (and a closing "##") are left out of the text, so a passage shows and a quote

@@ -351,6 +351,7 @@ def _short(exc: Exception, limit: int = 120) -> str:
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_TOML_FRONT_MATTER = re.compile(r"\A\+\+\+[ \t]*\n(.*?\n)\+\+\+[ \t]*(?:\n|\Z)", re.S)  # Hugo's
 # A line that is one bold span: "**Loans to clients**", "__Gifts__" (no other span inside).
 _BOLD_LINE = re.compile(r"^ {0,3}(\*\*|__)(?=\S)((?:(?!\1).)+?)(?<=\S)\1[ \t]*\r?$", re.M)
 
@@ -389,10 +390,11 @@ def markdown_code(text: str) -> tuple[list[tuple[int, int]], list[str]]:
     return spans, warnings
 
 
-def read_markdown(text: str) -> Extracted:
-    """Markdown: YAML front matter is metadata (title, date), not text a reader sees; code blocks
-    are kept as written (markdown_code)."""
-    meta: dict = {}
+def front_matter(text: str) -> tuple[dict, str]:
+    """A Markdown file's front matter, as static-site and wiki tools write it: YAML between
+    "---" lines (Jekyll, MkDocs, Docusaurus) or TOML between "+++" lines (Hugo). It is metadata
+    (title, date), not text a reader sees: ({"title": ..., "date": ...}, the text after it).
+    Lines that do not parse as such (a "---" rule opening the file) stay text."""
     m = _FRONT_MATTER.match(text)
     if m:
         import yaml
@@ -401,9 +403,22 @@ def read_markdown(text: str) -> Extracted:
             data = yaml.safe_load(m.group(1))
         except yaml.YAMLError:
             data = None
-        if isinstance(data, dict):  # a "---" rule that is not front matter stays text
-            meta = {k: str(data[k]) for k in ("title", "date") if data.get(k)}
-            text = text[m.end():]
+    elif m := _TOML_FRONT_MATTER.match(text):
+        import tomllib
+
+        try:
+            data = tomllib.loads(m.group(1))
+        except tomllib.TOMLDecodeError:
+            data = None
+    if not m or not isinstance(data, dict):
+        return {}, text
+    return {k: str(data[k]) for k in ("title", "date") if data.get(k)}, text[m.end():]
+
+
+def read_markdown(text: str) -> Extracted:
+    """Markdown: front matter is metadata (title, date), not text a reader sees; code blocks
+    are kept as written (markdown_code)."""
+    meta, text = front_matter(text)
     code, warnings = markdown_code(text)
     bold = [m.start(2) for m in _BOLD_LINE.finditer(text)
             if _after_blank_line(text, m.start()) and not touches(code, m.start())]
