@@ -75,9 +75,9 @@ def test_metadata_applies_and_missing_metadata_has_defaults(tmp_path: Path):
 
 def test_the_title_guessed_from_the_text_is_a_title_not_running_text(tmp_path: Path):
     """With no title stated, the first line that reads as a title: not a notice's long first
-    line, the rest of its sentence on the next line, a bulleted item, or a sentence of more
-    than a few words (as in the school board's agenda of ../shared/realdocs, whose title was
-    its welcome notice)."""
+    line, the rest of its sentence on the next line, a bulleted item, a line ending on "that",
+    "the", "of" (a sentence cut at the margin), or a sentence of more than a few words (as in
+    the school board's agenda of ../shared/realdocs, whose title was its welcome notice)."""
     (tmp_path / "agenda.txt").write_text(
         "Welcome to the meeting of the Board of Education. If you would like to address the Board "
         "during Public Comments\non any agenda item, please fill out a comment card in the hallway."
@@ -92,9 +92,16 @@ def test_the_title_guessed_from_the_text_is_a_title_not_running_text(tmp_path: P
     (tmp_path / "guide.md").write_text("## Planning\n\n- Ask for examples first\n"
                                        "- Define results names\n\n## Visits\n\n"
                                        "Staff visit each client twice a week at home.\n")
+    # a narrow column's line cut after "that" goes on in the next line, even a capitalised one
+    # (the scanned diary of ../shared/realdocs was titled "A report creeps into camp that")
+    (tmp_path / "diary.txt").write_text(
+        "however, did not last long; it became too conspicuous and dangerous for use.\n"
+        "A report creeps into camp that\nJohnston is coming with "
+        "fifty\nthousand men to raise the siege.\nThe Yankee Lookout.\nJUNE 10TH.\n")
     titles = {d.doc_id: d.title for d in load_corpus(tmp_path)[0]}
     assert titles == {"agenda": "UNION SCHOOL DISTRICT", "test": "pdf encryption test",
-                      "notes": "Staff Notes on Visits", "guide": "guide"}
+                      "notes": "Staff Notes on Visits", "guide": "guide",
+                      "diary": "The Yankee Lookout."}
     (tmp_path / "agenda.txt").write_text("the rest of a sentence from an earlier page,\n" * 50)
     assert read_document(tmp_path / "agenda.txt").title == "agenda"  # none: the file's name
 

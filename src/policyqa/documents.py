@@ -582,9 +582,16 @@ BULLET_MARKS = "-*\u2022\u00b7\u2013\u25aa\u25cf\u25e6\u25a0\u2023\u2043\u27a2"
 _BULLETED = re.compile(rf"[{re.escape(BULLET_MARKS)}][ \t]")
 
 
+# Words a title does not end on: a line that does is a sentence cut at the margin ("A report
+# creeps into camp that" / "Johnston is coming with fifty", a scanned page's narrow column).
+_OPEN_ENDINGS = frozenset({"a", "an", "the", "and", "or", "of", "that", "which"})
+
+
 def _reads_as_title(line: str) -> bool:
     words = line.split()
     if len(words) > TITLE_WORDS or line[-1] in ",;:" or _BULLETED.match(line):
+        return False
+    if words[-1].lower() in _OPEN_ENDINGS:
         return False
     return not (line[-1] == "." and len(words) > 6 and not line.endswith(".."))
 
