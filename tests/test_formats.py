@@ -349,6 +349,31 @@ def test_html_aria_headings_are_headings(tmp_path: Path):
     assert paths["Ten days are"] == "Sick leave"
 
 
+def test_html_accordion_faq_keeps_its_questions_and_hidden_answers(tmp_path: Path):
+    """An intranet FAQ set as an accordion (the WAI-ARIA pattern, Bootstrap's) puts each
+    question in a button and each answer in a panel marked hidden until pressed: the questions
+    were dropped with the page's buttons and the closed answers as hidden matter. A button that
+    opens a panel is its question; the panels it controls are text. A "Print" button, a hidden
+    dialog and the site menu's toggle and panel are still dropped."""
+    (tmp_path / "faq.html").write_text(
+        "<html><head><title>Staff FAQ</title></head><body><header>"
+        "<button aria-controls='menu' aria-expanded='false'><span class='icon'></span></button>"
+        "<div id='menu' hidden><ul><li><a href='/'>Home</a></li></ul></div></header><main>"
+        "<h1>Staff FAQ</h1><h2><button aria-expanded='true' aria-controls='a1'>Can I lend a "
+        "client money?</button></h2><div id='a1'><p>No. Staff never lend money to clients.</p>"
+        "</div><h2><button aria-expanded='false' aria-controls='a2'>How do I report abuse?"
+        "</button></h2><div id='a2' hidden><p>Call the hotline within 24 hours.</p></div>"
+        "<p>Still unsure? <button onclick='print()'>Print this page</button></p>"
+        "<div id='leave' hidden>Are you sure you want to leave?</div></main></body></html>",
+        encoding="utf-8")
+    doc = read_document(tmp_path / "faq.html")
+    paths = _paths(doc)
+    assert paths["Call the hotline"] == "How do I report abuse?"
+    assert paths["No. Staff never"] == "Can I lend a client money?"
+    for dropped in ("Print this page", "Are you sure", "Home"):
+        assert dropped not in doc.text
+
+
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>Gifts &amp; Favours</title><style>p{color:red}</style>"

@@ -64,11 +64,14 @@ def read_html(data: bytes | str) -> Extracted:
         raise DocumentError(f"unreadable web page ({type(exc).__name__}: {exc})") from exc
     title_tag = soup.find("title")
     title = _SPACE.sub(" ", title_tag.get_text()).strip() if title_tag else ""
+    panels = _disclosed(soup)
     for tag in soup.find_all(True):
         if tag.decomposed:
             continue
-        if (tag.name in _DROP or _hidden(tag) or _page_landmark(tag) or _link_menu(tag)
-                or _permalink(tag) or _pager(tag) or _nav_class(tag)):
+        if tag.name == "button" and _disclosure(tag):
+            tag.unwrap()  # its words title the panel it opens
+        elif (tag.name in _DROP or _hidden(tag, panels) or _page_landmark(tag)
+              or _link_menu(tag) or _permalink(tag) or _pager(tag) or _nav_class(tag)):
             tag.decompose()
     root = _main(soup)
     if root is None:
@@ -103,11 +106,31 @@ def read_mhtml(data: bytes) -> Extracted:
     raise DocumentError("web archive with no HTML page in it (not a saved .mhtml page?)")
 
 
-def _hidden(tag) -> bool:
+def _disclosed(soup) -> set[str]:
+    """The ids of the panels a disclosure control opens (aria-controls): an FAQ's accordion, as
+    the WAI-ARIA pattern and Bootstrap write it, keeps each answer in a panel marked hidden until
+    its question is pressed. Those answers are the page's text, not hidden matter."""
+    return {ref for tag in soup.find_all(attrs={"aria-controls": True}) if _disclosure(tag)
+            for ref in str(tag["aria-controls"]).split()}
+
+
+def _disclosure(tag) -> bool:
+    """A button that shows and hides a panel (aria-expanded or aria-controls), or one inside a
+    heading: an accordion's question ("How do I report abuse?"), where other buttons ("Print",
+    "Share") are the page's tools."""
+    if tag.name != "button" or not tag.get_text(strip=True):
+        return False
+    return "aria-expanded" in tag.attrs or "aria-controls" in tag.attrs or \
+        tag.find_parent(_HEADINGS) is not None
+
+
+def _hidden(tag, panels: set[str] = frozenset()) -> bool:
     attrs = tag.attrs or {}
-    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
-        return True
     if str(attrs.get("role", "")).lower() in _DROP_ROLES:
+        return True
+    if attrs.get("id") in panels:
+        return False  # shown when its question is pressed (_disclosed)
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
         return True
     style = str(attrs.get("style", "")).replace(" ", "").lower()
     return "display:none" in style or "visibility:hidden" in style
