@@ -354,7 +354,8 @@ def test_html_accordion_faq_keeps_its_questions_and_hidden_answers(tmp_path: Pat
     question in a button and each answer in a panel marked hidden until pressed: the questions
     were dropped with the page's buttons and the closed answers as hidden matter. A button that
     opens a panel is its question; the panels it controls are text. A "Print" button, a hidden
-    dialog and the site menu's toggle and panel are still dropped."""
+    dialog and the site menu's toggle and panel are still dropped. The closed panels of a page
+    set in tabs are kept too."""
     (tmp_path / "faq.html").write_text(
         "<html><head><title>Staff FAQ</title></head><body><header>"
         "<button aria-controls='menu' aria-expanded='false'><span class='icon'></span></button>"
@@ -372,6 +373,14 @@ def test_html_accordion_faq_keeps_its_questions_and_hidden_answers(tmp_path: Pat
     assert paths["No. Staff never"] == "Can I lend a client money?"
     for dropped in ("Print this page", "Are you sure", "Home"):
         assert dropped not in doc.text
+    # a page set in tabs keeps the panels of the tabs not open
+    (tmp_path / "tabs.html").write_text(
+        "<html><body><h1>Mileage</h1><ul role='tablist'><li><a role='tab' href='#t1' "
+        "aria-controls='t1'>Overview</a></li><li><a role='tab' href='#t2' aria-controls='t2'>"
+        "Procedure</a></li></ul><div role='tabpanel' id='t1'><p>Staff are paid per mile.</p>"
+        "</div><div role='tabpanel' id='t2' hidden><p>Submit the log by the fifth.</p></div>"
+        "</body></html>", encoding="utf-8")
+    assert "Submit the log by the fifth." in read_document(tmp_path / "tabs.html").text
 
 
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):

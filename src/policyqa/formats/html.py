@@ -107,10 +107,13 @@ def read_mhtml(data: bytes) -> Extracted:
 
 
 def _disclosed(soup) -> set[str]:
-    """The ids of the panels a disclosure control opens (aria-controls): an FAQ's accordion, as
-    the WAI-ARIA pattern and Bootstrap write it, keeps each answer in a panel marked hidden until
-    its question is pressed. Those answers are the page's text, not hidden matter."""
-    return {ref for tag in soup.find_all(attrs={"aria-controls": True}) if _disclosure(tag)
+    """The ids of the panels a disclosure control or a tab opens (aria-controls): an FAQ's
+    accordion, as the WAI-ARIA pattern and Bootstrap write it, keeps each answer in a panel
+    marked hidden until its question is pressed, and a page set in tabs ("Overview",
+    "Procedure") all but the open tab's panel. Those are the page's text, not hidden matter."""
+    return {ref for tag in soup.find_all(attrs={"aria-controls": True})
+            if _disclosure(tag) or (str(tag.get("role", "")).lower() == "tab"
+                                    and tag.get_text(strip=True))
             for ref in str(tag["aria-controls"]).split()}
 
 
