@@ -383,6 +383,25 @@ def test_html_accordion_faq_keeps_its_questions_and_hidden_answers(tmp_path: Pat
     assert "Submit the log by the fifth." in read_document(tmp_path / "tabs.html").text
 
 
+def test_html_details_boxes_of_an_faq_are_its_sections(tmp_path: Path):
+    """An FAQ written as <details> boxes: each <summary> (the question) titles its box as a
+    heading does, so the answer is cited by its question. A box with other text after it (Node's
+    docs put a "History" box over each API's description) stays text: a heading has no end,
+    and the description would be cited under "History"."""
+    (tmp_path / "faq.html").write_text(
+        "<html><body><h1>Staff FAQ</h1><h2>Money</h2>"
+        "<details><summary>Can I lend a client money?</summary><p>No. Staff never lend money."
+        "</p></details><div><details open><summary>May I pay a client's bus fare?</summary>"
+        "<p>Only from the emergency fund.</p></details></div><h2>Records</h2>"
+        "<div><details><summary>History</summary><p>Changed in 2023.</p></details></div>"
+        "<p>Records are kept for seven years.</p></body></html>", encoding="utf-8")
+    paths = _paths(read_document(tmp_path / "faq.html"))
+    assert paths["No. Staff never"] == "Money › Can I lend a client money?"
+    assert paths["Only from the"] == "Money › May I pay a client's bus fare?"
+    assert paths["Records are kept"] == "Records"
+    assert paths["History"] == "Records"
+
+
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>Gifts &amp; Favours</title><style>p{color:red}</style>"

@@ -106,6 +106,23 @@ def read_mhtml(data: bytes) -> Extracted:
     raise DocumentError("web archive with no HTML page in it (not a saved .mhtml page?)")
 
 
+def _box_title(summary) -> bool:
+    """Whether a <summary> titles its <details> box as a heading does its section: an FAQ's
+    boxes, one per question, the text after each in another box, a heading or nowhere. Not a
+    box with other text after it ("History" over an API's changelog in Node's docs, the API's
+    description following): a heading has no end, so that text would be cited under it."""
+    from bs4 import CData, NavigableString
+
+    box = summary.parent
+    if box is None or box.name != "details" or summary.find_previous_sibling(True) is not None:
+        return False
+    last = next(reversed(list(box.descendants)), box)
+    for after in last.next_elements:  # the first words after the box
+        if type(after) in (NavigableString, CData) and after.strip():
+            return after.find_parent(["details", *_HEADINGS]) is not None
+    return True
+
+
 def _disclosed(soup) -> set[str]:
     """The ids of the panels a disclosure control or a tab opens (aria-controls): an FAQ's
     accordion, as the WAI-ARIA pattern and Bootstrap write it, keeps each answer in a panel
@@ -267,6 +284,7 @@ class _Writer:
         self.pending: tuple[str, int, str] | None = None  # (kind, level, marker) of the open item
         self.looks = False  # take wholly bold paragraphs as headings (a page with no h1-h6)
         self.joined = False  # the next block follows a <br>: one line break, not a blank line
+        self.level = 0  # the level of the last heading (h1-h6, role=heading, a bold line)
 
     def text(self) -> str:
         return "".join(self.parts)
@@ -312,6 +330,10 @@ class _Writer:
             elif level := (int(name[1]) if name in _HEADINGS else _aria_level(child)):
                 self.flush()
                 self.add(_SPACE.sub(" ", child.get_text(" ")), "heading", level)
+                self.level = level
+            elif name == "summary" and _box_title(child):
+                self.flush()
+                self.add(_SPACE.sub(" ", child.get_text(" ")), "heading", min(self.level + 1, 9))
             elif name in ("ul", "ol"):
                 self.flush()
                 self._list(child, list_level)
@@ -326,11 +348,13 @@ class _Writer:
                 level = self._looked_heading(child)
                 if level:
                     self.add(_SPACE.sub(" ", child.get_text(" ")), "heading", level)
+                    self.level = level
                     continue
                 lead = self._lead_heading(child)
                 if lead:
                     level, bold, br = lead
                     self.add(_SPACE.sub(" ", bold.get_text(" ")), "heading", level)
+                    self.level = level
                     bold.extract()
                     br.extract()
                 self.walk(child, list_level)
