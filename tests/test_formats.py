@@ -402,6 +402,34 @@ def test_html_details_boxes_of_an_faq_are_its_sections(tmp_path: Path):
     assert paths["History"] == "Records"
 
 
+def test_html_saved_by_word_reads_its_bullets_as_list_items(tmp_path: Path):
+    """Word's "Save as Web Page" writes a bulleted list as paragraphs, each bullet a glyph in
+    its symbol font inside Word's "[if !supportLists]" comments: "·" (Symbol), "o" (Courier
+    New), "§" (Wingdings). They read as words ("o Not even bus fare"); they are the list's
+    bullets. A numbered item keeps its typed number, which the section parser cites."""
+    def item(level: int, font: str, mark: str, text: str) -> str:
+        return (f"<p class=MsoListParagraph style='mso-list:l1 level{level} lfo2'>"
+                f"<![if !supportLists]><span style='font-family:{font}'>{mark}<span "
+                "style='font:7.0pt \"Times New Roman\"'>&nbsp;&nbsp; </span></span>"
+                f"<![endif]>{text}</p>")
+
+    (tmp_path / "funds.htm").write_text(
+        "<html><head><meta charset=utf-8><title>Client Funds</title></head><body>"
+        "<div class=WordSection1><h1>Procedure</h1>"
+        + item(1, "Symbol", "\u00b7", "Never lend money.")
+        + item(2, '"Courier New"', "o", "Not even bus fare.")
+        + item(3, "Wingdings", "\u00a7", "Refer to the emergency fund.")
+        + item(1, "Calibri", "a)", "Count the cash with a witness.")
+        + "<p class=MsoNormal>Supervisors audit the ledger.</p></div></body></html>",
+        encoding="utf-8")
+    doc = read_document(tmp_path / "funds.htm")
+    for artifact in ("o Not", "\u00a7 Refer", "\u00b7 Never"):
+        assert artifact not in doc.text
+    assert "\u2022 Not even bus fare." in doc.text
+    assert [level for _, _, kind, level, _ in doc.blocks if kind == "item"][:3] == [0, 1, 2]
+    assert _paths(doc)["a) Count the"] == "Procedure › a)"
+
+
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>Gifts &amp; Favours</title><style>p{color:red}</style>"

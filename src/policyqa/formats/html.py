@@ -106,6 +106,33 @@ def read_mhtml(data: bytes) -> Extracted:
     raise DocumentError("web archive with no HTML page in it (not a saved .mhtml page?)")
 
 
+_WORD_LIST = re.compile(r"mso-list:\s*l\d+\s+level(\d)")
+
+
+def _word_bullet(p) -> int | None:
+    """The list level (0-based) of a paragraph Word saved as a web page from a bulleted list,
+    taking its bullet out of the text; None for any other block. Word writes each item as a
+    <p> whose style names its list and level ("mso-list:l1 level2 lfo2"), its bullet first in a
+    span of its own, in the bullet's symbol font: "·" (Symbol), "o" (Courier New), "§"
+    (Wingdings). Left in, "o" and "§" read as words of the text ("o Not even bus fare"). A
+    numbered item's "1." or "a)" is kept: the section parser reads typed numbers."""
+    from bs4 import NavigableString, Tag
+
+    m = _WORD_LIST.search(str(p.get("style", "")))
+    if not m:
+        return None
+    # (the span stands between Word's "[if !supportLists]" and "[endif]" comments)
+    first = next((c for c in p.children if isinstance(c, Tag) or (
+        type(c) is NavigableString and c.strip())), None)
+    if not isinstance(first, Tag) or first.name != "span":
+        return None
+    mark = _SPACE.sub("", first.get_text().replace("\xa0", ""))
+    if len(mark) != 1 or mark.isdigit():
+        return None
+    first.extract()
+    return max(int(m.group(1)) - 1, 0)
+
+
 def _box_title(summary) -> bool:
     """Whether a <summary> titles its <details> box as a heading does its section: an FAQ's
     boxes, one per question, the text after each in another box, a heading or nowhere. Not a
@@ -343,6 +370,13 @@ class _Writer:
             elif name == "pre":
                 self.flush()
                 self.add(child.get_text(), "body")
+            elif name in _BLOCK and (bullet := _word_bullet(child)) is not None:
+                # Word's "Save as Web Page" list paragraph, its bullet a symbol-font glyph
+                self.flush()
+                self.pending = ("item", bullet, "")
+                self.walk(child, list_level)
+                self.flush()
+                self.pending = None
             elif name in _BLOCK:
                 self.flush()
                 level = self._looked_heading(child)
