@@ -548,14 +548,15 @@ def _printable(title: str) -> str:
 
 
 def _guess_title(text: str, titles: set[int] = frozenset()) -> str:
-    """The first line that reads as a title: two words or more (a lone word is more often a stamp
-    or a page number than a title), or a Markdown "# Title" line of any length (`titles`: where
-    the level-1 headings' titles start). Not a line of running text: one that runs past
-    TITLE_WORDS words, ends in a comma, semicolon or colon, is a bulleted item, is a sentence of
-    more than a few words (a meeting notice's "Welcome to the meeting of...", a scan starting mid-sentence),
-    goes on in the next line (which starts in lower case), or starts in lower case below another
-    line (the rest of that line's sentence; a first line may: "pdf encryption test"). None
-    within the first TITLE_LINES lines: no title (the file's name stands in)."""
+    """The first line that reads as a title: two words or more (a lone word is more often a stamp or a
+    page number than a title), or a Markdown "# Title" line of any length (`titles`: where the
+    level-1 headings' titles start). Not a line of running text: one that runs past TITLE_WORDS
+    words, ends in a comma, semicolon or colon or on a word no title ends on (_OPEN_ENDINGS), is a
+    bulleted item, is a sentence of more than a few words (a meeting notice's "Welcome to the
+    meeting of...", a scan starting mid-sentence), goes on in the next line (which starts in lower
+    case), or starts in lower case below another line (the rest of that line's sentence; a first
+    line may: "pdf encryption test"). None within the first TITLE_LINES lines: no title (the file's
+    name stands in)."""
     lines = text.split("\n")[:TITLE_LINES]
     at, seen = 0, False
     for n, line in enumerate(lines):

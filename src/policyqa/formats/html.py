@@ -143,7 +143,9 @@ def _box_title(summary) -> bool:
     box = summary.parent
     if box is None or box.name != "details" or summary.find_previous_sibling(True) is not None:
         return False
-    last = next(reversed(list(box.descendants)), box)
+    last = box
+    while getattr(last, "contents", None):  # the box's last node (a string has no contents)
+        last = last.contents[-1]
     for after in last.next_elements:  # the first words after the box
         if type(after) in (NavigableString, CData) and after.strip():
             return after.find_parent(["details", *_HEADINGS]) is not None
