@@ -430,6 +430,36 @@ def test_html_saved_by_word_reads_its_bullets_as_list_items(tmp_path: Path):
     assert _paths(doc)["a) Count the"] == "Procedure › a)"
 
 
+def test_html_filtered_by_word_reads_its_bullets_as_list_items_by_their_indent(tmp_path: Path):
+    """Word's "Web Page, Filtered" drops the list styles (no "mso-list", no "[if
+    !supportLists]" comments): a bullet is then known by the 7pt run of spaces Word sets after
+    it, and its level by its indent (half an inch a level, in any unit). A numbered item's
+    typed number stays, for the section parser; a 7pt span inside a sentence is just text."""
+    def item(indent: str, font: str, mark: str, text: str) -> str:
+        margin = f"margin-left:{indent};" if indent else ""
+        return (f"<p class=MsoListParagraphCxSpMiddle style='{margin}text-indent:-.25in'><span\n"
+                f"style='font-family:{font}'>{mark}<span style='font:7.0pt \"Times New Roman\"'>"
+                f"&nbsp;&nbsp;&nbsp;\n</span></span>{text}</p>\n")
+
+    page = ('<html><head><meta http-equiv=Content-Type content="text/html; '
+            'charset=windows-1252"><meta name=Generator content="Microsoft Word 15 (filtered)">'
+            "</head><body lang=EN-US><div class=WordSection1><h1>Client funds</h1>"
+            + item("", "Symbol", "\u00b7", "Never lend money to a client.")
+            + item("1.0in", '"Courier New"', "o", "Not even bus fare.")
+            + item("108.0pt", "Wingdings", "\u00a7", "Refer the client to the emergency fund.")
+            + item("", "Calibri", "1.", "Record the amount in the ledger.")
+            + "<p class=MsoNormal>Sign <span style='font:7.0pt \"Arial\"'>o</span>nce.</p>"
+            + "</div></body></html>")
+    (tmp_path / "funds.htm").write_bytes(page.encode("cp1252"))
+    doc = read_document(tmp_path / "funds.htm")
+    for artifact in ("o Not", "\u00a7 Refer", "\u00b7 Never"):
+        assert artifact not in doc.text
+    assert "\u2022 Not even bus fare." in doc.text
+    assert "Sign once." in doc.text
+    assert [level for _, _, kind, level, _ in doc.blocks if kind == "item"] == [0, 1, 2]
+    assert _paths(doc)["1. Record the"] == "Client funds › 1"
+
+
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>Gifts &amp; Favours</title><style>p{color:red}</style>"

@@ -107,30 +107,41 @@ def read_mhtml(data: bytes) -> Extracted:
 
 
 _WORD_LIST = re.compile(r"mso-list:\s*l\d+\s+level(\d)")
+# The run of spaces Word sets after a list's bullet or number, in every web page it saves.
+_WORD_SPACER = re.compile(r"font:\s*7\.0pt")
+_MARGIN = re.compile(r"margin-left:\s*([\d.]+)\s*(in|pt|cm|mm|px)")
+_INCHES = {"in": 1.0, "pt": 1 / 72, "cm": 1 / 2.54, "mm": 1 / 25.4, "px": 1 / 96}
 
 
 def _word_bullet(p) -> int | None:
     """The list level (0-based) of a paragraph Word saved as a web page from a bulleted list,
     taking its bullet out of the text; None for any other block. Word writes each item as a
-    <p> whose style names its list and level ("mso-list:l1 level2 lfo2"), its bullet first in a
-    span of its own, in the bullet's symbol font: "·" (Symbol), "o" (Courier New), "§"
-    (Wingdings). Left in, "o" and "§" read as words of the text ("o Not even bus fare"). A
-    numbered item's "1." or "a)" is kept: the section parser reads typed numbers."""
+    <p>, its bullet first in a span of its own, in the bullet's symbol font: "·" (Symbol), "o"
+    (Courier New), "§" (Wingdings), then a run of spaces set in 7pt. Left in, "o" and "§" read
+    as words of the text ("o Not even bus fare"). The paragraph's style names its list and level
+    ("mso-list:l1 level2 lfo2"); a "filtered" web page drops that, and the level is then its
+    indent, Word's half inch a level. A numbered item's "1." or "a)" is kept: the section
+    parser reads typed numbers."""
     from bs4 import NavigableString, Tag
 
-    m = _WORD_LIST.search(str(p.get("style", "")))
-    if not m:
-        return None
-    # (the span stands between Word's "[if !supportLists]" and "[endif]" comments)
+    style = str(p.get("style", ""))
+    listed = _WORD_LIST.search(style)
+    # (the span stands between Word's "[if !supportLists]" and "[endif]" comments, if any)
     first = next((c for c in p.children if isinstance(c, Tag) or (
         type(c) is NavigableString and c.strip())), None)
     if not isinstance(first, Tag) or first.name != "span":
+        return None
+    if not listed and first.find("span", style=_WORD_SPACER) is None:
         return None
     mark = _SPACE.sub("", first.get_text().replace("\xa0", ""))
     if len(mark) != 1 or mark.isdigit():
         return None
     first.extract()
-    return max(int(m.group(1)) - 1, 0)
+    if listed:
+        return max(int(listed.group(1)) - 1, 0)
+    indent = _MARGIN.search(style)
+    inches = float(indent.group(1)) * _INCHES[indent.group(2)] if indent else 0.0
+    return min(max(round(inches / 0.5) - 1, 0), 8)
 
 
 def _box_title(summary) -> bool:
