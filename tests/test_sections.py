@@ -343,6 +343,28 @@ def test_a_heading_over_a_lettered_list_and_a_caption_line_ending_in_a_comma(tmp
     assert at("La séance") == "Hearing Record › Objet"
 
 
+def test_an_initial_is_a_name_not_a_lettered_item(tmp_path: Path):
+    """ "J. Doe" and French minutes' "M. Gagné" (Mr.) start no list ("A.") and go on none:
+    they are names, in the section above them, not items J and M. A list's letters still are
+    items."""
+    path = tmp_path / "funds.txt"
+    path.write_text(
+        "Procedure\n\nA. Staff never lend money to clients.\n"
+        "B. Gifts to clients are limited to items under $10 in value.\n\n"
+        "Présences\n\nMembres :\nM. Gaëtan Gagné, conseiller municipal\n"
+        "M. David Huggins-Daines, conseiller municipal\n\n"
+        "Secrétaire :\nMme Ariane Bélanger, greffière adjointe\n\n"
+        "Approved by the board of directors on 3 June 2024, signed for the board by:\n"
+        "J. Doe, Executive Director\n")
+    at, doc, structure = reader(path)
+
+    assert at("Staff never") == "Procedure › A"
+    assert at("Gifts to clients") == "Procedure › B"
+    assert at("M. Gaëtan Gagné") == at("M. David Huggins") == "Présences › Membres"
+    assert at("J. Doe") == at("Approved by the")
+    assert not [s for s in structure.sections if s.marker in ("J", "M")]
+
+
 def test_lower_case_roman_sub_items_under_a_lettered_item(tmp_path: Path):
     """ "i." reads as a letter or a numeral by sequence; "ii.", "iii.", "iv." are numerals, each
     its own item under the lettered item above (not a line of the item before)."""

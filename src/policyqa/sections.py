@@ -549,6 +549,8 @@ def _from_lines(doc: Document) -> Structure:
         md = _typed_heading(line, md_levels, doc.format == "txt")
         setext = (markdown or doc.format == "txt") and _setext_level(lines, i, not markdown)
         m = None if (setext or md) else MARKER.match(line.text)
+        if m and _initial(m, stack, sections, last_value, styled, open_style):
+            m = None  # "J. Doe, Executive Director": a name, not item J of a list
         num = None if (md or m or setext) else _numbered_heading(line, nxt, last_number, toc)
         if setext:
             underline = lines[i + 1]
@@ -1047,6 +1049,21 @@ def _set_display(text: str, structure: Structure, toc: list[tuple[str, int | Non
         if words and all(w in acronyms for w in words):
             continue  # "DMH HIPAA" is all acronyms: nothing to recase
         section.display = title_case(title, acronyms)
+
+
+def _initial(m: re.Match, stack, sections, last_value, styled, open_style) -> bool:
+    """Whether a capital letter and a full stop open a name ("J. Doe, Executive Director", "M.
+    Gagné", French for Mr.), not an item: the letter starts no list (it is not "A.") and goes
+    on none (no "I." before "J." in the document). A list's first item is "A." or "I."; left
+    as item J, the signature line was cited "Approved by › J"."""
+    token = m.group("m")
+    if not token or len(token) != 1 or not token.isupper() or m.group("p") != ".":
+        return False
+    style, _ = _style(token, ".", stack, sections, last_value, open_style)
+    value = _alpha_value(token)
+    if style != "UPPER." or value == 1:
+        return False
+    return not any(styled[sid] == style and last_value.get(sid) == value - 1 for sid in styled)
 
 
 def _alpha_value(token: str) -> int | None:
