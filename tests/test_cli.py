@@ -93,3 +93,30 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     assert proc.wait(timeout=300) == 141, stderr
     assert json.loads(first)["question"] == "Can staff accept gifts, case 0?"
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def test_ingest_progress_in_a_log_is_lines_not_redrawn_bars(tmp_path):
+    """`policyqa ingest 2> build.log` (cron, a service): each stage writes plain lines, at its
+    start and end (and every 10 s between), not a bar redrawn with "\\r" at every batch."""
+    import os
+    import re
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "funds.md").write_text(
+        "# Client funds\n\n" + "".join(f"Rule {n}: staff never lend money to clients.\n\n"
+                                       for n in range(40)), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "policyqa.cli", "ingest", "--corpus",
+                          str(corpus), "--index", str(tmp_path / "index")],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert run.returncode == 0, run.stderr
+    assert "\r" not in run.stderr
+    lines = re.findall(r"^policyqa: (.+): (\d+) of (\d+)$", run.stderr, re.M)
+    stages = {stage for stage, _, _ in lines}
+    assert {"read", "embed chunks", "embed sentences"} <= stages
+    for stage in stages:
+        done = [int(d) for s, d, _ in lines if s == stage]
+        total = {int(t) for s, _, t in lines if s == stage}
+        assert len(total) == 1 and done == sorted(done) and done[-1] == total.pop()
+    assert len(lines) < 40  # a few per stage, not one per batch

@@ -21,10 +21,15 @@ from .config import load_settings  # noqa: E402 - after the line above, on purpo
 SAMPLE_QUESTION = "How should I keep participant records?"
 
 
-def _progress():
-    """A tqdm bar per stage on stderr (quiet when stderr is not a terminal and CI is set).
+def _progress(every: float = 10.0):
+    """Progress per stage on stderr: a tqdm bar on a terminal. In a log (stderr not a terminal:
+    cron, a service, CI) a bar redraws with "\r" at every batch, hundreds of updates run into
+    one line; there a stage writes a line when it starts, every `every` seconds and when it
+    ends ("policyqa: embed chunks: 300 of 751"), enough to see how far a long build got.
     tqdm is imported at the first bar: a question over a built index never shows one, and the
     import was 27 ms of a fresh `policyqa ask`."""
+    if not sys.stderr.isatty():
+        return _progress_lines(every)
     bars: dict = {}
 
     def update(stage: str, done: int, total: int) -> None:
@@ -38,6 +43,22 @@ def _progress():
         bar.refresh()
         if done >= total:
             bar.close()
+
+    return update
+
+
+def _progress_lines(every: float):
+    """`_progress` for a log: a plain line per stage at its start, end and every `every` s."""
+    import time
+
+    last: dict[str, float] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage in last and done < total and now - last[stage] < every:
+            return
+        last[stage] = now
+        print(f"policyqa: {stage}: {done} of {total}", file=sys.stderr, flush=True)
 
     return update
 
