@@ -223,9 +223,30 @@ _NAV_CLASSES = {"navheader", "navfooter", "nav-panel", "online-navigation", "bre
                 "breadcrumbs", "skip-link", "skiplink"}
 
 
+# Words that name a block the site's menu, in an id or class ("topNav", "leftMenu",
+# "side-bar", "footer-menu"), as pages laid out before <nav> (and intranet templates) name them.
+_MENU_WORDS = {"nav", "navbar", "navigation", "menu", "menubar", "sidebar", "sidenav", "leftnav",
+               "topnav", "quicklaunch"}
+_NAME_WORDS = re.compile(r"[-_\s]+|(?<=[a-z])(?=[A-Z])")
+
+
 def _nav_class(tag) -> bool:
-    """A navigation panel by its class, where a generator marks it so and no ARIA role does."""
-    return any(str(c).lower() in _NAV_CLASSES for c in tag.get("class") or [])
+    """A navigation panel by its class, where a generator marks it so and no ARIA role does; or
+    a block whose id or class names it a menu (`_MENU_WORDS`) and that is mostly links: a
+    page laid out in <div>s or table cells keeps its menus there, and each page's copy stood
+    as a passage of every page. A "sidebar" of policy text (a callout) is not mostly links,
+    and a policy's own list of related policies names no menu: both stay."""
+    classes = [str(c) for c in tag.get("class") or []]
+    if any(c.lower() in _NAV_CLASSES for c in classes):
+        return True
+    names = classes + [str(tag.get("id") or "")]
+    words = {w.lower() for name in names for w in _NAME_WORDS.split(name) if w}
+    words |= {re.sub(r"[-_\s]", "", name).lower() for name in names}
+    if not words & _MENU_WORDS or tag.find(["h1", "main", "article"]) is not None:
+        return False
+    text = len(_SPACE.sub("", tag.get_text()))
+    linked = sum(len(_SPACE.sub("", a.get_text())) for a in tag.find_all("a"))
+    return text > 0 and linked >= 0.5 * text
 
 
 def _pager(tag) -> bool:
