@@ -1154,6 +1154,25 @@ def test_load_corpus_reports_every_file_and_counts_pdf_pages(tmp_path: Path):
     assert ("a.pdf", 3, 3) in pages and docs[0].pages == 3
 
 
+def test_a_password_protected_word_file_is_named_so(tmp_path: Path):
+    """Word saves a password-protected document as an OLE compound file holding the encrypted
+    package, not as a ZIP package: reported as password-protected (a real one, made by
+    msoffcrypto-tool: fixtures/encrypted/make.py), not as "not a Word file"; one cut short is
+    still named, and a file of other bytes keeps the general reason."""
+    import shutil
+
+    fixture = Path(__file__).parent / "fixtures" / "encrypted" / "staff-only-policy.docx"
+    shutil.copy(fixture, tmp_path / "staff-only-policy.docx")
+    (tmp_path / "cut.docx").write_bytes(fixture.read_bytes()[:600])
+    make_pdf(tmp_path / "a.pdf", ["Visitors sign in at the front desk."])
+    docs, skipped = load_corpus(tmp_path)
+    assert [d.doc_id for d in docs] == ["a"]
+    status = {s.path: (s.status, s.reason) for s in skipped}
+    assert status["staff-only-policy.docx"] == (
+        "skipped", "password-protected Word file (a password is needed to open it)")
+    assert status["cut.docx"][0] == "skipped" and "not a Word" in status["cut.docx"][1]
+
+
 def _text_box(*paragraphs: str, fallback: bool = True) -> str:
     """A run holding a floating text box as Word writes it: a DrawingML shape for current readers
     (mc:Choice) and the same box as VML for old ones (mc:Fallback)."""

@@ -50,7 +50,7 @@ def read_docx(path: Path, data: bytes) -> Extracted:
     from docx.opc.exceptions import PackageNotFoundError
 
     if not zipfile.is_zipfile(path):
-        raise DocumentError("not a Word .docx file (not a ZIP package; a legacy .doc renamed?)")
+        raise DocumentError(_not_a_package(path))
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
@@ -120,6 +120,25 @@ def read_docx(path: Path, data: bytes) -> Extracted:
     if when:
         meta["date"] = when.date().isoformat()
     return Extracted(raw="".join(parts), format="docx", meta=meta, blocks=blocks)
+
+
+def _not_a_package(path: Path) -> str:
+    """Why a .docx that is no ZIP package cannot be read. Word saves a password-protected
+    document as an OLE compound file holding the encrypted package ("EncryptedPackage"), and a
+    Word 97-2003 document is one too ("WordDocument"); olefile reads which it is."""
+    import olefile
+
+    if olefile.isOleFile(str(path)):
+        try:
+            with olefile.OleFileIO(str(path)) as ole:
+                if ole.exists("EncryptedPackage"):
+                    return "password-protected Word file (a password is needed to open it)"
+                if ole.exists("WordDocument"):
+                    return ("a Word 97-2003 document (.doc) named .docx; open it in Word and "
+                            "save it as .docx")
+        except Exception:  # noqa: BLE001 - a damaged compound file: the general reason below
+            pass
+    return "not a Word .docx file (not a ZIP package; a legacy .doc renamed?)"
 
 
 _WRAPPERS = {f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"}
