@@ -190,6 +190,44 @@ def test_docx_footnotes_and_endnotes_follow_their_reference_with_word_numbers(tm
     assert paths["i Adopted by"] == "Conduct"
 
 
+def test_docx_template_heading_styles_nest_by_their_outline_level(tmp_path: Path):
+    """An agency template's own heading styles ("Policy Section", "Policy Subsection", no
+    Heading N) set the outline level Word's navigation pane goes by: the sections nest by it
+    (they were all read as bold lines, at one level). A paragraph's own outline level of 9,
+    body text, overrides its style's: no heading."""
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def outline(ppr, level: int) -> None:
+        element = OxmlElement("w:outlineLvl")
+        element.set(qn("w:val"), str(level))
+        ppr.append(element)
+
+    document = docx.Document()
+    styles = {}
+    for name, level in (("Policy Section", 0), ("Policy Subsection", 1)):
+        styles[name] = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        styles[name].font.bold = True
+        outline(styles[name].element.get_or_add_pPr(), level)
+    document.add_paragraph("Client Funds", style=styles["Policy Section"])
+    document.add_paragraph("Staff never lend money to clients, not even for bus fare.")
+    document.add_paragraph("Exceptions", style=styles["Policy Subsection"])
+    document.add_paragraph("The director may approve an exception in writing.")
+    body = document.add_paragraph("Signed by the director", style=styles["Policy Section"])
+    outline(body._p.get_or_add_pPr(), 9)  # set on the paragraph: over its style's
+    document.add_paragraph("Gifts", style=styles["Policy Section"])
+    document.add_paragraph("Gifts over twenty dollars are declined and recorded.")
+    document.save(tmp_path / "funds.docx")
+    doc = read_document(tmp_path / "funds.docx")
+    paths = _paths(doc)
+    assert paths["Staff never lend"] == "Client Funds"
+    assert paths["The director may"] == "Client Funds › Exceptions"
+    assert paths["Signed by the"] == "Client Funds › Exceptions"
+    assert paths["Gifts over twenty"] == "Gifts"
+
+
 def test_docx_without_heading_styles_takes_its_bold_lines_as_headings(tmp_path: Path):
     """Many agency policies are typed with headings made bold by hand, no heading style: those
     lines are the sections (levels from their numbers, a larger first line the title), while a

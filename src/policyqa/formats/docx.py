@@ -1,7 +1,8 @@
 """Word (.docx) files with python-docx: the text a reader sees, and the structure Word states.
 
-- Title and Heading 1-9 styles (or a paragraph outline level) are the section tree; headings need
-  no guessing here, unlike plain text.
+- Title and Heading 1-9 styles (or the outline level a paragraph or its style sets, as a
+  template's own heading styles do) are the section tree; headings need no guessing here,
+  unlike plain text.
 - A document that uses no heading style at all (its author made headings by hand, the usual
   agency policy) has its headings read from how they look: a short paragraph set wholly in
   bold, not ending like a sentence (".", ";", ","), not a list item. Its level is its number's
@@ -383,8 +384,11 @@ def _size(para) -> float:
 
 
 def _heading(para) -> tuple[str, int]:
-    """("title", 0), ("heading", level) or ("", 0), from the style (or its base styles) or the
-    paragraph's outline level."""
+    """("title", 0), ("heading", level) or ("", 0), from the style (or its base styles), else
+    the outline level of the paragraph or of its style: an agency template's own heading styles
+    ("Policy Section", "Policy Subsection") are often no Heading N, but set the outline level
+    that Word's navigation pane and table of contents go by."""
+    styles = []
     style = para.style
     while style is not None:
         name = style.name or ""
@@ -393,13 +397,13 @@ def _heading(para) -> tuple[str, int]:
         m = _HEADING_STYLE.search(name)
         if m:
             return "heading", int(m.group(1))
+        styles.append(style)
         style = style.base_style
-    ppr = para._p.pPr
-    outline = ppr.find(f"{_W}outlineLvl") if ppr is not None else None
-    if outline is not None:
-        value = int(outline.get(f"{_W}val", "9"))
-        if value < 9:
-            return "heading", value + 1
+    for ppr in [para._p.pPr] + [s.element.pPr for s in styles]:
+        outline = ppr.find(f"{_W}outlineLvl") if ppr is not None else None
+        if outline is not None:
+            value = int(outline.get(f"{_W}val", "9"))
+            return ("heading", value + 1) if value < 9 else ("", 0)
     return "", 0
 
 
