@@ -946,10 +946,48 @@ def test_pdf_sentence_case_headings_are_read_from_their_font(tmp_path: Path):
     doc = read_document(tmp_path / "funds.pdf")
     paths = _paths(doc)
     assert paths["Staff never lend"] == "Loans to clients"
-    assert paths["Gifts over twenty"] == "Gifts from clients"
-    assert paths["Cash is banked"] == "Gifts from clients"  # the bold sentence is not a heading
+    # set smaller than the heading above it (as Word's Heading 3 is in bold body type under a
+    # larger Heading 2): its sub-heading
+    assert paths["Gifts over twenty"] == "Loans to clients › Gifts from clients"
+    # the bold sentence is not a heading
+    assert paths["Cash is banked"] == "Loans to clients › Gifts from clients"
     headings = [s.title for s in parse_sections(doc).sections if s.kind == "heading"]
     assert headings == ["Loans to clients", "Gifts from clients"]
+
+
+def test_pdf_headings_nest_by_type_size_and_a_heading_may_stand_over_its_sub_heading(
+        tmp_path: Path):
+    """A PDF keeps of Word's heading levels only their type sizes: Heading 1 is set larger
+    than Heading 2. "Loans and gifts" over "Loans to clients" with no text between was read as
+    a title over two lines, so neither was a heading and the loans rule was cited under
+    "Purpose"; each is a heading, the smaller under the larger, and "Records", the larger
+    size again, is the sibling of "Loans and gifts"."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+
+    def line(text: str, size: float = 11, style: str = "") -> None:
+        pdf.set_font("Helvetica", style=style, size=size)
+        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+
+    line("Client funds policy", 20, "B")
+    line("Purpose", 16, "B")
+    line("This policy explains how staff handle money that belongs to the people we serve.")
+    line("Loans and gifts", 16, "B")
+    line("Loans to clients", 13, "B")
+    line("Staff never lend money to clients, not even small amounts for bus fare or a meal.")
+    line("Gifts from clients", 13, "B")
+    line("Gifts worth more than twenty dollars are politely declined and recorded in the file.")
+    line("Records", 16, "B")
+    line("Every transaction is written in the ledger and signed by two staff members.")
+    pdf.output(str(tmp_path / "funds.pdf"))
+    doc = read_document(tmp_path / "funds.pdf")
+    paths = _paths(doc)
+    assert paths["This policy explains"] == "Purpose"
+    assert paths["Staff never lend"] == "Loans and gifts › Loans to clients"
+    assert paths["Gifts worth more"] == "Loans and gifts › Gifts from clients"
+    assert paths["Every transaction is"] == "Records"
 
 
 def test_pdf_running_headers_printed_numbers_and_hyphens(tmp_path: Path):

@@ -71,8 +71,11 @@ class Document:
     blocks: list[list] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # indexed, but the user should know
     # Canonical offsets of Markdown lines set wholly in bold, each a paragraph of its own
-    # ("**Loans to clients**"): headings typed by hand, weighed by sections.py.
+    # ("**Loans to clients**"), and of a PDF's lines in a heading's font (bold or larger):
+    # headings typed by hand or set by a style, weighed by sections.py.
     bold_lines: list[int] = field(default_factory=list)
+    # A PDF's type size of each of those lines (parallel to bold_lines; empty for Markdown).
+    bold_sizes: list[float] = field(default_factory=list)
     # Markdown's headings, their "#" marks left out of the text: [title offset, level 1-6].
     md_headings: list[list[int]] = field(default_factory=list)
     # Markdown's code blocks, [start, end) offsets of their lines: text, never headings or items.
@@ -503,6 +506,7 @@ def read_document(path: Path, meta: dict | None = None,
         page_labels=extracted.page_labels,
         blocks=_map_blocks(extracted.blocks, source, text),
         bold_lines=[bisect.bisect_left(source, at) for at in extracted.bold_lines],
+        bold_sizes=extracted.bold_sizes,
         md_headings=headings,
         md_code=[[bisect.bisect_left(source, start), bisect.bisect_left(source, end)]
                  for start, end in extracted.code],

@@ -436,7 +436,7 @@ def _from_lines(doc: Document) -> Structure:
     width = _line_width(lines) if doc.format == "pdf" else 0
     md_levels = {at: level for at, level in doc.md_headings}
     bold = _hand_headings(doc, lines, md_levels) if markdown else set()
-    set_in_heading_font = _font_headings(doc, lines) if doc.format == "pdf" else set()
+    set_in_heading_font = _font_headings(doc, lines) if doc.format == "pdf" else {}
     code = _code_lines(doc, lines)
     run_ins = _run_in_labels([line.text for i, line in enumerate(lines)
                               if line and not line.bulleted and i not in code])
@@ -516,6 +516,23 @@ def _from_lines(doc: Document) -> Structure:
                 return sid
         return None
 
+    def font_depth(line: _Line) -> int | None:
+        """The depth of a PDF line's heading font by type size (None: not in one)."""
+        return set_in_heading_font.get(line.start)
+
+    below_fonts = max(set_in_heading_font.values(), default=-1) + 1
+
+    def font_rank(line: _Line) -> int:
+        """How far below the top heading level a PDF's unnumbered heading stands by its type:
+        its font's depth, or, for one not set in a heading's font (a Title-Case line, a run-in
+        "Label:"), below every heading font. 0 for other formats."""
+        depth = font_depth(line)
+        return below_fonts if depth is None else depth
+
+    def set_smaller(nxt: _Line | None, line: _Line) -> bool:
+        """The next line is in a heading font smaller than this line's: its sub-heading."""
+        return nxt is not None and (font_depth(nxt) or 0) > (font_depth(line) or 0)
+
     def title_rank() -> int:
         """Title-case headings sit below any numbered heading open, one deeper in a group."""
         base = max([2] + [numbered[sid] + 1 for sid, _, _ in stack if sid in numbered])
@@ -593,7 +610,7 @@ def _from_lines(doc: Document) -> Structure:
             # "PURPOSE: To describe...": the label is the section's heading, the rest its text
             # (a sub-section of any heading open above it, as a Title-Case heading is)
             head = _Line(line.start, line.start + len(label) + 1, label, False, False)
-            sid = open_section("", label, "heading", head, title_rank(), None)
+            sid = open_section("", label, "heading", head, title_rank() + font_rank(line), None)
             paragraphs.append(Paragraph(head.start, head.end, sid, "heading"))
             rest = line.start + len(line.text) - len(line.text[len(label) + 1:].lstrip())
             prev_body = Paragraph(rest, line.end, sid, "body")
@@ -628,21 +645,25 @@ def _from_lines(doc: Document) -> Structure:
             and (_is_body(nxt, wrapped_body) or (nxt is not None and _is_title_heading(nxt.text)
                                                  and _is_body(nxt2, wrapped_body)))
         ):
-            sid = open_section("", _bare_title(line.text), "heading", line, title_rank(),
-                               None)
+            sid = open_section("", _bare_title(line.text), "heading", line,
+                               title_rank() + font_rank(line), None)
             kind = "heading"
             if _is_title_heading(nxt.text) and not _is_body(nxt, wrapped):
                 group[0] = sid  # "Recommendations" then "Documentation": a parent heading
             if line.text.rstrip().endswith(":") and (nxt.bulleted or MARKER.match(nxt.text)):
                 lead_ins.add(sid)
-        elif (line.start in set_in_heading_font and _is_body(nxt, wrapped_body)
+        elif (line.start in set_in_heading_font
+              and (_is_body(nxt, wrapped_body)
+                   or (set_smaller(nxt, line) and (_is_body(nxt2, wrapped_body)
+                                                   or set_smaller(nxt2, nxt))))
               and not (i and lines[i - 1] is not None
-                       and lines[i - 1].start in set_in_heading_font)):
-            # a PDF's "Loans to clients" in a heading's font over its paragraph: a sentence-
-            # case heading, which no rule on the words alone tells from text (not the second
-            # line of a title set in that font over two lines)
-            sid = open_section("", _bare_title(line.text), "heading", line, title_rank(),
-                               None)
+                       and font_depth(lines[i - 1]) == font_depth(line))):
+            # a PDF's "Loans to clients" in a heading's font over its paragraph, or over its
+            # first sub-heading set smaller: a sentence-case heading, which no rule on the words
+            # alone tells from text (not the second line of a title set in that font over two
+            # lines); nested by type size, the larger above
+            sid = open_section("", _bare_title(line.text), "heading", line,
+                               title_rank() + font_rank(line), None)
             kind = "heading"
 
         if sid is None:
@@ -711,14 +732,20 @@ def _marked_headings(doc: Document, lines: list[_Line | None],
             and also(line.text)}
 
 
-def _font_headings(doc: Document, lines: list[_Line | None]) -> set[int]:
+def _font_headings(doc: Document, lines: list[_Line | None]) -> dict[int, int]:
     """A PDF's lines set in a heading's font (bold, or larger than its body text: formats/pdf.py)
     that could be headings: words only, not a list item, not ending in a number or as a
     sentence (a title page's "January 3, 2024", "Page 2", a front-matter page "iii" or a bold
-    warning are not)."""
-    return _marked_headings(doc, lines, lambda text: (
+    warning are not). Each with its depth among them by type size: 0 for the largest, 1 for
+    the next... (Word's Heading 1 is set larger than its Heading 2, and that is all a PDF
+    keeps of the levels of unnumbered headings)."""
+    starts = _marked_headings(doc, lines, lambda text: (
         not MARKER.match(text) and _wordy(text) and not re.search(r"\d\s*$", text)
         and not _ROMAN_WORD.fullmatch(text.strip().upper())))  # "iii": a page number
+    sizes = {at: round(size * 2) / 2 for at, size in zip(doc.bold_lines, doc.bold_sizes,
+                                                        strict=False) if at in starts}
+    depth = {size: n for n, size in enumerate(sorted(set(sizes.values()), reverse=True))}
+    return {at: depth[sizes[at]] if at in sizes else 0 for at in starts}
 
 
 def _resume_list(style: str, value: int, stack, sections: list[Section], styled: dict[int, str],

@@ -45,6 +45,9 @@ class Extracted:
     # Raw offsets where a line set wholly in bold begins its own paragraph (Markdown's
     # "**Loans to clients**"): a heading typed by hand, for the section parser to weigh.
     bold_lines: list[int] = field(default_factory=list)
+    # A PDF's type size of each of those lines (parallel to bold_lines; empty for Markdown):
+    # headings set larger stand above those set smaller (sections.py).
+    bold_sizes: list[float] = field(default_factory=list)
     # Raw [start, end) spans of Markdown's code blocks, shown as written (documents.markdown_code).
     code: list[tuple[int, int]] = field(default_factory=list)
 

@@ -102,7 +102,7 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
                                       for lines, gutter in zip(pages, gutters, strict=True)])
     parts: list[str] = []
     starts: list[tuple[int, int]] = []
-    marked: list[int] = []  # raw offsets of lines set in a heading's font
+    marked: list[tuple[int, float]] = []  # raw offsets of lines set in a heading's font, size
     looked = fonts.heading_lines()
     offset = 0
     for number, lines in enumerate(pages, start=1):
@@ -113,8 +113,9 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
         lead = len("\n".join(kept)) - len("\n".join(kept).lstrip("\n"))
         at = offset - lead
         for line in kept:
-            if line.strip() and _SQUEEZE.sub("", line) in looked[number - 1]:
-                marked.append(at + len(line) - len(line.lstrip()))
+            size = looked[number - 1].get(_SQUEEZE.sub("", line)) if line.strip() else None
+            if size is not None:
+                marked.append((at + len(line) - len(line.lstrip()), size))
             at += len(line) + 1
         starts.append((offset, number))
         parts.append(page_text)
@@ -128,7 +129,8 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
                             "words); needs OCR again or a text export")
     labels = file_labels or _labels_from_numbers(printed, len(pages))
     return Extracted(raw=raw, format="pdf", page_starts=starts, page_labels=labels,
-                     pages=len(pages), meta=meta, bold_lines=[m for m in marked if m >= 0])
+                     pages=len(pages), meta=meta, bold_lines=[m for m, _ in marked if m >= 0],
+                     bold_sizes=[size for m, size in marked if m >= 0])
 
 
 _SQUEEZE = re.compile(r"\s+")
@@ -198,20 +200,22 @@ class _LineFonts:
             return ""
         return text
 
-    def heading_lines(self) -> list[set[str]]:
-        """Per page, the texts (spaces removed) of the lines set wholly in a heading's font."""
+    def heading_lines(self) -> list[dict[str, float]]:
+        """Per page, the texts (spaces removed) of the lines set wholly in a heading's font, with
+        their type size (the smallest in the line)."""
         total = sum(self.chars.values())
         if not total:
-            return [set() for _ in self.pages]
+            return [{} for _ in self.pages]
         body = max(self.chars, key=self.chars.get)
         bold_ok = self.bold_chars < total / 6
         out = []
         for page in self.pages:
-            found = set()
+            found = {}
             for runs in page.values():
-                large = body > 0 and min(size for _, _, size in runs) >= body * 7 / 6
-                if large or (bold_ok and all(bold for _, bold, _ in runs)):
-                    found.add(_SQUEEZE.sub("", "".join(text for text, _, _ in runs)))
+                size = min(size for _, _, size in runs)
+                if (body > 0 and size >= body * 7 / 6) or (
+                        bold_ok and all(bold for _, bold, _ in runs)):
+                    found[_SQUEEZE.sub("", "".join(text for text, _, _ in runs))] = size
             out.append(found)
         return out
 
