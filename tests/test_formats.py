@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import make_pdf
 
 from policyqa.documents import clean_text, load_corpus, read_document
@@ -955,13 +956,15 @@ def test_pdf_sentence_case_headings_are_read_from_their_font(tmp_path: Path):
     assert headings == ["Loans to clients", "Gifts from clients"]
 
 
+@pytest.mark.parametrize("case", [str, str.title])
 def test_pdf_headings_nest_by_type_size_and_a_heading_may_stand_over_its_sub_heading(
-        tmp_path: Path):
+        tmp_path: Path, case):
     """A PDF keeps of Word's heading levels only their type sizes: Heading 1 is set larger
     than Heading 2. "Loans and gifts" over "Loans to clients" with no text between was read as
     a title over two lines, so neither was a heading and the loans rule was cited under
     "Purpose"; each is a heading, the smaller under the larger, and "Records", the larger
-    size again, is the sibling of "Loans and gifts"."""
+    size again, is the sibling of "Loans and gifts" (in Title Case too, where it stood under
+    it)."""
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -969,7 +972,7 @@ def test_pdf_headings_nest_by_type_size_and_a_heading_may_stand_over_its_sub_hea
 
     def line(text: str, size: float = 11, style: str = "") -> None:
         pdf.set_font("Helvetica", style=style, size=size)
-        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, case(text) if style else text, new_x="LMARGIN", new_y="NEXT")
 
     line("Client funds policy", 20, "B")
     line("Purpose", 16, "B")
@@ -985,8 +988,8 @@ def test_pdf_headings_nest_by_type_size_and_a_heading_may_stand_over_its_sub_hea
     doc = read_document(tmp_path / "funds.pdf")
     paths = _paths(doc)
     assert paths["This policy explains"] == "Purpose"
-    assert paths["Staff never lend"] == "Loans and gifts › Loans to clients"
-    assert paths["Gifts worth more"] == "Loans and gifts › Gifts from clients"
+    assert paths["Staff never lend"] == case("Loans and gifts › Loans to clients")
+    assert paths["Gifts worth more"] == case("Loans and gifts › Gifts from clients")
     assert paths["Every transaction is"] == "Records"
 
 

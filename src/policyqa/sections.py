@@ -520,6 +520,10 @@ def _from_lines(doc: Document) -> Structure:
         """The depth of a PDF line's heading font by type size (None: not in one)."""
         return set_in_heading_font.get(line.start)
 
+    def section_depth(sid: int) -> int | None:
+        """font_depth of the line a section's heading stands on."""
+        return set_in_heading_font.get(sections[sid].start)
+
     below_fonts = max(set_in_heading_font.values(), default=-1) + 1
 
     def font_rank(line: _Line) -> int:
@@ -532,6 +536,16 @@ def _from_lines(doc: Document) -> Structure:
     def set_smaller(nxt: _Line | None, line: _Line) -> bool:
         """The next line is in a heading font smaller than this line's: its sub-heading."""
         return nxt is not None and (font_depth(nxt) or 0) > (font_depth(line) or 0)
+
+    def leave_group(line: _Line) -> None:
+        """A PDF heading set as large as the open group's heading (or larger) is that heading's
+        sibling, not one of its sub-headings ("Records" after "Loans and Gifts" / "Loans to
+        Clients" / ...)."""
+        depth = font_depth(line)
+        if group[0] is not None and depth is not None:
+            head = section_depth(group[0])
+            if head is not None and depth <= head:
+                group[0] = None
 
     def title_rank() -> int:
         """Title-case headings sit below any numbered heading open, one deeper in a group."""
@@ -645,6 +659,7 @@ def _from_lines(doc: Document) -> Structure:
             and (_is_body(nxt, wrapped_body) or (nxt is not None and _is_title_heading(nxt.text)
                                                  and _is_body(nxt2, wrapped_body)))
         ):
+            leave_group(line)
             sid = open_section("", _bare_title(line.text), "heading", line,
                                title_rank() + font_rank(line), None)
             kind = "heading"
@@ -662,6 +677,7 @@ def _from_lines(doc: Document) -> Structure:
             # first sub-heading set smaller: a sentence-case heading, which no rule on the words
             # alone tells from text (not the second line of a title set in that font over two
             # lines); nested by type size, the larger above
+            leave_group(line)
             sid = open_section("", _bare_title(line.text), "heading", line,
                                title_rank() + font_rank(line), None)
             kind = "heading"
