@@ -229,6 +229,39 @@ def test_docx_template_heading_styles_nest_by_their_outline_level(tmp_path: Path
     assert paths["Gifts over twenty"] == "Gifts"
 
 
+def test_docx_bold_headings_typed_in_two_sizes_nest_by_size(tmp_path: Path):
+    """A policy typed without heading styles: its sections' headings in 14 pt bold, their
+    sub-headings in 12 pt bold. The smaller stand under the larger ("Gifts from clients" was
+    cited as a section of its own, beside "Loans and gifts"); a numbered one keeps the level
+    its number states."""
+    import docx
+    from docx.shared import Pt
+
+    document = docx.Document()
+
+    def para(text: str, size: float | None = None) -> None:
+        run = document.add_paragraph().add_run(text)
+        run.bold = size is not None
+        if size:
+            run.font.size = Pt(size)
+
+    para("Client Funds Policy", 18)
+    para("Loans and gifts", 14)
+    para("Loans to clients", 12)
+    para("Staff never lend money to clients, not even small amounts for bus fare.")
+    para("Gifts from clients", 12)
+    para("Gifts worth more than twenty dollars are declined and recorded.")
+    para("3. Records", 12)
+    para("Every transaction is written in the ledger and signed by two staff.")
+    document.save(tmp_path / "funds.docx")
+    doc = read_document(tmp_path / "funds.docx")
+    assert doc.title == "Client Funds Policy"
+    paths = _paths(doc)
+    assert paths["Staff never lend"] == "Loans and gifts › Loans to clients"
+    assert paths["Gifts worth more"] == "Loans and gifts › Gifts from clients"
+    assert paths["Every transaction is"] == "3. Records"
+
+
 def test_docx_without_heading_styles_takes_its_bold_lines_as_headings(tmp_path: Path):
     """Many agency policies are typed with headings made bold by hand, no heading style: those
     lines are the sections (levels from their numbers, a larger first line the title), while a

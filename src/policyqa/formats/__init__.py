@@ -85,6 +85,11 @@ LOOKED_MAX_CHARS = 100
 _LOOKED_NUMBER = re.compile(r"(\d+(?:\.\d+)*)\.?\s")
 
 
+def numbered_heading(text: str) -> bool:
+    """A heading that states its level by its number ("2.1 Small tokens")."""
+    return _LOOKED_NUMBER.match(text.strip()) is not None
+
+
 def looked_heading_level(text: str) -> int | None:
     """The level of a paragraph set wholly in bold, in a document with no heading markup (Word
     with no heading style, a web page with no h1-h6: headings typed by hand): its number's depth

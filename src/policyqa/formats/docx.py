@@ -38,7 +38,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from . import Block, DocumentError, Extracted, list_marker, looked_heading_level
+from . import Block, DocumentError, Extracted, list_marker, looked_heading_level, numbered_heading
 
 RT_FOOTNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
 RT_ENDNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/endnotes"
@@ -315,7 +315,9 @@ def _row_cells(row) -> list[str]:
 
 
 class _LookedHeadings:
-    """Headings a document shows by bold type alone, for documents that use no heading style."""
+    """Headings a document shows by bold type alone, for documents that use no heading style.
+    An unnumbered one's level is its size's rank among theirs, the largest first: an author who
+    types a section's heading in 14 pt and its sub-headings in 12 pt nests them so."""
 
     def __init__(self, document):
         from docx.text.paragraph import Paragraph
@@ -326,10 +328,15 @@ class _LookedHeadings:
         self.active = "heading" not in kinds
         self.first = "title" not in kinds  # a styled title is the title
         self.rest_size: float | None = None  # the largest size of the other looked headings
+        self.depth: dict[float, int] = {}  # size -> its rank among the looked headings' sizes
         if self.active:
             looked = [p for p in paragraphs
                       if _looked_level(p, paragraph_text(p._p).strip()) is not None]
             self.rest_size = max((_size(p) for p in looked[1:]), default=None)
+            titled = (self.first and self.rest_size is not None
+                      and _size(looked[0]) > self.rest_size)
+            sizes = {_size(p) for p in looked[1 if titled else 0:]}
+            self.depth = {size: n for n, size in enumerate(sorted(sizes, reverse=True))}
 
     def classify(self, para, text: str) -> tuple[str, int]:
         """("title", 0), ("heading", level) or ("", 0) for a paragraph with no heading style."""
@@ -341,6 +348,8 @@ class _LookedHeadings:
             return "", 0
         if first and self.rest_size is not None and _size(para) > self.rest_size:
             return "title", 0
+        if not numbered_heading(text):
+            level += self.depth.get(_size(para), 0)
         return "heading", level
 
 
