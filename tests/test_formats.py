@@ -229,30 +229,31 @@ def test_docx_template_heading_styles_nest_by_their_outline_level(tmp_path: Path
     assert paths["Gifts over twenty"] == "Gifts"
 
 
-def test_docx_bold_headings_typed_in_two_sizes_nest_by_size(tmp_path: Path):
+@pytest.mark.parametrize("section,sub", [(14, 12), (None, 10)])
+def test_docx_bold_headings_typed_in_two_sizes_nest_by_size(tmp_path: Path, section, sub):
     """A policy typed without heading styles: its sections' headings in 14 pt bold, their
     sub-headings in 12 pt bold. The smaller stand under the larger ("Gifts from clients" was
     cited as a section of its own, beside "Loans and gifts"); a numbered one keeps the level
-    its number states."""
+    its number states. A size set nowhere is the document's default (11 pt), not zero."""
     import docx
     from docx.shared import Pt
 
     document = docx.Document()
 
-    def para(text: str, size: float | None = None) -> None:
+    def para(text: str, size: float | None = None, bold: bool = True) -> None:
         run = document.add_paragraph().add_run(text)
-        run.bold = size is not None
+        run.bold = bold
         if size:
             run.font.size = Pt(size)
 
     para("Client Funds Policy", 18)
-    para("Loans and gifts", 14)
-    para("Loans to clients", 12)
-    para("Staff never lend money to clients, not even small amounts for bus fare.")
-    para("Gifts from clients", 12)
-    para("Gifts worth more than twenty dollars are declined and recorded.")
-    para("3. Records", 12)
-    para("Every transaction is written in the ledger and signed by two staff.")
+    para("Loans and gifts", section)
+    para("Loans to clients", sub)
+    para("Staff never lend money to clients, not even small amounts for bus fare.", bold=False)
+    para("Gifts from clients", sub)
+    para("Gifts worth more than twenty dollars are declined and recorded.", bold=False)
+    para("3. Records", sub)
+    para("Every transaction is written in the ledger and signed by two staff.", bold=False)
     document.save(tmp_path / "funds.docx")
     doc = read_document(tmp_path / "funds.docx")
     assert doc.title == "Client Funds Policy"

@@ -329,13 +329,18 @@ class _LookedHeadings:
         self.first = "title" not in kinds  # a styled title is the title
         self.rest_size: float | None = None  # the largest size of the other looked headings
         self.depth: dict[float, int] = {}  # size -> its rank among the looked headings' sizes
+        self.default = 0.0  # the document's default type size
         if self.active:
             looked = [p for p in paragraphs
                       if _looked_level(p, paragraph_text(p._p).strip()) is not None]
             self.rest_size = max((_size(p) for p in looked[1:]), default=None)
             titled = (self.first and self.rest_size is not None
                       and _size(looked[0]) > self.rest_size)
-            sizes = {_size(p) for p in looked[1 if titled else 0:]}
+            # a size set nowhere is the document's default (docDefaults), not zero
+            defaults = document.styles.element.find(
+                f"{_W}docDefaults/{_W}rPrDefault/{_W}rPr/{_W}sz")
+            self.default = int(defaults.get(f"{_W}val", "0")) / 2 if defaults is not None else 0.0
+            sizes = {_size(p) or self.default for p in looked[1 if titled else 0:]}
             self.depth = {size: n for n, size in enumerate(sorted(sizes, reverse=True))}
 
     def classify(self, para, text: str) -> tuple[str, int]:
@@ -349,7 +354,7 @@ class _LookedHeadings:
         if first and self.rest_size is not None and _size(para) > self.rest_size:
             return "title", 0
         if not numbered_heading(text):
-            level += self.depth.get(_size(para), 0)
+            level += self.depth.get(_size(para) or self.default, 0)
         return "heading", level
 
 
