@@ -557,6 +557,28 @@ def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     assert paths["Meal $20"] == "Exceptions › Values"
 
 
+def test_html_bold_headings_typed_in_two_sizes_nest_by_size(tmp_path: Path):
+    """A page Word saved from a policy typed without heading styles: bold paragraphs in 14 pt
+    over bold paragraphs in 12 pt (its inline "font-size"), no h1-h6. They nest by size, as
+    in the Word file; a numbered one keeps its number's level."""
+    def bold(text: str, size: int) -> str:
+        return f"<p class=MsoNormal><b><span style='font-size:{size}.0pt'>{text}</span></b></p>"
+
+    (tmp_path / "funds.htm").write_text(
+        "<html><head><meta charset=utf-8><title>Client Funds Policy</title></head><body>"
+        "<div class=WordSection1>" + bold("Loans and gifts", 14) + bold("Loans to clients", 12)
+        + "<p class=MsoNormal>Staff never lend money to clients, not even for bus fare.</p>"
+        + bold("Gifts from clients", 12)
+        + "<p class=MsoNormal>Gifts worth more than twenty dollars are declined.</p>"
+        + bold("3. Records", 12)
+        + "<p class=MsoNormal>Every transaction is written in the ledger.</p></div></body></html>",
+        encoding="utf-8")
+    paths = _paths(read_document(tmp_path / "funds.htm"))
+    assert paths["Staff never lend"] == "Loans and gifts › Loans to clients"
+    assert paths["Gifts worth more"] == "Loans and gifts › Gifts from clients"
+    assert paths["Every transaction is"] == "3. Records"
+
+
 def test_html_menus_named_so_in_a_div_or_cell_are_site_chrome(tmp_path: Path):
     """A page laid out before <nav> (an intranet template) keeps its menus in blocks whose id
     or class names them ("topNav", "leftMenu", "footer-menu") and that are mostly links: each

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 
-from . import Block, DocumentError, Extracted, list_marker, looked_heading_level
+from . import Block, DocumentError, Extracted, list_marker, looked_heading_level, numbered_heading
 
 _DROP = {"script", "style", "noscript", "template", "nav", "aside", "iframe", "svg", "button",
          "select", "input", "textarea", "object", "embed", "canvas", "map", "dialog", "menu"}
@@ -81,6 +81,7 @@ def read_html(data: bytes | str) -> Extracted:
     writer.looks = root.find(_HEADINGS) is None and root.find(_aria_level) is None
     writer.walk(root, 0)
     writer.flush()
+    writer.nest_looked_by_size()
     if not title:
         first = next((b for b in writer.blocks if b.kind == "heading" and b.level == 1), None)
         title = writer.text()[first.start:first.end] if first else ""
@@ -330,6 +331,18 @@ def _main(soup):
 _OL_STYLES = {"a": "lower-alpha", "A": "upper-alpha", "i": "lower-roman", "I": "upper-roman"}
 
 
+_FONT_SIZE = re.compile(r"font-size:\s*([\d.]+)\s*(pt|px)", re.I)
+
+
+def _type_size(node) -> float | None:
+    """The largest type size (points) its inline styles give a heading ("font-size:14.0pt",
+    as Word writes, or "18px"), None where they give none."""
+    sizes = [float(m.group(1)) * (0.75 if m.group(2).lower() == "px" else 1.0)
+             for tag in [node, *node.find_all(True)]
+             for m in _FONT_SIZE.finditer(str(tag.get("style", "")))]
+    return max(sizes, default=None)
+
+
 def _ol_marker(value: int, kind: str) -> str:
     return list_marker(value, _OL_STYLES.get(kind, "decimal"))
 
@@ -344,6 +357,7 @@ class _Writer:
         self.inline: list[str] = []
         self.pending: tuple[str, int, str] | None = None  # (kind, level, marker) of the open item
         self.looks = False  # take wholly bold paragraphs as headings (a page with no h1-h6)
+        self.looked: list[tuple[Block, float | None]] = []  # those headings, their type size
         self.joined = False  # the next block follows a <br>: one line break, not a blank line
         self.level = 0  # the level of the last heading (h1-h6, role=heading, a bold line)
 
@@ -417,12 +431,14 @@ class _Writer:
                 if level:
                     self.add(_SPACE.sub(" ", child.get_text(" ")), "heading", level)
                     self.level = level
+                    self.looked.append((self.blocks[-1], _type_size(child)))
                     continue
                 lead = self._lead_heading(child)
                 if lead:
                     level, bold, br = lead
                     self.add(_SPACE.sub(" ", bold.get_text(" ")), "heading", level)
                     self.level = level
+                    self.looked.append((self.blocks[-1], _type_size(bold)))
                     bold.extract()
                     br.extract()
                 self.walk(child, list_level)
@@ -444,6 +460,20 @@ class _Writer:
         while after is not None and isinstance(after, str) and not after.strip():
             after = after.next_sibling
         self.joined = had_text and after is not None  # a trailing <br> joins nothing
+
+    def nest_looked_by_size(self) -> None:
+        """Bold headings typed in two sizes (a page Word saved from a policy with no heading
+        styles: "font-size:14.0pt" over "12.0pt") nest by size, the smaller under the larger,
+        as in Word files (formats/docx.py); one whose size is not stated ranks below them. A
+        numbered one keeps the level its number states."""
+        sizes = sorted({size for _, size in self.looked if size}, reverse=True)
+        if len(sizes) < 2 and not (sizes and any(size is None for _, size in self.looked)):
+            return
+        depth = {size: n for n, size in enumerate(sizes)}
+        text = self.text()
+        for block, size in self.looked:
+            if not numbered_heading(text[block.start:block.end]):
+                block.level += depth.get(size, len(sizes))
 
     def _may_hold_heading(self, node) -> bool:
         """A paragraph that a looked heading may stand in: on a page with no h1-h6, a <p> or
