@@ -33,6 +33,12 @@ General heuristics, not keyed to any one file:
   before stops short of the margin and this one starts as a sentence does, so a paragraph after
   a list is the section's, not the last item's; a heading may stand before a short closing
   sentence (six words or more).
+- A PDF's unnumbered headings set in a heading's font (`Document.bold_sizes`) nest by type size,
+  the largest on top, as Word's Heading 1 is set larger than its Heading 2; Title-Case lines and
+  run-in "Label:" sections not in such a font stand below them all. A heading line directly
+  over a smaller one (its first sub-heading) is a heading too, not a title's first line.
+- An initial ("J. Doe", French "M. Gagné") is a name, not a lettered item: its letter starts no
+  list ("A.") and goes on none.
 
 A title heading that holds the whole document and names it (`Structure.title`) is left out of
 the cited paths under it, and its chapters count as the top-level sections.
