@@ -1049,6 +1049,34 @@ def test_pdf_headings_nest_by_type_size_and_a_heading_may_stand_over_its_sub_hea
     assert paths["Every transaction is"] == "Records"
 
 
+def test_pdf_word_default_heading_3_one_point_above_the_text_is_a_heading(tmp_path: Path):
+    """Word's own Heading styles (since 2013) are not bold: Heading 1 16 pt, Heading 2 13 pt,
+    Heading 3 12 pt, over 11 pt text. Heading 3, a point above the text, was read as text, and
+    its rule cited under the Heading 2 above it."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+
+    def line(text: str, size: float = 11) -> None:
+        pdf.set_font("Helvetica", size=size)
+        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+
+    line("Client money", 16)
+    line("This procedure covers money that belongs to the people we serve, in every program.")
+    line("Loans and gifts", 13)
+    line("Staff do not take part in money matters between clients, whatever the amount.")
+    line("Bus fare", 12)
+    line("Staff never lend clients money for bus fare; they give a transit voucher instead.")
+    line("Records", 16)
+    line("Every transaction is written in the ledger and signed by two members of staff.")
+    pdf.output(str(tmp_path / "money.pdf"))
+    paths = _paths(read_document(tmp_path / "money.pdf"))
+    assert paths["Staff do not"] == "Client money › Loans and gifts"
+    assert paths["Staff never lend"] == "Client money › Loans and gifts › Bus fare"
+    assert paths["Every transaction is"] == "Records"
+
+
 def test_pdf_running_headers_printed_numbers_and_hyphens(tmp_path: Path):
     from fpdf import FPDF
 
