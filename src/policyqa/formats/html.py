@@ -9,15 +9,17 @@ that can also drop the lists and tables a policy is made of, so the rules here a
 - The page's declared main content (<main>, role="main", or a single <article>) when it has
   one, else <body>. script, style, nav, asides, form controls, hidden elements, ARIA
   navigation/banner regions, a heading's links to itself ("#", "¶", "§"), a generated
-  manual's "Next: ..., Previous: ..., Up: ..." links (rel="next"...) and navigation panels by
-  their generators' classes (DocBook's "navheader", "breadcrumbs"...) are dropped:
-  they are the site, not the policy. A <header> or <footer> is the site's banner or footer
+  manual's "Next: ..., Previous: ..., Up: ..." links (rel="next"...), navigation panels by
+  their generators' classes (DocBook's "navheader", "breadcrumbs"...) and blocks mostly of
+  links whose id or class names them a menu ("topNav", "leftMenu") are dropped: they are the
+  site, not the policy. A <header> or <footer> is the site's banner or footer
   only where HTML says so: outside <article>, <section> and <main>. Inside them it is the
   policy's own (its title, its "approved by" line) and stays. A <form> itself is not
   dropped: ASP.NET and SharePoint pages, the usual intranet, wrap their whole body in one.
 - h1-h6 build the sections; a page with none (a CMS's or intranet's, its headings typed in
   bold) has its short wholly bold paragraphs as headings, nested by their numbers
-  (formats.looked_heading_level, as for Word), and so is a bold line that a <br> sets over its
+  (formats.looked_heading_level, as for Word) or by the type sizes their inline styles state,
+  and so is a bold line that a <br> sets over its
   paragraph's text; lists keep their nesting and an <ol>'s numbers
   (start, type) are shown and cited; table rows are lines of tab-separated cells, except in a
   table that holds headings (a page laid out in a table), whose cells with headings,
