@@ -581,15 +581,17 @@ def test_html_bold_headings_typed_in_two_sizes_nest_by_size(tmp_path: Path):
 
 def test_html_menus_named_so_in_a_div_or_cell_are_site_chrome(tmp_path: Path):
     """A page laid out before <nav> (an intranet template) keeps its menus in blocks whose id
-    or class names them ("topNav", "leftMenu", "footer-menu") and that are mostly links: each
-    page's copy was a passage of every page. A "sidebar" callout of policy text, and the
-    policy's own list of related policies, stay."""
+    or class names them ("topNav", "leftMenu", "page-breadcrumb", "footer-menu") and that are
+    mostly links: each page's copy was a passage of every page. A "sidebar" callout of policy
+    text, and the policy's own list of related policies, stay."""
     (tmp_path / "funds.html").write_text(
         "<html><head><title>Client Funds Policy</title></head><body>"
         "<div id='topNav'><ul><li><a href='/'>Home</a></li><li><a href='/p'>Policies</a></li>"
         "<li><a href='/hr'>Human Resources</a></li></ul></div><table><tr>"
         "<td class='leftMenu'><b>Policies</b><br><a href='/p/gifts'>Gifts and gratuities</a>"
-        "<br><a href='/p/visits'>Home visits</a></td><td><h1>Client Funds Policy</h1>"
+        "<br><a href='/p/visits'>Home visits</a></td><td><div class='page-breadcrumb'>"
+        "<a href='/'>Intranet</a> &gt; <a href='/p'>Policy library</a></div>"
+        "<h1>Client Funds Policy</h1>"
         "<p>Staff never lend money to clients, not even small amounts for bus fare.</p>"
         "<div class='sidebar-callout'><p>Questions? Ask your supervisor before you act.</p>"
         "</div><h2>Related policies</h2><ul><li><a href='/p/gifts'>Gifts and gratuities</a>"
@@ -597,7 +599,8 @@ def test_html_menus_named_so_in_a_div_or_cell_are_site_chrome(tmp_path: Path):
         "<div class='footer-menu'><a href='/privacy'>Privacy</a> | <a href='/c'>Contact us</a>"
         "</div></body></html>", encoding="utf-8")
     doc = read_document(tmp_path / "funds.html")
-    for chrome in ("Home", "Human Resources", "Home visits", "Privacy", "Contact us"):
+    for chrome in ("Home", "Human Resources", "Home visits", "Privacy", "Contact us",
+                   "Policy library"):
         assert chrome not in doc.text
     assert "Questions? Ask your supervisor before you act." in doc.text
     assert _paths(doc)["• Gifts and"] == "Related policies"

@@ -229,7 +229,7 @@ _NAV_CLASSES = {"navheader", "navfooter", "nav-panel", "online-navigation", "bre
 # Words that name a block the site's menu, in an id or class ("topNav", "leftMenu",
 # "side-bar", "footer-menu"), as pages laid out before <nav> (and intranet templates) name them.
 _MENU_WORDS = {"nav", "navbar", "navigation", "menu", "menubar", "sidebar", "sidenav", "leftnav",
-               "topnav", "quicklaunch"}
+               "topnav", "quicklaunch", "breadcrumb", "breadcrumbs", "toc"}
 _NAME_WORDS = re.compile(r"[-_\s]+|(?<=[a-z])(?=[A-Z])")
 
 
