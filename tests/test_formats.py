@@ -1052,6 +1052,34 @@ def test_pdf_headings_nest_by_type_size_and_a_heading_may_stand_over_its_sub_hea
     assert paths["Every transaction is"] == "Records"
 
 
+def test_pdf_a_one_off_large_banner_does_not_hold_the_sections_after_it(tmp_path: Path):
+    """A banner set once in large type mid-document ("Call your supervisor first", 24 pt)
+    reads as a heading over its text, but it is no level above the document's headings (16 pt,
+    used again and again): the sections after it are not cited under it."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+
+    def line(text: str, size: float = 11) -> None:
+        pdf.set_font("Helvetica", style="B" if size > 11 else "", size=size)
+        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+
+    line("Client money", 16)
+    line("This procedure covers money that belongs to the people we serve, in every program.")
+    line("Call your supervisor first", 24)
+    line("Before you handle any client money, call your supervisor and note the time you called.")
+    line("Loans and gifts", 16)
+    line("Staff never lend clients money, not even small amounts for bus fare or for a meal.")
+    line("Records", 16)
+    line("Every transaction is written in the ledger and signed by two members of staff.")
+    pdf.output(str(tmp_path / "money.pdf"))
+    paths = _paths(read_document(tmp_path / "money.pdf"))
+    assert paths["Before you handle"] == "Call your supervisor first"
+    assert paths["Staff never lend"] == "Loans and gifts"
+    assert paths["Every transaction is"] == "Records"
+
+
 def test_pdf_word_default_heading_3_one_point_above_the_text_is_a_heading(tmp_path: Path):
     """Word's own Heading styles (since 2013) are not bold: Heading 1 16 pt, Heading 2 13 pt,
     Heading 3 12 pt, over 11 pt text. Heading 3, a point above the text, was read as text, and

@@ -766,6 +766,16 @@ def _font_headings(doc: Document, lines: list[_Line | None]) -> dict[int, int]:
         and not _ROMAN_WORD.fullmatch(text.strip().upper())))  # "iii": a page number
     sizes = {at: round(size * 2) / 2 for at, size in zip(doc.bold_lines, doc.bold_sizes,
                                                         strict=False) if at in starts}
+    # A size set once, after the first heading, and larger than a size headings share, is a
+    # one-off (a "REMEMBER" banner), not a level above theirs: ranked at the size below it, it
+    # does not take every later section under it.
+    counts = Counter(sizes.values())
+    shared = {size for size, n in counts.items() if n > 1}
+    first = sizes[min(sizes)] if sizes else None
+    for at, size in sizes.items():
+        below = [s for s in shared if s < size]
+        if counts[size] == 1 and size != first and below:
+            sizes[at] = max(below)
     depth = {size: n for n, size in enumerate(sorted(set(sizes.values()), reverse=True))}
     return {at: depth[sizes[at]] if at in sizes else 0 for at in starts}
 
