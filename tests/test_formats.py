@@ -8,6 +8,7 @@ import pytest
 from conftest import make_pdf
 
 from policyqa.documents import clean_text, load_corpus, read_document
+from policyqa.formats import size_depths
 from policyqa.normalize import normalize
 from policyqa.sections import parse_sections
 
@@ -1050,6 +1051,15 @@ def test_pdf_headings_nest_by_type_size_and_a_heading_may_stand_over_its_sub_hea
     assert paths["Staff never lend"] == case("Loans and gifts › Loans to clients")
     assert paths["Gifts worth more"] == case("Loans and gifts › Gifts from clients")
     assert paths["Every transaction is"] == "Records"
+
+
+def test_heading_depths_by_type_size():
+    """The largest size on top; a size set once after the first heading and above a shared
+    size is a one-off banner, ranked with the shared size below it; the title (first) keeps
+    its own; with no shared size below, a single size keeps its own level."""
+    assert size_depths([20, 16, 13, 13, 16, 24, 16]) == [0, 1, 2, 2, 1, 1, 1]
+    assert size_depths([16, 13, 12, 16]) == [0, 1, 2, 0]
+    assert size_depths([11, 11]) == [0, 0] and size_depths([]) == []
 
 
 def test_pdf_a_one_off_large_banner_does_not_hold_the_sections_after_it(tmp_path: Path):

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .documents import BULLET_MARKS, Document, touches
-from .formats import looked_heading_level
+from .formats import looked_heading_level, size_depths
 from .normalize import normalize
 
 SEP = " \u203a "  # " › "
@@ -758,26 +758,16 @@ def _font_headings(doc: Document, lines: list[_Line | None]) -> dict[int, int]:
     """A PDF's lines set in a heading's font (bold, or larger than its body text: formats/pdf.py)
     that could be headings: words only, not a list item, not ending in a number or as a
     sentence (a title page's "January 3, 2024", "Page 2", a front-matter page "iii" or a bold
-    warning are not). Each with its depth among them by type size: 0 for the largest, 1 for
-    the next... (Word's Heading 1 is set larger than its Heading 2, and that is all a PDF
-    keeps of the levels of unnumbered headings)."""
+    warning are not). Each with its depth among them by type size (formats.size_depths): a
+    PDF keeps nothing else of the levels of unnumbered headings."""
     starts = _marked_headings(doc, lines, lambda text: (
         not MARKER.match(text) and _wordy(text) and not re.search(r"\d\s*$", text)
         and not _ROMAN_WORD.fullmatch(text.strip().upper())))  # "iii": a page number
-    sizes = {at: round(size * 2) / 2 for at, size in zip(doc.bold_lines, doc.bold_sizes,
-                                                        strict=False) if at in starts}
-    # A size set once, after the first heading, and larger than a size headings share, is a
-    # one-off (a "REMEMBER" banner), not a level above theirs: ranked at the size below it, it
-    # does not take every later section under it.
-    counts = Counter(sizes.values())
-    shared = {size for size, n in counts.items() if n > 1}
-    first = sizes[min(sizes)] if sizes else None
-    for at, size in sizes.items():
-        below = [s for s in shared if s < size]
-        if counts[size] == 1 and size != first and below:
-            sizes[at] = max(below)
-    depth = {size: n for n, size in enumerate(sorted(set(sizes.values()), reverse=True))}
-    return {at: depth[sizes[at]] if at in sizes else 0 for at in starts}
+    sized = sorted((at, round(size * 2) / 2) for at, size in zip(doc.bold_lines, doc.bold_sizes,
+                                                                strict=False) if at in starts)
+    depths = dict(zip([at for at, _ in sized], size_depths([size for _, size in sized]),
+                      strict=True))
+    return {at: depths.get(at, 0) for at in starts}
 
 
 def _resume_list(style: str, value: int, stack, sections: list[Section], styled: dict[int, str],

@@ -9,6 +9,7 @@ onto the canonical text after cleaning.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -83,6 +84,24 @@ def list_marker(value: int, style: str) -> str:
 LOOKED_MAX_WORDS = 12
 LOOKED_MAX_CHARS = 100
 _LOOKED_NUMBER = re.compile(r"(\d+(?:\.\d+)*)\.?\s")
+
+
+def size_depths(sizes: list[float]) -> list[int]:
+    """The depth of each heading by its type size, in document order: 0 for the largest size,
+    1 for the next... as Word sets Heading 1 larger than Heading 2. Where nothing else states
+    a heading's level (a PDF's, or one typed in bold by hand), its size does. A size set once,
+    after the first heading, and larger than a size headings share is a one-off (a "REMEMBER"
+    banner), not a level above theirs: it ranks with the shared size below it, so that it does
+    not take every later section under it."""
+    counts = Counter(sizes)
+    shared = {size for size, n in counts.items() if n > 1}
+    ranked = []
+    for i, size in enumerate(sizes):
+        below = [s for s in shared if s < size]
+        one_off = i > 0 and counts[size] == 1 and size != sizes[0] and below
+        ranked.append(max(below) if one_off else size)
+    depth = {size: n for n, size in enumerate(sorted(set(ranked), reverse=True))}
+    return [depth[size] for size in ranked]
 
 
 def numbered_heading(text: str) -> bool:

@@ -38,7 +38,15 @@ import re
 import zipfile
 from pathlib import Path
 
-from . import Block, DocumentError, Extracted, list_marker, looked_heading_level, numbered_heading
+from . import (
+    Block,
+    DocumentError,
+    Extracted,
+    list_marker,
+    looked_heading_level,
+    numbered_heading,
+    size_depths,
+)
 
 RT_FOOTNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
 RT_ENDNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/endnotes"
@@ -316,8 +324,8 @@ def _row_cells(row) -> list[str]:
 
 class _LookedHeadings:
     """Headings a document shows by bold type alone, for documents that use no heading style.
-    An unnumbered one's level is its size's rank among theirs, the largest first: an author who
-    types a section's heading in 14 pt and its sub-headings in 12 pt nests them so."""
+    An unnumbered one's level is its depth by type size (size_depths): an author who types a
+    section's heading in 14 pt and its sub-headings in 12 pt nests them so."""
 
     def __init__(self, document):
         from docx.text.paragraph import Paragraph
@@ -328,8 +336,7 @@ class _LookedHeadings:
         self.active = "heading" not in kinds
         self.first = "title" not in kinds  # a styled title is the title
         self.rest_size: float | None = None  # the largest size of the other looked headings
-        self.depth: dict[float, int] = {}  # size -> its rank among the looked headings' sizes
-        self.default = 0.0  # the document's default type size
+        self.depth: dict = {}  # paragraph element -> its depth by type size (size_depths)
         if self.active:
             looked = [p for p in paragraphs
                       if _looked_level(p, paragraph_text(p._p).strip()) is not None]
@@ -339,9 +346,11 @@ class _LookedHeadings:
             # a size set nowhere is the document's default (docDefaults), not zero
             defaults = document.styles.element.find(
                 f"{_W}docDefaults/{_W}rPrDefault/{_W}rPr/{_W}sz")
-            self.default = int(defaults.get(f"{_W}val", "0")) / 2 if defaults is not None else 0.0
-            sizes = {_size(p) or self.default for p in looked[1 if titled else 0:]}
-            self.depth = {size: n for n, size in enumerate(sorted(sizes, reverse=True))}
+            default = int(defaults.get(f"{_W}val", "0")) / 2 if defaults is not None else 0.0
+            headings = looked[1 if titled else 0:]
+            self.depth = dict(zip([p._p for p in headings],
+                                  size_depths([_size(p) or default for p in headings]),
+                                  strict=True))
 
     def classify(self, para, text: str) -> tuple[str, int]:
         """("title", 0), ("heading", level) or ("", 0) for a paragraph with no heading style."""
@@ -354,7 +363,7 @@ class _LookedHeadings:
         if first and self.rest_size is not None and _size(para) > self.rest_size:
             return "title", 0
         if not numbered_heading(text):
-            level += self.depth.get(_size(para) or self.default, 0)
+            level += self.depth.get(para._p, 0)
         return "heading", level
 
 

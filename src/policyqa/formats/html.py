@@ -34,7 +34,15 @@ from __future__ import annotations
 
 import re
 
-from . import Block, DocumentError, Extracted, list_marker, looked_heading_level, numbered_heading
+from . import (
+    Block,
+    DocumentError,
+    Extracted,
+    list_marker,
+    looked_heading_level,
+    numbered_heading,
+    size_depths,
+)
 
 _DROP = {"script", "style", "noscript", "template", "nav", "aside", "iframe", "svg", "button",
          "select", "input", "textarea", "object", "embed", "canvas", "map", "dialog", "menu"}
@@ -465,17 +473,14 @@ class _Writer:
 
     def nest_looked_by_size(self) -> None:
         """Bold headings typed in two sizes (a page Word saved from a policy with no heading
-        styles: "font-size:14.0pt" over "12.0pt") nest by size, the smaller under the larger,
-        as in Word files (formats/docx.py); one whose size is not stated ranks below them. A
+        styles: "font-size:14.0pt" over "12.0pt") nest by size (size_depths), the smaller
+        under the larger, as in Word files; one whose size is not stated ranks below them. A
         numbered one keeps the level its number states."""
-        sizes = sorted({size for _, size in self.looked if size}, reverse=True)
-        if len(sizes) < 2 and not (sizes and any(size is None for _, size in self.looked)):
-            return
-        depth = {size: n for n, size in enumerate(sizes)}
         text = self.text()
-        for block, size in self.looked:
+        depths = size_depths([size or 0.0 for _, size in self.looked])
+        for (block, _), depth in zip(self.looked, depths, strict=True):
             if not numbered_heading(text[block.start:block.end]):
-                block.level += depth.get(size, len(sizes))
+                block.level += depth
 
     def _may_hold_heading(self, node) -> bool:
         """A paragraph that a looked heading may stand in: on a page with no h1-h6, a <p> or
