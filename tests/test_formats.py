@@ -20,6 +20,27 @@ def _paths(doc) -> dict[str, str]:
             for p in structure.paragraphs}
 
 
+def _pdf_of_lines(path: Path, *lines: str | tuple) -> Path:
+    """A one-page PDF (fpdf2), a line per entry: text in 11 pt, or (text, size in pt) and
+    (text, size, "B") for bold, as a word processor sets headings over their text."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+
+    def line(text: str, size: float = 11, style: str = "") -> None:
+        pdf.set_font("Helvetica", style=style, size=size)
+        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+
+    for entry in lines:
+        if isinstance(entry, tuple):
+            line(*entry)
+        else:
+            line(entry)
+    pdf.output(str(path))
+    return path
+
+
 def test_docx_headings_automatic_numbers_tables_and_properties(tmp_path: Path):
     import docx
 
@@ -983,28 +1004,17 @@ def test_pdf_sentence_case_headings_are_read_from_their_font(tmp_path: Path):
     """A PDF exported from Word shows "Loans to clients" in its Heading style (larger, or bold)
     and nothing else marks it: the font does. A title page's lines in large type (a name, a
     date), a bold sentence and a title set over two lines stay text."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-
-    def line(text: str, size: float = 11, style: str = "") -> None:
-        pdf.set_font("Helvetica", style=style, size=size)
-        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
-
-    line("Client funds", 18)
-    line("procedure for all programs", 18)
-    line("Jane Smith", 14)
-    line("January 3, 2024", 14)
-    line("This procedure describes how staff handle money that belongs to clients.")
-    line("Loans to clients", 14)
-    line("Staff never lend money to clients, even small amounts for bus fare or food.")
-    line("Gifts from clients", 11, "B")
-    line("Gifts over twenty dollars are politely declined and recorded in the gift log.")
-    line("Never keep cash overnight.", 11, "B")
-    line("Cash is banked on the day it is received, by two members of staff together.")
-    pdf.output(str(tmp_path / "funds.pdf"))
-    doc = read_document(tmp_path / "funds.pdf")
+    doc = read_document(_pdf_of_lines(
+        tmp_path / "funds.pdf",
+        ("Client funds", 18), ("procedure for all programs", 18), ("Jane Smith", 14),
+        ("January 3, 2024", 14),
+        "This procedure describes how staff handle money that belongs to clients.",
+        ("Loans to clients", 14),
+        "Staff never lend money to clients, even small amounts for bus fare or food.",
+        ("Gifts from clients", 11, "B"),
+        "Gifts over twenty dollars are politely declined and recorded in the gift log.",
+        ("Never keep cash overnight.", 11, "B"),
+        "Cash is banked on the day it is received, by two members of staff together."))
     paths = _paths(doc)
     assert paths["Staff never lend"] == "Loans to clients"
     # set smaller than the heading above it (as Word's Heading 3 is in bold body type under a
@@ -1025,27 +1035,16 @@ def test_pdf_headings_nest_by_type_size_and_a_heading_may_stand_over_its_sub_hea
     "Purpose"; each is a heading, the smaller under the larger, and "Records", the larger
     size again, is the sibling of "Loans and gifts" (in Title Case too, where it stood under
     it)."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-
-    def line(text: str, size: float = 11, style: str = "") -> None:
-        pdf.set_font("Helvetica", style=style, size=size)
-        pdf.multi_cell(0, 7, case(text) if style else text, new_x="LMARGIN", new_y="NEXT")
-
-    line("Client funds policy", 20, "B")
-    line("Purpose", 16, "B")
-    line("This policy explains how staff handle money that belongs to the people we serve.")
-    line("Loans and gifts", 16, "B")
-    line("Loans to clients", 13, "B")
-    line("Staff never lend money to clients, not even small amounts for bus fare or a meal.")
-    line("Gifts from clients", 13, "B")
-    line("Gifts worth more than twenty dollars are politely declined and recorded in the file.")
-    line("Records", 16, "B")
-    line("Every transaction is written in the ledger and signed by two staff members.")
-    pdf.output(str(tmp_path / "funds.pdf"))
-    doc = read_document(tmp_path / "funds.pdf")
+    doc = read_document(_pdf_of_lines(
+        tmp_path / "funds.pdf",
+        (case("Client funds policy"), 20, "B"), (case("Purpose"), 16, "B"),
+        "This policy explains how staff handle money that belongs to the people we serve.",
+        (case("Loans and gifts"), 16, "B"), (case("Loans to clients"), 13, "B"),
+        "Staff never lend money to clients, not even small amounts for bus fare or a meal.",
+        (case("Gifts from clients"), 13, "B"),
+        "Gifts worth more than twenty dollars are politely declined and recorded in the file.",
+        (case("Records"), 16, "B"),
+        "Every transaction is written in the ledger and signed by two staff members."))
     paths = _paths(doc)
     assert paths["This policy explains"] == "Purpose"
     assert paths["Staff never lend"] == case("Loans and gifts › Loans to clients")
@@ -1066,25 +1065,16 @@ def test_pdf_a_one_off_large_banner_does_not_hold_the_sections_after_it(tmp_path
     """A banner set once in large type mid-document ("Call your supervisor first", 24 pt)
     reads as a heading over its text, but it is no level above the document's headings (16 pt,
     used again and again): the sections after it are not cited under it."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-
-    def line(text: str, size: float = 11) -> None:
-        pdf.set_font("Helvetica", style="B" if size > 11 else "", size=size)
-        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
-
-    line("Client money", 16)
-    line("This procedure covers money that belongs to the people we serve, in every program.")
-    line("Call your supervisor first", 24)
-    line("Before you handle any client money, call your supervisor and note the time you called.")
-    line("Loans and gifts", 16)
-    line("Staff never lend clients money, not even small amounts for bus fare or for a meal.")
-    line("Records", 16)
-    line("Every transaction is written in the ledger and signed by two members of staff.")
-    pdf.output(str(tmp_path / "money.pdf"))
-    paths = _paths(read_document(tmp_path / "money.pdf"))
+    paths = _paths(read_document(_pdf_of_lines(
+        tmp_path / "money.pdf",
+        ("Client money", 16, "B"),
+        "This procedure covers money that belongs to the people we serve, in every program.",
+        ("Call your supervisor first", 24, "B"),
+        "Before you handle any client money, call your supervisor and note the time you called.",
+        ("Loans and gifts", 16, "B"),
+        "Staff never lend clients money, not even small amounts for bus fare or for a meal.",
+        ("Records", 16, "B"),
+        "Every transaction is written in the ledger and signed by two members of staff.")))
     assert paths["Before you handle"] == "Call your supervisor first"
     assert paths["Staff never lend"] == "Loans and gifts"
     assert paths["Every transaction is"] == "Records"
@@ -1094,25 +1084,16 @@ def test_pdf_word_default_heading_3_one_point_above_the_text_is_a_heading(tmp_pa
     """Word's own Heading styles (since 2013) are not bold: Heading 1 16 pt, Heading 2 13 pt,
     Heading 3 12 pt, over 11 pt text. Heading 3, a point above the text, was read as text, and
     its rule cited under the Heading 2 above it."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-
-    def line(text: str, size: float = 11) -> None:
-        pdf.set_font("Helvetica", size=size)
-        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
-
-    line("Client money", 16)
-    line("This procedure covers money that belongs to the people we serve, in every program.")
-    line("Loans and gifts", 13)
-    line("Staff do not take part in money matters between clients, whatever the amount.")
-    line("Bus fare", 12)
-    line("Staff never lend clients money for bus fare; they give a transit voucher instead.")
-    line("Records", 16)
-    line("Every transaction is written in the ledger and signed by two members of staff.")
-    pdf.output(str(tmp_path / "money.pdf"))
-    paths = _paths(read_document(tmp_path / "money.pdf"))
+    paths = _paths(read_document(_pdf_of_lines(
+        tmp_path / "money.pdf",
+        ("Client money", 16),
+        "This procedure covers money that belongs to the people we serve, in every program.",
+        ("Loans and gifts", 13),
+        "Staff do not take part in money matters between clients, whatever the amount.",
+        ("Bus fare", 12),
+        "Staff never lend clients money for bus fare; they give a transit voucher instead.",
+        ("Records", 16),
+        "Every transaction is written in the ledger and signed by two members of staff.")))
     assert paths["Staff do not"] == "Client money › Loans and gifts"
     assert paths["Staff never lend"] == "Client money › Loans and gifts › Bus fare"
     assert paths["Every transaction is"] == "Records"
