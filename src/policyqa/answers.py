@@ -268,6 +268,9 @@ def ask(index: Index, question: str, k: int = 5, mode: str = "hybrid",
     if len(question) > index.settings.max_query_chars:
         note = f"question truncated to {index.settings.max_query_chars} characters"
     query = prepare(index, question)
+    if query.corrections:
+        read = ", ".join(f'"{typed}" as "{word}"' for typed, word in query.corrections.items())
+        note = "; ".join(filter(None, [note, f"read {read}"]))
     t1 = time.perf_counter()
     hits = search(index, query, mode=mode, k=max(k, index.settings.retrieval.answer_passages),
                   docs=docs)

@@ -121,6 +121,9 @@ class RetrievalSettings:
     abstain_threshold: float = 0.44  # on the answer sentence's or top passage's cosine
     # "How many ..." / "what's the rate" questions need an answer sentence that states a number.
     answer_type_check: bool = True
+    # A question's typing slips ("cleints") read as the corpus words they were meant to be
+    # (spelling.py), and named in the answer's note.
+    spelling: bool = True
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .blas import one_blas_thread
-from .expansion import content_words
+from .expansion import content_words, model_lexicon
 from .index import Index
 from .lexical import STOPWORDS, amounts_as_money, expand_acronyms, tokenize
 from .normalize import fold, normalize, unaccented
+from .spelling import Speller
+from .spelling import apply as apply_corrections
 
 MAX_EXPANDED_WORDS = 24  # bounds the extra work for very long questions
 
@@ -45,6 +47,7 @@ class Query:
     vector: np.ndarray | None = None
     named_docs: set[str] = field(default_factory=set)  # documents the question names
     phrases: list[str] = field(default_factory=list)  # quoted in the question, normalized
+    corrections: dict[str, str] = field(default_factory=dict)  # typing slips read as corpus words
 
 
 # ---------------------------------------------------------------- the rewrites, in order
@@ -60,6 +63,18 @@ def money_and_acronyms(index: Index, query: Query) -> None:
     """A sum the corpus never names reads as "money"; acronyms gain their long form and back."""
     facts = index.store.facts
     query.expanded = expand_acronyms(amounts_as_money(query.text, facts.amounts), facts.acronyms)
+
+
+def spelling(index: Index, query: Query) -> None:
+    """Typing slips read as the corpus words they were meant to be ("cleints" -> "clients",
+    spelling.py), before any scorer reads the question."""
+    if not index.settings.retrieval.spelling:
+        return
+    speller = index.derived("spelling.Speller", lambda: Speller(
+        index.store.vocabulary.words, index.store.idf,
+        lambda: model_lexicon(index.embedder.vocabulary()), index.known_vectors))
+    query.corrections = speller.corrections(query.expanded)
+    query.expanded = apply_corrections(query.expanded, query.corrections)
 
 
 def keywords(index: Index, query: Query) -> None:
@@ -108,7 +123,7 @@ def quoted(index: Index, query: Query) -> None:
 
 
 REWRITES: tuple[Callable[[Index, Query], None], ...] = (
-    bound, money_and_acronyms, keywords, neighbours, embedding, named, quoted,
+    bound, money_and_acronyms, spelling, keywords, neighbours, embedding, named, quoted,
 )
 
 
