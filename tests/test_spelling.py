@@ -19,12 +19,14 @@ TYPED = {
 }
 
 
-def test_a_slip_is_two_letters_swapped_or_one_left_out():
+def test_a_slip_is_two_letters_swapped_one_left_out_or_one_doubled():
     assert one_slip("cleints", "clients") and one_slip("informaton", "information")
     assert one_slip("acept", "accept") and one_slip("facebok", "facebook")
     assert not one_slip("sexting", "setting")  # a letter for another: real words differ so
     assert not one_slip("warranty", "warrant") and not one_slip("coders", "codes")  # one added
     assert not one_slip("clients", "clients") and not one_slip("clnts", "clients")
+    assert one_slip("clientts", "clients") and one_slip("counselling", "counseling")  # doubled
+    assert not one_slip("pprint", "print") and not one_slip("formerr", "former")  # at an end
 
 
 def test_questions_with_slips_are_answered_as_if_typed_right(index):

@@ -13,11 +13,11 @@ read as a corpus word when:
   word list leaves out: "through" is no slip of "though"), outside double quotes (exact
   wording is asked as typed);
 - one slip of the keys turns it into the corpus word: two neighbouring letters swapped
-  ("cleints") or one left out ("informaton"), with the first letter as typed. A letter typed
-  for another, or one letter too many, is not taken: real words differ so ("sexting" and
-  "setting", "warranty" and "warrant"), and reading one as the other would answer another
-  question. Among several corpus words one slip away, the most common in the corpus (lowest
-  BM25 idf).
+  ("cleints"), one left out ("informaton") or one doubled inside it ("clientts"), with the
+  first letter as typed. A letter typed for another, or another letter too many, is not taken: real words
+  differ so ("sexting" and "setting", "warranty" and "warrant"), and reading one as the other
+  would answer another question. Among several corpus words one slip away, the most common
+  in the corpus (lowest BM25 idf).
 
 rapidfuzz finds the corpus words within one edit (its OSA distance counts a swap as one); the
 kind of slip is checked here. The corrections are listed in the answer's note, so whoever asked
@@ -42,14 +42,22 @@ _QUOTED = re.compile(r'"[^"\n]*"')
 
 
 def one_slip(typed: str, word: str) -> bool:
-    """`typed` is `word` with two neighbouring letters swapped ("cleints") or one letter left
-    out ("informaton"). Not one letter replaced by another, nor one added: real words differ so
-    from each other ("sexting" and "setting", "coders" and "codes", "warranty" and "warrant",
-    "prioritizes" and "priorities"), and reading one as the other answers another question."""
+    """`typed` is `word` with two neighbouring letters swapped ("cleints"), one letter left out
+    ("informaton") or one doubled ("clientts", and British "counselling" for "counseling"). Not
+    one letter replaced by another, nor another one added: real words differ so from each other
+    ("sexting" and "setting", "coders" and "codes", "warranty" and "warrant", "prioritizes" and
+    "priorities"), and reading one as the other answers another question."""
     if len(typed) == len(word):
         diffs = [i for i, (a, b) in enumerate(zip(typed, word, strict=True)) if a != b]
         return (len(diffs) == 2 and diffs[1] == diffs[0] + 1
                 and typed[diffs[0]] == word[diffs[1]] and typed[diffs[1]] == word[diffs[0]])
+    if len(typed) - len(word) == 1:  # a letter doubled: "clientts", British "counselling"
+        i = next((i for i, (a, b) in enumerate(zip(word, typed, strict=False)) if a != b),
+                 len(word))
+        # inside the word: a doubled first or last letter is more often a code or a name
+        # ("pprint", FORMERR) than a slip
+        return (2 <= i < len(typed) - 1 and typed[i] == typed[i - 1]
+                and word[i:] == typed[i + 1:])
     if len(word) - len(typed) != 1:
         return False
     i = next((i for i, (a, b) in enumerate(zip(typed, word, strict=False)) if a != b), len(typed))
