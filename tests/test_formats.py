@@ -1080,6 +1080,25 @@ def test_pdf_a_one_off_large_banner_does_not_hold_the_sections_after_it(tmp_path
     assert paths["Every transaction is"] == "Records"
 
 
+def test_pdf_heading_over_two_lines_is_one_heading(tmp_path: Path):
+    """A heading too long for its line wraps, both lines in its font. It was no heading at all
+    (read as a title's lines, then as text joined to the paragraph before), and the procedure
+    under it was cited under the section before."""
+    paths = _paths(read_document(_pdf_of_lines(
+        tmp_path / "money.pdf",
+        ("Client money", 16, "B"),
+        "This procedure covers money that belongs to the people we serve, in every program.",
+        ("Procedures for handling client money and", 16, "B"),
+        ("valuables in residential programs", 16, "B"),
+        "Staff count the money with a witness and write the amount in the ledger the same day.",
+        ("Records", 16, "B"),
+        "Every transaction is written in the ledger and signed by two members of staff.")))
+    assert paths["Staff count the"] == (
+        "Procedures for handling client money and valuables in residential programs")
+    assert paths["This procedure covers"] == "Client money"
+    assert paths["Every transaction is"] == "Records"
+
+
 def test_pdf_word_default_heading_3_one_point_above_the_text_is_a_heading(tmp_path: Path):
     """Word's own Heading styles (since 2013) are not bold: Heading 1 16 pt, Heading 2 13 pt,
     Heading 3 12 pt, over 11 pt text. Heading 3, a point above the text, was read as text, and

@@ -36,7 +36,8 @@ General heuristics, not keyed to any one file:
 - A PDF's unnumbered headings set in a heading's font (`Document.bold_sizes`) nest by type size,
   the largest on top, as Word's Heading 1 is set larger than its Heading 2; Title-Case lines and
   run-in "Label:" sections not in such a font stand below them all. A heading line directly
-  over a smaller one (its first sub-heading) is a heading too, not a title's first line.
+  over a smaller one (its first sub-heading) is a heading too, not a title's first line, and
+  two lines in one heading font over a paragraph are one heading that wrapped.
 - An initial ("J. Doe", French "M. Gagné") is a name, not a lettered item: its letter starts no
   list ("A.") and goes on none.
 
@@ -543,6 +544,18 @@ def _from_lines(doc: Document) -> Structure:
         """The next line is in a heading font smaller than this line's: its sub-heading."""
         return nxt is not None and (font_depth(nxt) or 0) > (font_depth(line) or 0)
 
+    def wrapped_heading(i: int) -> bool:
+        """Lines i and i + 1, next to each other, in the same heading font (the line before
+        not), then a paragraph (not a list: a title page's two lines over "0. Auflage, ..."
+        stay its title): one heading set over two lines."""
+        line, nxt = lines[i], lines[i + 1] if i + 1 < len(lines) else None
+        after = lines[i + 2] if i + 2 < len(lines) else None
+        depth = font_depth(line)
+        return (depth is not None and nxt is not None and font_depth(nxt) == depth
+                and not (i and lines[i - 1] is not None and font_depth(lines[i - 1]) == depth)
+                and not MARKER.match(nxt.text) and _is_body(after, wrapped)
+                and not after.bulleted and not MARKER.match(after.text))
+
     def leave_group(line: _Line) -> None:
         """A PDF heading set as large as the open group's heading (or larger) is that heading's
         sibling, not one of its sub-headings ("Records" after "Loans and Gifts" / "Loans to
@@ -655,6 +668,17 @@ def _from_lines(doc: Document) -> Structure:
             sections[sid].numbered = True
             if kind == "heading":
                 numbered[sid] = rank
+        elif wrapped_heading(i):
+            # a PDF heading too long for one line ("Procedures for handling client money and"
+            # / "valuables"): both lines in the same heading font, over a paragraph; one heading
+            # (not a heading and its sub-heading, nor no heading at all)
+            title = f"{line.text.strip()} {nxt.text.strip()}"
+            line = _Line(line.start, nxt.end, line.text, line.bulleted, line.indented)
+            continued.add(i + 1)
+            leave_group(line)
+            sid = open_section("", _bare_title(title), "heading", line,
+                               title_rank() + font_rank(line), None)
+            kind = "heading"
         elif line.start in bold and nxt is not None:
             sid = open_section("", _bare_title(line.text), "heading", line, title_rank(),
                                None)
