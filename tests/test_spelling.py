@@ -59,3 +59,14 @@ def test_corrections_apply_to_whole_words_outside_quotes():
     assert apply('Keep recrods, "recrods" and Recrods.', {"recrods": "records"}) == (
         'Keep records, "recrods" and records.')
     assert apply("no change", {}) == "no change"
+
+
+def test_a_long_question_is_looked_at_only_so_far(index):
+    """Questions are untrusted input: of 2,000 characters of slips, only the first
+    MAX_UNKNOWN unknown words are looked up (each costs a search of the corpus's words)."""
+    from policyqa.spelling import MAX_UNKNOWN
+
+    words = [w for w in index.store.vocabulary.words if len(w) >= 6][:300]
+    slips = " ".join(w[0] + w[2] + w[1] + w[3:] for w in words)[:2000]
+    corrections = prepare(index, slips).corrections
+    assert 0 < len(corrections) <= MAX_UNKNOWN
