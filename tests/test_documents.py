@@ -106,6 +106,31 @@ def test_the_title_guessed_from_the_text_is_a_title_not_running_text(tmp_path: P
     assert read_document(tmp_path / "agenda.txt").title == "agenda"  # none: the file's name
 
 
+def test_a_templates_title_cell_titles_the_document_and_other_rows_do_not(tmp_path: Path):
+    """Agency templates open on a table: "Policy Title: | Client Funds", "Policy Number: |
+    4.12". With no title in the file's properties, the first row was the title, tab and all
+    ("Policy Title:\tClient Funds"). The cell a "Policy Title" / "Subject" / "Policy" label
+    names is the title; a table's other rows are none."""
+    import docx
+
+    def template(path: Path, rows: list[tuple[str, str]]) -> None:
+        document = docx.Document()
+        table = document.add_table(rows=len(rows), cols=2)
+        for n, (label, value) in enumerate(rows):
+            table.cell(n, 0).text, table.cell(n, 1).text = label, value
+        document.add_heading("Purpose", 1)
+        document.add_paragraph("This policy explains how staff handle money that clients own.")
+        document.save(path)
+
+    template(tmp_path / "funds.docx", [("Policy Number:", "4.12"), ("Policy Title:", "Client Funds"),
+                                       ("Effective Date:", "July 1, 2024")])
+    template(tmp_path / "memo.docx", [("SUBJECT:", "Home visits after dark"), ("FROM:", "J. Doe")])
+    template(tmp_path / "form.docx", [("Client Name:", "Jane Smith"), ("Date:", "May 2, 2024")])
+    titles = {d.doc_id: d.title for d in load_corpus(tmp_path)[0]}
+    assert titles == {"funds": "Client Funds", "memo": "Home visits after dark",
+                      "form": "form"}  # no title: its file name
+
+
 def test_pdf_keeps_page_numbers(tmp_path: Path):
     pages = [
         "Section 1. Intake\nEvery client receives an intake interview on the first visit.",

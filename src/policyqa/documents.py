@@ -559,14 +559,22 @@ def _guess_title(text: str, titles: set[int] = frozenset()) -> str:
     bulleted item, is a sentence of more than a few words (a meeting notice's "Welcome to the
     meeting of...", a scan starting mid-sentence), goes on in the next line (which starts in lower
     case), or starts in lower case below another line (the rest of that line's sentence; a first
-    line may: "pdf encryption test"). None within the first TITLE_LINES lines: no title (the file's
-    name stands in)."""
+    line may: "pdf encryption test"). A table's row is no title, but where a template's first
+    table labels a cell "Policy Title:" (or "Subject:", "Policy:", _TITLE_LABEL), the next cell
+    is. None within the first TITLE_LINES lines: no title (the file's name stands in)."""
     lines = text.split("\n")[:TITLE_LINES]
     at, seen = 0, False
     for n, line in enumerate(lines):
         start = at + len(line) - len(line.lstrip())
         at += len(line) + 1
         heading = start in titles or line.strip().startswith("# ")  # "# " in a .txt file
+        if "\t" in line:  # a table's row: "Policy Title:<tab>Client Funds" names the title
+            label, value = (cell.strip() for cell in line.strip().split("\t")[:2])
+            if _TITLE_LABEL.fullmatch(label.rstrip(":").strip()) and value and _reads_as_title(
+                    value):
+                return value[:120]
+            seen = True
+            continue  # other rows are a table's cells, no title
         line = line.strip().lstrip("#").strip()
         after = lines[n + 1].strip() if n + 1 < len(lines) else ""
         if (heading and line) or (len(line.split()) >= 2 and _reads_as_title(line)
@@ -579,6 +587,11 @@ def _guess_title(text: str, titles: set[int] = frozenset()) -> str:
 
 TITLE_WORDS = 15
 TITLE_LINES = 40
+# The label of a table cell that holds the title, as policy templates head their first page:
+# "Policy Title:", "Title", "Subject:", "Policy:", "Policy Name", "Name of Procedure".
+_TITLE_LABEL = re.compile(r"(?:(?:policy|procedure|document)\s+)?(?:title|subject)"
+                          r"|(?:policy|procedure)(?:\s+name)?|name\s+of\s+(?:the\s+)?(?:policy|procedure)",
+                          re.IGNORECASE)
 
 
 # The marks that bullet a line of a list ("- ", "• ", "▪ "), here and in sections.py.
