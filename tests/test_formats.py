@@ -1099,6 +1099,36 @@ def test_pdf_heading_over_two_lines_is_one_heading(tmp_path: Path):
     assert paths["Every transaction is"] == "Records"
 
 
+def test_pdf_a_bookmarked_line_is_a_heading_whatever_its_font(tmp_path: Path):
+    """Word's "Save as PDF" bookmarks every heading, and its Heading 4 is body-size italic:
+    nothing in its font marks it. The bookmark of its page names it, so it is a heading (under
+    the larger ones); before, its line ran into the paragraph above."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+
+    def line(text: str, size: float = 11, style: str = "", level: int | None = None) -> None:
+        if level is not None:
+            pdf.start_section(text, level=level)  # the bookmark
+        pdf.set_font("Helvetica", style=style, size=size)
+        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+
+    line("Client money", 16, "B", 0)
+    line("This procedure covers money that belongs to the people we serve, in every program.")
+    line("Loans and gifts", 13, "B", 1)
+    line("Staff do not take part in money matters between clients, whatever the amount.")
+    line("Bus fare and meals", 11, "I", 2)
+    line("Staff never lend clients money for bus fare; they give a transit voucher instead.")
+    line("Records", 16, "B", 0)
+    line("Every transaction is written in the ledger and signed by two members of staff.")
+    pdf.output(str(tmp_path / "money.pdf"))
+    paths = _paths(read_document(tmp_path / "money.pdf"))
+    assert paths["Staff never lend"] == "Client money › Loans and gifts › Bus fare and meals"
+    assert paths["Staff do not"] == "Client money › Loans and gifts"
+    assert paths["Every transaction is"] == "Records"
+
+
 def test_pdf_word_default_heading_3_one_point_above_the_text_is_a_heading(tmp_path: Path):
     """Word's own Heading styles (since 2013) are not bold: Heading 1 16 pt, Heading 2 13 pt,
     Heading 3 12 pt, over 11 pt text. Heading 3, a point above the text, was read as text, and

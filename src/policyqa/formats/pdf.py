@@ -16,6 +16,9 @@ Why these rules:
 - pypdf needs `cryptography` for AES; an encrypted file that opens with the empty password is
   read, one that needs a user password is reported as password-protected.
 - A text layer of OCR noise (few word-like tokens) is reported by name rather than indexed.
+- A line that a bookmark of its page names (the file's outline: Word's "Save as PDF" bookmarks
+  every heading) counts as set in a heading's font, whatever its font: Word's Heading 4 is
+  body-size italic.
 - The file's own title and date (its Info dictionary, from the Word document's properties)
   fill metadata the corpus does not give, except titles a program made up ("Microsoft Word -
   policy.docx", "Untitled").
@@ -80,6 +83,7 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
             if progress:
                 progress(number, total)
         file_labels = _file_page_labels(reader, total)
+        bookmarks = _outline(reader)
         meta = _file_metadata(reader)
         if "title" not in meta and (title := fonts.title()):
             meta["title"] = title
@@ -103,7 +107,7 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
     parts: list[str] = []
     starts: list[tuple[int, int]] = []
     marked: list[tuple[int, float]] = []  # raw offsets of lines set in a heading's font, size
-    looked = fonts.heading_lines()
+    looked = fonts.heading_lines(bookmarks)
     offset = 0
     for number, lines in enumerate(pages, start=1):
         drop = (running.get(number - 1, set()) | gutters[number - 1]
@@ -204,22 +208,26 @@ class _LineFonts:
             return ""
         return text
 
-    def heading_lines(self) -> list[dict[str, float]]:
-        """Per page, the texts (spaces removed) of the lines set wholly in a heading's font, with
-        their type size (the smallest in the line)."""
+    def heading_lines(self, bookmarks: dict[int, set[str]] | None = None
+                      ) -> list[dict[str, float]]:
+        """Per page, the texts (spaces removed) of the lines set wholly in a heading's font, or
+        that a bookmark of that page names (`bookmarks`: _outline), with their type size (the
+        smallest in the line)."""
         total = sum(self.chars.values())
         if not total:
             return [{} for _ in self.pages]
         body = max(self.chars, key=self.chars.get)
         bold_ok = self.bold_chars < total / 6
         out = []
-        for page in self.pages:
+        for number, page in enumerate(self.pages):
+            named = (bookmarks or {}).get(number, set())
             found = {}
             for runs in page.values():
                 size = min(size for _, _, size in runs)
+                text = _SQUEEZE.sub("", "".join(text for text, _, _ in runs))
                 if (body > 0 and size >= body * _LARGER) or (
-                        bold_ok and all(bold for _, bold, _ in runs)):
-                    found[_SQUEEZE.sub("", "".join(text for text, _, _ in runs))] = size
+                        bold_ok and all(bold for _, bold, _ in runs)) or text in named:
+                    found[text] = size
             out.append(found)
         return out
 
@@ -228,6 +236,33 @@ class _LineFonts:
 # "Untitled", "Document1", a file name ("10811.exe") or path.
 _PROGRAM_TITLE = re.compile(r"microsoft\s+(word|powerpoint|excel)\s+-|^untitled|^document\s*\d*$"
                             r"|\.[a-z][a-z0-9]{1,4}\s*$|[\\/]", re.I)
+
+
+def _outline(reader) -> dict[int, set[str]]:
+    """The file's bookmarks (its outline) as {page index: titles, spaces removed}. Word writes
+    one per heading when it saves as PDF ("Create bookmarks using headings"), LaTeX's hyperref
+    one per section: a line that a bookmark of its page names is a heading whatever its font
+    (Word's Heading 4 is body-size italic). A damaged outline is no outline."""
+    found: dict[int, set[str]] = {}
+
+    def walk(items) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+                continue
+            try:
+                page = reader.get_destination_page_number(item)
+            except Exception:  # noqa: BLE001 - a bookmark to nowhere names no page
+                continue
+            title = _SQUEEZE.sub("", str(getattr(item, "title", "") or ""))
+            if page is not None and page >= 0 and title:
+                found.setdefault(page, set()).add(title)
+
+    try:
+        walk(reader.outline)
+    except Exception:  # noqa: BLE001 - pypdf raises many types on a damaged outline
+        return {}
+    return found
 
 
 def _file_metadata(reader) -> dict:
