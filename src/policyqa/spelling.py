@@ -14,9 +14,9 @@ read as a corpus word when:
   wording is asked as typed);
 - one slip of the keys turns it into the corpus word: two neighbouring letters swapped
   ("cleints"), one left out ("informaton") or one doubled inside it ("clientts"), with the
-  first letter as typed. A letter typed for another, or another letter too many, is not taken: real words
-  differ so ("sexting" and "setting", "warranty" and "warrant"), and reading one as the other
-  would answer another question. Among several corpus words one slip away, the most common
+  first letter as typed. A letter typed for another, or another letter too many, is not taken:
+  real words differ so ("sexting" and "setting", "warranty" and "warrant"), and reading one as
+  the other would answer another question. Among several corpus words one slip away, the most common
   in the corpus (lowest BM25 idf).
 
 rapidfuzz finds the corpus words within one edit (its OSA distance counts a swap as one); the
@@ -52,17 +52,22 @@ def one_slip(typed: str, word: str) -> bool:
         diffs = [i for i, (a, b) in enumerate(zip(typed, word, strict=True)) if a != b]
         return (len(diffs) == 2 and diffs[1] == diffs[0] + 1
                 and typed[diffs[0]] == word[diffs[1]] and typed[diffs[1]] == word[diffs[0]])
-    if len(typed) - len(word) == 1:  # a letter doubled: "clientts", British "counselling"
-        i = next((i for i, (a, b) in enumerate(zip(word, typed, strict=False)) if a != b),
-                 len(word))
-        # inside the word: a doubled first or last letter is more often a code or a name
-        # ("pprint", FORMERR) than a slip
-        return (2 <= i < len(typed) - 1 and typed[i] == typed[i - 1]
-                and word[i:] == typed[i + 1:])
-    if len(word) - len(typed) != 1:
-        return False
-    i = next((i for i, (a, b) in enumerate(zip(typed, word, strict=False)) if a != b), len(typed))
-    return typed[i:] == word[i + 1:]
+    if _dropped(word, typed) is not None:
+        return True
+    # a letter doubled inside the word: a doubled first or last letter is more often a code or a
+    # name ("pprint", FORMERR) than a slip
+    i = _dropped(typed, word)
+    return i is not None and 2 <= i < len(typed) - 1 and typed[i] == typed[i - 1]
+
+
+def _dropped(longer: str, shorter: str) -> int | None:
+    """Where in `longer` the one letter stands whose leaving out gives `shorter` (the first
+    place that differs), or None."""
+    if len(longer) - len(shorter) != 1:
+        return None
+    i = next((i for i, (a, b) in enumerate(zip(longer, shorter, strict=False)) if a != b),
+             len(shorter))
+    return i if longer[i + 1:] == shorter[i:] else None
 
 
 class Speller:
