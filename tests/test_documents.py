@@ -131,6 +131,25 @@ def test_a_templates_title_cell_titles_the_document_and_other_rows_do_not(tmp_pa
                       "form": "form"}  # no title: its file name
 
 
+def test_a_table_row_opening_on_an_empty_cell_is_read_not_skipped(tmp_path: Path):
+    """A template's first row often holds the agency's logo (an empty cell to the text) and then
+    its name or an approval stamp. Read for a title, that row ("\tApproved by the board") lost its
+    tab to strip() and the whole file was skipped as an unexpected error (ValueError)."""
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 1).text = "Approved by the board"
+    document.add_paragraph("Staff never lend money to clients.")
+    document.save(tmp_path / "loans.docx")
+    (tmp_path / "gifts.md").write_text("| | Riverside Community Services |\n|---|---|\n\n"
+                                       "# Gifts\n\nStaff never accept cash gifts.\n")
+    docs, skipped = load_corpus(tmp_path)
+    assert not skipped
+    assert {d.doc_id: d.title for d in docs} == {"loans": "Staff never lend money to clients.",
+                                                  "gifts": "Gifts"}
+
+
 def test_pdf_keeps_page_numbers(tmp_path: Path):
     pages = [
         "Section 1. Intake\nEvery client receives an intake interview on the first visit.",

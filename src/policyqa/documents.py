@@ -569,7 +569,7 @@ def _guess_title(text: str, titles: set[int] = frozenset()) -> str:
         at += len(line) + 1
         heading = start in titles or line.strip().startswith("# ")  # "# " in a .txt file
         if "\t" in line:  # a table's row: "Policy Title:<tab>Client Funds" names the title
-            label, value = (cell.strip() for cell in line.strip().split("\t")[:2])
+            label, value, *_ = [cell.strip() for cell in line.split("\t")]
             if _TITLE_LABEL.fullmatch(label.rstrip(":").strip()) and value and _reads_as_title(
                     value):
                 return value[:120]
