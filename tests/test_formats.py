@@ -983,6 +983,29 @@ def test_markdown_images_reference_links_and_code_show_their_text(tmp_path: Path
     assert clean_text("A ![x](y.png) pdf", "pdf")[0] == "A x pdf"
 
 
+def test_docx_cell_merged_down_rows_stands_once(tmp_path: Path):
+    """A cell merged across rows (Word's vertical merge) is printed once, in its first row;
+    python-docx repeats it in every row it spans, so "Money" stood three times in the text and a
+    quote of "Money Never borrow" was found though Word shows no such words. The rows below keep
+    an empty cell, so their other cells keep their columns; a cell merged across columns stands
+    once too."""
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=4, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 2)).text = "Money rules"
+    table.cell(1, 0).merge(table.cell(3, 0)).text = "Money"
+    for row, (rule, who) in enumerate([("Never lend", "Staff"), ("Never borrow", "Staff"),
+                                       ("Never gift", "Volunteers")], start=1):
+        table.cell(row, 1).text, table.cell(row, 2).text = rule, who
+    document.save(tmp_path / "money.docx")
+    doc = read_document(tmp_path / "money.docx")
+    assert doc.text.count("Money") == 2
+    assert "Money rules\nMoney\tNever lend\tStaff\n\tNever borrow\tStaff\n\tNever gift\tVolunteers" \
+        in doc.text
+    assert normalize("Money Never borrow") not in normalize(doc.text)
+
+
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
     """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
     cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,

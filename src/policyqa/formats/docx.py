@@ -19,7 +19,8 @@
   Content controls around whole paragraphs or tables (templates, cover pages) are read through.
 - Word's generated table of contents (its content control, or paragraphs in the "TOC n" styles)
   is left out: it repeats the headings with page numbers a .docx does not have.
-- Tables are rows of cells (tab-separated, one line per row), in document order.
+- Tables are rows of cells (tab-separated, one line per row), in document order; a merged
+  cell's words stand once, in its first row (the rows it spans below keep an empty cell).
 - Footnotes and endnotes follow the paragraph (or table row) that refers to them, each as a
   paragraph of its own that starts with the number Word shows ("1 Gifts under $25 are
   nominal."): Word prints them at the foot of a page or the end, but a .docx has no pages, and
@@ -80,7 +81,6 @@ def read_docx(path: Path, data: bytes) -> Extracted:
         blocks.append(Block(offset, offset + len(text), kind, level, marker))
         offset += len(text)
 
-    from docx.table import Table, _Row
     from docx.text.paragraph import Paragraph
 
     for element in _content(document.element.body, (f"{_W}p", f"{_W}tbl"), skip_toc=True):
@@ -107,10 +107,9 @@ def read_docx(path: Path, data: bytes) -> Extracted:
             for note in referred:
                 add(note, "body")
         else:
-            table = Table(element, document)
             first = True
             for tr in _content(element, (f"{_W}tr",)):
-                cells = _row_cells(_Row(tr, table))
+                cells = _row_cells(tr)
                 referred = notes.referred(tr)
                 if any(cells):
                     add("\t".join(cells), "body", sep="\n\n" if first else "\n")
@@ -214,7 +213,7 @@ def text_boxes(element) -> list[str]:
                 out.extend(text_boxes(child))
             else:
                 for tr in _content(child, (f"{_W}tr",)):
-                    out.append("\t".join(_cell_text(tc) for tc in _content(tr, (f"{_W}tc",))))
+                    out.append("\t".join(_row_cells(tr)))
 
     def find(node) -> None:
         for child in node.iterchildren():
@@ -311,14 +310,15 @@ def _cell_text(tc) -> str:
     return " ".join(" ".join(paragraphs).split())
 
 
-def _row_cells(row) -> list[str]:
-    """A row's cell texts, once each (a merged cell spans several grid columns)."""
-    cells, seen = [], set()
-    for cell in row.cells:
-        if id(cell._tc) in seen:
-            continue
-        seen.add(id(cell._tc))
-        cells.append(_cell_text(cell._tc))
+def _row_cells(tr) -> list[str]:
+    """A row's cell texts as Word shows them: a cell spanning several grid columns once, and a
+    cell merged down from the row above (vMerge "continue") empty, so that its words stand once in
+    the text, where Word prints them, and the row's other cells keep their columns."""
+    cells = []
+    for tc in _content(tr, (f"{_W}tc",)):
+        merge = tc.find(f"{_W}tcPr/{_W}vMerge")
+        continued = merge is not None and merge.get(f"{_W}val", "continue") == "continue"
+        cells.append("" if continued else _cell_text(tc))
     return cells
 
 
