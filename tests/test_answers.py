@@ -42,7 +42,8 @@ def test_a_sum_of_money_is_read_as_money(index):
 def test_json_schema(index):
     data = ask(index, "Can I accept a gift from a client?", k=4).to_json()
     json.dumps(data)  # serialisable
-    assert set(data) == {"question", "answered", "answer", "passages"}
+    assert set(data) == {"question", "note", "answered", "answer", "passages"}
+    assert data["note"] == ""  # the question was read as typed
     assert isinstance(data["answered"], bool)
     assert set(data["answer"]) == {"text", "citation", "passage_rank"}
     assert len(data["passages"]) == 4

@@ -154,6 +154,17 @@ def test_ask_matches_the_command_line(api):
     assert cli["answered"] and "loan" in cli["answer"]["text"]
 
 
+def test_ask_says_how_it_read_the_question(api):
+    """A program that shows the answer learns that "cleints" was read as "clients", as the page
+    and the command line tell their users; a question read as typed has an empty note."""
+    typed = no_trace(api.post("/ask", json={"question": "Can staff acept gifts from cleints?"}))
+    assert typed.json()["note"] == 'read "acept" as "accept", "cleints" as "clients"'
+    assert no_trace(api.post("/ask", json={"question": "Can staff accept gifts?"})).json()[
+        "note"] == ""
+    assert api.get("/openapi.json").json()["components"]["schemas"]["AskResponse"][
+        "properties"]["note"]["type"] == "string"
+
+
 def test_quote_as_the_library_finds_it(api, index):
     for phrase in ("I will not loan or give money", "documnted honestly and acurately"):
         response = no_trace(api.post("/quote", json={"phrase": phrase}))

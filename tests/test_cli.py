@@ -18,6 +18,13 @@ def test_ask_json_sample(capsys):
     assert top["rank"] == 1 and "documented honestly and accurately" in top["text"]
     assert "Longmont CM Code of Conduct" in top["citation"]
     assert "Service Approach" in top["citation"]
+    assert data["note"] == ""
+
+
+def test_ask_json_says_how_it_read_the_question(capsys):
+    """The note the human output prints in brackets is in the JSON too."""
+    assert main(["ask", "--json", "How should I keep participant recrods?"]) == 0
+    assert json.loads(capsys.readouterr().out)["note"] == 'read "recrods" as "records"'
 
 
 def test_ask_reads_questions_from_stdin(monkeypatch, capsys):

@@ -60,9 +60,13 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        """The stable JSON schema of `policyqa ask --json`."""
+        """The stable JSON schema of `policyqa ask --json` (and of the API's /ask). `note` says
+        how the question was read when that differs from what was typed (cut to the length limit,
+        a typing slip read as the word meant), "" otherwise: a program that shows the answer owes
+        its user that, as the page and the command line show it."""
         return {
             "question": self.question,
+            "note": self.note,
             "answered": self.answered,
             "answer": None if self.answer is None else {
                 "text": self.answer.text,

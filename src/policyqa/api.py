@@ -128,6 +128,7 @@ class AnswerSpanOut(BaseModel):
 
 class AskResponse(BaseModel):
     question: str
+    note: str
     answered: bool
     answer: AnswerSpanOut | None
     passages: list[PassageOut]
