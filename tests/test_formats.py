@@ -1398,6 +1398,7 @@ def test_load_corpus_reports_every_file_and_counts_pdf_pages(tmp_path: Path):
     (tmp_path / "scan.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "copy.pdf").write_bytes((tmp_path / "a.pdf").read_bytes())
     (tmp_path / "fake.docx").write_bytes(b"not a zip")
+    (tmp_path / "~$ient-funds.docx").write_bytes(b"\x0bJ. Doe" + b" " * 43 + b"\x00" * 111)
     seen, pages = [], []
     docs, skipped = load_corpus(tmp_path, progress=seen.append,
                                 pages=lambda path, done, total: pages.append((path.name, done, total)))
@@ -1407,7 +1408,11 @@ def test_load_corpus_reports_every_file_and_counts_pdf_pages(tmp_path: Path):
     assert status["scan.png"][0] == "unsupported" and "OCR" in status["scan.png"][1]
     assert status["copy.pdf"][0] == "duplicate"
     assert status["fake.docx"][0] == "skipped" and "not a Word" in status["fake.docx"][1]
-    assert len(seen) == 5
+    # Word's owner file of a document open on a shared drive: not a damaged document
+    assert status["~$ient-funds.docx"] == ("unsupported", "Office owner file: Word keeps it "
+                                           "beside a document while someone has it open; not a "
+                                           "document")
+    assert len(seen) == 6
     assert ("a.pdf", 3, 3) in pages and docs[0].pages == 3
 
 

@@ -457,7 +457,12 @@ def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
 
 
 def unsupported_reason(path: Path) -> str | None:
-    """Why policyqa does not read this file type, or None when it does."""
+    """Why policyqa does not read this file type, or None when it does. Office's owner files
+    ("~$ient-funds.docx": Word keeps one beside a document while someone has it open, on a
+    shared drive too) are named as such, not as a damaged Word file to be mended."""
+    if path.name.startswith("~$"):
+        return ("Office owner file: Word keeps it beside a document while someone has it open; "
+                "not a document")
     suffix = path.suffix.lower()
     if suffix in SUPPORTED:
         return None
