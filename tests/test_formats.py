@@ -1006,6 +1006,37 @@ def test_docx_cell_merged_down_rows_stands_once(tmp_path: Path):
     assert normalize("Money Never borrow") not in normalize(doc.text)
 
 
+def test_sections_numbered_one_point_oh_are_chapters(tmp_path: Path):
+    """US agency policies number their chapters "1.0 Purpose", "2.0 Procedure" over "2.1
+    Intake". "1.0" was read as a sub-section with no parent and did not go on the document's
+    sequence, so no chapter was a heading and "Clients may appeal..." was cited under "2.2
+    Formal review". In a PDF (its paragraphs wrapped at the margin, the headings in bold), a
+    text file, and a Word file whose headings are typed in bold, the chapters are headings, and
+    "2.1" nests under "2.0"."""
+    import docx
+
+    body = ("Every client has the right to complain about the services they receive without fear "
+            "that their services will be reduced or that they will be treated differently.")
+    outline = [("1.0 Purpose", body), ("2.0 Procedure", "Staff write the grievance down."),
+               ("2.1 Informal resolution", "The program manager meets the client in five days."),
+               ("2.2 Formal review", "The Advocate decides within 30 days."),
+               ("3.0 Appeals", "Clients may appeal to the Executive Director within 15 days.")]
+    pdf = _pdf_of_lines(tmp_path / "grievance.pdf",
+                        *[entry for head, text in outline for entry in ((head, 12, "B"), text)])
+    (tmp_path / "grievance.txt").write_text(
+        "Client Grievance Procedure\n\n" + "".join(f"{h}\n\n{t}\n\n" for h, t in outline))
+    document = docx.Document()
+    for head, text in outline:
+        document.add_paragraph().add_run(head).bold = True
+        document.add_paragraph(text)
+    document.save(tmp_path / "grievance.docx")
+    for path in (pdf, tmp_path / "grievance.txt", tmp_path / "grievance.docx"):
+        paths = _paths(read_document(path))
+        assert paths["Every client has"] == "1.0 Purpose", path.name
+        assert paths["The Advocate decides"] == "2.0 Procedure › 2.2 Formal review", path.name
+        assert paths["Clients may appeal"] == "3.0 Appeals", path.name
+
+
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
     """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
     cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,

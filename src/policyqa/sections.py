@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .documents import BULLET_MARKS, Document, touches
-from .formats import looked_heading_level, size_depths
+from .formats import looked_heading_level, number_parts, size_depths
 from .normalize import normalize
 
 SEP = " \u203a "  # " › "
@@ -444,6 +444,7 @@ def _from_lines(doc: Document) -> Structure:
     md_levels = {at: level for at, level in doc.md_headings}
     bold = _hand_headings(doc, lines, md_levels) if markdown else set()
     set_in_heading_font = _font_headings(doc, lines) if doc.format == "pdf" else {}
+    marked = set(doc.bold_lines) if doc.format == "pdf" else set()  # any line in a heading font
     code = _code_lines(doc, lines)
     run_ins = _run_in_labels([line.text for i, line in enumerate(lines)
                               if line and not line.bulleted and i not in code])
@@ -601,7 +602,8 @@ def _from_lines(doc: Document) -> Structure:
         m = None if (setext or md) else MARKER.match(line.text)
         if m and _initial(m, stack, sections, last_value, styled, open_style):
             m = None  # "J. Doe, Executive Director": a name, not item J of a list
-        num = None if (md or m or setext) else _numbered_heading(line, nxt, last_number, toc)
+        num = None if (md or m or setext) else _numbered_heading(
+            line, nxt, last_number, toc, line.start in marked)
         if setext:
             underline = lines[i + 1]
             line = _Line(line.start, underline.end, line.text, line.bulleted, line.indented)
@@ -899,7 +901,8 @@ def _continues_list(style, nxt, stack, sections, last_value, open_style) -> bool
 
 
 def _numbered_heading(line: _Line, nxt: _Line | None, last_number: dict[tuple[int, ...], int],
-                      toc: list[tuple[str, int | None]] = ()) -> tuple[str, str, int, str] | None:
+                      toc: list[tuple[str, int | None]] = (), in_heading_font: bool = False
+                      ) -> tuple[str, str, int, str] | None:
     """(marker, title, rank, kind) when the line is a numbered heading ("2.1 Scope", "Article
     II"; kind "heading") or a numbered paragraph ("3.2 Grievance Officer: the person who...",
     "4.2.1 Urgent grievances are answered within 24 hours."; kind "item", cited "3.2" under its
@@ -908,9 +911,10 @@ def _numbered_heading(line: _Line, nxt: _Line | None, last_number: dict[tuple[in
     on in lower case on the next line, as a page wraps it; a short heading may be followed by a
     lower-case name, "3.1 Invoking asn1Parser" / "asn1Parser reads..."): a line wrapped at
     "section\n3.1 of the manual" is neither. A first "1 Introduction" is a heading when text or a
-    sub-heading follows it, or when the table of contents lists it with its page (a PDF's
-    paragraph under it may wrap anywhere): without it, no chapter number after it would go on
-    the sequence."""
+    sub-heading follows it, or when the table of contents lists it with its page, or when a PDF
+    sets it in a heading's font (a PDF's paragraph under it may wrap anywhere): without it, no
+    chapter number after it would go on the sequence. A number's closing zeros are no level:
+    "2.0 Procedure" is chapter 2 (formats.number_parts)."""
     if line.bulleted:
         return None
     m = _NUMBERED.match(line.text)
@@ -934,14 +938,15 @@ def _numbered_heading(line: _Line, nxt: _Line | None, last_number: dict[tuple[in
         return None
     if word:
         marker = f"{word} {num}"
-        rank = 0 if word.lower() in _TOP_WORDS or roman else num.count(".") + 1
+        rank = 0 if word.lower() in _TOP_WORDS or roman else len(number_parts(num))
         return marker, title, rank, kind
-    parts = tuple(int(p) for p in num.split("."))
+    parts = number_parts(num)  # "2.0 Procedure" is section 2
     prefix = parts[:-1]
     if parts[-1] != last_number.get(prefix, 0) + 1:
         return None  # not the next number of the document's own sequence
     if parts == (1,) and not (_is_body(nxt) or (nxt is not None and _NUMBERED.match(nxt.text))
-                              or (toc and _toc_match(line.text, toc)[1] is not None)):
+                              or (toc and _toc_match(line.text, toc)[1] is not None)
+                              or in_heading_font):
         return None  # a first bare "1 Something" needs text (or a sub-heading) after it
     last_number[prefix] = parts[-1]
     return num, title if kind == "heading" else "", len(parts) - 1, kind

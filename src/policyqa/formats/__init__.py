@@ -104,6 +104,16 @@ def size_depths(sizes: list[float]) -> list[int]:
     return [depth[size] for size in ranked]
 
 
+def number_parts(number: str) -> tuple[int, ...]:
+    """A heading number's parts, less the zeros that end it: US agency policies number their
+    sections "1.0 Purpose", "2.0 Procedure", "2.1 Intake", so "2.0" is section 2, the parent of
+    "2.1", not a sub-section of it."""
+    parts = tuple(int(p) for p in number.split("."))
+    while len(parts) > 1 and parts[-1] == 0:
+        parts = parts[:-1]
+    return parts
+
+
 def numbered_heading(text: str) -> bool:
     """A heading that states its level by its number ("2.1 Small tokens")."""
     return _LOOKED_NUMBER.match(text.strip()) is not None
@@ -112,13 +122,14 @@ def numbered_heading(text: str) -> bool:
 def looked_heading_level(text: str) -> int | None:
     """The level of a paragraph set wholly in bold, in a document with no heading markup (Word
     with no heading style, a web page with no h1-h6: headings typed by hand): its number's depth
-    ("2.1 Small tokens": 2), else 1. None where it does not read as a heading: too long (over
-    LOOKED_MAX_WORDS words or LOOKED_MAX_CHARS characters), ending like a sentence (".", ";",
-    ","; a bold warning such as "Never keep cash overnight."), or without letters."""
+    ("2.1 Small tokens": 2; "2.0 Procedure": 1), else 1. None where it does not read as a
+    heading: too long (over LOOKED_MAX_WORDS words or LOOKED_MAX_CHARS characters), ending like
+    a sentence (".", ";", ","; a bold warning such as "Never keep cash overnight."), or without
+    letters."""
     text = text.strip()
     if not text or len(text) > LOOKED_MAX_CHARS or len(text.split()) > LOOKED_MAX_WORDS:
         return None
     if text.endswith((".", ";", ",")) or not any(c.isalpha() for c in text):
         return None
     number = _LOOKED_NUMBER.match(text)
-    return number.group(1).count(".") + 1 if number else 1
+    return len(number_parts(number.group(1))) if number else 1
