@@ -1037,6 +1037,31 @@ def test_sections_numbered_one_point_oh_are_chapters(tmp_path: Path):
         assert paths["Clients may appeal"] == "3.0 Appeals", path.name
 
 
+def test_html_running_header_footer_and_note_marks_as_word_processors_save_them(tmp_path: Path):
+    """LibreOffice saves a document's running header and footer as <div title="header"> and
+    <div title="footer">: "Revised 03/2024 Page 1 of 1" stood in the text, cited under the last
+    section. Note marks glued to the word they follow ("management.1", Word's "[1]") kept a quote
+    of "management. Staff" from being found, and a note read "2The monthly...". Marks in the
+    text go, a note keeps its number and a space; a bare "2" linked to nothing stays."""
+    page = (
+        '<html><body><div title="header"><p>Riverside Community Services \u2014 Policy 4.12</p>'
+        '</div><h1>1. Scope</h1><p>This policy covers case management.<a class="sdfootnoteanc" '
+        'href="#sdfootnote1sym"><sup>1</sup></a> Staff count cash daily.<a href="#_ftn2" '
+        'name="_ftnref2"><span class="MsoFootnoteReference">[2]</span></a></p>'
+        '<p>Keep <a href="#fn3" class="footnote-ref"><sup>3</sup></a>receipts for 2 years, '
+        'see <a href="#s2">2</a>.</p>'
+        '<div id="sdfootnote1"><p><a class="sdfootnotesym" href="#sdfootnote1anc">1</a>Includes '
+        'supported housing.</p></div><div id="ftn2"><p class="MsoFootnoteText"><a '
+        'href="#_ftnref2"><span class="MsoFootnoteReference">[2]</span></a> Both staff sign.</p>'
+        '</div><div title="footer"><p>Revised 03/2024 Page 1 of 1</p></div></body></html>')
+    (tmp_path / "funds.html").write_text(page, encoding="utf-8")
+    doc = read_document(tmp_path / "funds.html")
+    assert "Riverside" not in doc.text and "Revised" not in doc.text
+    assert "This policy covers case management. Staff count cash daily.\n" in doc.text
+    assert "Keep receipts for 2 years, see 2." in doc.text
+    assert "1 Includes supported housing." in doc.text and "[2] Both staff sign." in doc.text
+
+
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
     """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
     cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,

@@ -14,7 +14,10 @@ that can also drop the lists and tables a policy is made of, so the rules here a
   links whose id or class names them a menu ("topNav", "leftMenu") are dropped: they are the
   site, not the policy. A <header> or <footer> is the site's banner or footer
   only where HTML says so: outside <article>, <section> and <main>. Inside them it is the
-  policy's own (its title, its "approved by" line) and stays. A <form> itself is not
+  policy's own (its title, its "approved by" line) and stays. A document's running header and
+  footer, as LibreOffice saves them (<div title="header">, <div title="footer">), are dropped.
+  So are footnote marks in the text ("management.<sup>1</sup>", Word's "[1]"; a quote across
+  them is found); a note keeps its own number, a space before its text. A <form> itself is not
   dropped: ASP.NET and SharePoint pages, the usual intranet, wrap their whole body in one.
 - h1-h6 build the sections; a page with none (a CMS's or intranet's, its headings typed in
   bold) has its short wholly bold paragraphs as headings, nested by their numbers
@@ -80,6 +83,10 @@ def read_html(data: bytes | str) -> Extracted:
             continue
         if tag.name == "button" and _disclosure(tag):
             tag.unwrap()  # its words title the panel it opens
+        elif (note := _note_mark(tag)) == "reference":
+            tag.decompose()  # "management.1": a quote of "management. Staff" is found
+        elif note == "note":
+            tag.append(" ")  # "2The monthly reconciliation": the note's number, then its text
         elif (tag.name in _DROP or _hidden(tag, panels) or _page_landmark(tag)
               or _link_menu(tag) or _permalink(tag) or _pager(tag) or _nav_class(tag)):
             tag.decompose()
@@ -208,7 +215,12 @@ def _hidden(tag, panels: set[str] = frozenset()) -> bool:
 
 
 def _page_landmark(tag) -> bool:
-    """The site's own header or footer: one not inside an article, section or main."""
+    """The site's own header or footer: one not inside an article, section or main. Or a word
+    processor's running header or footer: LibreOffice saves a document's as a <div
+    title="header"> / <div title="footer"> at the top and foot of the body ("Page 3 of 3",
+    "Revised 03/2024"), what a PDF of it repeats on every page and policyqa leaves out there."""
+    if tag.name == "div" and (tag.get("title") or "").strip().lower() in ("header", "footer"):
+        return tag.parent is not None and tag.parent.name == "body"
     if tag.name not in _PAGE_LEVEL:
         return False
     return tag.find_parent(_SECTIONING) is None and tag.find_parent(attrs={"role": "main"}) is None
@@ -305,6 +317,34 @@ def _permalink(tag) -> bool:
         return False
     classes = set(tag.get("class") or [])
     return bool(classes & _PERMALINK_CLASSES) or tag.find_parent(_HEADINGS) is not None
+
+
+# A note's mark: "1", "[2]", "iv", "*", "†"
+_NOTE_MARK = re.compile(r"\[?(?:\d{1,3}|[ivx]{1,5}|[*\u2020\u2021]{1,3})\]?")
+
+
+def _note_mark(tag) -> str:
+    """How a same-page link that is a footnote's mark is read: "reference" where it follows the
+    words it annotates (LibreOffice's and pandoc's <sup>1</sup>, Word's [1], Wikipedia's [2]),
+    "note" where it opens the note itself; "" for any other tag. A mark set in superscript,
+    or by its class (Word's MsoFootnoteReference, "footnote-ref", "sdfootnoteanc"), only."""
+    if tag.name != "a" or not str(tag.get("href", "")).startswith("#"):
+        return ""
+    if not _NOTE_MARK.fullmatch(_SPACE.sub("", tag.get_text())):
+        return ""
+    marked = [tag, *tag.find_all(True), *tag.parents][:12]
+    if not any(t.name == "sup" or "note" in " ".join(t.get("class") or []).lower()
+               for t in marked):
+        return ""
+    block = tag.find_parent(_BLOCK - {"body", "html"})
+    if block is None:
+        return "reference"
+    for text in block.find_all(string=True):
+        if text.find_parent("a") is tag:
+            return "note"  # nothing of the block's before the mark
+        if text.strip():
+            return "reference"
+    return "note"
 
 
 def _bold(tag) -> bool:
