@@ -1062,6 +1062,19 @@ def test_html_running_header_footer_and_note_marks_as_word_processors_save_them(
     assert "1 Includes supported housing." in doc.text and "[2] Both staff sign." in doc.text
 
 
+def test_html_heading_number_glued_to_its_title_is_set_apart(tmp_path: Path):
+    """LibreOffice saves numbered headings as "4.1Receiving funds", "III.Procedure": the tab
+    after the number is dropped, and every citation read "4.Policy › 4.1Receiving funds"."""
+    (tmp_path / "funds.html").write_text(
+        "<html><body><h1>4.Policy</h1><h2>4.1Receiving funds</h2><p>Staff write a receipt.</p>"
+        "<h1>III.Procedure</h1><h2>B.Reporting timelines</h2><p>Report within a day.</p>"
+        "<h1>2024 Budget</h1><p>Unchanged.</p></body></html>", encoding="utf-8")
+    paths = _paths(read_document(tmp_path / "funds.html"))
+    assert paths["Staff write a"] == "4. Policy › 4.1 Receiving funds"
+    assert paths["Report within a"] == "III. Procedure › B. Reporting timelines"
+    assert paths["Unchanged."] == "2024 Budget"
+
+
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
     """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
     cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,

@@ -24,9 +24,10 @@ that can also drop the lists and tables a policy is made of, so the rules here a
   (formats.looked_heading_level, as for Word) or by the type sizes their inline styles state,
   and so is a bold line that a <br> sets over its
   paragraph's text; lists keep their nesting and an <ol>'s numbers
-  (start, type) are shown and cited; table rows are lines of tab-separated cells, except in a
-  table that holds headings (a page laid out in a table), whose cells with headings,
-  paragraphs or lists are read as the page's own blocks.
+  (start, type) are shown and cited; a heading's number glued to its title ("4.1Receiving
+  funds", as LibreOffice saves numbered headings) is set apart; table rows are lines of
+  tab-separated cells, except in a table that holds headings (a page laid out in a table),
+  whose cells with headings, paragraphs or lists are read as the page's own blocks.
 - A web archive (.mhtml/.mht: what a browser's "save as single file" writes) is a MIME message;
   its first HTML part is the page, read as above (the standard library's `email` decodes it).
 - <title>, else the first h1, is the title. The page's markup is never rendered; only its text
@@ -104,6 +105,11 @@ def read_html(data: bytes | str) -> Extracted:
         title = writer.text()[first.start:first.end] if first else ""
     meta = {"title": title} if title else {}
     return Extracted(raw=writer.text(), format="html", meta=meta, blocks=writer.blocks)
+
+
+# A heading's number glued to its title: LibreOffice saves a numbered heading as "4.1Receiving
+# funds", "III.Procedure", dropping the tab it sets after the number.
+_GLUED_NUMBER = re.compile(r"^((?:\d{1,2}\.)*\d{1,2}\.?|[IVXLC]{1,6}\.|[A-Z]\.)(?=[A-Z][a-z])")
 
 
 def read_mhtml(data: bytes) -> Extracted:
@@ -454,7 +460,8 @@ class _Writer:
                 self._line_break(child)
             elif level := (int(name[1]) if name in _HEADINGS else _aria_level(child)):
                 self.flush()
-                self.add(_SPACE.sub(" ", child.get_text(" ")), "heading", level)
+                self.add(_GLUED_NUMBER.sub(r"\1 ", _SPACE.sub(" ", child.get_text(" ")).strip(),
+                                           count=1), "heading", level)
                 self.level = level
             elif name == "summary" and _box_title(child):
                 self.flush()
