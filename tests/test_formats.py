@@ -1075,6 +1075,83 @@ def test_html_heading_number_glued_to_its_title_is_set_apart(tmp_path: Path):
     assert paths["Unchanged."] == "2024 Budget"
 
 
+def _edited_docx(path: Path, edit, extra: dict[str, str] | None = None) -> Path:
+    """A Word file (python-docx) with two bold hand-typed headings and a footnote-free body,
+    whose parts `edit(name, xml) -> xml` rewrites, as a damaged or hand-made file has them
+    (`extra`: parts added)."""
+    import zipfile
+
+    import docx
+
+    document = docx.Document()
+    for head, text in (("Client Funds", "Staff never lend money."), ("Gifts", "Declined.")):
+        document.add_paragraph().add_run(head).bold = True
+        document.add_paragraph(text)
+    document.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, edit(name, data.decode("utf-8")) if name.endswith((".xml", ".rels"))
+                       else data)
+        for name, xml in (extra or {}).items():
+            z.writestr(name, xml)
+    return path
+
+
+def test_docx_damaged_or_unusual_parts_are_read_or_named_never_hang_or_crash(tmp_path: Path):
+    """What a bad sync, a cut-off download or another program's writer leaves in a .docx.
+    A style based on itself (or two on each other) looped for ever and stalled the whole ingest;
+    a default size written "11pt" (as the standard allows) or "22.5", an outline level or list
+    start that is no number, and broken XML raised ValueError or XMLSyntaxError, and the file was
+    skipped as an "unexpected error". Now each reads, or is named as a damaged Word file."""
+    import re
+    import signal
+
+    def styles(edit):
+        return lambda name, xml: edit(xml) if name == "word/styles.xml" else xml
+
+    cycle = styles(lambda xml: re.sub(
+        r'(<w:style w:type="paragraph" w:default="1" w:styleId="Normal">)',
+        r'\1<w:basedOn w:val="Normal"/>', xml).replace(
+        '<w:style w:type="paragraph" w:styleId="Heading1">',
+        '<w:style w:type="paragraph" w:styleId="Heading1"><w:basedOn w:val="Heading2"/>').replace(
+        '<w:style w:type="paragraph" w:styleId="Heading2">',
+        '<w:style w:type="paragraph" w:styleId="Heading2"><w:basedOn w:val="Heading1"/>'))
+    files = {
+        "cycle": _edited_docx(tmp_path / "cycle.docx", cycle),
+        "points": _edited_docx(tmp_path / "points.docx", styles(lambda xml: re.sub(
+            r'<w:sz w:val="\d+"/>', '<w:sz w:val="11pt"/>', xml, count=1))),
+        "half": _edited_docx(tmp_path / "half.docx", styles(lambda xml: re.sub(
+            r'<w:sz w:val="\d+"/>', '<w:sz w:val="22.5"/>', xml, count=1))),
+        "outline": _edited_docx(tmp_path / "outline.docx", lambda name, xml: xml.replace(
+            "<w:p>", '<w:p><w:pPr><w:outlineLvl w:val=""/></w:pPr>', 1)),
+    }
+    signal.signal(signal.SIGALRM, lambda *a: (_ for _ in ()).throw(TimeoutError("hung")))
+    signal.alarm(60)
+    try:
+        for name, path in files.items():
+            paths = _paths(read_document(path))
+            assert paths["Staff never lend"] == "Client Funds", name
+            assert paths["Declined."] == "Gifts", name
+    finally:
+        signal.alarm(0)
+    _edited_docx(tmp_path / "broken.docx", lambda name, xml: xml.replace(
+        "Declined.", "Declined & gone.") if name == "word/document.xml" else xml)
+    footnotes = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
+    _edited_docx(tmp_path / "notes.docx", lambda name, xml: xml.replace(
+        "</Relationships>", f'<Relationship Id="rIdNotes" Type="{footnotes}" '
+        'Target="footnotes.xml"/></Relationships>') if name.endswith("document.xml.rels") else xml,
+        {"word/footnotes.xml": "<w:footnotes><w:footnote>&</w:footnotes>"})
+    docs, skipped = load_corpus(tmp_path)
+    status = {s.path: (s.status, s.reason) for s in skipped}
+    assert status["broken.docx"][0] == "skipped"
+    assert status["broken.docx"][1].startswith("damaged Word file (XMLSyntaxError")
+    [notes] = [d for d in docs if d.doc_id == "notes"]  # read, its damaged notes named
+    assert "Staff never lend money." in notes.text
+    assert notes.warnings[0].startswith("its footnotes could not be read (damaged footnotes")
+
+
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
     """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
     cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,

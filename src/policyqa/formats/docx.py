@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 from . import (
@@ -58,12 +59,18 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 def read_docx(path: Path, data: bytes) -> Extracted:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
 
     if not zipfile.is_zipfile(path):
         raise DocumentError(_not_a_package(path))
     try:
         document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        if getattr(document.element, "body", None) is None:
+            raise ValueError("no document body (word/document.xml holds no w:body)")
+    # Opening parses every part: a cut-off download or a bad sync shows as a broken ZIP entry
+    # (zlib.error), broken XML (lxml's XMLSyntaxError) or a missing part.
+    except (PackageNotFoundError, KeyError, ValueError, AttributeError, zipfile.BadZipFile,
+            zlib.error, XMLSyntaxError) as exc:
         raise DocumentError(f"damaged Word file ({type(exc).__name__}: {exc})") from exc
     numbering = _Numbering(document)
     notes = _Notes(document)
@@ -127,7 +134,8 @@ def read_docx(path: Path, data: bytes) -> Extracted:
     when = props.modified or props.created
     if when:
         meta["date"] = when.date().isoformat()
-    return Extracted(raw="".join(parts), format="docx", meta=meta, blocks=blocks)
+    return Extracted(raw="".join(parts), format="docx", meta=meta, blocks=blocks,
+                     warnings=notes.warnings)
 
 
 def _not_a_package(path: Path) -> str:
@@ -236,7 +244,9 @@ class _Notes:
 
     def __init__(self, document):
         from docx.oxml.parser import parse_xml
+        from lxml.etree import XMLSyntaxError
 
+        self.warnings: list[str] = []
         self.texts: dict[tuple[str, str], str] = {}
         self.counts = {kind: 0 for kind, _r, _f in self.KINDS}
         self.formats: dict[str, str] = {}
@@ -247,7 +257,12 @@ class _Notes:
                 part = document.part.part_related_by(reltype)
             except KeyError:
                 continue
-            root = part.element if hasattr(part, "element") else parse_xml(part.blob)
+            try:
+                root = part.element if hasattr(part, "element") else parse_xml(part.blob)
+            except XMLSyntaxError as exc:  # the rest of the document is still read
+                self.warnings.append(f"its {kind}s could not be read (damaged {kind}s part: "
+                                     f"{exc})")
+                continue
             for note in root.findall(f"{_W}{kind}"):
                 if note.get(f"{_W}type") in self._SKIP:
                     continue
@@ -346,7 +361,7 @@ class _LookedHeadings:
             # a size set nowhere is the document's default (docDefaults), not zero
             defaults = document.styles.element.find(
                 f"{_W}docDefaults/{_W}rPrDefault/{_W}rPr/{_W}sz")
-            default = int(defaults.get(f"{_W}val", "0")) / 2 if defaults is not None else 0.0
+            default = _points(defaults.get(f"{_W}val", "")) if defaults is not None else 0.0
             headings = looked[1 if titled else 0:]
             self.depth = dict(zip([p._p for p in headings],
                                   size_depths([_size(p) or default for p in headings]),
@@ -373,13 +388,39 @@ def _looked_level(para, text: str) -> int | None:
     return level if level is not None and _all_bold(para, text) else None
 
 
+def _lineage(style):
+    """A style and the styles it is based on, nearest first. Once each: a style based on itself,
+    or two based on each other (a damaged or hand-edited styles.xml), ends the chain instead of
+    looping for ever."""
+    seen = set()
+    while style is not None and id(style.element) not in seen:
+        seen.add(id(style.element))
+        yield style
+        style = style.base_style
+
+
+def _number(value: str | None, default: int) -> int:
+    """A whole number Word wrote, or `default` where the attribute is empty or not a number."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else default
+
+
+def _points(value: str) -> float:
+    """A font size in points from w:sz: half-points ("22"), or a measure with its unit ("11pt",
+    which the standard allows); 0 where unreadable."""
+    value = value.strip()
+    try:
+        return float(value[:-2]) if value.endswith("pt") else float(value) / 2
+    except ValueError:
+        return 0.0
+
+
 def _style_value(style, get):
     """A font property from a style or the styles it is based on (None: not set anywhere)."""
-    while style is not None:
-        value = get(style.font)
+    for each in _lineage(style):
+        value = get(each.font)
         if value is not None:
             return value
-        style = style.base_style
     return None
 
 
@@ -412,8 +453,7 @@ def _heading(para) -> tuple[str, int]:
     ("Policy Section", "Policy Subsection") are often no Heading N, but set the outline level
     that Word's navigation pane and table of contents go by."""
     styles = []
-    style = para.style
-    while style is not None:
+    for style in _lineage(para.style):
         name = style.name or ""
         if name.lower() == "title":
             return "title", 0
@@ -421,11 +461,10 @@ def _heading(para) -> tuple[str, int]:
         if m:
             return "heading", int(m.group(1))
         styles.append(style)
-        style = style.base_style
     for ppr in [para._p.pPr] + [s.element.pPr for s in styles]:
         outline = ppr.find(f"{_W}outlineLvl") if ppr is not None else None
         if outline is not None:
-            value = int(outline.get(f"{_W}val", "9"))
+            value = _number(outline.get(f"{_W}val"), 9)
             return ("heading", value + 1) if value < 9 else ("", 0)
     return "", 0
 
@@ -458,7 +497,7 @@ class _Numbering:
         for node in root.findall(f"{_W}abstractNum"):
             levels = {}
             for lvl in node.findall(f"{_W}lvl"):
-                ilvl = int(lvl.get(f"{_W}ilvl", "0"))
+                ilvl = min(_number(lvl.get(f"{_W}ilvl"), 0), 8)  # Word has levels 0-8
                 start = _val(lvl, "start", "1")
                 fmt = _val(lvl, "numFmt", "decimal")
                 text = _val(lvl, "lvlText", f"%{ilvl + 1}.")
@@ -473,11 +512,11 @@ class _Numbering:
                 continue
             levels = dict(abstract.get(ref.get(f"{_W}val"), {}))
             for override in num.findall(f"{_W}lvlOverride"):
-                ilvl = int(override.get(f"{_W}ilvl", "0"))
+                ilvl = min(_number(override.get(f"{_W}ilvl"), 0), 8)
                 start = override.find(f"{_W}startOverride")
                 if start is not None and ilvl in levels:
                     _s, fmt, text = levels[ilvl]
-                    levels[ilvl] = (int(start.get(f"{_W}val", "1")), fmt, text)
+                    levels[ilvl] = (_number(start.get(f"{_W}val"), 1), fmt, text)
             self.levels[num.get(f"{_W}numId")] = levels
 
     def render(self, para) -> tuple[str | None, str, int]:
@@ -519,12 +558,10 @@ def _num_pr(para) -> tuple[str | None, int | None]:
     neither states a level)."""
     ppr = para._p.pPr
     nodes = [ppr] if ppr is not None else []
-    style = para.style
-    while style is not None:  # a list style ("List Number") carries its numbering
+    for style in _lineage(para.style):  # a list style ("List Number") carries its numbering
         style_ppr = style.element.pPr
         if style_ppr is not None:
             nodes.append(style_ppr)
-        style = style.base_style
     num_id, ilvl = None, None
     for node in nodes:
         num_pr = node.find(f"{_W}numPr")
@@ -533,5 +570,5 @@ def _num_pr(para) -> tuple[str | None, int | None]:
         if num_id is None:
             num_id = _val(num_pr, "numId", "") or None
         if ilvl is None and num_pr.find(f"{_W}ilvl") is not None:
-            ilvl = int(_val(num_pr, "ilvl", "0"))
+            ilvl = min(_number(_val(num_pr, "ilvl", "0"), 0), 8)
     return num_id, ilvl
