@@ -1152,6 +1152,46 @@ def test_docx_damaged_or_unusual_parts_are_read_or_named_never_hang_or_crash(tmp
     assert notes.warnings[0].startswith("its footnotes could not be read (damaged footnotes")
 
 
+def test_html_bytes_are_read_as_a_browser_reads_them(tmp_path: Path):
+    """An old intranet page declares ISO-8859-1 but holds Windows-1252's curly quotes and dashes
+    (browsers read it so): they came out as control characters ("Staff\x92s"), and the title as
+    "Client s Rights". A short UTF-8 page that declares nothing was guessed Shift-JIS
+    ("client窶冱"). A program's placeholder <title> ("Untitled Document") titles nothing."""
+    (tmp_path / "rights.htm").write_bytes(
+        b'<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">'
+        b"<title>Client\x92s Rights</title></head><body><p>Staff\x92s \x93duty\x94 \x97 always."
+        b"</p></body></html>")
+    (tmp_path / "files.html").write_bytes(
+        "<p><b>Records</b></p><p>Para\u00adgraph on the client\u2019s file.</p>".encode())
+    (tmp_path / "storage.html").write_text(
+        "<html><head><title>Untitled Document</title></head><body><h1>Medication Storage</h1>"
+        "<p>Keep all medication locked.</p></body></html>")
+    rights = read_document(tmp_path / "rights.htm")
+    assert rights.title == "Client\u2019s Rights"
+    assert "Staff\u2019s \u201cduty\u201d \u2014 always." in rights.text
+    assert "client\u2019s file" in read_document(tmp_path / "files.html").text
+    assert read_document(tmp_path / "storage.html").title == "Medication Storage"
+
+
+def test_a_file_named_as_another_format_is_named_not_indexed(tmp_path: Path):
+    """A PDF or a Word file saved under another name (.html, .txt, .pdf) was indexed as garbage
+    (and the garbage could win the duplicate check against the real file); now it is named for
+    what it is. A PDF with a line break or byte-order mark before its header is read, as PDF
+    readers and pypdf read it."""
+    pdf = make_pdf(tmp_path / "gifts.pdf", ["Staff must not accept cash gifts from clients."])
+    (tmp_path / "gifts-copy.html").write_bytes(pdf.read_bytes())
+    (tmp_path / "served.pdf").write_bytes(b"\r\n" + pdf.read_bytes().replace(b"cash", b"any "))
+    _edited_docx(tmp_path / "funds.docx", lambda name, xml: xml)
+    (tmp_path / "funds.pdf").write_bytes((tmp_path / "funds.docx").read_bytes())
+    docs, skipped = load_corpus(tmp_path)
+    assert sorted(d.doc_id for d in docs) == ["funds", "gifts", "served"]
+    status = {s.path: (s.status, s.reason) for s in skipped}
+    assert status == {
+        "gifts-copy.html": ("skipped", "not a web page: it is a PDF named .html"),
+        "funds.pdf": ("skipped", "not a PDF: it is a ZIP package (a Word .docx or another "
+                                 "Office file) named .pdf")}
+
+
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
     """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
     cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,

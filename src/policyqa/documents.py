@@ -429,15 +429,44 @@ def read_markdown(text: str) -> Extracted:
                      warnings=warnings)
 
 
+# What a file is by its first bytes, for a file whose name says otherwise.
+_MAGIC = ((b"%PDF", "a PDF"), (b"PK\x03\x04", "a ZIP package (a Word .docx or another Office file)"),
+          (b"\xd0\xcf\x11\xe0", "an Office 97-2003 or password-protected Office file"),
+          (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+          (b"GIF8", "a GIF image"), (b"{\\rtf", "a Rich Text Format file"))
+
+
+def _disguised(suffix: str, data: bytes) -> str | None:
+    """Why a file is not what its name says: its first bytes are another format's ("a PDF
+    named .html", "a ZIP package named .pdf"). A PDF named .html was indexed as garbage, and
+    could win the duplicate check against the real PDF."""
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            return f"{_NOT_A.get(suffix, 'binary content')}: it is {what} named {suffix}"
+    return None
+
+
+_NOT_A = {".pdf": "not a PDF", ".docx": "not a Word .docx file", ".html": "not a web page",
+          ".htm": "not a web page", ".xhtml": "not a web page"}
+
+
 def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
     """Dispatch on the file's type; each reader raises DocumentError with a reason."""
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        if not data.startswith(b"%PDF"):
-            raise DocumentError("not a PDF (no %PDF header)")
+        # A PDF reader takes the header anywhere in the first 1,024 bytes (after a byte-order
+        # mark or a line break a web server or a mail program put first), and so does pypdf.
+        if b"%PDF" not in data[:1024]:
+            raise DocumentError(_disguised(suffix, data) or "not a PDF (no %PDF header)")
         from .formats.pdf import read_pdf
 
         return read_pdf(path, pages)
+    # (a .docx that is no ZIP package is read for what it is in formats/docx.py: an encrypted
+    # or a Word 97-2003 file; a web archive is a MIME message whatever it holds)
+    ours = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0") if suffix == ".docx" else ()
+    if suffix not in (".mhtml", ".mht") and not data.startswith(ours) and (
+            why := _disguised(suffix, data)):
+        raise DocumentError(why)
     if suffix == ".docx":
         from .formats.docx import read_docx
 

@@ -104,6 +104,18 @@ def size_depths(sizes: list[float]) -> list[int]:
     return [depth[size] for size in ranked]
 
 
+# Titles that programs write for a file, not its author: Word's "Microsoft Word - policy.docx"
+# (in PDFs it prints), "Untitled", "Untitled Document" (Dreamweaver), "Document1", FrontPage's
+# "New Page 1", a site template's "Home".
+_PLACEHOLDER_TITLE = re.compile(r"microsoft\s+(word|powerpoint|excel)\s+-|^untitled"
+                                r"|^(document|new\s+page|page)\s*\d*$|^(home|index)$", re.I)
+
+
+def placeholder_title(title: str) -> bool:
+    """A title a program filled in, which names no document."""
+    return _PLACEHOLDER_TITLE.search(title.strip()) is not None
+
+
 def number_parts(number: str) -> tuple[int, ...]:
     """A heading number's parts, less the zeros that end it: US agency policies number their
     sections "1.0 Purpose", "2.0 Procedure", "2.1 Intake", so "2.0" is section 2, the parent of

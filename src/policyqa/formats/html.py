@@ -30,7 +30,8 @@ that can also drop the lists and tables a policy is made of, so the rules here a
   whose cells with headings, paragraphs or lists are read as the page's own blocks.
 - A web archive (.mhtml/.mht: what a browser's "save as single file" writes) is a MIME message;
   its first HTML part is the page, read as above (the standard library's `email` decodes it).
-- <title>, else the first h1, is the title. The page's markup is never rendered; only its text
+- <title>, else the first h1, is the title (not a title a program filled in: "Untitled
+  Document", "New Page 1", "Home"). The page's markup is never rendered; only its text
   reaches the canonical text.
 """
 
@@ -45,6 +46,7 @@ from . import (
     list_marker,
     looked_heading_level,
     numbered_heading,
+    placeholder_title,
     size_depths,
 )
 
@@ -73,11 +75,13 @@ def read_html(data: bytes | str) -> Extracted:
             # An XHTML page ("<?xml ...?>" first) is read as a browser reads it, as HTML: bs4's
             # advice to parse it as XML would only clutter the ingest's output.
             warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-            soup = BeautifulSoup(data, "lxml")
+            soup = BeautifulSoup(data, "lxml", from_encoding=_encoding(data))
     except Exception as exc:  # lxml repairs nearly anything; a failure here is a broken file
         raise DocumentError(f"unreadable web page ({type(exc).__name__}: {exc})") from exc
     title_tag = soup.find("title")
     title = _SPACE.sub(" ", title_tag.get_text()).strip() if title_tag else ""
+    if placeholder_title(title):
+        title = ""  # "Untitled Document", "Home": the page's own heading or text titles it
     panels = _disclosed(soup)
     for tag in soup.find_all(True):
         if tag.decomposed:
@@ -105,6 +109,33 @@ def read_html(data: bytes | str) -> Extracted:
         title = writer.text()[first.start:first.end] if first else ""
     meta = {"title": title} if title else {}
     return Extracted(raw=writer.text(), format="html", meta=meta, blocks=writer.blocks)
+
+
+def _encoding(data: bytes | str) -> str | None:
+    """The character set to read a page's bytes in where BeautifulSoup's own choice would be
+    wrong, as a browser reads them (the WHATWG Encoding Standard): a page that declares
+    ISO-8859-1 or ASCII is read as Windows-1252, whose curly quotes and dashes old intranet pages
+    hold ("Staff\x92s" was read so); a page that declares none is UTF-8 where its bytes are
+    (a short one was guessed Shift-JIS: "client窶冱"), else Windows-1252, as .txt files are.
+    None: the page's own declaration or byte-order mark holds."""
+    import codecs
+
+    from bs4.dammit import EncodingDetector
+
+    if isinstance(data, str) or data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return None
+    declared = EncodingDetector.find_declared_encoding(data, is_html=True)
+    if declared:
+        try:
+            name = codecs.lookup(declared).name
+        except LookupError:
+            return None
+        return "windows-1252" if name in ("iso8859-1", "ascii") else None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "windows-1252"
+    return "utf-8"
 
 
 # A heading's number glued to its title: LibreOffice saves a numbered heading as "4.1Receiving

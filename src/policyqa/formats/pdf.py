@@ -32,7 +32,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from . import DocumentError, Extracted, PageProgress
+from . import DocumentError, Extracted, PageProgress, placeholder_title
 
 _EDGE = 2  # lines at the top and at the bottom of a page that may be running text
 _NUMBER_AT_EDGE = re.compile(r"^\s*(\d{1,5})(?=\s+\S)|(?<=\S)\s+(\d{1,5})\s*$")
@@ -232,10 +232,9 @@ class _LineFonts:
         return out
 
 
-# Titles that programs write for a file, not its author: "Microsoft Word - policy.docx",
-# "Untitled", "Document1", a file name ("10811.exe") or path.
-_PROGRAM_TITLE = re.compile(r"microsoft\s+(word|powerpoint|excel)\s+-|^untitled|^document\s*\d*$"
-                            r"|\.[a-z][a-z0-9]{1,4}\s*$|[\\/]", re.I)
+# Beside a program's placeholder (formats.placeholder_title), a PDF's Info title may be the
+# file's name ("10811.exe") or path, as a printer driver writes it.
+_FILE_TITLE = re.compile(r"\.[a-z][a-z0-9]{1,4}\s*$|[\\/]", re.I)
 
 
 def _outline(reader) -> dict[int, set[str]]:
@@ -279,7 +278,7 @@ def _file_metadata(reader) -> dict:
     if info is None:
         return meta
     if title and len(title) <= 200 and any(c.isalpha() for c in title) \
-            and not _PROGRAM_TITLE.search(title):
+            and not placeholder_title(title) and not _FILE_TITLE.search(title):
         meta["title"] = title
     for stamp in ("modification_date", "creation_date"):
         try:  # dates are often malformed ("D:20240312Z'"): then there is none
