@@ -1192,6 +1192,27 @@ def test_a_file_named_as_another_format_is_named_not_indexed(tmp_path: Path):
                                  "Office file) named .pdf")}
 
 
+def test_html_nested_thousands_deep_is_read_or_named_in_seconds(tmp_path: Path):
+    """An old FrontPage page that never closes its <font> tags nests each paragraph one level
+    deeper: 500 of them raised RecursionError (skipped as an "unexpected error"). A page nested
+    30,000 deep took over four minutes (bs4's `decomposed` and find() scan the subtree for each
+    element). Now the first reads whole and the second is named, each in seconds."""
+    import signal
+
+    (tmp_path / "rules.htm").write_text("<html><body>" + "".join(
+        f"<font face=Arial><p>Rule {n}: keep records locked." for n in range(1000)))
+    (tmp_path / "deep.html").write_text("<html><body>" + "<div>" * 30_000 + "deep text")
+    signal.signal(signal.SIGALRM, lambda *a: (_ for _ in ()).throw(TimeoutError("too slow")))
+    signal.alarm(60)
+    try:
+        docs, skipped = load_corpus(tmp_path)
+    finally:
+        signal.alarm(0)
+    assert [d.doc_id for d in docs] == ["rules"] and docs[0].text.count("keep records") == 1000
+    assert [(s.path, s.reason) for s in skipped] == [
+        ("deep.html", "web page nested too deeply to read (over 25,000 levels of elements)")]
+
+
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
     """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
     cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,

@@ -38,6 +38,7 @@ that can also drop the lists and tables a policy is made of, so the rules here a
 from __future__ import annotations
 
 import re
+import sys
 
 from . import (
     Block,
@@ -62,6 +63,12 @@ _BLOCK = {"p", "div", "section", "article", "main", "blockquote", "pre", "addres
           "figcaption", "caption", "dl", "dt", "dd", "ul", "ol", "li", "table", "h1", "h2", "h3",
           "h4", "h5", "h6", "hr", "details", "summary", "center", "fieldset", "body", "html"}
 _SPACE = re.compile(r"\s+")
+# The walk over a page's elements recurses once per level. An old FrontPage page that never
+# closes its <font> tags nests every later paragraph one level deeper, past Python's default of
+# 1,000 frames (a RecursionError skipped it); Python 3.11 calls between Python functions use no
+# C stack, so a deeper limit is safe. Past it, the page is named as too deep.
+_DEPTH = 50_000  # frames: two a level (walk, _walk), so 20,000 levels and more
+sys.setrecursionlimit(max(sys.getrecursionlimit(), _DEPTH))
 _LINE_BREAK = "\ue000"  # a <br> inside a list item or cell, until its text is gathered
 
 
@@ -83,8 +90,12 @@ def read_html(data: bytes | str) -> Extracted:
     if placeholder_title(title):
         title = ""  # "Untitled Document", "Home": the page's own heading or text titles it
     panels = _disclosed(soup)
+    pagers = any(_PAGER_RELS & {str(r).lower() for r in a.get("rel") or []}
+                 for a in soup.find_all("a", rel=True))
     for tag in soup.find_all(True):
-        if tag.decomposed:
+        # (bs4's own `tag.decomposed` looks for a child tag named "_decomposed" in the whole
+        # subtree when the flag is unset: quadratic, minutes for a page nested 30,000 deep)
+        if tag.__dict__.get("_decomposed"):
             continue
         if tag.name == "button" and _disclosure(tag):
             tag.unwrap()  # its words title the panel it opens
@@ -93,7 +104,8 @@ def read_html(data: bytes | str) -> Extracted:
         elif note == "note":
             tag.append(" ")  # "2The monthly reconciliation": the note's number, then its text
         elif (tag.name in _DROP or _hidden(tag, panels) or _page_landmark(tag)
-              or _link_menu(tag) or _permalink(tag) or _pager(tag) or _nav_class(tag)):
+              or _link_menu(tag) or _permalink(tag) or (pagers and _pager(tag))
+              or _nav_class(tag)):
             tag.decompose()
     root = _main(soup)
     if root is None:
@@ -101,7 +113,12 @@ def read_html(data: bytes | str) -> Extracted:
     writer = _Writer()
     # no heading markup: bold lines are headings
     writer.looks = root.find(_HEADINGS) is None and root.find(_aria_level) is None
-    writer.walk(root, 0)
+    writer.cells = int(root.find_parent(list(_CELLS)) is not None)
+    try:
+        writer.walk(root, 0)
+    except RecursionError:
+        raise DocumentError(f"web page nested too deeply to read (over {_DEPTH // 2:,} levels of "
+                            "elements)") from None
     writer.flush()
     writer.nest_looked_by_size()
     if not title:
@@ -430,6 +447,21 @@ def _type_size(node) -> float | None:
     return max(sizes, default=None)
 
 
+_CELLS = {"li", "td", "th"}
+
+
+def _holds_block(node) -> bool:
+    """Any block element under `node`: a search that stops at the first (bs4's find() first
+    walks to the subtree's last element, which in a page nested thousands deep is quadratic)."""
+    stack = list(node.contents)
+    while stack:
+        child = stack.pop()
+        if child.name in _BLOCK:
+            return True
+        stack.extend(getattr(child, "contents", ()))
+    return False
+
+
 def _ol_marker(value: int, kind: str) -> str:
     return list_marker(value, _OL_STYLES.get(kind, "decimal"))
 
@@ -444,6 +476,9 @@ class _Writer:
         self.inline: list[str] = []
         self.pending: tuple[str, int, str] | None = None  # (kind, level, marker) of the open item
         self.looks = False  # take wholly bold paragraphs as headings (a page with no h1-h6)
+        # How many list items and table cells the walk is inside (walk keeps it): asking each
+        # element for its ancestors costs a page nested thousands deep quadratic time.
+        self.cells = 0
         self.looked: list[tuple[Block, float | None]] = []  # those headings, their type size
         self.joined = False  # the next block follows a <br>: one line break, not a blank line
         self.level = 0  # the level of the last heading (h1-h6, role=heading, a bold line)
@@ -478,6 +513,14 @@ class _Writer:
         self.add(text, kind, level, marker)
 
     def walk(self, node, list_level: int) -> None:
+        inside = node.name in _CELLS
+        self.cells += inside
+        try:
+            self._walk(node, list_level)
+        finally:
+            self.cells -= inside
+
+    def _walk(self, node, list_level: int) -> None:
         from bs4 import CData, NavigableString, Tag
 
         for child in node.children:
@@ -539,7 +582,7 @@ class _Writer:
         following on the next line of the text, so that "1. Staff never lend money.<br>2. Gifts
         are declined." is two lines (and two items) as on screen, not one; a second <br> in a
         row leaves a blank line. In a list item or a table cell the lines stay one block."""
-        if self.pending or br.find_parent(["li", "td", "th"]) is not None:
+        if self.pending or self.cells:
             self.inline.append(_LINE_BREAK)
             return
         had_text = bool("".join(self.inline).strip())
@@ -564,8 +607,7 @@ class _Writer:
         """A paragraph that a looked heading may stand in: on a page with no h1-h6, a <p> or
         <div> of inline content, not inside a list item or a table cell."""
         return (self.looks and not self.pending and node.name in ("p", "div")
-                and node.find(list(_BLOCK)) is None
-                and node.find_parent(["li", "td", "th"]) is None)
+                and not self.cells and not _holds_block(node))
 
     def _looked_heading(self, node) -> int | None:
         """A paragraph (not a list item's, not a cell's) wholly in bold, read as a heading where
