@@ -843,6 +843,17 @@ def test_markdown_front_matter_in_toml_as_hugo_writes_it(tmp_path: Path):
     assert read_document(tmp_path / "plus.md").text.startswith("+++")
 
 
+def test_markdown_front_matter_with_windows_line_endings(tmp_path: Path):
+    """A page saved on Windows ends its lines in CRLF: its front matter stood in the text
+    ("---\ntitle: ...") and the title was lost."""
+    for name, head in (("yaml", b"---\r\ntitle: Gifts From Clients\r\ndate: 2023-01-05\r\n---"),
+                       ("toml", b'+++\r\ntitle = "Gifts From Clients"\r\ndate = 2023-01-05\r\n+++')):
+        (tmp_path / f"{name}.md").write_bytes(head + b"\r\n\r\nStaff may not accept gifts.\r\n")
+        doc = read_document(tmp_path / f"{name}.md")
+        assert (doc.title, doc.date) == ("Gifts From Clients", "2023-01-05"), name
+        assert doc.text.strip() == "Staff may not accept gifts.", name
+
+
 def test_markdown_heading_marks_are_not_text_and_still_make_the_sections(tmp_path: Path):
     """A rendered Markdown page shows "When staff may share", not "## When staff may share":
     the marks (and a closing "##") are left out of the text, so a passage shows and a quote
