@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -1222,6 +1223,51 @@ def test_html_nested_thousands_deep_is_read_or_named_in_seconds(tmp_path: Path):
     assert [d.doc_id for d in docs] == ["rules"] and docs[0].text.count("keep records") == 1000
     assert [(s.path, s.reason) for s in skipped] == [
         ("deep.html", "web page nested too deeply to read (over 25,000 levels of elements)")]
+
+
+def test_docx_breaks_symbols_and_missing_properties_read_as_word_shows_them(tmp_path: Path):
+    """Found by fuzzing Word files: a page or column break inside a paragraph joined the words
+    around it ("reportwithin"); a symbol inserted from the Symbol font ("≥") or a Wingdings tick
+    vanished ("aged  18"); a heading set on two lines (Shift+Enter) kept its line break in every
+    citation; a file with no properties part was titled "Word Document" and dated today, what
+    python-docx makes up."""
+    import zipfile
+
+    import docx
+    from docx.enum.text import WD_BREAK
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    heading = document.add_heading("Section 4", level=1)
+    heading.runs[0].add_break()
+    heading.add_run("Confidentiality")
+    para = document.add_paragraph("Staff file every incident report")
+    para.runs[0].add_break(WD_BREAK.PAGE)
+    para.add_run("within 24 hours.")
+    para = document.add_paragraph("Left column ends here")
+    para.runs[0].add_break(WD_BREAK.COLUMN)
+    para.add_run("Right column starts here.")
+    para = document.add_paragraph("Clients aged ")
+    para._p.append(parse_xml(f'<w:r {w}><w:sym w:font="Symbol" w:char="F0B3"/></w:r>'))
+    para.add_run(" 18 may consent. Consent form signed: ")
+    para._p.append(parse_xml(f'<w:r {w}><w:sym w:font="Wingdings" w:char="F0FE"/></w:r>'))
+    document.save(tmp_path / "records.docx")
+    doc = read_document(tmp_path / "records.docx")
+    assert "incident report\nwithin 24 hours." in doc.text
+    assert "ends here\nRight column" in doc.text
+    assert "Clients aged \u2265 18 may consent. Consent form signed: \u2611" in doc.text
+    assert _paths(doc)["Staff file every"] == "Section 4 Confidentiality"
+    assert doc.date  # the properties python-docx wrote
+    with zipfile.ZipFile(tmp_path / "records.docx") as z:
+        parts = {name: z.read(name) for name in z.namelist() if name != "docProps/core.xml"}
+    rels = parts["_rels/.rels"].decode()
+    parts["_rels/.rels"] = re.sub(r'<Relationship [^>]*core-properties"[^>]*/>', "", rels).encode()
+    with zipfile.ZipFile(tmp_path / "bare.docx", "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    bare = read_document(tmp_path / "bare.docx")
+    assert "Word Document" not in bare.title and not bare.date
 
 
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):

@@ -982,7 +982,8 @@ def _from_blocks(doc: Document) -> Structure:
         line = text[start:end]
         if kind in ("title", "heading"):
             rank = top if kind == "title" else level
-            head_marker, title = "", line
+            # a heading set on two lines (Shift+Enter) is cited on one: "Section 4 Confidentiality"
+            head_marker, title = "", " ".join(line.split())
             mm = MARKER.match(line)
             if mm and not mm.group("pm"):
                 head_marker, title = (mm.group("m"), line[mm.end():].strip())

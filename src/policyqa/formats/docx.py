@@ -127,6 +127,17 @@ def read_docx(path: Path, data: bytes) -> Extracted:
                 for note in referred:
                     add(note, "body")
                     first = True  # the table's next row starts a paragraph again
+    return Extracted(raw="".join(parts), format="docx", meta=_properties(document),
+                     blocks=blocks, warnings=notes.warnings)
+
+
+def _properties(document) -> dict:
+    """The title and date the file's properties state. A file with no properties part (another
+    program's writer) has none: python-docx would make up its own ("Word Document", today)."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    if not any(rel.reltype == RT.CORE_PROPERTIES for rel in document.part.package.rels.values()):
+        return {}
     props = document.core_properties
     meta = {}
     if props.title and props.title.strip():
@@ -134,8 +145,7 @@ def read_docx(path: Path, data: bytes) -> Extracted:
     when = props.modified or props.created
     if when:
         meta["date"] = when.date().isoformat()
-    return Extracted(raw="".join(parts), format="docx", meta=meta, blocks=blocks,
-                     warnings=notes.warnings)
+    return meta
 
 
 def _not_a_package(path: Path) -> str:
@@ -199,13 +209,54 @@ def paragraph_text(p) -> str:
         for child in node.iterchildren():
             if child.tag == f"{_W}r":
                 if not _hidden(child):
-                    out.append(child.text)
+                    out.append(run_text(child))
             elif child.tag not in _NOT_SHOWN:
                 walk(child)
 
     walk(p)
     return "".join(out)
 
+
+_RUN_TEXT = {f"{_W}{tag}" for tag in ("t", "tab", "cr", "noBreakHyphen", "ptab")}
+
+
+def run_text(run) -> str:
+    """A run's text as Word shows it. python-docx's `run.text` gives a page or column break as
+    nothing, so "incident report" [page break] "within 24 hours" read "reportwithin"; here any
+    break is a line break. A symbol inserted from a symbol font (w:sym: Insert > Symbol) is
+    the character it shows ("aged ≥ 18", not "aged  18")."""
+    out = []
+    for child in run.iterchildren():
+        if child.tag == f"{_W}br":
+            out.append("\n")
+        elif child.tag in _RUN_TEXT:
+            out.append(str(child))
+        elif child.tag == f"{_W}sym":
+            out.append(_symbol(child.get(f"{_W}font", ""), child.get(f"{_W}char", "")))
+    return "".join(out)
+
+
+# Wingdings' ticks and crosses, what a form's check boxes are made of.
+_WINGDINGS = {0xFB: "\u2717", 0xFC: "\u2713", 0xFD: "\u2612", 0xFE: "\u2611"}
+
+
+def _symbol(font: str, char: str) -> str:
+    """The character a w:sym shows: its code in the Symbol font's own encoding (Adobe's, as
+    pypdf holds it: 0xB3 "≥"), in Wingdings' for ticks and crosses, or as the Unicode character
+    Word wrote. Word writes a symbol font's codes from F000 ("F0B3")."""
+    try:
+        code = int(char, 16)
+    except ValueError:
+        return ""
+    low = code - 0xF000 if code >= 0xF000 else code
+    name = font.strip().lower()
+    if name == "symbol" and 0x20 <= low <= 0xFF:
+        from pypdf._codecs import _symbol_encoding  # Adobe's Symbol encoding
+
+        return _symbol_encoding[low] if _symbol_encoding[low].isprintable() else ""
+    if name.startswith("wingdings"):
+        return _WINGDINGS.get(low, "")
+    return chr(code) if code < 0xE000 or code > 0xF8FF else ""
 
 def text_boxes(element) -> list[str]:
     """The text of the text boxes anchored in a paragraph or table row, in order: each paragraph
@@ -282,7 +333,7 @@ class _Notes:
                 self.counts[kind] += 1
             text = self.texts.get((kind, ref.get(f"{_W}id")))
             if text is not None:
-                mark = (run.text or "").strip() if custom else _format_number(
+                mark = run_text(run).strip() if custom else _format_number(
                     self.counts[kind], self.formats[kind])
                 out.append(f"{mark} {text}" if mark else text)
         return out
@@ -427,8 +478,8 @@ def _style_value(style, get):
 def _all_bold(para, text: str) -> bool:
     """Every run with text is bold: by itself, its character style or the paragraph's style.
     Text outside plain runs (a hyperlink, a field) counts as not bold."""
-    runs = [r for r in para.runs if r.text.strip()]
-    if not runs or "".join(r.text for r in para.runs).strip() != text:
+    runs = [r for r in para.runs if run_text(r._r).strip()]
+    if not runs or "".join(run_text(r._r) for r in para.runs).strip() != text:
         return False
     paragraph_bold = _style_value(para.style, lambda f: f.bold)
     for run in runs:
@@ -443,7 +494,7 @@ def _all_bold(para, text: str) -> bool:
 def _size(para) -> float:
     """The largest font size (points) of the paragraph's runs; 0 where none is set."""
     style_size = _style_value(para.style, lambda f: f.size)
-    sizes = [r.font.size or style_size for r in para.runs if r.text.strip()]
+    sizes = [r.font.size or style_size for r in para.runs if run_text(r._r).strip()]
     return max((s.pt for s in sizes if s is not None), default=0.0)
 
 
