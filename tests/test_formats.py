@@ -1492,6 +1492,45 @@ def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):
             assert running not in doc.text, footer
 
 
+def test_pdf_header_missing_from_page_one_and_sections_starting_pages(tmp_path: Path):
+    """Word's "different first page": the running header stands on pages 2 and 3 only. It was
+    kept, and as a heading took everything under it ("III. Procedure › RIVERSIDE COMMUNITY
+    SERVICES Policy 6.03, p. 2"). And the other way: "SECTION 1" ... "SECTION 3", each at the top
+    of the page its section starts, alike but for their numbers, were removed as a running header
+    ("SECTION 1" even taken for page 1's number, its footer "1" left in the text)."""
+    from fpdf import FPDF
+
+    def pdf(path: Path, pages: list[tuple[str, str]]) -> Path:
+        out = FPDF()
+        out.set_font("Helvetica", size=11)
+        out.set_auto_page_break(False)
+        for n, (top, body) in enumerate(pages, 1):
+            out.add_page()
+            out.multi_cell(0, 6, f"{top}\n{body}" if top else body,
+                           new_x="LMARGIN", new_y="NEXT")
+            out.set_y(-20)
+            out.multi_cell(0, 6, str(n))
+        out.output(str(path))
+        return path
+
+    rules = ["Incidents are reported before the end of the shift.",
+             "Critical incidents are reported to the director within one hour.",
+             "The quality committee reviews every report each month.",
+             "Reports are kept for seven years after the incident."]
+    body = [f"{rules[n % 4]}\n{rules[(n + 1) % 4]}\n{rules[(n + 2) % 4]}" for n in range(9)]
+    header = "RIVERSIDE COMMUNITY SERVICES Policy 6.03 Incident Reporting"
+    doc = read_document(pdf(tmp_path / "incidents.pdf",
+                            [("", body[0]), (header, body[1]), (header, body[2])]))
+    assert "RIVERSIDE" not in doc.text
+    assert doc.text.count("Incidents are reported") == 2 and "\n3" not in doc.text
+    doc = read_document(pdf(tmp_path / "sections.pdf", [
+        (f"SECTION {n // 3 + 1}" if n % 3 == 0 else "", body[n]) for n in range(9)]))
+    assert [line for line in doc.text.split("\n") if line.startswith("SECTION")] == [
+        "SECTION 1", "SECTION 2", "SECTION 3"]
+    assert doc.page_labels == [str(n) for n in range(1, 10)]
+    assert "\n1\n" not in doc.text
+
+
 def test_two_page_pdf_loses_its_running_header_and_symbol_font_bullets_show(tmp_path: Path):
     """A two-page policy (the most common length) repeats its header on both pages: it is no
     text and no heading. Word draws bullets in the Symbol font, which PDFs give as the private

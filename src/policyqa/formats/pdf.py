@@ -5,7 +5,9 @@ Why these rules:
   Register / Vol. 85 ...", "4 1.1. TOPOLOGISCHE RÄUME"). Left in, it lands inside passages and
   is taken for a heading. A line at the top or bottom of a page is running text when (a) it
   repeats, digits aside and allowing OCR slips, at the same edge of many pages (of both pages
-  of a two-page file, word for word), or (b) it carries
+  of a two-page file, word for word; of every page but the first, Word's "different first
+  page"), but not where its numbers count 1, 2, 3 on a few pages only (a "SECTION 2" heading
+  atop the page its section starts), or (b) it carries
   a number that advances with the page (the printed page number). Both are removed from the text;
   the numbers found by (b), or the file's own /PageLabels, become the page labels a citation shows.
   In Word's "Page 3 of 12" (or "3/12", "Seite 3 von 12") the page is the first number: the
@@ -353,14 +355,18 @@ def running_lines(pages: list[list[str]]) -> tuple[dict[int, set[int]], dict[int
                     out.setdefault(1, set()).add(second[skel])
     if n >= 3:
         need = max(3, math.ceil(0.3 * n))
+        after_first = {p for p, e in edges.items() if e and p > 0}
         for zone in ("t", "b"):
             cands = [(p, i, _skeleton(pages[p][i])) for p, e in edges.items() for i, z in e
                      if z == zone]
             cands = [c for c in cands if len(c[2]) >= 4]
             for p, i, skel in cands:
-                similar_pages = {q for q, _j, other in cands
-                                 if q != p and fuzz.ratio(skel, other) >= 85}
-                if len(similar_pages) + 1 >= need:
+                similar = [(q, j) for q, j, other in cands
+                           if q != p and fuzz.ratio(skel, other) >= 85]
+                found = {q for q, _j in similar} | {p}
+                # Word's "different first page": the header stands on every page but the first
+                if (len(found) >= need or (len(found) >= 2 and found >= after_first)) and \
+                        not _numbered_sequence(pages, [(p, i), *similar], n):
                     out.setdefault(p, set()).add(i)
 
     # (b) A number that advances with the page: the printed page number.
@@ -371,14 +377,30 @@ def running_lines(pages: list[list[str]]) -> tuple[dict[int, set[int]], dict[int
     return out, printed
 
 
+def _numbered_sequence(pages: list[list[str]], lines: list[tuple[int, int]], n: int) -> bool:
+    """Lines alike but for their numbers that count 1, 2, 3 down the document on some of its
+    pages only: each a section's heading at the top of the page it starts ("SECTION 1" ...
+    "SECTION 4" over 12 pages), not a running header, which stands on (nearly) every page."""
+    if len(lines) > 0.6 * n:
+        return False
+    numbers = []
+    for p, i in sorted(lines):
+        found = re.search(r"\d+", pages[p][i])
+        if found is None:
+            return False
+        numbers.append(int(found.group()))
+    return all(b == a + 1 for a, b in zip(numbers, numbers[1:], strict=False))
+
+
 def _numbered_edges(pages, edges) -> list[tuple[int, int]]:
     """(page index, line index) of edge lines whose number is the page's printed number."""
-    cands = []
+    cands, zones = [], {}
     for p, e in edges.items():
-        for i, _zone in e:
+        for i, zone in e:
             number = _page_number(pages[p][i])
             if number is not None:
                 cands.append((p, i, number - p))
+                zones[p, i] = zone
     if not cands:
         return []
     n = len(pages)
@@ -391,10 +413,12 @@ def _numbered_edges(pages, edges) -> list[tuple[int, int]]:
     near = [(p, i, shift) for p, i, shift in cands if abs(shift - mode) <= 1]
     if len({p for p, _i, _s in near}) < max(2, math.ceil(0.3 * n)):
         return []
+    # One page-number line per page: the one closest to the mode, then the one at the edge
+    # where the other pages have theirs (page 1's footer "1", not its "SECTION 1" heading).
+    edge = Counter(zones[p, i] for p, i, _s in near).most_common(1)[0][0]
     best: dict[int, tuple[int, int]] = {}
-    for p, i, shift in near:  # one page-number line per page: the one closest to the mode
-        if p not in best or abs(shift - mode) < abs(best[p][1] - mode):
-            best[p] = (i, shift)
+    for p, i, shift in sorted(near, key=lambda c: (abs(c[2] - mode), zones[c[0], c[1]] != edge)):
+        best.setdefault(p, (i, shift))
     return [(p, i) for p, (i, _s) in sorted(best.items())]
 
 
