@@ -150,6 +150,30 @@ def test_a_table_row_opening_on_an_empty_cell_is_read_not_skipped(tmp_path: Path
                                                   "gifts": "Gifts"}
 
 
+def test_one_policy_in_several_formats_is_cited_by_each_files_name(tmp_path: Path):
+    """A shared drive holds a policy's .docx beside its .pdf: both were cited "funds", and a
+    memo could not say which file (or which page numbering) a passage came from. Files sharing
+    a stem are cited by their file names, a second folder's by its path; ids stay as they were,
+    and a label metadata.toml sets stays."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Staff never lend money to clients.")
+    document.save(tmp_path / "funds.docx")
+    make_pdf(tmp_path / "funds.pdf", ["Staff never lend money to clients, however small."])
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "funds.pdf").write_bytes(
+        make_pdf(tmp_path / "x.tmp", ["Staff never lend money."]).read_bytes())
+    (tmp_path / "x.tmp").unlink()
+    (tmp_path / "gifts.md").write_text("Staff never accept cash gifts.\n")
+    (tmp_path / "gifts.txt").write_text("Staff never accept cash gifts from clients.\n")
+    (tmp_path / "metadata.toml").write_text('[documents."gifts.md"]\nlabel = "Policy 4.15"\n')
+    labels = {d.doc_id: d.label for d in load_corpus(tmp_path)[0]}
+    assert labels == {"funds": "funds.docx", "funds.pdf": "funds.pdf",
+                      "funds-3": "old/funds.pdf", "gifts": "Policy 4.15",
+                      "gifts.txt": "gifts.txt"}
+
+
 def test_pdf_keeps_page_numbers(tmp_path: Path):
     pages = [
         "Section 1. Intake\nEvery client receives an intake interview on the first visit.",

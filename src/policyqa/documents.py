@@ -726,9 +726,24 @@ def admit(doc: Document, name: str, docs: list[Document], seen: dict[str, str]) 
     while doc.doc_id in taken:  # same stem in two folders or with two extensions
         n += 1
         doc.doc_id = f"{base}{Path(name).suffix.lower()}" if n == 2 else f"{base}-{n}"
+    if n > 1:
+        _label_apart(doc, name, base, docs)
     seen[doc.sha256] = name
     docs.append(doc)
     return None
+
+
+def _label_apart(doc: Document, name: str, stem: str, docs: list[Document]) -> None:
+    """Documents that share a file stem (a policy's .docx beside its .pdf and .html on a shared
+    drive) are cited by their file names, "policy-4.12.pdf" and "policy-4.12.docx", where each
+    would otherwise be cited "policy-4.12" and a memo could not say which. Labels set in
+    metadata.toml stay as set; a second folder's file of the same name is cited by its path."""
+    for other in docs:
+        if other.label == stem and Path(other.path).stem == stem:
+            other.label = Path(other.path).name
+    if doc.label == stem:
+        labels = {d.label for d in docs}
+        doc.label = Path(name).name if Path(name).name not in labels else name
 
 
 def load_corpus(

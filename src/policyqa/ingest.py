@@ -247,9 +247,18 @@ def prepare_document(doc: Document, settings: Settings) -> DocumentPart:
     structure = parse_sections(doc)
     chunks = make_chunks(doc, structure, settings.chunking)
     r = settings.retrieval
-    tokens = [tokenize(lexical_text(c, r.heading_context, doc.label), r.stem, r.stopwords)
-              for c in chunks]
+    tokens = [tokenize(lexical_text(c, r.heading_context, _named_label(doc)), r.stem,
+                       r.stopwords) for c in chunks]
     return DocumentPart(doc, structure, chunks, tokens)
+
+
+def _named_label(doc: Document) -> str:
+    """The label a question names the document by: its file's stem where the label is the file
+    name that tells its formats apart ("funds.pdf" beside "funds.docx", documents.admit). So
+    BM25 indexes the same words whether admit ran before this step (one process) or after it
+    (a worker of a shared build)."""
+    name = Path(doc.path).name
+    return Path(name).stem if doc.label == name or doc.label.endswith("/" + name) else doc.label
 
 
 def embed_parts(parts: list[DocumentPart], settings: Settings, embedder: Embedder,
