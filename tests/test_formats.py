@@ -1270,6 +1270,34 @@ def test_docx_breaks_symbols_and_missing_properties_read_as_word_shows_them(tmp_
     assert "Word Document" not in bare.title and not bare.date
 
 
+def test_pdf_template_fields_and_subtitle_are_no_sections(tmp_path: Path):
+    """A template's header block, a table a PDF gives as lines ("Policy Number: 2.20" /
+    "Effective Date: ..." / "Owner: Director of Clinical Services"), and a subtitle under the
+    title ("Procedure 5.08 - Community Services") read as Title-Case headings over "1. Purpose",
+    and every citation sat under them ("Owner: Director of Clinical Services › 2. Policy ›
+    2.2 Social media"). Both are the document's opening text, not sections."""
+    body = ("Clients trust staff with personal and often painful information, so staff keep "
+            "relationships with clients professional at all times.")
+    fields = _pdf_of_lines(
+        tmp_path / "boundaries.pdf", ("Professional Boundaries", 16, "B"), "Policy Number: 2.20",
+        "Effective Date: September 1, 2021", "Owner: Director of Clinical Services",
+        "1. Purpose", body, "2. Policy", "Staff never befriend clients on social media.")
+    paths = _paths(read_document(fields))
+    assert paths["Staff never befriend"] == "2. Policy"
+    assert not any("Owner" in path for path in paths.values())
+    subtitle = _pdf_of_lines(
+        tmp_path / "visits.pdf", ("HOME VISITS SAFETY PROCEDURE", 16, "B"),
+        "Procedure 5.08 - Community Services", "1. PURPOSE", body, "2. SCOPE",
+        "All case managers who visit clients in their homes.")
+    paths = _paths(read_document(subtitle))
+    assert paths["All case managers"] == "2. Scope"
+    assert not any("Procedure 5.08" in path for path in paths.values())
+    # a lone "Label: value" heading over its text is still one
+    alone = _pdf_of_lines(tmp_path / "forms.pdf", ("Gifts Policy", 16, "B"), "Appendix A: Forms",
+                          body)
+    assert _paths(read_document(alone))["Clients trust staff"] == "Appendix A Forms"
+
+
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
     """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
     cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,

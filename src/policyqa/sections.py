@@ -306,6 +306,20 @@ def _is_title_heading(text: str) -> bool:
     return capital / len(significant) >= 0.75
 
 
+# "Owner: Director of Clinical Services": a field of a template's header block, its label, a
+# colon, its value.
+_FIELD = re.compile(r"[A-Z][A-Za-z&/'\u2019 -]{0,30}:[ \t]+\S")
+
+
+def _among_fields(lines: list[_Line | None], i: int) -> bool:
+    """Line i is a "Label: value" field with another field right above or below it: the header
+    block a policy template opens with ("Policy Number: 2.20" / "Effective Date: ..." /
+    "Owner: Director of Clinical Services", a table a PDF gives as lines). Such a line is no
+    heading, though its words are capitalised as a title's are ("Appendix A: Forms" alone is)."""
+    near = [lines[j] for j in (i - 1, i + 1) if 0 <= j < len(lines) and lines[j] is not None]
+    return bool(_FIELD.match(lines[i].text)) and any(_FIELD.match(x.text) for x in near)
+
+
 _WORDY = re.compile(r"[^\W_][\w\s'\u2019&/,()\u2013-]*")
 
 
@@ -574,6 +588,15 @@ def _from_lines(doc: Document) -> Structure:
             base = max(base, next(r for sid, r, _ in stack if sid == group[0]) + 1)
         return base
 
+    def subtitle(line: _Line, nxt: _Line | None) -> bool:
+        """A line right under the document's title, before any text, over a numbered heading
+        ("HOME VISITS SAFETY PROCEDURE" / "Procedure 5.08 – Community Services" / "1. PURPOSE"):
+        the title's second line, not a section that every other one would sit under."""
+        return (bool(paragraphs) and all(p.kind == "heading" for p in paragraphs)
+                and normalize(sections[paragraphs[-1].section].title) == normalize(doc.title)
+                and nxt is not None and MARKER.match(nxt.text) is not None
+                and not nxt.text.rstrip().endswith((".", ";", ":", ",")))
+
     prev_body: Paragraph | None = None
     continued: set[int] = set()  # lines that finish the heading above them
     for i, line in enumerate(lines):
@@ -688,6 +711,8 @@ def _from_lines(doc: Document) -> Structure:
         elif (
             not line.bulleted
             and _is_title_heading(line.text)
+            and not _among_fields(lines, i)
+            and not subtitle(line, nxt)
             and (_is_body(nxt, wrapped_body) or (nxt is not None and _is_title_heading(nxt.text)
                                                  and _is_body(nxt2, wrapped_body)))
         ):
