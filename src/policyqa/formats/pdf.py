@@ -356,6 +356,9 @@ def running_lines(pages: list[list[str]]) -> tuple[dict[int, set[int]], dict[int
     if n >= 3:
         need = max(3, math.ceil(0.3 * n))
         after_first = {p for p, e in edges.items() if e and p > 0}
+        outermost = {zone: {(p, [i for i, z in e if z == zone][0 if zone == "t" else -1])
+                            for p, e in edges.items() if any(z == zone for _i, z in e)}
+                     for zone in ("t", "b")}
         for zone in ("t", "b"):
             cands = [(p, i, _skeleton(pages[p][i])) for p, e in edges.items() for i, z in e
                      if z == zone]
@@ -364,8 +367,13 @@ def running_lines(pages: list[list[str]]) -> tuple[dict[int, set[int]], dict[int
                 similar = [(q, j) for q, j, other in cands
                            if q != p and fuzz.ratio(skel, other) >= 85]
                 found = {q for q, _j in similar} | {p}
-                # Word's "different first page": the header stands on every page but the first
-                if (len(found) >= need or (len(found) >= 2 and found >= after_first)) and \
+                # Word's "different first page": the header stands on every page but the first,
+                # the same words at the very edge of each (not a paragraph's line that two
+                # pages happen to share)
+                first_page_off = len(found) >= 2 and found >= after_first and all(
+                    (q, j) in outermost[zone] and _skeleton(pages[q][j]) == skel
+                    for q, j in [(p, i), *similar])
+                if (len(found) >= need or first_page_off) and \
                         not _numbered_sequence(pages, [(p, i), *similar], n):
                     out.setdefault(p, set()).add(i)
 
