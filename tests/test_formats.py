@@ -1298,6 +1298,58 @@ def test_pdf_template_fields_and_subtitle_are_no_sections(tmp_path: Path):
     assert _paths(read_document(alone))["Clients trust staff"] == "Appendix A Forms"
 
 
+def test_docx_list_restarted_as_libreoffice_saves_it_counts_on(tmp_path: Path):
+    """LibreOffice saves a list restarted at 1 as its first item in a numbering instance that
+    overrides the start, the rest in the list's own instance of the same definition; Word and
+    LibreOffice show 1, 2, 3. Counted per instance it read 1, then 3, 4 (a first list had used
+    the instance), and "Record the gift" was cited "3. Procedure › 4"."""
+    import docx
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    document = docx.Document()
+
+    def item(text: str, num: int) -> None:
+        para = document.add_paragraph(text)
+        ppr = para._p.get_or_add_pPr()
+        ppr.append(docx.oxml.parse_xml(
+            f'<w:numPr xmlns:w="{w}"><w:ilvl w:val="0"/><w:numId w:val="{num}"/></w:numPr>'))
+
+    document.add_heading("Accepting gifts", 1)
+    item("A card or letter.", 90)
+    item("Food shared with the team.", 90)
+    document.add_heading("Procedure", 1)
+    item("Thank the client.", 91)
+    item("Record the gift in the register.", 90)
+    item("The supervisor decides.", 90)
+    document.save(tmp_path / "gifts.docx")
+    lists = (f'<w:abstractNum xmlns:w="{w}" w:abstractNumId="90"><w:lvl w:ilvl="0">'
+             '<w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>'
+             f'</w:abstractNum><w:num xmlns:w="{w}" w:numId="90"><w:abstractNumId w:val="90"/>'
+             f'</w:num><w:num xmlns:w="{w}" w:numId="91"><w:abstractNumId w:val="90"/>'
+             '<w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride></w:num>')
+
+    def add_lists(name: str, xml: str) -> str:
+        if name != "word/numbering.xml":
+            return xml
+        first_num = xml.index("<w:num ")  # abstract definitions come before the instances
+        abstract, nums = lists.split("</w:abstractNum>")
+        return (xml[:first_num] + abstract + "</w:abstractNum>" + xml[first_num:]).replace(
+            "</w:numbering>", nums + "</w:numbering>")
+
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "gifts.docx") as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    with zipfile.ZipFile(tmp_path / "gifts.docx", "w") as z:
+        for name, part in parts.items():
+            z.writestr(name, add_lists(name, part.decode()) if name.endswith(".xml") else part)
+    doc = read_document(tmp_path / "gifts.docx")
+    assert "1. A card or letter.\n\n2. Food shared" in doc.text
+    assert ("1. Thank the client.\n\n2. Record the gift in the register.\n\n"
+            "3. The supervisor decides.") in doc.text
+    assert _paths(doc)["2. Record the"] == "Procedure › 2"
+
+
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
     """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
     cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,

@@ -532,11 +532,17 @@ def _format_number(value: int, fmt: str) -> str:
 
 class _Numbering:
     """Word's list numbering, replayed in document order: each list keeps a counter per level,
-    and a deeper level restarts when a shallower one advances."""
+    and a deeper level restarts when a shallower one advances. A list is an abstract numbering
+    definition: the numbering instances (w:num) made from one share its counters, and one that
+    overrides a level's start ("Restart at 1") restarts that level where it is first used.
+    LibreOffice saves a restarted list so: its first item in an instance that restarts, the
+    rest in the list's own, and Word shows them 1, 2, 3, 4 (read 1, 1, 2, 3 before)."""
 
     def __init__(self, document):
         self.levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId -> ilvl -> def
-        self.counters: dict[str, list[int]] = {}
+        self.abstract: dict[str, str] = {}  # numId -> the abstract list it is an instance of
+        self.restarts: dict[str, set[int]] = {}  # numId -> levels it restarts (startOverride)
+        self.counters: dict[str, list[int]] = {}  # abstract list -> counter per level
         # A multilevel list linked to heading styles names the style of each level (w:pStyle);
         # "Heading 2" then takes level 1 without saying so on the paragraph or the style.
         self.style_levels: dict[str, int] = {}
@@ -562,13 +568,17 @@ class _Numbering:
             if ref is None:
                 continue
             levels = dict(abstract.get(ref.get(f"{_W}val"), {}))
+            num_id = num.get(f"{_W}numId")
+            self.abstract[num_id] = ref.get(f"{_W}val")
+            self.restarts[num_id] = set()
             for override in num.findall(f"{_W}lvlOverride"):
                 ilvl = min(_number(override.get(f"{_W}ilvl"), 0), 8)
                 start = override.find(f"{_W}startOverride")
                 if start is not None and ilvl in levels:
                     _s, fmt, text = levels[ilvl]
                     levels[ilvl] = (_number(start.get(f"{_W}val"), 1), fmt, text)
-            self.levels[num.get(f"{_W}numId")] = levels
+                    self.restarts[num_id].add(ilvl)
+            self.levels[num_id] = levels
 
     def render(self, para) -> tuple[str | None, str, int]:
         """(shown number text or "" for a bullet, marker to cite, list level) for a list
@@ -582,7 +592,10 @@ class _Numbering:
         levels = self.levels[num_id]
         if ilvl not in levels:
             return "\u2022", "", ilvl
-        counters = self.counters.setdefault(num_id, [0] * 9)
+        counters = self.counters.setdefault(self.abstract[num_id], [0] * 9)
+        if ilvl in self.restarts[num_id]:  # "Restart at 1": once, where the instance begins
+            self.restarts[num_id].discard(ilvl)
+            counters[ilvl] = 0
         for deeper in range(ilvl + 1, 9):
             counters[deeper] = 0
         start, fmt, text = levels[ilvl]
