@@ -491,3 +491,29 @@ def test_run_in_capital_labels_are_the_sections_of_a_policy_template(tmp_path: P
     lone.write_text("Medication Storage\n\nATTENTION: Keys are never left in the door.\n")
     lone_doc = read_document(lone)
     assert all(s.title != "ATTENTION" for s in parse_sections(lone_doc).sections)
+
+
+@pytest.mark.parametrize("name", ["incidents.txt", "incidents.pdf"])
+def test_lettered_headings_in_sentence_case_and_a_lead_in_item(tmp_path: Path, name):
+    """An outline policy ("III. PROCEDURE" / "A. Immediate response" / text / "1. ..." items):
+    "A. Immediate response", in sentence case, was read as an item, its text and its steps went
+    to "III", and "B. Reporting timelines" nested under step 5. A step that leads into a list
+    ("4. preserve any evidence, including:") was read as a heading titled by its words. Now a
+    capital-lettered line over a paragraph heads it, as "2. Policy statement" does, and a
+    lower-case lead-in is an item, cited by its number."""
+    body = ("The first duty of any staff member who becomes aware of an incident is the safety "
+            "of the people involved.")
+    text = (f"Incident Reporting\n\nIII. PROCEDURE\n\nA. Immediate response\n\n{body} Staff "
+            "will:\n\n1. make the situation safe;\n\n2. give first aid;\n\n3. preserve any "
+            "evidence, including:\n\na. medication packaging;\n\nb. written notes.\n\n4. not "
+            f"discuss the incident.\n\nB. Reporting timelines\n\nREPT {body}\n")
+    path = tmp_path / name
+    if name.endswith(".pdf"):
+        make_pdf(path, [text.replace("\n\n", "\n")])
+    else:
+        path.write_text(text)
+    at, _, _ = reader(path)
+    assert at("The first duty") == "III. Procedure \u203a A. Immediate response"
+    assert at("give first aid") == "III. Procedure \u203a A. Immediate response \u203a 2"
+    assert at("written notes") == "III. Procedure \u203a A. Immediate response \u203a 3 \u203a b"
+    assert at("REPT") == "III. Procedure \u203a B. Reporting timelines"

@@ -401,10 +401,12 @@ def _toc_match(title: str, entries: list[tuple[str, int | None]]) -> tuple[bool,
 
 
 def _split_title(rest: str) -> str:
-    """The heading part of an item line: the whole line when short, else the text before a colon."""
+    """The heading part of an item line: the whole line when short, else the text before a colon
+    that labels it ("Honesty: staff always..."; not a step's lead-in, "preserve any evidence,
+    including:", which starts in lower case)."""
     rest = rest.strip()
     head, colon, _tail = rest.partition(":")
-    if colon and len(head.split()) <= 6:
+    if colon and len(head.split()) <= 6 and head[:1].isupper():  # "Honesty: staff always..."
         return head.strip()
     if _is_title_heading(rest.rstrip(":")):
         return rest.rstrip(":")
@@ -519,11 +521,12 @@ def _from_lines(doc: Document) -> Structure:
         return fits[-1] if fits else same[0]
 
     def list_heading(style: str, line: _Line) -> bool:
-        """Whether a short numbered line in sentence case ("2. Policy statement") heads the
-        text after it, as "1. Purpose" does: when the line before it in its list is a heading,
-        or it starts its list and a paragraph follows. Not when another item follows, nor
-        after an item ("1. Count the cash" / "2. Record it in the ledger" / "The supervisor
-        signs...": the paragraph is the section's, after its list)."""
+        """Whether a short numbered or capital-lettered line in sentence case ("2. Policy
+        statement", "A. Immediate response") heads the text after it, as "1. Purpose" does:
+        when the line before it in its list is a heading, or it starts its list and a paragraph
+        follows. Not when another item follows, nor after an item ("1. Count the cash" / "2.
+        Record it in the ledger" / "The supervisor signs...": the paragraph is the section's,
+        after its list)."""
         if nxt is not None and _continues_list(style, nxt, stack, sections, last_value,
                                                open_style):
             return False
@@ -647,7 +650,7 @@ def _from_lines(doc: Document) -> Structure:
             if whole and rank is None and (nxt is None or _continues_list(
                     style, nxt, stack, sections, last_value, open_style)):
                 whole, title = False, ""  # an item of a list, however title-like
-            elif not whole and rank is None and style.startswith("ARABIC") and \
+            elif not whole and rank is None and style.startswith(("ARABIC", "UPPER")) and \
                     not line.bulleted and not line.runs_on and _short_heading(rest, line, width) \
                     and list_heading(style, line):
                 whole, title = True, _bare_title(rest)  # "2. Policy statement" over its text
