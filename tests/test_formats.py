@@ -1350,6 +1350,25 @@ def test_docx_list_restarted_as_libreoffice_saves_it_counts_on(tmp_path: Path):
     assert _paths(doc)["2. Record the"] == "Procedure › 2"
 
 
+def test_html_page_titled_by_its_bold_opening_paragraph(tmp_path: Path):
+    """A page a word processor saved, with no <title>, shows its title in large bold type over
+    "I. Purpose", not as a heading: the first h1 titled it ("I. Purpose"). An opening bold
+    paragraph that reads as a heading titles it; a bold sentence or a page that opens on text
+    leaves the first h1 to."""
+    def page(opening: str) -> str:
+        return (f"<html><head><title></title></head><body>{opening}<h1>I. Purpose</h1>"
+                "<p>Incidents are reported before the end of the shift.</p></body></html>")
+
+    for name, opening, title in (
+            ("report", '<p align="center"><font style="font-size: 18pt"><b>Incident Reporting '
+                       "and Review</b></font></p>", "Incident Reporting and Review"),
+            ("warning", "<p><b>Report every incident before the end of the shift.</b></p>",
+             "I. Purpose"),
+            ("text", "<p>Approved by the board in 2024.</p>", "I. Purpose")):
+        (tmp_path / f"{name}.html").write_text(page(opening))
+        assert read_document(tmp_path / f"{name}.html").title == title, name
+
+
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
     """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
     cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,

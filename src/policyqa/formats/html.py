@@ -30,8 +30,9 @@ that can also drop the lists and tables a policy is made of, so the rules here a
   whose cells with headings, paragraphs or lists are read as the page's own blocks.
 - A web archive (.mhtml/.mht: what a browser's "save as single file" writes) is a MIME message;
   its first HTML part is the page, read as above (the standard library's `email` decodes it).
-- <title>, else the first h1, is the title (not a title a program filled in: "Untitled
-  Document", "New Page 1", "Home"). The page's markup is never rendered; only its text
+- <title>, else a wholly bold opening paragraph that reads as a heading (a word processor's
+  page sets its title so), else the first h1, is the title (not a title a program filled in:
+  "Untitled Document", "New Page 1", "Home"). The page's markup is never rendered; only its text
   reaches the canonical text.
 """
 
@@ -121,6 +122,8 @@ def read_html(data: bytes | str) -> Extracted:
                             "elements)") from None
     writer.flush()
     writer.nest_looked_by_size()
+    if not title:
+        title = _lead_title(root)
     if not title:
         first = next((b for b in writer.blocks if b.kind == "heading" and b.level == 1), None)
         title = writer.text()[first.start:first.end] if first else ""
@@ -448,6 +451,28 @@ def _type_size(node) -> float | None:
 
 
 _CELLS = {"li", "td", "th"}
+
+
+def _lead_title(root) -> str:
+    """The page's opening paragraph where it is set wholly in bold and reads as a heading,
+    before any h1-h6: how a word processor's page shows its title ("Incident Reporting and
+    Review", large and bold, over "I. Purpose"). "" where the page opens otherwise."""
+    from bs4 import Tag
+
+    for node in root.descendants:
+        if not isinstance(node, Tag):
+            continue
+        if node.name in _HEADINGS:
+            return ""
+        if node.name not in ("p", "div") or _holds_block(node):
+            continue
+        text = _SPACE.sub(" ", node.get_text(" ")).strip()
+        if not text:
+            continue
+        bold = _bold(node) or _SPACE.sub("", "".join(
+            b.get_text() for b in _outer_bold(node))) == _SPACE.sub("", text)
+        return text if bold and looked_heading_level(text) is not None else ""
+    return ""
 
 
 def _holds_block(node) -> bool:
