@@ -517,3 +517,26 @@ def test_lettered_headings_in_sentence_case_and_a_lead_in_item(tmp_path: Path, n
     assert at("give first aid") == "III. Procedure \u203a A. Immediate response \u203a 2"
     assert at("written notes") == "III. Procedure \u203a A. Immediate response \u203a 3 \u203a b"
     assert at("REPT") == "III. Procedure \u203a B. Reporting timelines"
+
+
+@pytest.mark.parametrize("name", ["gifts.pdf", "gifts.txt"])
+def test_steps_numbered_afresh_under_a_numbered_heading(tmp_path: Path, name):
+    """ "3. Procedure" over steps numbered afresh ("1. Thank the client", "2. ..."): the steps'
+    "1." was read as the next item of the list "3." belongs to, so "3. Procedure" was an item,
+    and the steps stood beside it at the top ("gifts, 3", "gifts, 4"). "3." is their heading;
+    "4. Breaches" after step 4 follows "3. Procedure", not the step."""
+    body = ("Staff may not accept gifts of money, gift cards, or items of more than token value "
+            "from clients or their families.")
+    text = ("Gifts and Gratuities\n\n1. Purpose\n\n" + body + "\n\n2. Policy\n\n" + body +
+            "\n\n3. Procedure\n\n1. Thank the client and explain the policy kindly.\n\n"
+            "2. Accept the gift on behalf of the team.\n\n3. Record the gift in the gift "
+            "register.\n\n4. The supervisor decides what happens to the gift.\n\n4. Breaches\n\n"
+            "BRCH Accepting a gift in breach of this policy may lead to disciplinary action.\n")
+    path = tmp_path / name
+    if name.endswith(".pdf"):
+        make_pdf(path, [text.replace("\n\n", "\n")])
+    else:
+        path.write_text(text)
+    at, _, _ = reader(path)
+    assert at("Record the gift") == "3. Procedure \u203a 3"
+    assert at("BRCH") == "4. Breaches"

@@ -512,13 +512,21 @@ def _from_lines(doc: Document) -> Structure:
         same = [sid for sid, _, s in stack if s == style]
         if not same:
             return None
-        if not by_indent:
-            return same[-1]
-        indent = indent_of(line)
-        if indent >= indents.get(same[-1], 0) + 2:
-            return None  # nested in the item above
-        fits = [sid for sid in same if indents.get(sid, 0) <= indent + 1]
-        return fits[-1] if fits else same[0]
+        if by_indent:
+            indent = indent_of(line)
+            if indent >= indents.get(same[-1], 0) + 2:
+                return None  # nested in the item above
+            same = [sid for sid in same if indents.get(sid, 0) <= indent + 1] or same[:1]
+        # Where indents do not tell (a PDF's lines have none; a text file's steps may stand
+        # flush), the numbers do: "1. Thank the client" under the heading "3. Procedure"
+        # starts a list of its own, and "4. Breaches" after step "4." follows "3. Procedure".
+        value = _marker_value(line.text)
+        follows = [sid for sid in same if value is not None and last_value.get(sid) == value - 1]
+        if follows:
+            return follows[-1]
+        if value == 1 and sections[same[-1]].kind == "heading":
+            return None
+        return same[-1]
 
     def list_heading(style: str, line: _Line) -> bool:
         """Whether a short numbered or capital-lettered line in sentence case ("2. Policy
@@ -528,12 +536,23 @@ def _from_lines(doc: Document) -> Structure:
         Record it in the ledger" / "The supervisor signs...": the paragraph is the section's,
         after its list)."""
         if nxt is not None and _continues_list(style, nxt, stack, sections, last_value,
-                                               open_style):
+                                               open_style, heads_list(style, line)):
             return False
         sibling = list_sibling(style, line)
         if sibling is None:
             return _paragraph_after(nxt, wrapped)
         return sections[sibling].kind == "heading"
+
+    def heads_list(style: str, line: _Line) -> int | None:
+        """The line's number where it may head a list numbered afresh under it ("3. Procedure"
+        over "1. Thank the client"): where the line before it in its list is a heading ("2.
+        Policy"). None after an item of its list ("2. Without consent, only when:" after "1.
+        With consent" is an item over its own sub-list) or where it is the first one seen (a
+        figure's "(b) Sinus" caption over "(a) n = 1")."""
+        sibling = list_sibling(style, line)
+        if sibling is None or sections[sibling].kind != "heading":
+            return None
+        return _marker_value(line.text)
 
     def open_style(style: str) -> int | None:
         for sid, _, s in reversed(stack):
@@ -648,7 +667,8 @@ def _from_lines(doc: Document) -> Structure:
             title = _split_title(rest)
             whole = bool(title) and title == rest.strip().rstrip(":")
             if whole and rank is None and (nxt is None or _continues_list(
-                    style, nxt, stack, sections, last_value, open_style)):
+                    style, nxt, stack, sections, last_value, open_style,
+                    heads_list(style, line))):
                 whole, title = False, ""  # an item of a list, however title-like
             elif not whole and rank is None and style.startswith(("ARABIC", "UPPER")) and \
                     not line.bulleted and not line.runs_on and _short_heading(rest, line, width) \
@@ -915,14 +935,19 @@ def _paragraph_after(nxt: _Line | None, wrapped: bool) -> bool:
                            or (wrapped and nxt.runs_on))
 
 
-def _continues_list(style, nxt, stack, sections, last_value, open_style) -> bool:
-    """Whether the line after a marker line of `style` is another item of the same list or of
-    a list that stays open around it (so the marker line is an item, however title-like)."""
+def _continues_list(style, nxt, stack, sections, last_value, open_style,
+                    value: int | None = None) -> bool:
+    """Whether the line after a marker line of `style` (numbered `value`) is another item of the
+    same list or of a list that stays open around it (so the marker line is an item, however
+    title-like). A "1." under "3. Procedure" starts a list of its own: "3." is its heading."""
     m = MARKER.match(nxt.text)
     if not m:
         return False
     nxt_style, _ = _style(m.group("pm") or m.group("m"), m.group("p") or "()", stack, sections,
                           last_value, open_style)
+    if nxt_style == style and value is not None and value > 1 and \
+            _marker_value(nxt.text) == 1:
+        return False
     styles = [st for _, _, st in stack]
     around = styles[: styles.index(style)] if style in styles else styles
     return nxt_style == style or nxt_style in around
@@ -1171,6 +1196,16 @@ def _initial(m: re.Match, stack, sections, last_value, styled, open_style) -> bo
     if style != "UPPER." or value == 1:
         return False
     return not any(styled[sid] == style and last_value.get(sid) == value - 1 for sid in styled)
+
+
+def _marker_value(text: str) -> int | None:
+    """The value of the marker a line opens with ("3." 3, "c)" 3, "(iv)" 4), None for none."""
+    m = MARKER.match(text)
+    if not m:
+        return None
+    token = m.group("pm") or m.group("m")
+    return _alpha_value(token) if not re.fullmatch(r"[ivxlc]{2,}|[IVXLC]{2,}", token) else \
+        roman_value(token)
 
 
 def _alpha_value(token: str) -> int | None:
