@@ -174,6 +174,24 @@ def test_one_policy_in_several_formats_is_cited_by_each_files_name(tmp_path: Pat
                       "gifts.txt": "gifts.txt"}
 
 
+def test_a_file_not_read_in_time_is_named_and_the_timer_is_put_back(tmp_path: Path):
+    """A file that sends a reader into a loop (the fuzzer's style based on itself stalled the
+    whole ingest) is stopped after the time limit and named; the next file reads normally."""
+    import signal
+
+    from policyqa.documents import read_corpus_file
+
+    (tmp_path / "manual.html").write_text("<html><body>" + "".join(
+        f"<p>Rule {n}: keep records locked.</p>" for n in range(40_000)) + "</body></html>")
+    (tmp_path / "gifts.md").write_text("# Gifts\n\nStaff never accept cash gifts.\n")
+    slow = read_corpus_file(tmp_path, tmp_path / "manual.html", {}, time_limit=0.05)
+    assert slow.path == "manual.html" and slow.reason.startswith("not read within 0.05 s")
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.default_int_handler, None)
+    assert read_corpus_file(tmp_path, tmp_path / "gifts.md", {}, time_limit=0.05).title == "Gifts"
+    assert read_corpus_file(tmp_path, tmp_path / "manual.html", {}).text.count("Rule") == 40_000
+
+
 def test_pdf_keeps_page_numbers(tmp_path: Path):
     pages = [
         "Section 1. Intake\nEvery client receives an intake interview on the first visit.",

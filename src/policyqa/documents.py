@@ -12,8 +12,11 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+import signal
+import threading
 import tomllib
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -693,17 +696,56 @@ def corpus_metadata(corpus_dir: Path) -> tuple[dict[str, dict], list[Skipped]]:
         return {}, [Skipped(METADATA_FILE, str(exc))]
 
 
+# Seconds one corpus file may take to read (a 1,000-page PDF takes about 35 s here): past it
+# the file is named and the ingest goes on, so a file that sends a reader into a loop (a
+# damaged PDF, a style based on itself) never stalls the whole build.
+FILE_TIME_LIMIT_S = 600
+
+
+class _TooSlow(BaseException):
+    """Raised by the timer inside a reader. Not an Exception: readers (pypdf) catch those."""
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Stop the block after `seconds` (a SIGALRM timer): only in the main thread of a Unix
+    process, where signals are delivered; elsewhere the block runs unlimited. The timer fires
+    again every second after that (at the same pace where `seconds` is shorter): a C parser
+    that calls back into Python (lxml, under BeautifulSoup) may swallow the first stop."""
+    if seconds <= 0 or not hasattr(signal, "setitimer") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum, _frame):
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, 1.0))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def read_corpus_file(corpus_dir: Path, path: Path, metadata: dict[str, dict],
-                     pages: Callable[[Path, int, int], None] | None = None) -> Document | Skipped:
+                     pages: Callable[[Path, int, int], None] | None = None,
+                     time_limit: float = FILE_TIME_LIMIT_S) -> Document | Skipped:
     """One file of the corpus folder as a Document, or a Skipped saying why it is not indexed
-    (unsupported, unreadable): a bad file never raises, so it never stops the others."""
+    (unsupported, unreadable, or not read within `time_limit` seconds): a bad file never
+    raises, so it never stops the others."""
     name = path.relative_to(corpus_dir).as_posix()
     reason = unsupported_reason(path)
     if reason:
         return Skipped(name, reason, "unsupported")
     on_page = (lambda done, total: pages(path, done, total)) if pages else None
     try:
-        return read_document(path, metadata.get(path.name), on_page)
+        with _time_limit(time_limit):
+            return read_document(path, metadata.get(path.name), on_page)
+    except _TooSlow:
+        return Skipped(name, f"not read within {time_limit:g} s (stopped; a damaged file, or one "
+                             "too large to read here)")
     except DocumentError as exc:
         return Skipped(name, str(exc))
     except OSError as exc:
