@@ -1139,7 +1139,8 @@ def test_docx_damaged_or_unusual_parts_are_read_or_named_never_hang_or_crash(tmp
         "outline": _edited_docx(tmp_path / "outline.docx", lambda name, xml: xml.replace(
             "<w:p>", '<w:p><w:pPr><w:outlineLvl w:val=""/></w:pPr>', 1)),
     }
-    signal.signal(signal.SIGALRM, lambda *a: (_ for _ in ()).throw(TimeoutError("hung")))
+    previous = signal.signal(signal.SIGALRM,
+                             lambda *a: (_ for _ in ()).throw(TimeoutError("hung")))
     signal.alarm(60)
     try:
         for name, path in files.items():
@@ -1148,6 +1149,7 @@ def test_docx_damaged_or_unusual_parts_are_read_or_named_never_hang_or_crash(tmp
             assert paths["Declined."] == "Gifts", name
     finally:
         signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
     _edited_docx(tmp_path / "broken.docx", lambda name, xml: xml.replace(
         "Declined.", "Declined & gone.") if name == "word/document.xml" else xml)
     footnotes = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
@@ -1214,12 +1216,14 @@ def test_html_nested_thousands_deep_is_read_or_named_in_seconds(tmp_path: Path):
     (tmp_path / "rules.htm").write_text("<html><body>" + "".join(
         f"<font face=Arial><p>Rule {n}: keep records locked." for n in range(1000)))
     (tmp_path / "deep.html").write_text("<html><body>" + "<div>" * 30_000 + "deep text")
-    signal.signal(signal.SIGALRM, lambda *a: (_ for _ in ()).throw(TimeoutError("too slow")))
+    previous = signal.signal(signal.SIGALRM,
+                             lambda *a: (_ for _ in ()).throw(TimeoutError("too slow")))
     signal.alarm(60)
     try:
         docs, skipped = load_corpus(tmp_path)
     finally:
         signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
     assert [d.doc_id for d in docs] == ["rules"] and docs[0].text.count("keep records") == 1000
     assert [(s.path, s.reason) for s in skipped] == [
         ("deep.html", "web page nested too deeply to read (over 25,000 levels of elements)")]
@@ -1628,6 +1632,40 @@ def test_pdf_header_missing_from_page_one_and_sections_starting_pages(tmp_path: 
         "SECTION 1", "SECTION 2", "SECTION 3"]
     assert doc.page_labels == [str(n) for n in range(1, 10)]
     assert "\n1\n" not in doc.text
+
+
+def test_pdf_footnotes_at_the_foot_of_a_page_are_paragraphs_of_their_own(tmp_path: Path):
+    """A footnote at the foot of the page ran into the page's last paragraph: "...attached to
+    the deposit slip; 1Representative payee duties...". Set in smaller type after its mark, or
+    after a raised mark on a row of its own (as LibreOffice sets them), a note is a paragraph
+    of its own, its mark apart from its text; a raised reference mark in the text, and a line
+    that starts with a number in body type, are not notes."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for line in ("Client Funds", "a. count the cash in front of the client;",
+                 "b. attach the yellow copy to the deposit slip;",
+                 "2 staff sign the count sheet at the end of every shift."):
+        pdf.cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(250)
+    pdf.set_font("Helvetica", size=8)
+    pdf.cell(0, 5, "1Representative payee duties follow Social Security rules.",
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.set_xy(10, 262)
+    pdf.set_font("Helvetica", size=5)
+    pdf.cell(3, 3, "2")
+    pdf.set_xy(13, 263)
+    pdf.set_font("Helvetica", size=8)
+    pdf.cell(0, 5, "The reconciliation is due by the tenth business day.")
+    pdf.output(str(tmp_path / "funds.pdf"))
+    doc = read_document(tmp_path / "funds.pdf")
+    assert doc.text.endswith(
+        "deposit slip;\n2 staff sign the count sheet at the end of every shift.\n\n"
+        "1 Representative payee duties follow Social Security rules.\n\n"
+        "2 The reconciliation is due by the tenth business day.")
 
 
 def test_two_page_pdf_loses_its_running_header_and_symbol_font_bullets_show(tmp_path: Path):

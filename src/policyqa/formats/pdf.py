@@ -18,6 +18,10 @@ Why these rules:
 - pypdf needs `cryptography` for AES; an encrypted file that opens with the empty password is
   read, one that needs a user password is reported as password-protected.
 - A text layer of OCR noise (few word-like tokens) is reported by name rather than indexed.
+- A footnote at the foot of a page (a line in type smaller than the body's, below it, that
+  opens with its mark; or a raised mark on a row of its own over the line) is a paragraph of its
+  own, its mark apart from its text: it ran into the page's last paragraph ("deposit slip;
+  1Representative payee duties...").
 - A line that a bookmark of its page names (the file's outline: Word's "Save as PDF" bookmarks
   every heading) counts as set in a heading's font, whatever its font: Word's Heading 4 is
   body-size italic.
@@ -110,11 +114,13 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
     starts: list[tuple[int, int]] = []
     marked: list[tuple[int, float]] = []  # raw offsets of lines set in a heading's font, size
     looked = fonts.heading_lines(bookmarks)
+    notes = fonts.note_starts()
     offset = 0
     for number, lines in enumerate(pages, start=1):
         drop = (running.get(number - 1, set()) | gutters[number - 1]
                 | _furniture_lines(lines, gutters[number - 1], furniture.get(number - 1, set())))
         kept = [line for i, line in enumerate(lines) if i not in drop]
+        kept = _notes_apart(kept, notes[number - 1])
         page_text = "\n".join(kept).strip("\n")
         lead = len("\n".join(kept)) - len("\n".join(kept).lstrip("\n"))
         at = offset - lead
@@ -210,6 +216,39 @@ class _LineFonts:
             return ""
         return text
 
+    def note_starts(self) -> list[set[str]]:
+        """Per page, the texts (spaces removed) of the lines that open a footnote: a row in
+        type smaller than the body's that starts with a mark ("1", "*", "†"), or a mark set
+        small and raised, alone on its row, over the row just below it, which starts the line.
+        A reference mark in the text is raised over a line that does not start with it, so it
+        opens nothing."""
+        total = sum(self.chars.values())
+        if not total:
+            return [set() for _ in self.pages]
+        body = max(self.chars, key=self.chars.get)
+        out = []
+        for page in self.pages:
+            rows = sorted(page.items())  # from the foot of the page up
+            # the notes stand below the page's text in body type (a table in small type higher
+            # up, "4 CARD32 MIME_TYPE_OFFSET", is no note)
+            foot = min((y for y, runs in rows if max(s for _, _, s in runs) >= 0.95 * body),
+                       default=float("inf"))
+            found = set()
+            for k, (y, runs) in enumerate(rows):
+                text = "".join(t for t, _, _ in runs).strip()
+                if y < foot and max(s for _, _, s in runs) <= 0.9 * body and \
+                        _NOTE_START.match(text):
+                    found.add(_SQUEEZE.sub("", text))
+                    continue
+                if not (_NOTE_MARK.fullmatch(text) and max(s for _, _, s in runs) <= 0.8 * body):
+                    continue
+                below = [row for yy, row in rows[:k] if y - 10 <= yy < y]
+                note = text + _SQUEEZE.sub("", "".join(t for t, _, _ in below[-1])) if below else ""
+                if _NOTE_START.match(note):
+                    found.add(note)
+            out.append(found)
+        return out
+
     def heading_lines(self, bookmarks: dict[int, set[str]] | None = None
                       ) -> list[dict[str, float]]:
         """Per page, the texts (spaces removed) of the lines set wholly in a heading's font, or
@@ -232,6 +271,12 @@ class _LineFonts:
                     found[text] = size
             out.append(found)
         return out
+
+
+_NOTE_MARK = re.compile(r"\d{1,3}|[*\u2020\u2021]{1,3}")  # a footnote's mark: "1", "*", "†"
+# A note's first line: its mark, then its text in capitals ("1Representative payee...", "3 See").
+_NOTE_START = re.compile(r"(?:\d{1,3}|[*\u2020\u2021]{1,3}) ?(?=[A-Z\u00c0-\u00de\u201e\u201c\"(])"
+                         r".*[^\W\d_]{3}")
 
 
 # Beside a program's placeholder (formats.placeholder_title), a PDF's Info title may be the
@@ -474,6 +519,33 @@ def _line_number_gutter(lines: list[str]) -> set[int]:
         run, expected = ([i], 2) if token == "1" else ([], 1)
     if len(run) >= 5:
         out.update(run)
+    return out
+
+
+def _notes_apart(lines: list[str], starts: set[str]) -> list[str]:
+    """A page's lines with each footnote (`starts`: _LineFonts.note_starts) a paragraph of its
+    own: a blank line before it, its mark and its text apart ("1 Representative payee..."). At
+    the foot of the page a note ran into the page's last paragraph ("...deposit slip;
+    1Representative payee duties...")."""
+    if not starts:
+        return lines
+    out: list[str] = []
+    skip = False
+    for n, line in enumerate(lines):
+        if skip:
+            skip = False
+            continue
+        text = line.strip()
+        after = lines[n + 1].strip() if n + 1 < len(lines) else ""
+        if _NOTE_MARK.fullmatch(text) and after and text + _SQUEEZE.sub("", after) in starts:
+            text, skip = f"{text} {after}", True  # the raised mark on a line of its own
+        elif not text or _SQUEEZE.sub("", text) not in starts:
+            out.append(line)
+            continue
+        mark = _NOTE_MARK.match(text)
+        if mark and text[mark.end():mark.end() + 1].isalpha():
+            text = f"{text[:mark.end()]} {text[mark.end():]}"
+        out += ["", text]
     return out
 
 
