@@ -1373,6 +1373,34 @@ def test_html_page_titled_by_its_bold_opening_paragraph(tmp_path: Path):
         assert read_document(tmp_path / f"{name}.html").title == title, name
 
 
+def test_pdf_headings_over_a_lead_in_or_a_table_are_headings(tmp_path: Path):
+    """A LibreOffice export: "Disclosure without authorization" (Heading 2) over a short lead-in
+    ("Information may be disclosed without consent only:") and its bullets, and "Procedure for
+    Releasing Records" (Heading 1) over a table whose bold header row is set smaller, were not
+    read as headings: their text went to "Valid authorization", the section before. A short
+    sentence that leads into a list is text under a heading; a line in the font the document's
+    chapters share is a heading whatever stands under it."""
+    lead = ("A written authorization to release information is valid only when it contains "
+            "all of the following details:")
+    pdf = _pdf_of_lines(
+        tmp_path / "privacy.pdf", ("Confidentiality and Release of Information", 24, "B"),
+        ("Purpose", 18, "B"), "To protect the privacy of people who receive services here.",
+        ("Policy", 18, "B"), "All information that identifies a client is confidential.",
+        ("Valid authorization", 14, "B"), lead, "a. the client's name;", "b. the purpose.",
+        ("Disclosure without authorization", 14, "B"),
+        "Information may be disclosed without consent only:",
+        "- in a medical emergency;", "- to report suspected abuse or neglect.",
+        ("Procedure for Releasing Records", 18, "B"), ("Step Who Action", 11, "B"),
+        "1 Health Information", "Clerk Log the request and check the authorization.",
+        "2 Clinician Review the copy before it leaves.",
+        ("Breaches", 18, "B"), "Tell the Privacy Officer the same day.")
+    paths = _paths(read_document(pdf))
+    assert paths["Information may be"] == "Policy › Disclosure without authorization"
+    assert paths["in a medical"] == "Policy › Disclosure without authorization"
+    assert paths["Step Who Action"] == "Procedure for Releasing Records"  # the table's rows
+    assert paths["Tell the Privacy"] == "Breaches"
+
+
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
     """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
     cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,

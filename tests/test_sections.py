@@ -26,6 +26,15 @@ def reader(path: Path):
     return (lambda phrase: path_at(structure, doc.text.find(phrase))), doc, structure
 
 
+def written(path: Path, text: str) -> Path:
+    """`text` as a text file, or as a one-page PDF whose lines are its paragraphs (a PDF has no
+    blank lines between them)."""
+    if path.suffix == ".pdf":
+        return make_pdf(path, [text.replace("\n\n", "\n")])
+    path.write_text(text)
+    return path
+
+
 @pytest.fixture(scope="module")
 def parsed():
     out = {}
@@ -217,12 +226,7 @@ def test_numbered_headings_in_sentence_case_head_their_text(tmp_path: Path, name
             f"STAT Staff must never lend money to a client.\n\n3. Procedures for loans\n\n"
             f"PROC {body}\n\n3.1 Approval\n\nAPPR The supervisor approves.\n\n4. Records\n\n"
             f"1) Count the cash\n\n2) Record it in the ledger\n\nSIGN {body}\n")
-    path = tmp_path / name
-    if name.endswith(".pdf"):
-        make_pdf(path, [text.replace("\n\n", "\n")])
-    else:
-        path.write_text(text)
-    at, _, _ = reader(path)
+    at, _, _ = reader(written(tmp_path / name, text))
     assert [at(word) for word in ("PURP", "STAT", "PROC", "APPR", "SIGN")] == [
         "1. Purpose", "2. Policy statement", "3. Procedures for loans",
         "3. Procedures for loans \u203a 3.1 Approval", "4. Records"]
@@ -507,12 +511,7 @@ def test_lettered_headings_in_sentence_case_and_a_lead_in_item(tmp_path: Path, n
             "will:\n\n1. make the situation safe;\n\n2. give first aid;\n\n3. preserve any "
             "evidence, including:\n\na. medication packaging;\n\nb. written notes.\n\n4. not "
             f"discuss the incident.\n\nB. Reporting timelines\n\nREPT {body}\n")
-    path = tmp_path / name
-    if name.endswith(".pdf"):
-        make_pdf(path, [text.replace("\n\n", "\n")])
-    else:
-        path.write_text(text)
-    at, _, _ = reader(path)
+    at, _, _ = reader(written(tmp_path / name, text))
     assert at("The first duty") == "III. Procedure \u203a A. Immediate response"
     assert at("give first aid") == "III. Procedure \u203a A. Immediate response \u203a 2"
     assert at("written notes") == "III. Procedure \u203a A. Immediate response \u203a 3 \u203a b"
@@ -532,11 +531,6 @@ def test_steps_numbered_afresh_under_a_numbered_heading(tmp_path: Path, name):
             "2. Accept the gift on behalf of the team.\n\n3. Record the gift in the gift "
             "register.\n\n4. The supervisor decides what happens to the gift.\n\n4. Breaches\n\n"
             "BRCH Accepting a gift in breach of this policy may lead to disciplinary action.\n")
-    path = tmp_path / name
-    if name.endswith(".pdf"):
-        make_pdf(path, [text.replace("\n\n", "\n")])
-    else:
-        path.write_text(text)
-    at, _, _ = reader(path)
+    at, _, _ = reader(written(tmp_path / name, text))
     assert at("Record the gift") == "3. Procedure \u203a 3"
     assert at("BRCH") == "4. Breaches"

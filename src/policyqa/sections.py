@@ -359,8 +359,9 @@ def _is_body(line: _Line | None, wrapped: bool = False) -> bool:
     if line.bulleted or MARKER.match(line.text):
         return True
     words = len(line.text.split())
-    if wrapped and words >= 6 and line.text.rstrip()[-1] in ".?!":
-        return True  # a short closing paragraph ("The committee reviews it every year.")
+    if wrapped and words >= 6 and line.text.rstrip()[-1] in ".?!:":
+        return True  # a short closing paragraph ("The committee reviews it every year."), or
+        # one that leads into a list ("Information may be disclosed without consent only:")
     if words < 10:
         return False
     return line.text.rstrip()[-1] in ".?!:\"\u201d)" or (wrapped and line.runs_on)
@@ -603,6 +604,19 @@ def _from_lines(doc: Document) -> Structure:
             if head is not None and depth <= head:
                 group[0] = None
 
+    said = {line.start: " ".join(line.text.split()) for line in lines if line is not None}
+    font_uses = Counter(depth for depth, _said in {  # distinct lines in each heading font
+        (depth, said.get(at, "")) for at, depth in set_in_heading_font.items()})
+
+    def shared_heading_font(line: _Line, nxt: _Line | None) -> bool:
+        """A line in one of the two largest fonts that three or more of the document's
+        headings share ("Purpose", "Policy", "Breaches" in 18 pt): a heading whatever stands
+        under it (a table's header row under "Procedure for Releasing Records"), not the first
+        of two lines in it. Not a table's bold header row repeated ("Role Responsibility")."""
+        depth = font_depth(line)
+        return depth is not None and depth <= 1 and font_uses[depth] >= 3 and (
+            nxt is None or font_depth(nxt) != depth)
+
     def title_rank() -> int:
         """Title-case headings sit below any numbered heading open, one deeper in a group."""
         base = max([2] + [numbered[sid] + 1 for sid, _, _ in stack if sid in numbered])
@@ -750,7 +764,8 @@ def _from_lines(doc: Document) -> Structure:
         elif (line.start in set_in_heading_font
               and (_is_body(nxt, wrapped_body)
                    or (set_smaller(nxt, line) and (_is_body(nxt2, wrapped_body)
-                                                   or set_smaller(nxt2, nxt))))
+                                                   or set_smaller(nxt2, nxt)))
+                   or shared_heading_font(line, nxt))
               and not (i and lines[i - 1] is not None
                        and font_depth(lines[i - 1]) == font_depth(line))):
             # a PDF's "Loans to clients" in a heading's font over its paragraph, or over its
