@@ -1401,6 +1401,29 @@ def test_pdf_headings_over_a_lead_in_or_a_table_are_headings(tmp_path: Path):
     assert paths["Tell the Privacy"] == "Breaches"
 
 
+def test_html_list_nested_without_an_item_and_a_word_processors_contents(tmp_path: Path):
+    """LibreOffice saves a list that starts at a deeper level as <ol><ol><li>: only the items
+    straight under a list were read, and a whole procedure (its steps, and headings numbered in
+    it) was lost without a word. And a word processor's table of contents (LibreOffice's
+    "Table of Contents1" block, Word's "MsoToc1" lines: links to the page's own headings) was
+    read as text, its lines as list items cited "1.0", "2.0" beside the real sections."""
+    (tmp_path / "warn.html").write_text(
+        '<html><body><div id="Table of Contents1"><p><b>Table of Contents</b></p>'
+        '<p><a href="#__RefHeading___Toc194">1.0 Purpose 1</a></p>'
+        '<p><a href="#__RefHeading___Toc196">2.0 Procedure 2</a></p>'
+        '<p><a href="#__RefHeading___Toc198">3.0 Records 3</a></p></div>'
+        '<p class="MsoToc1"><a href="#_Toc1">Appendix A 4</a></p>'
+        "<h1>1.0 Purpose</h1><p>When a client makes a threat, the clinician records:</p>"
+        '<ol type="I"><ol type="A"><ol><li><p>whether the victim is identified;</p>'
+        "<li><p>the client's stated intent.</p></ol><li><p>Consultation</p></ol></ol>"
+        "<p>Records are kept for seven years.</p></body></html>")
+    doc = read_document(tmp_path / "warn.html")
+    assert "1. whether the victim is identified;\n\n2. the client's stated intent." in doc.text
+    assert "A. Consultation" in doc.text
+    assert "Table of Contents" not in doc.text and "Appendix A" not in doc.text
+    assert doc.text.startswith("1.0 Purpose")
+
+
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
     """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
     cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,

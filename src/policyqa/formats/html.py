@@ -314,15 +314,19 @@ def _nav_class(tag) -> bool:
     """A navigation panel by its class, where a generator marks it so and no ARIA role does; or
     a block whose id or class names it a menu (`_MENU_WORDS`) and that is mostly links: a
     page laid out in <div>s or table cells keeps its menus there, and each page's copy stood
-    as a passage of every page. A "sidebar" of policy text (a callout) is not mostly links,
-    and a policy's own list of related policies names no menu: both stay."""
+    as a passage of every page. So is a word processor's table of contents (Word's "MsoToc1"
+    lines, LibreOffice's "Table of Contents1" block), as Word files leave theirs out. A
+    "sidebar" of policy text (a callout) is not mostly links, and a policy's own list of
+    related policies names no menu: both stay."""
     classes = [str(c) for c in tag.get("class") or []]
     if any(c.lower() in _NAV_CLASSES for c in classes):
         return True
     names = classes + [str(tag.get("id") or "")]
     words = {w.lower() for name in names for w in _NAME_WORDS.split(name) if w}
     words |= {re.sub(r"[-_\s]", "", name).lower() for name in names}
-    if not words & _MENU_WORDS or tag.find(["h1", "main", "article"]) is not None:
+    contents = any(w.startswith(("toc", "tableofcontents")) for w in words)  # "MsoToc1",
+    # Word's contents lines; "Table of Contents1", LibreOffice's contents block
+    if not (words & _MENU_WORDS or contents) or tag.find(["h1", "main", "article"]) is not None:
         return False
     text = len(_SPACE.sub("", tag.get_text()))
     linked = sum(len(_SPACE.sub("", a.get_text())) for a in tag.find_all("a"))
@@ -545,10 +549,10 @@ class _Writer:
         finally:
             self.cells -= inside
 
-    def _walk(self, node, list_level: int) -> None:
+    def _walk(self, node, list_level: int, children=None) -> None:
         from bs4 import CData, NavigableString, Tag
 
-        for child in node.children:
+        for child in node.children if children is None else children:
             if type(child) in (NavigableString, CData):  # not comments, doctype, PIs
                 self.inline.append(str(child))
                 continue
@@ -671,7 +675,17 @@ class _Writer:
         kind = node.get("type", "1") if ordered else ""
         start = node.get("start", "1")
         value = int(start) if str(start).lstrip("-").isdigit() else 1
-        for li in node.find_all("li", recursive=False):
+        for child in node.children:
+            if child.name in ("ul", "ol"):
+                # a list straight inside a list, with no item around it: how LibreOffice saves
+                # a list that starts at a deeper level (<ol><ol><li>); its items were lost
+                self.flush()
+                self._list(child, list_level + 1)
+                continue
+            if child.name != "li":
+                self._walk(node, list_level, [child])  # stray text or blocks: read, not lost
+                continue
+            li = child
             if li.get("value", "").isdigit():
                 value = int(li["value"])
             marker = _ol_marker(value, kind) if ordered else ""
