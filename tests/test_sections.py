@@ -534,3 +534,18 @@ def test_steps_numbered_afresh_under_a_numbered_heading(tmp_path: Path, name):
     at, _, _ = reader(written(tmp_path / name, text))
     assert at("Record the gift") == "3. Procedure \u203a 3"
     assert at("BRCH") == "4. Breaches"
+
+
+@pytest.mark.parametrize("name", ["warn.txt", "warn.pdf"])
+def test_a_revision_tables_rows_are_no_numbered_headings(tmp_path: Path, name):
+    """A revision history's rows start with version numbers ("1.0 06/2014 New policy", "2.0
+    01/2019 Firearms access added"): read as chapters "1.0" and "2.0", the approval block under
+    them was cited "2.0 01/2019 Firearms access added › 2.1 09/2023 Updated statute"."""
+    body = ("All clinicians complete duty-to-warn training at hire and every two years after "
+            "that, and the training is recorded.")
+    text = (f"Duty to Warn\n\nIV. TRAINING\n\n{body}\n\nV. REVISION HISTORY\n\nVersion Date "
+            "Changes\n\n1.0 06/2014 New policy\n\n2.0 01/2019 Firearms access added\n\n"
+            "2.1 09/2023 Updated statute reference\n\nAPPR Approved by the Board of Directors.\n")
+    at, _, structure = reader(written(tmp_path / name, text))
+    assert at("APPR") == "V. Revision History"
+    assert not any(s.marker in ("1.0", "2.0", "2.1") for s in structure.sections)

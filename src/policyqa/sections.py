@@ -81,6 +81,7 @@ _NUMBERED = re.compile(
     r"(?P<num>\d{1,2}(?:\.\d{1,2}){0,4}|[IVXLC]{1,6}|(?<=[a-z][ \t])[A-Z](?!\w))\.?"
     r"(?:[ \t]*[:\u2013\u2014-][ \t]*|[ \t]+|$)(?P<title>\S.*)?$", re.I)
 _TOP_WORDS = {"article", "chapter", "part", "appendix", "annex", "schedule", "title"}
+_DATED = re.compile(r"\d{1,4}[/.-]\d{1,4}\b")  # a date: "01/2019", "03.15.2024", "2024-06"
 # "1 Overview", "2.1. Scope", "II. Scope" (a Roman numeral needs its dot: "CIVIL RIGHTS" is words)
 _CHAPTER_NUMBER = re.compile(r"(?:\d+(?:\.\d+)*\.?|[IVXLC]{1,6}\.)\s")
 ANCESTOR_LABEL = 40  # characters of an ancestor's label before a citation path shortens it
@@ -995,8 +996,8 @@ def _numbered_heading(line: _Line, nxt: _Line | None, last_number: dict[tuple[in
     kind = "heading"
     if title:
         if "\t" in title or re.search(r"\.{3,}|\d\s*$", title) or not (
-                title[0].isupper() or title[0].isdigit()):
-            return None
+                title[0].isupper() or title[0].isdigit()) or _DATED.match(title):
+            return None  # (a revision table's row, "2.0 01/2019 Firearms access added")
         words = len(title.split())
         if words > 14 or title.endswith((".", ",", ";")) or (line.runs_on and words >= 8):
             if word or "." not in num or not title[0].isupper():
