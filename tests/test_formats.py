@@ -1617,6 +1617,20 @@ def test_pdf_running_headers_printed_numbers_and_hyphens(tmp_path: Path):
     assert doc.page_at(doc.text.find("inhabitants")) == 2
 
 
+def test_pdf_line_end_hyphen_of_a_compound_stays(tmp_path: Path):
+    """Word and LibreOffice break lines at a compound's own hyphen ("time-" / "limited"), and
+    hyphenate words only when told: every line-end hyphen was dropped ("timelimited",
+    "twoperson"), and a quote of "Orders are time-limited" missed the PDF. A hyphen stays where
+    both halves are words and the two joined are none; a word broken to fit ("ser-" / "vice")
+    is joined."""
+    doc = read_document(make_pdf(tmp_path / "restraint.pdf", [
+        "Orders are time-\nlimited: four hours for adults. Controlled drugs need a two-\n"
+        "person count. Staff record each ser-\nvice given, and inhabi-\ntants are told."]))
+    assert "Orders are time-limited: four hours" in doc.text
+    assert "a two-person count" in doc.text
+    assert "each service given, and inhabitants are told" in doc.text
+
+
 def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):
     """Word's usual footer "Page 3 of 5" (and "3/5", "Seite 3 von 5"): the page is the first
     number; the count, the same on every page, is never taken for it, nor is a month and year

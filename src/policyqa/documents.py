@@ -10,11 +10,13 @@ offset map, the dispatch and the corpus loop, which accounts for every file in t
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import re
 import signal
 import threading
 import tomllib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -132,6 +134,51 @@ def _literal(text: str) -> Callable[[re.Match], list[_Piece]]:
     return lambda m: [(text, m.start(), False)]
 
 
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+@functools.lru_cache(maxsize=2)
+def _words_of(text: str) -> Counter:
+    """How often a text uses each word, folded to lower case (for _compound: once a document)."""
+    return Counter(w.lower() for w in _LETTERS.findall(text))
+
+
+@functools.lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    """Whole English words of the embedding model's tokenizer vocabulary (its tokenizer.json,
+    on disk with the model; no download): a word list for _compound. Empty where the model
+    folder has none (a model named, not a folder), and _compound goes by the document alone."""
+    import json
+
+    from .config import default_model
+
+    path = Path(default_model()) / "tokenizer.json"
+    try:
+        vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return frozenset()
+    return frozenset(w for w in vocab if len(w) >= 2 and w.isascii() and w.isalpha())
+
+
+def _compound(m: re.Match) -> bool:
+    """Whether the hyphen a PDF line ends on (match `m`, the hyphen and the line break) is a
+    compound's own ("time-limited", "two-person"), not one a word processor put in to break a
+    word ("ser-vice", "inhabi-tants"): the two halves joined are no word (of the document, nor
+    of the model's English word list), and each half, of three letters or more, is one (used
+    elsewhere in the document, or in the list). Word and LibreOffice do not hyphenate unless
+    told, so a line ending in a hyphen is as often a compound as a broken word."""
+    before = _LETTERS.search(m.string[max(0, m.start() - 40):m.start()][::-1])
+    after = _LETTERS.match(m.string, m.end())
+    if before is None or after is None:
+        return False
+    head, tail = before.group()[::-1].lower(), after.group().lower()
+    used = _words_of(m.string)  # (each half is counted once at the break itself)
+    english = _english_words()
+    if head + tail in used or head + tail in english:
+        return False
+    return all(len(half) >= 3 and (used[half] >= 2 or half in english) for half in (head, tail))
+
+
 _WHITESPACE_RULES: list[_Rule] = [
     (re.compile(r"\r\n?"), _literal("\n")),
     # A form feed (pdftotext's page break in text saved from a PDF) ends a line: left in, it
@@ -225,7 +272,7 @@ _PDF_RULES: list[_Rule] = [
     # A word broken at a line end ("inhabi-\ntants", also across a page break) is one word; a
     # hyphen before a capital or a digit ("Sainte-\nAdèle", "2023-\n0379") is kept.
     (re.compile(r"(?<=[^\W\d_])-[ \t]*\n(?:[ \t]*\n)*[ \t]*(?=[^\W\d_A-Z\u00c0-\u00de])"),
-     _literal("")),
+     lambda m: [("-", m.start(), True)] if _compound(m) else []),
     # A bullet drawn in a symbol font (Word's Symbol "\uf0b7", Wingdings' squares and arrows)
     # comes out of the PDF as a private-use character: it shows as a bullet.
     (re.compile(r"^([ \t]*)[\uf020-\uf0ff](?=[ \t])", re.M),
