@@ -1424,6 +1424,32 @@ def test_html_list_nested_without_an_item_and_a_word_processors_contents(tmp_pat
     assert doc.text.startswith("1.0 Purpose")
 
 
+def test_headings_numbered_by_a_list_head_their_text(tmp_path: Path):
+    """Word users number headings with a multi-level list on bold Normal text ("I. PURPOSE",
+    "A. Assessing the threat"), and Word's and LibreOffice's web pages keep them as list items:
+    each was an item, its text went to the top ("Duty to Warn and Protect"), and the steps of
+    two procedures were both cited "› 1". A short numbered line over a paragraph, or over a
+    deeper one that is such a heading, heads it, where the one before it in its list did too;
+    an item among items stays one."""
+    (tmp_path / "warn.html").write_text(
+        "<html><head><title>Duty to Warn</title></head><body>"
+        '<ol type="I"><li><p><b>PURPOSE</b></p></li></ol><p>This policy guides clinicians.</p>'
+        '<ol type="I" start="2"><li><p><b>PROCEDURE</b></p><ol type="A"><li><p>Assessing the '
+        "threat</p></li></ol></li></ol><p>The clinician records:</p><ol><ol><ol><li>whether the "
+        "victim is identified;</li><li>the client's stated intent.</li></ol></ol></ol>"
+        '<ol type="I"><ol type="A" start="2"><li><p>Consultation</p></li></ol></ol>'
+        "<p>Unless the danger is imminent, consult the director.</p>"
+        '<ol type="I" start="3"><li><p>Records</p></li></ol><p>Notes are kept seven years.</p>'
+        "<ol><li>Cash</li><li>Cheques</li></ol><p>All are logged.</p></body></html>")
+    paths = _paths(read_document(tmp_path / "warn.html"))
+    assert paths["This policy guides"] == "I. Purpose"
+    assert paths["The clinician records:"] == "II. Procedure › A. Assessing the threat"
+    assert paths["2. the client's"] == "II. Procedure › A. Assessing the threat › 2"
+    assert paths["Unless the danger"] == "II. Procedure › B. Consultation"
+    assert paths["Notes are kept"] == "III. Records"
+    assert paths["2. Cheques"] == "III. Records › 2"
+
+
 def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path):
     """The rendered table shows cells, not pipes or the "|---|" row: each row is a line of its
     cells joined by tabs (as Word's and HTML's tables read), an escaped pipe stays in its cell,

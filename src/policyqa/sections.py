@@ -1047,8 +1047,31 @@ def _from_blocks(doc: Document) -> Structure:
         stack.append((sid, rank))
         return sid
 
-    for start, end, kind, level, marker in _split_typed_lines(text, doc.blocks):
+    units = _split_typed_lines(text, doc.blocks)
+    # (list level, kind of number) -> "heading" or "item": what that list's last number made
+    listed: dict[tuple[int, str], str] = {}
+    for n, (start, end, kind, level, marker) in enumerate(units):
         line = text[start:end]
+        numbering = (level, _number_kind(marker))
+        if kind == "item" and marker and _list_heading(text, units, n, listed.get(numbering)):
+            # a heading Word numbers with its list ("III. PROCEDURE", "A. Assessing the threat"
+            # on bold Normal text): below the format's headings, above list items
+            for deeper in [k for k in listed if k[0] > level]:
+                del listed[deeper]
+            listed[numbering] = "heading"
+            title = line[MARKER.match(line).end():].strip() if MARKER.match(line) else line
+            sid = open_section(marker, " ".join(title.split()), "heading", start, end,
+                               10 + level)
+            paragraphs.append(Paragraph(start, end, sid, "heading"))
+            continue
+        after_heading = False
+        if kind == "item" and marker:
+            for deeper in [k for k in listed if k[0] > level]:
+                del listed[deeper]
+            after_heading = listed.get(numbering) == "heading"
+            listed[numbering] = "item"
+        elif kind in ("title", "heading"):
+            listed.clear()
         if kind in ("title", "heading"):
             rank = top if kind == "title" else level
             # a heading set on two lines (Shift+Enter) is cited on one: "Section 4 Confidentiality"
@@ -1059,7 +1082,10 @@ def _from_blocks(doc: Document) -> Structure:
             sid = open_section(head_marker, title.rstrip(":"), "heading", start, end, rank)
             paragraphs.append(Paragraph(start, end, sid, "heading"))
         elif kind == "item" and marker:
-            sid = open_section(marker, "", "item", start, end, 100 + level)
+            # the next number of a list whose last was a heading, not one itself (a longer
+            # question of an FAQ): at that heading's rank, so the text after it is its own
+            sid = open_section(marker, "", "item", start, end,
+                               10 + level if after_heading else 100 + level)
             paragraphs.append(Paragraph(start, end, sid, "item"))
         elif kind == "body" and (label := _run_in_label(line, run_ins)):
             # "PURPOSE: To describe...": below the headings the format states, above items
@@ -1107,6 +1133,58 @@ def _run_in_labels(texts: list[str]) -> set[str]:
 def _run_in_label(text: str, labels: set[str]) -> str | None:
     m = _RUN_IN.match(text)
     return m.group(1) if m and m.group(1) in labels else None
+
+
+def _number_kind(marker: str) -> str:
+    """A list number's kind, telling two lists at one level apart: "1", "I", "A", "i" or "a"."""
+    token = marker.strip("().")
+    if token.isdigit():
+        return "1"
+    if re.fullmatch(r"[IVXLC]+", token) and (len(token) > 1 or token in "IVX"):
+        return "I"
+    if re.fullmatch(r"[ivxlc]+", token) and (len(token) > 1 or token in "ivx"):
+        return "i"
+    return "A" if token.isupper() else "a"
+
+
+def _resumes(units: list, n: int) -> bool:
+    """Whether item `n`'s list goes on after text: its next number at its level comes after a
+    paragraph of text (as "II. POLICY" follows "I. PURPOSE" and its text)."""
+    level, kind = units[n][3], _number_kind(units[n][4])
+    text_between = False
+    for _start, _end, unit_kind, unit_level, marker in units[n + 1:]:
+        if unit_kind == "item" and marker and unit_level < level:
+            return False
+        if unit_kind == "item" and marker and unit_level == level and \
+                _number_kind(marker) == kind:
+            return text_between
+        text_between = text_between or unit_kind == "body"
+        if unit_kind in ("title", "heading"):
+            return False
+    return False
+
+
+def _list_heading(text: str, units: list, n: int, before: str | None) -> bool:
+    """Whether numbered list item `n` of a format's blocks is a heading numbered by its list:
+    short, reading as a heading (no sentence, no lead-in colon), a paragraph of text after it,
+    and the item before it in its list a heading too, or none ("I. PURPOSE" / text / "II.
+    POLICY" / text); or over a deeper one that is such a heading ("III. PROCEDURE" / "A.
+    Assessing the threat" / text). An item among items ("1. Cash" / "2. Cheques" / "All are
+    logged.") stays one."""
+    start, end, _kind, _level, _marker = units[n]
+    line = text[start:end]
+    m = MARKER.match(line)
+    title = line[m.end():].strip() if m else line.strip()
+    if before == "item" or n + 1 >= len(units) or "\n" in title or title.endswith(":"):
+        return False
+    if looked_heading_level(title) is None or len(title.split()) > 8:
+        return False
+    if before is None and not _resumes(units, n):
+        return False  # a list of one ("1. Record it in the ledger" / text) is an item
+    nxt_start, nxt_end, nxt_kind, nxt_level, nxt_marker = units[n + 1]
+    if nxt_kind == "item" and nxt_marker and nxt_level > units[n][3]:
+        return _list_heading(text, units, n + 1, None)  # over its first sub-heading
+    return nxt_kind == "body" and not _typed_marker(text[nxt_start:nxt_end])
 
 
 def _split_typed_lines(text: str, blocks: list) -> list:
