@@ -549,3 +549,27 @@ def test_a_revision_tables_rows_are_no_numbered_headings(tmp_path: Path, name):
     at, _, structure = reader(written(tmp_path / name, text))
     assert at("APPR") == "V. Revision History"
     assert not any(s.marker in ("1.0", "2.0", "2.1") for s in structure.sections)
+
+
+@pytest.mark.parametrize("name", ["transport.txt", "transport.pdf"])
+def test_word_second_level_bullets_and_check_boxes_are_list_items(tmp_path: Path, name):
+    """Word's second-level bullet is a Courier "o", and a checklist's items open with a box
+    ("☐"): in a PDF the "o" lines ran into the item above ("Calls for help: o In an emergency:
+    ..."), and a checklist ran into the sentence that introduces it. Each is an item of its
+    own, in its section."""
+    text = ("Client Transportation\n\nVehicle Check\n\nBefore every trip the driver walks "
+            "around the vehicle and checks each of these:\n\n"
+            "\u2610 Tyres inflated and without visible damage\n\n\u2610 Fuel at least half full\n\n"
+            "Calls for Help\n\nStaff call for help as follows, in this order of priority:\n\n"
+            "\u2022 Calls for help:\n\no In an emergency: dial 911.\n\no Otherwise: call the "
+            "program manager.\n")
+    if name.endswith(".pdf"):  # the PDF's own font has no box nor "•": its "o" bullets only
+        text = text.replace("\u2610", "-").replace("\u2022", "-")
+    at, doc, structure = reader(written(tmp_path / name, text))
+
+    def opens_a_paragraph(phrase: str) -> bool:  # after its bullet, which is no text of it
+        return doc.text.find(phrase) in {p.start for p in structure.paragraphs}
+
+    assert opens_a_paragraph("Fuel at least") and at("Fuel at least") == "Vehicle Check"
+    assert opens_a_paragraph("In an emergency") and opens_a_paragraph("Otherwise: call")
+    assert at("Otherwise: call") == "Calls for Help"

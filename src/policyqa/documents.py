@@ -281,11 +281,18 @@ _PDF_RULES: list[_Rule] = [
     (re.compile("[" + "".join(_LIGATURES) + "]"), lambda m: [(_LIGATURES[m.group()], m.start(),
                                                             False)]),
 ]
+# Word's second-level bullet is a Courier "o", in its PDFs and in the text it saves ("o<tab>"):
+# a line that opens with "o" and a space before a capital is a sub-item ("o In an emergency:"),
+# shown as the white bullet "◦".
+_WORD_BULLET_RULES: list[_Rule] = [
+    (re.compile(r"^([ \t]*)o(?=[ \t]+[A-Z])", re.M),
+     lambda m: [(m.group(1), m.start(1), True), ("\u25e6", m.end(1), False)]),
+]
 # Each format's rules after _WHITESPACE_RULES, which every format gets first.
 RULES = {
-    "txt": _MARKDOWN_RULES + _PAGE_BREAK_RULES,
+    "txt": _WORD_BULLET_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
     "md": _MARKDOWN_PAGE_BREAK_RULES + _MARKDOWN_RULES + _MARKDOWN_ONLY_RULES,
-    "pdf": _PDF_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
+    "pdf": _PDF_RULES + _WORD_BULLET_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
     "docx": [],  # the reader writes the text itself: nothing else to undo
     "html": [],
 }
@@ -681,7 +688,8 @@ _TITLE_LABEL = re.compile(r"(?:(?:policy|procedure|document)\s+)?(?:title|subjec
 
 
 # The marks that bullet a line of a list ("- ", "• ", "▪ "), here and in sections.py.
-BULLET_MARKS = "-*\u2022\u00b7\u2013\u25aa\u25cf\u25e6\u25a0\u2023\u2043\u27a2"
+BULLET_MARKS = ("-*\u2022\u00b7\u2013\u25aa\u25cf\u25e6\u25a0\u2023\u2043\u27a2"
+                "\u2610\u2611\u2612\u25a1\u274f")  # and a checklist's boxes: ☐ ☑ ☒ □ ❏
 # A bulleted line ("- Define results names", "• Staff never lend"): an item of a list, no title.
 _BULLETED = re.compile(rf"[{re.escape(BULLET_MARKS)}][ \t]")
 
