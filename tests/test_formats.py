@@ -1080,8 +1080,10 @@ def test_html_heading_number_glued_to_its_title_is_set_apart(tmp_path: Path):
     (tmp_path / "funds.html").write_text(
         "<html><body><h1>4.Policy</h1><h2>4.1Receiving funds</h2><p>Staff write a receipt.</p>"
         "<h1>III.Procedure</h1><h2>B.Reporting timelines</h2><p>Report within a day.</p>"
-        "<h1>2024 Budget</h1><p>Unchanged.</p></body></html>", encoding="utf-8")
+        "<h1>2024 Budget</h1><p>Unchanged.</p><h3>a.Defects found</h3><p>Report them.</p>"
+        "</body></html>", encoding="utf-8")
     paths = _paths(read_document(tmp_path / "funds.html"))
+    assert paths["Report them."] == "2024 Budget › a. Defects found"
     assert paths["Staff write a"] == "4. Policy › 4.1 Receiving funds"
     assert paths["Report within a"] == "III. Procedure › B. Reporting timelines"
     assert paths["Unchanged."] == "2024 Budget"
@@ -1655,6 +1657,19 @@ def test_pdf_line_end_hyphen_of_a_compound_stays(tmp_path: Path):
     assert "Orders are time-limited: four hours" in doc.text
     assert "a two-person count" in doc.text
     assert "each service given, and inhabitants are told" in doc.text
+
+
+def test_pdf_list_numbers_glued_to_their_text_are_read_apart(tmp_path: Path):
+    """A number set apart by a tab comes out of the PDF glued to its text: "IV.TRAINING" was
+    cited "Iv.training", and "iii.psychotherapy notes" ran into item ii."""
+    doc = read_document(make_pdf(tmp_path / "warn.pdf", [
+        "Duty to Warn\nIII. RECORDS\nA written authorization names:\ni. the records;\n"
+        "ii. HIV test results;\niii.psychotherapy notes.\nIV.TRAINING\nAll clinicians "
+        "complete duty-to-warn training at hire and every two years after that."]))
+    assert "iii. psychotherapy notes." in doc.text and "IV. TRAINING" in doc.text
+    paths = _paths(doc)
+    assert paths["iii. psychotherapy notes."].endswith("III. Records › iii")
+    assert paths["All clinicians complete"].endswith("IV. Training")
 
 
 def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):

@@ -277,6 +277,11 @@ _PDF_RULES: list[_Rule] = [
     # comes out of the PDF as a private-use character: it shows as a bullet.
     (re.compile(r"^([ \t]*)[\uf020-\uf0ff](?=[ \t])", re.M),
      lambda m: [(m.group(1), m.start(1), True), ("\u2022", m.end(1), False)]),
+    # A list or heading number set apart by a tab comes out of the PDF glued to its text
+    # ("IV.TRAINING", "iii.psychotherapy notes"): the marker is read apart, as shown.
+    (re.compile(r"^([ \t]*(?:[IVXLC]{1,6}|\d{1,2}(?:\.\d{1,2})*|[A-Z])\.)(?=[A-Z][A-Za-z])"
+                r"|^([ \t]*(?:[ivx]{1,4}|[a-z])\.)(?=[a-z]{3,})", re.M),
+     lambda m: [(m.group(), m.start(), True), (" ", m.end() - 1, False)]),
     # Typographic ligatures ("ﬁ") are one glyph for two letters: searchable as the letters.
     (re.compile("[" + "".join(_LIGATURES) + "]"), lambda m: [(_LIGATURES[m.group()], m.start(),
                                                             False)]),

@@ -160,7 +160,7 @@ def _encoding(data: bytes | str) -> str | None:
 
 # A heading's number glued to its title: LibreOffice saves a numbered heading as "4.1Receiving
 # funds", "III.Procedure", dropping the tab it sets after the number.
-_GLUED_NUMBER = re.compile(r"^((?:\d{1,2}\.)*\d{1,2}\.?|[IVXLC]{1,6}\.|[A-Z]\.)(?=[A-Z][a-z])")
+_GLUED_NUMBER = re.compile(r"^((?:\d{1,2}\.)*\d{1,2}\.?|[IVXLC]{1,6}\.|[A-Za-z]\.)(?=[A-Z][a-z])")
 
 
 def read_mhtml(data: bytes) -> Extracted:
