@@ -46,14 +46,19 @@ BULLET = re.compile(r"^[ \t]*[-*\u2022\u25aa\u25cf\u25e6\u00b7][ \t]", re.M)
 
 
 def test_every_body_character_is_covered_once(corpus_chunks):
-    """Everything but line-initial bullet glyphs (layout, not words) is in exactly one chunk."""
-    for doc, _, chunks in corpus_chunks:
+    """Everything but line-initial bullet glyphs (layout, not words) and a table of contents
+    (a list of headings and pages, no passage) is in exactly one chunk."""
+    for doc, structure, chunks in corpus_chunks:
         covered = bytearray(len(doc.text))
         for c in chunks:
             assert not any(covered[c.start : c.end]), f"overlap at {c.chunk_id}"
             covered[c.start : c.end] = b"\x01" * (c.end - c.start)
         for m in BULLET.finditer(doc.text):
             covered[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+        for p in structure.paragraphs:
+            if p.kind == "contents":
+                assert not any(covered[p.start : p.end]), f"{doc.doc_id}: contents in a chunk"
+                covered[p.start : p.end] = b"\x01" * (p.end - p.start)
         missing = [i for i, ch in enumerate(doc.text) if not ch.isspace() and not covered[i]]
         assert not missing, f"{doc.doc_id}: {doc.text[missing[0]:missing[0] + 40]!r}"
 
@@ -155,3 +160,23 @@ def test_a_range_between_two_items_of_the_same_label_is_not_cited():
     c1, a2, c2 = (items[text.index(x)] for x in ("c) Sign", "a) Stamp", "c) Bank"))
     assert _range_path(structure, heading, [c1, heading, a2, c2]) == "Procedure"
     assert _range_path(structure, heading, [a2, c2]) == "Procedure \u203a a)\u2013c)"
+
+
+def test_a_table_of_contents_is_no_passage(tmp_path):
+    """A word processor's table of contents in a PDF or text file ("Purpose ........ 3") was
+    chunked as text: it ranked as a passage (second for a question on debriefing notes) and
+    titled a section every call-out after it sat under. Its lines are a "contents" paragraph:
+    no heading, in no chunk; the document's text keeps them (a quote finds them)."""
+    body = ("Staff who witness a critical incident are offered a debriefing within three "
+            "working days, and what they say there does not go in their personnel file.")
+    (tmp_path / "debrief.txt").write_text(
+        "Critical Incident Debriefing\n\nTable of Contents\n\nPurpose ........ 3\n"
+        "When a Debriefing Is Held ........ 3\nRoles ........ 4\nRecords ........ 5\n\n"
+        f"Purpose\n\n{body}\n\nRecords\n\nNotes are kept by the facilitator only.\n")
+    doc = read_document(tmp_path / "debrief.txt")
+    structure = parse_sections(doc)
+    assert not any("Contents" in s.title or "Roles" in s.title for s in structure.sections)
+    chunks = make_chunks(doc, structure, ChunkSettings())
+    assert chunks and not any("........" in c.text for c in chunks)
+    assert any(body in c.text for c in chunks)
+    assert "Roles ........ 4" in doc.text

@@ -125,6 +125,9 @@ def make_chunks(
     # 1. Paragraph pieces: (start, end, words, section, sentences)
     pieces: list[tuple[Paragraph, list[tuple[int, int]]]] = []
     for para in structure.paragraphs:
+        if para.kind == "contents":  # a table of contents is no passage (sections.py)
+            pieces.append((para, []))
+            continue
         spans = _bounded(text, split_sentences(text, para.start, para.end), settings.max_words)
         units = [(s, e, len(text[s:e].split())) for s, e in spans]
         words = sum(u[2] for u in units)
@@ -139,8 +142,12 @@ def make_chunks(
     groups: list[list[tuple[Paragraph, list[tuple[int, int]]]]] = []
     words_in: list[int] = []
     for para, spans in pieces:
+        if para.kind == "contents":
+            groups.append([])  # closes the group before it; the next text starts its own
+            words_in.append(0)
+            continue
         words = len(text[para.start : para.end].split())
-        if groups:
+        if groups and groups[-1]:
             last_para = groups[-1][-1][0]
             same_top = structure.top_level(last_para.section) == structure.top_level(para.section)
             current = words_in[-1]
@@ -157,7 +164,7 @@ def make_chunks(
         words_in.append(words)
 
     chunks = []
-    for group in groups:
+    for group in filter(None, groups):
         start, end = group[0][0].start, group[-1][0].end
         # Leading headings are context; cite the content they introduce.
         content = [p.section for p, _ in group if p.kind != "heading"] or [

@@ -370,11 +370,17 @@ def _is_body(line: _Line | None, wrapped: bool = False) -> bool:
 
 def _toc(lines: list[_Line | None]) -> list[tuple[str, int | None]]:
     """Entries of a table of contents: a run of lines ending in page numbers after a 'Contents' line."""
+    return _toc_block(lines)[0]
+
+
+def _toc_block(lines: list[_Line | None]) -> tuple[list[tuple[str, int | None]], set[int]]:
+    """A table of contents' entries, and the indices of its lines (its "Contents" line too)."""
     for i, line in enumerate(lines):
         if line is None or not _TOC_HEAD.match(line.text):
             continue
         entries: list[tuple[str, int | None]] = []
-        for nxt in lines[i + 1 :]:
+        at = {i}
+        for k, nxt in enumerate(lines[i + 1 :], start=i + 1):
             if nxt is None:
                 if entries:
                     break
@@ -386,9 +392,10 @@ def _toc(lines: list[_Line | None]) -> list[tuple[str, int | None]]:
                 entries.append((nxt.text.strip(" ."), None))
             else:
                 break
+            at.add(k)
         if sum(1 for _, p in entries if p) >= 3:
-            return entries
-    return []
+            return entries, at
+    return [], set()
 
 
 def _toc_match(title: str, entries: list[tuple[str, int | None]]) -> tuple[bool, int | None]:
@@ -455,7 +462,7 @@ def _title_heading(structure: Structure, title: str) -> int | None:
 def _from_lines(doc: Document) -> Structure:
     text = doc.text
     lines = _lines(text)
-    toc = _toc(lines)
+    toc, contents = _toc_block(lines)
     markdown = doc.format == "md" or Path(doc.path).suffix.lower() in (".md", ".markdown")
     wrapped = doc.format in ("pdf", "md")  # lines may be wrapped, not whole paragraphs
     width = _line_width(lines) if doc.format == "pdf" else 0
@@ -641,6 +648,10 @@ def _from_lines(doc: Document) -> Structure:
             prev_body = None
             continue
         if i in continued:
+            continue
+        if i in contents:  # a table of contents: its lines, no heading nor passage of text
+            paragraphs.append(Paragraph(line.start, line.end, stack[-1][0], "contents"))
+            prev_body = None
             continue
         if i in code:  # as written: a paragraph of the section it stands in, line by line
             if prev_body is not None and i - 1 in code:
