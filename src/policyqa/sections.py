@@ -40,6 +40,14 @@ General heuristics, not keyed to any one file:
   two lines in one heading font over a paragraph are one heading that wrapped.
 - An initial ("J. Doe", French "M. Gagné") is a name, not a lettered item: its letter starts no
   list ("A.") and goes on none.
+- Numbers say what indents do not: an item follows the open one numbered one less, a "1."
+  under a numbered heading of its style starts a list inside it ("3. Procedure" / "1. Thank
+  the client"), and "2.0" is chapter 2. A format's numbered list items that read as headings,
+  over text, in a list that goes on after it, are headings ("I. PURPOSE", "A. Assessing the
+  threat": Word users number headings so).
+- Not sections: a template's "Label: value" field lines, a subtitle under the title, a
+  revision table's "2.0 01/2019 ..." rows, and a table of contents, whose lines are "contents"
+  paragraphs that no chunk holds.
 
 A title heading that holds the whole document and names it (`Structure.title`) is left out of
 the cited paths under it, and its chapters count as the top-level sections.
