@@ -146,16 +146,19 @@ def _words_of(text: str) -> Counter:
 @functools.lru_cache(maxsize=1)
 def _english_words() -> frozenset[str]:
     """Whole English words of the embedding model's tokenizer vocabulary (its tokenizer.json,
-    on disk with the model; no download): a word list for _compound. Empty where the model
-    folder has none (a model named, not a folder), and _compound goes by the document alone."""
+    on disk with the model, found as the runtime finds it; no download): a word list for
+    _compound. Empty where the model or the file is missing, and _compound goes by the document
+    alone."""
     import json
 
     from .config import default_model
+    from .embedding.onnx_runtime import resolve_model_dir
+    from .errors import IndexError_
 
-    path = Path(default_model()) / "tokenizer.json"
     try:
+        path = resolve_model_dir(default_model()) / "tokenizer.json"
         vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (IndexError_, OSError, ValueError, KeyError, TypeError):
         return frozenset()
     return frozenset(w for w in vocab if len(w) >= 2 and w.isascii() and w.isalpha())
 

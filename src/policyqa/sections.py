@@ -537,7 +537,7 @@ def _from_lines(doc: Document) -> Structure:
         # Where indents do not tell (a PDF's lines have none; a text file's steps may stand
         # flush), the numbers do: "1. Thank the client" under the heading "3. Procedure"
         # starts a list of its own, and "4. Breaches" after step "4." follows "3. Procedure".
-        value = _marker_value(line.text)
+        value = _marker_value(line.text, style)
         follows = [sid for sid in same if value is not None and last_value.get(sid) == value - 1]
         if follows:
             return follows[-1]
@@ -569,7 +569,7 @@ def _from_lines(doc: Document) -> Structure:
         sibling = list_sibling(style, line)
         if sibling is None or sections[sibling].kind != "heading":
             return None
-        return _marker_value(line.text)
+        return _marker_value(line.text, style)
 
     def open_style(style: str) -> int | None:
         for sid, _, s in reversed(stack):
@@ -714,7 +714,7 @@ def _from_lines(doc: Document) -> Structure:
                 if sibling is not None and last_value.get(sibling, 0) >= int(token):
                     marker = str(last_value[sibling] + 1)  # "1. 1. 1." renders as 1, 2, 3
                     token = marker
-            value = roman_value(token) if style.startswith("ROMAN") else _alpha_value(token)
+            value = _token_value(token, style)
             if rank is None and value and open_style(style) is None:
                 _resume_list(style, value, stack, sections, styled, last_value, numbered)
             sid = open_section(marker, title, kind if rank is None else "heading", line, rank,
@@ -981,7 +981,7 @@ def _continues_list(style, nxt, stack, sections, last_value, open_style,
     nxt_style, _ = _style(m.group("pm") or m.group("m"), m.group("p") or "()", stack, sections,
                           last_value, open_style)
     if nxt_style == style and value is not None and value > 1 and \
-            _marker_value(nxt.text) == 1:
+            _marker_value(nxt.text, nxt_style) == 1:
         return False
     styles = [st for _, _, st in stack]
     around = styles[: styles.index(style)] if style in styles else styles
@@ -1311,14 +1311,16 @@ def _initial(m: re.Match, stack, sections, last_value, styled, open_style) -> bo
     return not any(styled[sid] == style and last_value.get(sid) == value - 1 for sid in styled)
 
 
-def _marker_value(text: str) -> int | None:
-    """The value of the marker a line opens with ("3." 3, "c)" 3, "(iv)" 4), None for none."""
+def _token_value(token: str, style: str) -> int | None:
+    """A list marker's value in its style ("IV" 4 as a Roman numeral, "c" 3), as each item's
+    value is kept (`last_value`) and looked up."""
+    return roman_value(token) if style.startswith("ROMAN") else _alpha_value(token)
+
+
+def _marker_value(text: str, style: str) -> int | None:
+    """The value of the marker a line opens with, in its style (_style), None for none."""
     m = MARKER.match(text)
-    if not m:
-        return None
-    token = m.group("pm") or m.group("m")
-    return _alpha_value(token) if not re.fullmatch(r"[ivxlc]{2,}|[IVXLC]{2,}", token) else \
-        roman_value(token)
+    return _token_value(m.group("pm") or m.group("m"), style) if m else None
 
 
 def _alpha_value(token: str) -> int | None:

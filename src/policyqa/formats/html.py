@@ -38,6 +38,7 @@ that can also drop the lists and tables a policy is made of, so the rules here a
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 
@@ -393,9 +394,9 @@ def _note_mark(tag) -> str:
         return ""
     if not _NOTE_MARK.fullmatch(_SPACE.sub("", tag.get_text())):
         return ""
-    marked = [tag, *tag.find_all(True), *tag.parents][:12]
+    near = itertools.islice(itertools.chain([tag], tag.find_all(True, limit=11), tag.parents), 12)
     if not any(t.name == "sup" or "note" in " ".join(t.get("class") or []).lower()
-               for t in marked):
+               for t in near):
         return ""
     block = tag.find_parent(_BLOCK - {"body", "html"})
     if block is None:

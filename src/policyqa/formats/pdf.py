@@ -168,6 +168,10 @@ class _LineFonts:
     def new_page(self) -> None:
         self.pages.append({})
 
+    def body(self) -> float:
+        """The type size most of the document's text is set in; 0 where it has none."""
+        return max(self.chars, key=self.chars.get) if self.chars else 0.0
+
     def visit(self, text, cm, tm, font, size) -> None:
         if not text.strip():
             return
@@ -192,11 +196,10 @@ class _LineFonts:
         text, which may be the author ("Fabio Fiorina") or, where the title repeats as the
         running header removed from every page, the line under it. Not text repeated in that
         size on another page: a "DRAFT" watermark is no title."""
-        total = sum(self.chars.values())
         first = next((page for page in self.pages if page), None)
-        if not total or first is None:
+        if not self.chars or first is None:
             return ""
-        body = max(self.chars, key=self.chars.get)
+        body = self.body()
         rows = [(min(size for _, _, size in runs), " ".join("".join(t for t, _, _ in runs).split()))
                 for _, runs in sorted(first.items(), key=lambda row: -row[0])]
         top = max(size for size, _ in rows)
@@ -222,25 +225,22 @@ class _LineFonts:
         small and raised, alone on its row, over the row just below it, which starts the line.
         A reference mark in the text is raised over a line that does not start with it, so it
         opens nothing."""
-        total = sum(self.chars.values())
-        if not total:
-            return [set() for _ in self.pages]
-        body = max(self.chars, key=self.chars.get)
+        body = self.body()
         out = []
         for page in self.pages:
             rows = sorted(page.items())  # from the foot of the page up
+            sizes = [max(size for _, _, size in runs) for _, runs in rows]
             # the notes stand below the page's text in body type (a table in small type higher
             # up, "4 CARD32 MIME_TYPE_OFFSET", is no note)
-            foot = min((y for y, runs in rows if max(s for _, _, s in runs) >= 0.95 * body),
+            foot = min((y for (y, _), size in zip(rows, sizes, strict=True) if size >= 0.95 * body),
                        default=float("inf"))
             found = set()
             for k, (y, runs) in enumerate(rows):
                 text = "".join(t for t, _, _ in runs).strip()
-                if y < foot and max(s for _, _, s in runs) <= 0.9 * body and \
-                        _NOTE_START.match(text):
+                if y < foot and sizes[k] <= 0.9 * body and _NOTE_START.match(text):
                     found.add(_SQUEEZE.sub("", text))
                     continue
-                if not (_NOTE_MARK.fullmatch(text) and max(s for _, _, s in runs) <= 0.8 * body):
+                if not (_NOTE_MARK.fullmatch(text) and sizes[k] <= 0.8 * body):
                     continue
                 below = [row for yy, row in rows[:k] if y - 10 <= yy < y]
                 note = text + _SQUEEZE.sub("", "".join(t for t, _, _ in below[-1])) if below else ""
@@ -254,11 +254,10 @@ class _LineFonts:
         """Per page, the texts (spaces removed) of the lines set wholly in a heading's font, or
         that a bookmark of that page names (`bookmarks`: _outline), with their type size (the
         smallest in the line)."""
-        total = sum(self.chars.values())
-        if not total:
+        if not self.chars:
             return [{} for _ in self.pages]
-        body = max(self.chars, key=self.chars.get)
-        bold_ok = self.bold_chars < total / 6
+        body = self.body()
+        bold_ok = self.bold_chars < sum(self.chars.values()) / 6
         out = []
         for number, page in enumerate(self.pages):
             named = (bookmarks or {}).get(number, set())
