@@ -76,6 +76,13 @@ def cite(citation: str) -> None:
     st.code(citation, language=None, wrap_lines=True)
 
 
+def also_in(passage) -> None:
+    """Where else the passage's very words stand (its PDF beside its Word file): listed once,
+    and a memo can still cite the copy its reader has."""
+    if passage.also_in:
+        meta("Same words also in: " + "; ".join(c.citation for c in passage.also_in))
+
+
 # ---------------------------------------------------------------- loading (once per server)
 
 
@@ -171,6 +178,8 @@ def answer_card(index, result) -> None:
         else:
             html(marked_html(span.text, [(0, len(span.text), "pq-answer")]))
         cite(span.citation)
+        if passage is not None:
+            also_in(passage)
         if doc_id is not None:
             doc = index.documents[doc_id]
             meta(" \u00b7 ".join(p for p in (doc.title, doc.issuer, doc.date) if p))
@@ -182,6 +191,7 @@ def passage_block(index, p) -> None:
     with st.container(border=True):
         meta(f"{p.rank}. {p.doc_title}")
         cite(p.citation)
+        also_in(p)
         html(marked_html(p.text))
         context_expander(index, p.doc_id, p.start, p.end)
 

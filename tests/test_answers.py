@@ -16,7 +16,7 @@ from policyqa.answers import (
 )
 
 PASSAGE_KEYS = {"rank", "doc_id", "doc_title", "citation", "section", "page", "start", "end",
-                "text", "score"}
+                "text", "score", "also_in"}
 
 
 def test_sample_question(index):

@@ -332,3 +332,23 @@ def test_batch_checks_at_most_max_batch_quotes(app, monkeypatch):
     assert not app.exception
     assert app.warning[0].value == "3 quotes given: only the first 2 are checked."
     assert len(app.dataframe[0].value) == 2
+
+
+def test_a_passage_kept_twice_shows_its_copy_cited(tmp_path, monkeypatch):
+    """A policy saved twice (a second file of the same words, its name holding markup): one
+    passage, and the other file cited beside it as text."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    words = ("Staff may not accept gifts from clients or their families, whatever the value. "
+             "A gift offered is declined politely and recorded in the client's file.\n")
+    (corpus / "gifts.md").write_text("# Gifts\n\n" + words)
+    (corpus / "gifts <i>copy.txt").write_text("Gifts\n\n" + words.replace(". ", ".\n"))
+    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+    monkeypatch.setenv("POLICYQA_INDEX", str(tmp_path / "index"))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.text_input(key="question").input("Can I accept a gift from a client?").run()
+    assert not at.exception
+    shown = "".join(page_html(at))
+    assert "Same words also in&#58; gifts &lt;i&gt;copy, Gifts" in shown, shown
+    assert "<i>copy" not in shown
+    assert not at.subheader  # no "Further passages": the copy is not listed again

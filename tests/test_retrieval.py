@@ -127,3 +127,84 @@ def test_a_quoted_phrase_favours_the_passages_that_hold_it(index):
     unboosted_score = {h.chunk.chunk_id: h.score for h in before}
     holder = after[0].chunk.chunk_id
     assert after[0].score > unboosted_score.get(holder, float("-inf"))
+
+
+@pytest.fixture(scope="module")
+def copies_index(tmp_path_factory):
+    """A policy kept twice, as agencies keep it: the Word file (written by the fixture's own
+    make.py) beside the PDF a word processor exported from it, and a second policy whose
+    paragraphs differ only in their rule numbers."""
+    import importlib.util
+    import os
+    import shutil
+    from pathlib import Path
+
+    from policyqa.config import load_settings
+    from policyqa.index import load_index
+
+    fixtures = Path(__file__).parent / "fixtures" / "exported"
+    root = tmp_path_factory.mktemp("copies")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    spec = importlib.util.spec_from_file_location("exported_make", fixtures / "make.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    here = os.getcwd()
+    os.chdir(corpus)
+    try:
+        make.home_visits()
+        make.client_funds()
+    finally:
+        os.chdir(here)
+    shutil.copy(fixtures / "home-visits-procedure.pdf", corpus)
+    return load_index(load_settings(corpus, root / "index"))
+
+
+def test_a_passage_kept_twice_is_listed_once_with_its_copy_cited(copies_index):
+    """The Word file's passage and its PDF's say the same words: one is listed, the other cited
+    with it, and the slot goes to another passage."""
+    hits = search(copies_index, "Who do I tell before a home visit, and what do I carry?", k=5)
+    keys = [retrieval.copy_key(copies_index, h.chunk) for h in hits]
+    assert len(set(keys)) == len(keys) == 5
+    folded = [h for h in hits if h.copies]
+    assert folded, [h.chunk.text[:40] for h in hits]
+    for h in folded:
+        for c in h.copies:
+            assert retrieval.copy_key(copies_index, c) == retrieval.copy_key(copies_index, h.chunk)
+            assert c.chunk_id != h.chunk.chunk_id
+    docs = {h.chunk.doc_id for h in folded} | {c.doc_id for h in folded for c in h.copies}
+    assert sorted(copies_index.documents[d].label for d in docs) == [
+        "home-visits-procedure.docx", "home-visits-procedure.pdf"]
+
+
+def test_copies_are_cited_in_the_answer_and_its_json(copies_index):
+    from policyqa.answers import ask
+
+    answer = ask(copies_index, "Who do I tell before a home visit?", k=5)
+    passages = answer.to_json()["passages"]
+    cited = [(p["citation"], c) for p in passages for c in p["also_in"]]
+    assert cited
+    for citation, copy in cited:
+        doc = copies_index.documents[copy["doc_id"]]
+        assert copy["citation"].startswith(doc.label) and copy["citation"] != citation
+        assert set(copy) == {"doc_id", "citation", "page", "start", "end"}
+        words = doc.text[copy["start"]:copy["end"]]
+        assert any(retrieval._WORD.findall(words.casefold())
+                   == retrieval._WORD.findall(p["text"].casefold()) for p in passages)
+
+
+def test_paragraphs_that_differ_in_one_word_are_not_copies(copies_index):
+    """The client funds policy repeats one paragraph under 'Rule 1.' ... 'Rule 31.': each is a
+    rule of its own, and stays a passage of its own."""
+    hits = search(copies_index, "Must staff give the client a receipt for every transaction?",
+                  k=5, docs=["client-funds-policy"])
+    assert len(hits) == 5 and not any(h.copies for h in hits)
+
+
+def test_folding_can_be_turned_off(copies_index):
+    settings = replace(copies_index.settings, retrieval=replace(
+        copies_index.settings.retrieval, fold_copies=False))
+    plain = replace(copies_index, settings=settings)
+    hits = search(plain, "Who do I tell before a home visit, and what do I carry?", k=5)
+    keys = [retrieval.copy_key(copies_index, h.chunk) for h in hits]
+    assert len(set(keys)) < len(keys) and not any(h.copies for h in hits)

@@ -25,6 +25,18 @@ from .retrieval import Hit, search
 
 
 @dataclass
+class Copy:
+    """Another place a passage's very words stand (retrieval.copy_key): the same policy's PDF
+    beside its Word file, say. Cited so that a memo can name the copy it means."""
+
+    doc_id: str
+    citation: str
+    page: int | None
+    start: int
+    end: int
+
+
+@dataclass
 class Passage:
     rank: int
     doc_id: str
@@ -37,6 +49,7 @@ class Passage:
     end: int
     text: str
     score: float
+    also_in: list[Copy] = field(default_factory=list)
 
 
 @dataclass
@@ -63,7 +76,8 @@ class Answer:
         """The stable JSON schema of `policyqa ask --json` (and of the API's /ask). `note` says
         how the question was read when that differs from what was typed (cut to the length limit,
         a typing slip read as the word meant), "" otherwise: a program that shows the answer owes
-        its user that, as the page and the command line show it."""
+        its user that, as the page and the command line show it. A passage's `also_in` lists the
+        other places its very words stand (doc_id, citation, page, start, end), [] for most."""
         return {
             "question": self.question,
             "note": self.note,
@@ -86,6 +100,8 @@ def to_passage(index: Index, hit: Hit) -> Passage:
         rank=hit.rank, doc_id=chunk.doc_id, doc_title=doc.title, doc_label=doc.label,
         citation=chunk_citation(doc, chunk), section=chunk.section_path, page=chunk.page,
         start=chunk.start, end=chunk.end, text=chunk.text, score=round(hit.score, 4),
+        also_in=[Copy(c.doc_id, chunk_citation(index.documents[c.doc_id], c), c.page, c.start,
+                      c.end) for c in hit.copies],
     )
 
 

@@ -107,6 +107,14 @@ class ErrorBody(BaseModel):
     details: list[dict[str, str]] = []
 
 
+class CopyOut(BaseModel):
+    doc_id: str
+    citation: str
+    page: int | None
+    start: int
+    end: int
+
+
 class PassageOut(BaseModel):
     rank: int
     doc_id: str
@@ -118,6 +126,8 @@ class PassageOut(BaseModel):
     end: int
     text: str
     score: float
+    also_in: list[CopyOut] = Field(description="other places these very words stand "
+                                               "(a policy's PDF beside its Word file)")
 
 
 class AnswerSpanOut(BaseModel):

@@ -157,6 +157,8 @@ def _print_answer(answer) -> None:
             a, b = answer.answer.start - p.start, answer.answer.end - p.start
             text = f"{text[:a]}\u00bb{text[a:b]}\u00ab{text[b:]}"
         print(f"\n{p.rank}. {p.citation}  (score {p.score:.3f})")
+        if p.also_in:
+            print(f"   (same words also in: {'; '.join(c.citation for c in p.also_in)})")
         for line in text.splitlines():
             print(f"   {line}")
     print()

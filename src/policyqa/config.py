@@ -124,6 +124,9 @@ class RetrievalSettings:
     # A question's typing slips ("cleints") read as the corpus words they were meant to be
     # (spelling.py), and named in the answer's note.
     spelling: bool = True
+    # A chunk with the very same words as a better-ranked one (a policy's Word file beside its PDF
+    # export) is listed once, its other places cited with it (retrieval.copy_key).
+    fold_copies: bool = True
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,10 @@ FUSIONS maps a name to a small pure function. Nothing here touches stored arrays
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from typing import Protocol
 
 import numpy as np
@@ -37,6 +39,8 @@ class Hit:
     dense: float
     bm25: float
     rank: int = 0
+    # Lower-ranked chunks with the very same words (RetrievalSettings.fold_copies), best first.
+    copies: list[Chunk] = field(default_factory=list)
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
@@ -105,6 +109,42 @@ def search(index: Index, query: Prepared, mode: str = "hybrid", k: int = 5,
         # A single mode's raw scores (BM25 points, cosines) are put on the fused score's 0-1
         # scale first, so that a hint weighs the same in every mode.
         scores = (scores if mode == "hybrid" else _minmax(scores)) + boost
-    order = np.argsort(-scores, kind="stable")[:k]
-    return [Hit(chunks[i], float(scores[i]), float(found.dense[i]), float(found.bm25[i]), rank=n + 1)
-            for n, i in enumerate(order)]
+    order = np.argsort(-scores, kind="stable")
+    if not r.fold_copies:
+        order = order[:k]
+    hits: list[Hit] = []
+    kept: dict[object, Hit] = {}
+    words = copy_keys(index)
+    for i in order:
+        key = words(chunks[i].chunk_id) if r.fold_copies else int(i)
+        if key in kept:
+            kept[key].copies.append(chunks[i])
+        elif len(hits) < k:
+            hits.append(Hit(chunks[i], float(scores[i]), float(found.dense[i]),
+                            float(found.bm25[i]), rank=len(hits) + 1))
+            kept[key] = hits[-1]
+    return hits
+
+
+_WORD = re.compile(r"\w+")
+
+
+def copy_key(index: Index, chunk: Chunk) -> tuple[str, ...]:
+    """A chunk's words in order, punctuation, layout, case and typography aside: two chunks with
+    the same key say the same thing word for word. An agency keeps a policy as its Word file and
+    the PDF exported from it (and often its intranet page); every question then found each
+    passage two or three times, which pushed other passages out of the top k. A copy is folded
+    into the best-ranked chunk with its words and cited beside it ("also in"), so no place that
+    holds the words is hidden. Only the very same words fold: 'Rule 5' and 'Rule 6' of a
+    template's otherwise identical paragraphs stay apart."""
+    return copy_keys(index)(chunk.chunk_id)
+
+
+def copy_keys(index: Index) -> Callable[[int], tuple[str, ...]]:
+    """copy_key by chunk id, remembered for the last 8,192 chunks seen: the same candidates come
+    back question after question (a search reads about a hundred)."""
+    return index.derived("retrieval.copy_key", lambda: lru_cache(8192)(partial(_copy_key, index)))
+
+
+def _copy_key(index: Index, chunk_id: int) -> tuple[str, ...]:
+    return tuple(_WORD.findall(normalize(index.store.chunks[chunk_id].text)))
