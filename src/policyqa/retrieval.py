@@ -134,8 +134,9 @@ def copy_key(index: Index, chunk: Chunk) -> tuple[str, ...]:
     the same key say the same thing word for word. An agency keeps a policy as its Word file and
     the PDF exported from it (and often its intranet page); every question then found each
     passage two or three times, which pushed other passages out of the top k. A copy is folded
-    into the best-ranked chunk with its words and cited beside it ("also in"), so no place that
-    holds the words is hidden. Only the very same words fold: 'Rule 5' and 'Rule 6' of a
+    into the best-ranked chunk with its words and cited beside it ("also in"), so the place a
+    reader's copy holds the words is not hidden (the same words score alike, so a copy is among
+    the candidates its original is). Only the very same words fold: 'Rule 5' and 'Rule 6' of a
     template's otherwise identical paragraphs stay apart."""
     return copy_keys(index)(chunk.chunk_id)
 
