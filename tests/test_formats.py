@@ -1359,7 +1359,8 @@ def test_docx_list_restarted_as_libreoffice_saves_it_counts_on(tmp_path: Path):
 def test_html_page_titled_by_its_bold_opening_paragraph(tmp_path: Path):
     """A page a word processor saved, with no <title>, shows its title in large bold type over
     "I. Purpose", not as a heading: the first h1 titled it ("I. Purpose"). An opening bold
-    paragraph that reads as a heading titles it; a bold sentence or a page that opens on text
+    paragraph that reads as a heading titles it, as does one in a title's large type (Word's
+    Title style: 26 pt, not bold); a bold or large sentence, or a page that opens on text,
     leaves the first h1 to."""
     def page(opening: str) -> str:
         return (f"<html><head><title></title></head><body>{opening}<h1>I. Purpose</h1>"
@@ -1370,7 +1371,17 @@ def test_html_page_titled_by_its_bold_opening_paragraph(tmp_path: Path):
                        "and Review</b></font></p>", "Incident Reporting and Review"),
             ("warning", "<p><b>Report every incident before the end of the shift.</b></p>",
              "I. Purpose"),
-            ("text", "<p>Approved by the board in 2024.</p>", "I. Purpose")):
+            ("text", "<p>Approved by the board in 2024.</p>", "I. Purpose"),
+            # Word's Title style (26 pt, not bold) as LibreOffice writes it, and as Word does
+            ("lo-title", '<p style="margin-bottom: 0.21in"><font color="#17365d"><font size="6" '
+                         'style="font-size: 26pt">Crisis\nResponse Procedure</font></font></p>',
+             "Crisis Response Procedure"),
+            ("word-title", '<p class="MsoTitle">Crisis Response Procedure</p>',
+             "Crisis Response Procedure"),
+            ("large-sentence", '<p><span style="font-size:20pt">Report every incident before the'
+                               " end of the shift.</span></p>", "I. Purpose"),
+            ("small", '<p><span style="font-size:12pt">Incident Reporting and Review</span></p>',
+             "I. Purpose")):
         (tmp_path / f"{name}.html").write_text(page(opening))
         assert read_document(tmp_path / f"{name}.html").title == title, name
 

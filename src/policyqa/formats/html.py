@@ -30,8 +30,9 @@ that can also drop the lists and tables a policy is made of, so the rules here a
   whose cells with headings, paragraphs or lists are read as the page's own blocks.
 - A web archive (.mhtml/.mht: what a browser's "save as single file" writes) is a MIME message;
   its first HTML part is the page, read as above (the standard library's `email` decodes it).
-- <title>, else a wholly bold opening paragraph that reads as a heading (a word processor's
-  page sets its title so), else the first h1, is the title (not a title a program filled in:
+- <title>, else an opening paragraph that reads as a heading set wholly in bold or in a
+  title's large type, 16 pt or more (a word processor's page sets its title so: Word's Title
+  style is 26 pt, not bold), else the first h1, is the title (not a title a program filled in:
   "Untitled Document", "New Page 1", "Home"). The page's markup is never rendered; only its text
   reaches the canonical text.
 """
@@ -417,16 +418,25 @@ def _bold(tag) -> bool:
     return re.search(r"font-weight:(bold|[6-9]00)", style) is not None
 
 
-def _outer_bold(node) -> list:
-    """The bold elements inside `node` that no other bold element inside it contains."""
+def _outer_bold(node, test=_bold) -> list:
+    """The bold elements (or those `test` picks) inside `node` that no other such element inside
+    it contains."""
     out = []
-    for tag in node.find_all(_bold):
+    for tag in node.find_all(test):
         parent = tag.parent
-        while parent is not None and parent is not node and not _bold(parent):
+        while parent is not None and parent is not node and not test(parent):
             parent = parent.parent
         if parent is node:
             out.append(tag)
     return out
+
+
+def _wholly(node, test) -> bool:
+    """Whether all of `node`'s text is set so (bold, a title's type): itself, or the outermost
+    elements inside it that are, hold every letter of it."""
+    text = _SPACE.sub("", node.get_text())
+    return test(node) or _SPACE.sub("", "".join(
+        t.get_text() for t in _outer_bold(node, test))) == text
 
 
 def _main(soup):
@@ -459,9 +469,10 @@ _CELLS = {"li", "td", "th"}
 
 
 def _lead_title(root) -> str:
-    """The page's opening paragraph where it is set wholly in bold and reads as a heading,
-    before any h1-h6: how a word processor's page shows its title ("Incident Reporting and
-    Review", large and bold, over "I. Purpose"). "" where the page opens otherwise."""
+    """The page's opening paragraph where it is set wholly in bold or in a title's large type
+    and reads as a heading, before any h1-h6: how a word processor's page shows its title
+    ("Incident Reporting and Review", large and bold, over "I. Purpose"; Word's Title style,
+    26 pt, over "1. Purpose"). "" where the page opens otherwise."""
     from bs4 import Tag
 
     for node in root.descendants:
@@ -474,10 +485,18 @@ def _lead_title(root) -> str:
         text = _SPACE.sub(" ", node.get_text(" ")).strip()
         if not text:
             continue
-        bold = _bold(node) or _SPACE.sub("", "".join(
-            b.get_text() for b in _outer_bold(node))) == _SPACE.sub("", text)
-        return text if bold and looked_heading_level(text) is not None else ""
+        shown = (_wholly(node, _bold) or _wholly(node, _title_type)
+                 or "MsoTitle" in (node.get("class") or ()))
+        return text if shown and looked_heading_level(text) is not None else ""
     return ""
+
+
+def _title_type(tag) -> bool:
+    """Set in a title's type size, 16 pt or more, by an inline style: LibreOffice writes Word's
+    Title style (26 pt, not bold) so; Word itself writes class="MsoTitle"."""
+    size = _FONT_SIZE.search(str(tag.get("style", "")))
+    return size is not None and float(size.group(1)) * (
+        0.75 if size.group(2).lower() == "px" else 1.0) >= 16
 
 
 def _holds_block(node) -> bool:
