@@ -573,3 +573,45 @@ def test_word_second_level_bullets_and_check_boxes_are_list_items(tmp_path: Path
     assert opens_a_paragraph("Fuel at least") and at("Fuel at least") == "Vehicle Check"
     assert opens_a_paragraph("In an emergency") and opens_a_paragraph("Otherwise: call")
     assert at("Otherwise: call") == "Calls for Help"
+
+
+@pytest.mark.parametrize("name", ["release.txt", "release.pdf"])
+def test_numbered_paragraphs_stand_under_their_section_heading(tmp_path, name):
+    """"Section 4: Procedure" over "4.1 ...", "4.2 ..." (a policy's numbered paragraphs): both
+    are cited under the section. "Section 4" ranked as deep as "4.1", so "4.1" joined it only as
+    a title block's line and "4.2" stood at the top, cited "4.2" alone. And the title over
+    "Section 1" is no section of its own: the first of chapters numbered alike is a chapter, as
+    the others are, not the last line of a title block ("Confidentiality and Release of… ›
+    Section 1 Purpose", then "Section 2 Policy")."""
+    at, _doc, _s = reader(written(tmp_path / name, (
+        "Confidentiality and Release of Information\n\n"
+        "Section 1: Purpose\n\n"
+        "This policy protects the privacy of client records and sets out when they may be "
+        "released.\n\n"
+        "Section 2: Policy\n\n"
+        "2.1 Client information is confidential and is released only with written consent.\n\n"
+        "2.2 Staff discuss clients only with colleagues who need the information.\n\n"
+        "Section 4: Procedure\n\n"
+        "4.1 Check that the consent form is signed, dated and names the person receiving it.\n\n"
+        "4.2 Send only the information the form names.\n")))
+    assert at("Send only the information").startswith("Section 4")
+    assert at("Send only the information").endswith("› 4.2")
+    assert at("Staff discuss clients").endswith("› 2.2")
+    assert at("Staff discuss clients").startswith("Section 2")
+    assert at("This policy protects").startswith("Section 1")
+
+
+def test_articles_still_hold_their_sections(tmp_path):
+    """Bylaws: "Section 1", "Section 2" stand under each "Article", a rank above them."""
+    at, _doc, _s = reader(written(tmp_path / "bylaws.txt", (
+        "Bylaws of the Peer Council\n\n"
+        "Article I: Members\n\n"
+        "Section 1: Eligibility\n\n"
+        "Any person who has used the agency's services may become a member of the council.\n\n"
+        "Section 2: Terms\n\n"
+        "Members serve for two years and may serve two terms in a row at most.\n\n"
+        "Article II: Meetings\n\n"
+        "Section 1: Quorum\n\n"
+        "Five members present make a quorum for every vote of the council.\n")))
+    assert at("Members serve for two") == "Article I Members › Section 2 Terms"
+    assert at("Five members present") == "Article II Meetings › Section 1 Quorum"

@@ -14,6 +14,7 @@ General heuristics, not keyed to any one file:
   sequence ("55 Lake Avenue" after nothing numbered is an address, not chapter 55), and a first
   "1 Introduction" needs text after it or its entry in the table of contents. A hand-numbered
   chapter "2. Gifts" holds its "2.1 ..." sub-headings, and its list goes on after them ("3.").
+  "Section 4" stands under an "Article" and over the "4.1", "4.2" numbered in it.
 - A numbered line is a list item, not a heading, when the next line is another item of the same
   list: a heading introduces content, a list item does not ("1. Ethics" "2. Compliance"...).
   A short one in sentence case ("2. Policy statement") heads the text after it when the line
@@ -990,7 +991,7 @@ def _continues_list(style, nxt, stack, sections, last_value, open_style,
 
 def _numbered_heading(line: _Line, nxt: _Line | None, last_number: dict[tuple[int, ...], int],
                       toc: list[tuple[str, int | None]] = (), in_heading_font: bool = False
-                      ) -> tuple[str, str, int, str] | None:
+                      ) -> tuple[str, str, float, str] | None:
     """(marker, title, rank, kind) when the line is a numbered heading ("2.1 Scope", "Article
     II"; kind "heading") or a numbered paragraph ("3.2 Grievance Officer: the person who...",
     "4.2.1 Urgent grievances are answered within 24 hours."; kind "item", cited "3.2" under its
@@ -1025,8 +1026,10 @@ def _numbered_heading(line: _Line, nxt: _Line | None, last_number: dict[tuple[in
     elif not word:
         return None
     if word:
+        # "Section 4" sits under an "Article I" (rank 0) and over the "4.1" (rank 1) numbered in
+        # it; "Section 4.1" over "4.1.1" likewise: half a rank above the bare number's depth.
         marker = f"{word} {num}"
-        rank = 0 if word.lower() in _TOP_WORDS or roman else len(number_parts(num))
+        rank = 0 if word.lower() in _TOP_WORDS or roman else len(number_parts(num)) - 0.5
         return marker, title, rank, kind
     parts = number_parts(num)  # "2.0 Procedure" is section 2
     prefix = parts[:-1]
@@ -1371,7 +1374,9 @@ def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> 
     cite siblings unlike. A title block is a few lines: a longer run of such headings (a
     specification's table of "4 CARD32 N_ALIASES" rows, a form's field labels) is lines side
     by side, and a numbered chapter that goes on the document's numbering ("2.10" after
-    "2.9") starts a run of its own rather than joining the lines above it."""
+    "2.9"), or the first of chapters numbered alike ("Section 1" before "Section 2", "1." before
+    "2."), starts a run of its own rather than joining the lines above it: the title over it
+    would be cited before "Section 1" and no other chapter."""
     sections = structure.sections
     root = sections[0]
     has_text = {p.section for p in structure.paragraphs if p.kind != "heading"}
@@ -1383,6 +1388,19 @@ def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> 
             ch.isdigit() for ch in section.marker))
 
     first_numbered = min((x.start for x in sections if numbered(x)), default=root.end)
+
+    def shape(section: Section) -> str:
+        """A chapter number's kind: "Section 9", "9.9", "R" (Roman), "A" (a letter)."""
+        marker = re.sub(r"\d+", "9", section.marker)
+        return re.sub(r"\b(?:[IVXLC]+|[ivxlc]+)\b", "R", re.sub(r"\b[A-Za-z]\b", "A", marker))
+
+    chapters = [sid for sid in root.children if numbered(sections[sid])]
+
+    def first_of_many(sid: int) -> bool:
+        """The first of chapters numbered alike at the top ("Section 1" before "Section 2"): a
+        chapter, not a title block's last line; a lone "4.12 PARAMETERS" may be one."""
+        later = chapters[chapters.index(sid) + 1:] if sid in chapters else []
+        return any(shape(sections[x]) == shape(sections[sid]) for x in later)
 
     def bare(sid: int) -> bool:
         """A heading with nothing under it, standing on the root."""
@@ -1398,7 +1416,8 @@ def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> 
     # headings is one title block, nested each under the one before it.
     runs: list[list[int]] = []
     for sid in root.children:
-        goes_on = numbered(sections[sid]) and sections[sid].start > first_numbered
+        goes_on = numbered(sections[sid]) and (sections[sid].start > first_numbered
+                                               or first_of_many(sid))
         if runs and bare(runs[-1][-1]) and adjoins(runs[-1][-1], sid) and not goes_on:
             runs[-1].append(sid)
         else:
