@@ -1785,6 +1785,19 @@ def test_pdf_footnotes_at_the_foot_of_a_page_are_paragraphs_of_their_own(tmp_pat
         "2 The reconciliation is due by the tenth business day.")
 
 
+def test_one_page_pdf_loses_its_page_1_of_1_footer(tmp_path: Path):
+    """Most policies are a page or two. On one page nothing repeats, so a footer with "Page 1 of
+    1" stood at the end of the text, in the last section's passage. It goes; a line that only
+    mentions a page stays."""
+    path = _pdf_of_lines(tmp_path / "safety.pdf", ("Staff Safety in the Community", 16, "B"),
+                         "Staff text the office when they arrive and when they leave.",
+                         "The form is on page 1 of the staff handbook.",
+                         "STAFF SAFETY IN THE COMMUNITY    Page 1 of 1")
+    text = read_document(path).text
+    assert "Page 1 of 1" not in text and "STAFF SAFETY" not in text
+    assert text.rstrip().endswith("The form is on page 1 of the staff handbook.")
+
+
 def test_two_page_pdf_loses_its_running_header_and_symbol_font_bullets_show(tmp_path: Path):
     """A two-page policy (the most common length) repeats its header on both pages: it is no
     text and no heading. Word draws bullets in the Symbol font, which PDFs give as the private

@@ -50,6 +50,10 @@ _LIST_START = re.compile(r"^\s*\d{1,5}[.)]\s")
 # is a month and year, not page 3: after a slash the count has at most three digits.
 _PAGE_OF = re.compile(r"(?:^|\s)(?:(\d{1,5})\s*(?:of|von|de|sur|di|van|af|av|z)\s*\d{1,5}"
                       r"|(\d{1,4})\s*/\s*\d{1,3})\s*$", re.I)
+# A one-page policy's footer ("Client Funds Policy, rev. 2024    Page 1 of 1"): nothing repeats on
+# a single page, but no sentence ends so.
+_ONE_OF_ONE = re.compile(r"\b(?:page|seite|p\u00e1gina|pagina)\s*1\s*(?:of|von|de|di|sur)\s*1\s*$",
+                         re.I)
 _WORDLIKE = re.compile(r"^[\"'(\u201c\u2018]*[^\W\d_]{2,}(?:[-'\u2019][^\W\d_]+)*[.,;:!?\"')\u201d\u2019]*$")
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 
@@ -456,8 +460,9 @@ def _numbered_edges(pages, edges) -> list[tuple[int, int]]:
     if not cands:
         return []
     n = len(pages)
-    if n == 1:  # one page: only a lone "1" at an edge can be told for a page number
-        return [(p, i) for p, i, shift in cands if shift == 1 and _LONE_NUMBER.match(pages[p][i])]
+    if n == 1:  # one page: only a lone "1", or "Page 1 of 1", at an edge is told for a footer
+        return [(p, i) for p, i, shift in cands if shift == 1 and (
+            _LONE_NUMBER.match(pages[p][i]) or _ONE_OF_ONE.search(pages[p][i]))]
     shifts = Counter(shift for _p, _i, shift in cands)
     mode, count = shifts.most_common(1)[0]
     if count < 2:  # no two pages agree: numbers that do not advance with the page
