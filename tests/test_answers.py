@@ -201,6 +201,29 @@ def test_an_faqs_question_is_not_its_answer(tmp_path):
     assert not answer.answer.text.rstrip().endswith("?")
 
 
+def test_a_sentence_leading_into_a_list_is_not_its_answer(tmp_path):
+    """"Staff do not visit a client alone when any of the following applies:" is the sentence
+    closest to "Can I visit a client alone?" and says nothing of when: it was highlighted alone.
+    The answer holds what it leads into."""
+    from policyqa.config import load_settings
+    from policyqa.index import load_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "staff-safety.txt").write_text(
+        "Staff Safety in the Community\n\nPOLICY\n\n"
+        "Staff do not visit a client alone when any of the following applies:\n\n"
+        "a) the client's file records violence in the last twelve months;\n\n"
+        "b) the visit is after dark; or\n\n"
+        "c) the supervisor has asked for two staff.\n\n"
+        "Staff may end any visit at any time if they feel unsafe.\n\n"
+        "REVIEW\n\nThe Quality Committee reviews this policy every two years.\n")
+    small = load_index(load_settings(corpus, tmp_path / "index"))
+    alone = ask(small, "Can I visit a client alone?").answer
+    assert "Staff do not visit a client alone" in alone.text
+    assert not alone.text.rstrip().endswith(":") and "a) the client's file" in alone.text
+
+
 def test_words_the_question_quotes_are_in_its_answer(tmp_path):
     """A supervisor asks for the wording about "in but not of the system": the sentence holding
     those words is the answer, not the passage's sentence nearest the rest of the question, and

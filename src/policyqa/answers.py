@@ -3,7 +3,8 @@
 The answer sentence (or two adjacent sentences) is scored by embedding similarity plus the share
 of the question's keyword weight it contains; the same signals decide abstention, because no
 single cosine threshold separates unanswerable questions from answerable ones. A heading line
-names a topic and a sentence ending in a question mark asks one: neither is an answer alone.
+names a topic, a sentence ending in a question mark asks one, and one ending in a colon leads
+into a list: none is an answer alone.
 """
 
 from __future__ import annotations
@@ -148,6 +149,7 @@ class SentenceFacts:
     tokens: list[set[str]]
     headings: list[bool]
     questions: list[bool]
+    lead_ins: list[bool]  # ends in a colon: "Staff do not visit alone when:" leads into a list
     words: list[tuple[int, int]]  # (sentence i, sentences i and i + 1); 0 where there is no i + 1
 
 
@@ -162,6 +164,8 @@ def sentence_facts(index: Index, chunk: Chunk) -> SentenceFacts:
 
 # A sentence that ends in a question mark (its closing quote or bracket aside).
 _QUESTION = re.compile(r"\?[\"'\u201d\u2019)\]]*\s*$")
+# A sentence that ends in a colon: it leads into the list or text after it.
+_LEAD_IN = re.compile(r":\s*$")
 
 
 def _sentence_facts(index: Index, chunk_id: int) -> SentenceFacts:
@@ -171,6 +175,7 @@ def _sentence_facts(index: Index, chunk_id: int) -> SentenceFacts:
         tokens=[set(tokenize(text[s:e], r.stem, r.stopwords)) for s, e in spans],
         headings=heading_sentences(index, chunk),
         questions=[bool(_QUESTION.search(text[s:e])) for s, e in spans],
+        lead_ins=[bool(_LEAD_IN.search(text[s:e])) for s, e in spans],
         words=[(len(text[s:e].split()), len(text[s:spans[i + 1][1]].split())
                 if i + 1 < len(spans) else 0) for i, (s, e) in enumerate(spans)])
 
@@ -196,7 +201,9 @@ def candidates(index: Index, hits: list[Hit], query: Query) -> list[Candidate]:
     """Single sentences and adjacent pairs in the top passages, with their scores. Not one
     that ends in a question: an FAQ's "How do you pronounce Valgrind?" is the closest match to
     the staff member's own question and answers nothing; with the sentence after it, it is the
-    question and its answer."""
+    question and its answer. Nor one that ends in a colon: "Staff do not visit a client alone
+    when any of the following applies:" matches "Can I visit a client alone?" best and says
+    nothing of when; with the item after it, it begins to."""
     r = index.settings.retrieval
     related = ((query.related_tokens, r.expansion_weight),
                (query.stand_in_tokens, r.stand_in_weight))
@@ -209,7 +216,7 @@ def candidates(index: Index, hits: list[Hit], query: Query) -> list[Candidate]:
         for i in range(len(hit.chunk.sentences)):
             for j in (i, i + 1):
                 if j >= len(headings) or j >= len(sims.single) or headings[i] or headings[j] \
-                        or facts.questions[j]:
+                        or facts.questions[j] or facts.lead_ins[j]:
                     continue
                 sim = float(sims.single[i] if j == i else sims.pairs[i] - r.answer_pair_penalty)
                 cover = keyword_coverage(index, query.tokens, token_sets[i] | token_sets[j],
