@@ -615,3 +615,27 @@ def test_articles_still_hold_their_sections(tmp_path):
         "Five members present make a quorum for every vote of the council.\n")))
     assert at("Members serve for two") == "Article I Members › Section 2 Terms"
     assert at("Five members present") == "Article II Meetings › Section 1 Quorum"
+
+
+def test_a_templates_capital_labels_are_no_acronyms(tmp_path):
+    """A template's rows "POLICY TITLE:", "POLICY NUMBER:" and "POLICY:" each share a line with
+    text, so POLICY was taken for an acronym (as DMH is) and kept in capitals: "POLICY Title".
+    A line's opening label counts for none; an acronym inside the text still does."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph().add_run("Northside Behavioral Health").bold = True
+    rows = [("POLICY TITLE:", "Transporting Clients in Staff Vehicles"),
+            ("POLICY NUMBER:", "OP-7.3"),
+            ("PURPOSE:", "To set out when staff may drive clients, as the DMV rules allow."),
+            ("POLICY:", "Staff may transport clients only in agency vehicles, as the DMV says."),
+            ("DMV RULES:", "State transportation rule 12.4 applies to every trip.")]
+    table = document.add_table(rows=len(rows), cols=2)
+    for row, (label, value) in zip(table.rows, rows, strict=True):
+        row.cells[0].paragraphs[0].add_run(label).bold = True
+        row.cells[1].text = value
+    document.save(tmp_path / "transport.docx")
+    at, _doc, _s = reader(tmp_path / "transport.docx")
+    assert at("Staff may transport") == "Policy"
+    assert at("OP-7.3") == "Policy Number"
+    assert at("State transportation rule") == "DMV Rules"

@@ -1254,12 +1254,18 @@ _WORD_START = re.compile(r"(^|[-/\u2013(\"\u201c\u2018])([^\W\d_])")
 
 def _acronyms(text: str) -> set[str]:
     """Words written in capitals inside at least two mixed-case lines: the document's acronyms
-    (DMH, MISSION), not a heading word that shares a line with text ("PURPOSE: DMH has...")."""
+    (DMH, MISSION), not a heading word that shares a line with text ("PURPOSE: DMH has...").
+    A line's opening label is no such line's word: a template's "POLICY TITLE:", "POLICY:"
+    and "POLICY NUMBER:" rows made POLICY an acronym, cited "POLICY Title"."""
     lines: Counter[str] = Counter()
     for line in text.splitlines():
         if any(c.islower() for c in line):
+            line = _CAPS_LABEL.sub("", line)
             lines.update({w for w in re.findall(r"\b[A-Z][A-Z0-9&]+\b", line) if len(w) >= 2})
     return {w for w, n in lines.items() if n >= 2}
+
+
+_CAPS_LABEL = re.compile(r"^\s*[A-Z][A-Z0-9&/ ]*[A-Z0-9]:")
 
 
 def title_case(title: str, acronyms: set[str] = frozenset()) -> str:
