@@ -1683,6 +1683,45 @@ def test_pdf_list_numbers_glued_to_their_text_are_read_apart(tmp_path: Path):
     assert paths["All clinicians complete"].endswith("IV. Training")
 
 
+def test_legal_numbering_is_cited_by_its_numbers_in_word_and_pdf(tmp_path: Path):
+    """Word's multilevel list numbered "1." / "1.1" (legal numbering): "1. Purpose" over "1.1
+    Clients may...", "1.2 ..." is the chapter its paragraphs are numbered from, and each
+    paragraph is cited by its whole number, as shown. The Word file cited "Grievance Procedure ›
+    1 › 1–2"; its PDF, where the tab after "1.1" is lost ("1.1Clients"), no paragraph at all."""
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    levels = "".join(
+        f'<w:lvl w:ilvl="{i}"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+        f'<w:lvlText w:val="{text}"/></w:lvl>' for i, text in enumerate(["%1.", "%1.%2"]))
+    numbering = document.part.numbering_part.element
+    numbering.insert(0, parse_xml(f'<w:abstractNum {w} w:abstractNumId="81">{levels}'
+                                  "</w:abstractNum>"))
+    numbering.append(parse_xml(f'<w:num {w} w:numId="81"><w:abstractNumId w:val="81"/>'
+                               "</w:num>"))
+    document.add_heading("Grievance Procedure", 0)
+    lines = [(0, "Purpose"), (1, "Clients may complain about any service they receive."),
+             (1, "A complaint never affects the services a client receives."),
+             (0, "Appeals"), (1, "A client may appeal to the Executive Director within 30 days.")]
+    for level, text in lines:
+        paragraph = document.add_paragraph()
+        paragraph.add_run(text).bold = level == 0
+        paragraph._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {w}><w:ilvl w:val="{level}"/><w:numId w:val="81"/></w:numPr>'))
+    document.save(tmp_path / "grievance.docx")
+    paths = _paths(read_document(tmp_path / "grievance.docx"))
+    assert paths["1.2 A complaint"] == "1. Purpose › 1.2"
+    assert paths["2.1 A client"] == "2. Appeals › 2.1"
+    pdf = read_document(make_pdf(tmp_path / "grievance.pdf", [
+        "Grievance Procedure\n1. Purpose\n1.1Clients may complain about any service they "
+        "receive.\n1.2A complaint never affects the services a client receives.\n2. Appeals\n"
+        "2.1A client may appeal to the Executive Director within 30 days."]))
+    assert "1.1 Clients may" in pdf.text and "2.1 A client" in pdf.text
+    assert _paths(pdf)["1.2 A complaint"] == "1. Purpose › 1.2"
+
+
 def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):
     """Word's usual footer "Page 3 of 5" (and "3/5", "Seite 3 von 5"): the page is the first
     number; the count, the same on every page, is never taken for it, nor is a month and year

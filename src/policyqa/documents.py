@@ -283,7 +283,8 @@ _PDF_RULES: list[_Rule] = [
     # A list or heading number set apart by a tab comes out of the PDF glued to its text
     # ("IV.TRAINING", "iii.psychotherapy notes"): the marker is read apart, as shown.
     (re.compile(r"^([ \t]*(?:[IVXLC]{1,6}|\d{1,2}(?:\.\d{1,2})*|[A-Z])\.)(?=[A-Z][A-Za-z])"
-                r"|^([ \t]*(?:[ivx]{1,4}|[a-z])\.)(?=[a-z]{3,})", re.M),
+                r"|^([ \t]*(?:[ivx]{1,4}|[a-z])\.)(?=[a-z]{3,})"
+                r"|^[ \t]*\d{1,2}(?:\.\d{1,2})+(?=[A-Z][a-z]|[AI] )", re.M),  # "1.1Clients", "2.1A client"
      lambda m: [(m.group(), m.start(), True), (" ", m.end() - 1, False)]),
     # Typographic ligatures ("ﬁ") are one glyph for two letters: searchable as the letters.
     (re.compile("[" + "".join(_LIGATURES) + "]"), lambda m: [(_LIGATURES[m.group()], m.start(),

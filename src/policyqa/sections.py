@@ -1201,10 +1201,14 @@ def _list_heading(text: str, units: list, n: int, before: str | None) -> bool:
         return False
     if looked_heading_level(title) is None or len(title.split()) > 8:
         return False
+    nxt_start, nxt_end, nxt_kind, nxt_level, nxt_marker = units[n + 1]
+    deeper = nxt_kind == "item" and nxt_marker and nxt_level > units[n][3]
+    number = m.group("m") if m else ""
+    if deeper and number.isdigit() and re.match(rf"{number}\.\d", text[nxt_start:nxt_end]):
+        return True  # "1. Purpose" over "1.1 Clients may...": legal numbering's chapter
     if before is None and not _resumes(units, n):
         return False  # a list of one ("1. Record it in the ledger" / text) is an item
-    nxt_start, nxt_end, nxt_kind, nxt_level, nxt_marker = units[n + 1]
-    if nxt_kind == "item" and nxt_marker and nxt_level > units[n][3]:
+    if deeper:
         return _list_heading(text, units, n + 1, None)  # over its first sub-heading
     return nxt_kind == "body" and not _typed_marker(text[nxt_start:nxt_end])
 

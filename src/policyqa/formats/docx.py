@@ -609,6 +609,8 @@ class _Numbering:
             return _format_number(counters[level] or lstart, lfmt)
 
         shown = re.sub(r"%([1-9])", value, text).strip()
+        if len(set(re.findall(r"%([1-9])", text))) > 1:  # "%1.%2": legal numbering, "1.2"
+            return shown, shown.strip(".)"), ilvl  # cited by its whole number, as shown
         return shown, _format_number(counters[ilvl], fmt), ilvl
 
 
