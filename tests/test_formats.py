@@ -23,7 +23,8 @@ def _paths(doc) -> dict[str, str]:
 
 def _pdf_of_lines(path: Path, *lines: str | tuple) -> Path:
     """A one-page PDF (fpdf2), a line per entry: text in 11 pt, or (text, size in pt) and
-    (text, size, "B") for bold, as a word processor sets headings over their text."""
+    (text, size, "B") for bold, as a word processor sets headings over their text. A line is
+    as tall as its type (7 mm, more above 16 pt), or large lines run into one another."""
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -31,7 +32,7 @@ def _pdf_of_lines(path: Path, *lines: str | tuple) -> Path:
 
     def line(text: str, size: float = 11, style: str = "") -> None:
         pdf.set_font("Helvetica", style=style, size=size)
-        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, max(7, size * 0.42), text, new_x="LMARGIN", new_y="NEXT")
 
     for entry in lines:
         if isinstance(entry, tuple):
@@ -1720,6 +1721,29 @@ def test_legal_numbering_is_cited_by_its_numbers_in_word_and_pdf(tmp_path: Path)
         "2.1A client may appeal to the Executive Director within 30 days."]))
     assert "1.1 Clients may" in pdf.text and "2.1 A client" in pdf.text
     assert _paths(pdf)["1.2 A complaint"] == "1. Purpose › 1.2"
+
+
+def test_pdf_title_over_two_lines_and_lettered_headings_over_lists(tmp_path: Path):
+    """Word's Title wrapped over two lines, over a Heading 1 set smaller: one title, not "Client
+    Rights and" as a passage of its own and "Responsibilities" the next one's first word. A
+    lettered Heading 2 in sentence case ("A. Dignity and respect") over a numbered list heads
+    it, set in a heading's font: it was item A, cited "Client Rights › A › 1"."""
+    path = _pdf_of_lines(
+        tmp_path / "rights.pdf", ("Client Rights and", 26), ("Responsibilities", 26),
+        ("Client Rights", 16, "B"), ("A. Dignity and respect", 13, "B"),
+        "1. Every client is treated with courtesy and respect, whatever their background.",
+        "2. Staff use the name and pronouns the client asks them to use.",
+        ("B. Privacy", 13, "B"),
+        "1. Clients may see their own records on request, within ten working days.",
+        ("Client Responsibilities", 16, "B"),
+        "Clients are asked to keep appointments or cancel at least 24 hours ahead.")
+    doc = read_document(path)
+    structure = parse_sections(doc)
+    assert not any(s.title in ("Client Rights and", "Responsibilities")
+                   for s in structure.sections[1:])  # (was a heading "Responsibilities")
+    paths = _paths(doc)
+    assert paths["2. Staff use"].endswith("Client Rights › A. Dignity and respect › 2")
+    assert paths["1. Clients may"].endswith("Client Rights › B. Privacy › 1")
 
 
 def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):

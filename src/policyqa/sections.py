@@ -550,15 +550,16 @@ def _from_lines(doc: Document) -> Structure:
         """Whether a short numbered or capital-lettered line in sentence case ("2. Policy
         statement", "A. Immediate response") heads the text after it, as "1. Purpose" does:
         when the line before it in its list is a heading, or it starts its list and a paragraph
-        follows. Not when another item follows, nor after an item ("1. Count the cash" / "2.
-        Record it in the ledger" / "The supervisor signs...": the paragraph is the section's,
-        after its list)."""
+        follows, or (in a PDF) it is set in a heading's font ("A. Dignity and respect" in Word's
+        Heading 2 over "1. Every client..."). Not when another item follows, nor after an item
+        ("1. Count the cash" / "2. Record it in the ledger" / "The supervisor signs...": the
+        paragraph is the section's, after its list)."""
         if nxt is not None and _continues_list(style, nxt, stack, sections, last_value,
                                                open_style, heads_list(style, line)):
             return False
         sibling = list_sibling(style, line)
-        if sibling is None:
-            return _paragraph_after(nxt, wrapped)
+        if sibling is None:  # over a paragraph; or over a list, in a PDF's heading font
+            return _paragraph_after(nxt, wrapped) or line.start in marked
         return sections[sibling].kind == "heading"
 
     def heads_list(style: str, line: _Line) -> int | None:
@@ -602,14 +603,22 @@ def _from_lines(doc: Document) -> Structure:
     def wrapped_heading(i: int) -> bool:
         """Lines i and i + 1, next to each other, in the same heading font (the line before
         not), then a paragraph (not a list: a title page's two lines over "0. Auflage, ..."
-        stay its title): one heading set over two lines."""
+        stay its title) or a heading set smaller ("Client Rights and" / "Responsibilities" in
+        26 pt over "Client Rights" in 16 pt, itself over text, a list or a heading of its own;
+        not over a title page's name and date): one heading set over two lines."""
         line, nxt = lines[i], lines[i + 1] if i + 1 < len(lines) else None
         after = lines[i + 2] if i + 2 < len(lines) else None
         depth = font_depth(line)
+        beyond = lines[i + 3] if i + 3 < len(lines) else None
+        under = after is not None and not MARKER.match(after.text) and (
+            (_is_body(after, wrapped) and not after.bulleted)
+            or ((font_depth(after) or -1) > (depth if depth is not None else 99)
+                and beyond is not None and (
+                    _is_body(beyond, wrapped) or MARKER.match(beyond.text) is not None
+                    or font_depth(beyond) not in (None, font_depth(after)))))
         return (depth is not None and nxt is not None and font_depth(nxt) == depth
                 and not (i and lines[i - 1] is not None and font_depth(lines[i - 1]) == depth)
-                and not MARKER.match(nxt.text) and _is_body(after, wrapped)
-                and not after.bulleted and not MARKER.match(after.text))
+                and not MARKER.match(nxt.text) and under)
 
     def leave_group(line: _Line) -> None:
         """A PDF heading set as large as the open group's heading (or larger) is that heading's
