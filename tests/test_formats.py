@@ -1684,6 +1684,36 @@ def test_pdf_list_numbers_glued_to_their_text_are_read_apart(tmp_path: Path):
     assert paths["All clinicians complete"].endswith("IV. Training")
 
 
+def test_docx_all_caps_shows_and_is_cited_in_capitals(tmp_path: Path):
+    """A template whose Heading 1 style sets All Caps, and a run set so by hand: Word shows
+    "PURPOSE", and its PDF reads so; the Word file read "purpose", cited "purpose". Now the
+    text is what Word shows, and the heading is cited "Purpose" as an ALL-CAPS one is. A run
+    that turns the style's capitals off keeps its case."""
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    document.styles["Heading 1"].element.get_or_add_rPr().append(parse_xml(f"<w:caps {w}/>"))
+    document.add_heading("Visitors Policy", 0)
+    document.add_heading("purpose", 1)
+    document.add_paragraph("Visitors keep clients company and respect their privacy.")
+    heading = document.add_heading("visiting ", 1)
+    heading.add_run("hours")
+    off = heading.add_run(" (all sites)")
+    off._r.get_or_add_rPr().append(parse_xml(f'<w:caps {w} w:val="0"/>'))
+    document.add_paragraph("Visitors are welcome from 10 am to 8 pm.")
+    by_hand = document.add_paragraph("Sign in at the desk: ")
+    by_hand.add_run("no exceptions").font.all_caps = True
+    document.save(tmp_path / "visitors.docx")
+    doc = read_document(tmp_path / "visitors.docx")
+    assert "PURPOSE\n" in doc.text and "VISITING HOURS (all sites)" in doc.text
+    assert "Sign in at the desk: NO EXCEPTIONS" in doc.text
+    paths = _paths(doc)
+    assert paths["Visitors keep clients"] == "Purpose"
+    assert paths["Visitors are welcome"] == "VISITING HOURS (all sites)"  # as Word shows it
+
+
 def test_legal_numbering_is_cited_by_its_numbers_in_word_and_pdf(tmp_path: Path):
     """Word's multilevel list numbered "1." / "1.1" (legal numbering): "1. Purpose" over "1.1
     Clients may...", "1.2 ..." is the chapter its paragraphs are numbered from, and each

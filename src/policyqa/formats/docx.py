@@ -93,7 +93,7 @@ def read_docx(path: Path, data: bytes) -> Extracted:
     for element in _content(document.element.body, (f"{_W}p", f"{_W}tbl"), skip_toc=True):
         if element.tag == f"{_W}p":
             para = Paragraph(element, document)
-            text = paragraph_text(element).strip()
+            text = paragraph_text(element, _style_caps(para)).strip()
             if _is_toc_entry(para):
                 continue
             referred = notes.referred(element)
@@ -198,23 +198,44 @@ def _is_toc_entry(para) -> bool:
     return bool(para.style is not None and _TOC_STYLE.match(para.style.name or ""))
 
 
-def paragraph_text(p) -> str:
+def paragraph_text(p, caps: bool = False) -> str:
     """The text Word shows for a paragraph element: its runs in order, wherever they are nested
     (hyperlinks, content controls, fields, smart tags, tracked insertions), less tracked
     deletions and hidden runs. Runs are not entered: a text box's paragraphs are not this
-    paragraph's text (text_boxes reads them)."""
+    paragraph's text (text_boxes reads them). A run set in All Caps (its own w:caps, else the
+    paragraph style's, `caps`) shows in capitals: a template's Heading 1 typed "purpose" reads
+    "PURPOSE", as Word and its PDF show it, and is cited "Purpose", not "purpose"."""
     out: list[str] = []
 
     def walk(node) -> None:
         for child in node.iterchildren():
             if child.tag == f"{_W}r":
                 if not _hidden(child):
-                    out.append(run_text(child))
+                    text = run_text(child)
+                    out.append(text.upper() if _flag(child.find(f"{_W}rPr/{_W}caps"), caps)
+                               else text)
             elif child.tag not in _NOT_SHOWN:
                 walk(child)
 
     walk(p)
     return "".join(out)
+
+
+def _flag(node, default: bool) -> bool:
+    """An on/off property (w:caps, w:b...): on unless its value says off; `default` if unset."""
+    if node is None:
+        return default
+    return node.get(f"{_W}val", "true") not in ("0", "false", "off")
+
+
+def _style_caps(para) -> bool:
+    """Whether the paragraph's style (or a style it is based on) sets All Caps."""
+    for style in _lineage(para.style):
+        rpr = style.element.rPr
+        node = rpr.find(f"{_W}caps") if rpr is not None else None
+        if node is not None:
+            return _flag(node, False)
+    return False
 
 
 _RUN_TEXT = {f"{_W}{tag}" for tag in ("t", "tab", "cr", "noBreakHyphen", "ptab")}
@@ -405,7 +426,7 @@ class _LookedHeadings:
         self.depth: dict = {}  # paragraph element -> its depth by type size (size_depths)
         if self.active:
             looked = [p for p in paragraphs
-                      if _looked_level(p, paragraph_text(p._p).strip()) is not None]
+                      if _looked_level(p, paragraph_text(p._p, _style_caps(p)).strip()) is not None]
             self.rest_size = max((_size(p) for p in looked[1:]), default=None)
             titled = (self.first and self.rest_size is not None
                       and _size(looked[0]) > self.rest_size)
