@@ -1714,6 +1714,18 @@ def test_docx_all_caps_shows_and_is_cited_in_capitals(tmp_path: Path):
     assert paths["Visitors are welcome"] == "VISITING HOURS (all sites)"  # as Word shows it
 
 
+def test_html_text_transformed_to_capitals_reads_in_capitals(tmp_path: Path):
+    """A word processor saves All Caps as an inline text-transform: the browser shows
+    "PURPOSE", and the page is read and cited as its Word file is."""
+    (tmp_path / "visitors.html").write_text(
+        '<html><body><h1><span style="text-transform: uppercase">purpose</span></h1>'
+        "<p>Visitors keep clients company.</p><h1>Visiting hours</h1>"
+        '<p>From 10 am <span style="TEXT-TRANSFORM:UPPERCASE">daily</span>.</p></body></html>')
+    doc = read_document(tmp_path / "visitors.html")
+    assert "PURPOSE" in doc.text and "From 10 am DAILY." in doc.text
+    assert _paths(doc)["Visitors keep clients"] == "Purpose"
+
+
 def test_legal_numbering_is_cited_by_its_numbers_in_word_and_pdf(tmp_path: Path):
     """Word's multilevel list numbered "1." / "1.1" (legal numbering): "1. Purpose" over "1.1
     Clients may...", "1.2 ..." is the chapter its paragraphs are numbered from, and each

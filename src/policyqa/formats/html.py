@@ -30,6 +30,8 @@ that can also drop the lists and tables a policy is made of, so the rules here a
   whose cells with headings, paragraphs or lists are read as the page's own blocks.
 - A web archive (.mhtml/.mht: what a browser's "save as single file" writes) is a MIME message;
   its first HTML part is the page, read as above (the standard library's `email` decodes it).
+- Text under an inline `text-transform: uppercase` (how word processors save All Caps) reads
+  in capitals, as the browser shows it.
 - <title>, else an opening paragraph that reads as a heading set wholly in bold or in a
   title's large type, 16 pt or more (a word processor's page sets its title so: Word's Title
   style is 26 pt, not bold), else the first h1, is the title (not a title a program filled in:
@@ -110,6 +112,8 @@ def read_html(data: bytes | str) -> Extracted:
               or _link_menu(tag) or _permalink(tag) or (pagers and _pager(tag))
               or _nav_class(tag)):
             tag.decompose()
+        elif _UPPERCASE.search(str(tag.get("style", ""))):
+            _capitals(tag)
     root = _main(soup)
     if root is None:
         raise DocumentError("web page with no body text")
@@ -497,6 +501,20 @@ def _title_type(tag) -> bool:
     size = _FONT_SIZE.search(str(tag.get("style", "")))
     return size is not None and float(size.group(1)) * (
         0.75 if size.group(2).lower() == "px" else 1.0) >= 16
+
+
+# An inline style that shows its text in capitals, as a word processor saves All Caps.
+_UPPERCASE = re.compile(r"text-transform\s*:\s*uppercase", re.I)
+
+
+def _capitals(tag) -> None:
+    """Its text in capitals, as the browser shows it: Word's and LibreOffice's All Caps heading
+    ("purpose" under text-transform: uppercase) reads "PURPOSE", as its Word file and PDF do."""
+    from bs4 import NavigableString
+
+    for text in list(tag.find_all(string=True)):
+        if type(text) is NavigableString:  # not comments, CDATA, doctype
+            text.replace_with(text.upper())
 
 
 def _holds_block(node) -> bool:
