@@ -639,3 +639,27 @@ def test_a_templates_capital_labels_are_no_acronyms(tmp_path):
     assert at("Staff may transport") == "Policy"
     assert at("OP-7.3") == "Policy Number"
     assert at("State transportation rule") == "DMV Rules"
+
+
+@pytest.mark.parametrize("name", ["dropoff.txt", "dropoff.pdf"])
+def test_an_item_leading_into_its_sub_list_stays_an_item(tmp_path, name):
+    """"b. If the client is not home:" after item a, over "i. return...": an item of its list,
+    cited "2 › b › i", not a heading titled "b. If the client is not home" (as the Word file
+    reads it; its PDF did not). A label of its own ("2. Education and Work Experience:") still
+    heads its items."""
+    at, _doc, structure = reader(written(tmp_path / name, (
+        "Medication Drop-off Procedure\n\nProcedure\n\n"
+        "1. Collect the medication from the pharmacy.\n\n"
+        "2. Deliver the medication to the client.\n\n"
+        "a. Hand it to the client in person; never leave it at the door.\n\n"
+        "b. If the client is not home:\n\n"
+        "i. return the medication to the office the same day;\n\n"
+        "ii. lock it in the medication cabinet.\n\n"
+        "3. Record the delivery in the client's file.\n\n"
+        "Qualifications\n\n"
+        "1. Staff are recruited on a competitive basis.\n\n"
+        "2. Education and Work Experience:\n\n"
+        "a. Six months of peer advocacy, paid or volunteer.\n")))
+    assert at("lock it in the medication").endswith("2 › b › ii")
+    assert not any("not home" in s.title for s in structure.sections)
+    assert at("Six months of peer").endswith("2. Education and Work Experience › a")

@@ -562,6 +562,18 @@ def _from_lines(doc: Document) -> Structure:
             return _paragraph_after(nxt, wrapped) or line.start in marked
         return sections[sibling].kind == "heading"
 
+    def lead_in_item(style: str, line: _Line, rest: str) -> bool:
+        """An item that leads into a sub-list after an item of its own list ("a. Hand it to the
+        client" / "b. If the client is not home:" / "i. return..."): an item, not a heading
+        titled by its words, as "2. Without consent, only when:" after "1. With consent" is.
+        A clause of four words or more in sentence case; a label ("d) Halbgeraden:", "2.
+        Education and Work Experience:") may head."""
+        label = rest.strip().rstrip(":")
+        if not rest.rstrip().endswith(":") or len(label.split()) < 4 or _is_title_heading(label):
+            return False
+        sibling = list_sibling(style, line)
+        return sibling is not None and sections[sibling].kind == "item"
+
     def heads_list(style: str, line: _Line) -> int | None:
         """The line's number where it may head a list numbered afresh under it ("3. Procedure"
         over "1. Thank the client"): where the line before it in its list is a heading ("2.
@@ -712,7 +724,7 @@ def _from_lines(doc: Document) -> Structure:
             whole = bool(title) and title == rest.strip().rstrip(":")
             if whole and rank is None and (nxt is None or _continues_list(
                     style, nxt, stack, sections, last_value, open_style,
-                    heads_list(style, line))):
+                    heads_list(style, line)) or lead_in_item(style, line, rest)):
                 whole, title = False, ""  # an item of a list, however title-like
             elif not whole and rank is None and style.startswith(("ARABIC", "UPPER")) and \
                     not line.bulleted and not line.runs_on and _short_heading(rest, line, width) \
