@@ -1788,6 +1788,22 @@ def test_pdf_title_over_two_lines_and_lettered_headings_over_lists(tmp_path: Pat
     assert paths["1. Clients may"].endswith("Client Rights › B. Privacy › 1")
 
 
+def test_pdf_title_line_over_capital_headings_holds_none_of_them(tmp_path: Path):
+    """A title line in large type over "PURPOSE" and "VISITING HOURS": the first was cited
+    under the title ("Visitors Policy › Purpose") as the last line of a title block, the second
+    not. The title line the PDF's type names is the title, as a Word file's Title is."""
+    doc = read_document(_pdf_of_lines(
+        tmp_path / "visitors.pdf", ("Visitors Policy", 26),
+        ("PURPOSE", 12, "B"),
+        "To keep clients safe and their privacy protected when visitors come to the residence.",
+        ("VISITING HOURS", 12, "B"),
+        "Visitors are welcome between 10 am and 8 pm every day of the week."))
+    assert doc.title == "Visitors Policy"
+    paths = _paths(doc)
+    assert paths["To keep clients"] == "Purpose"
+    assert paths["Visitors are welcome"] == "Visiting Hours"
+
+
 def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):
     """Word's usual footer "Page 3 of 5" (and "3/5", "Seite 3 von 5"): the page is the first
     number; the count, the same on every page, is never taken for it, nor is a month and year

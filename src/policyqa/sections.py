@@ -442,10 +442,26 @@ def parse_sections(doc: Document) -> Structure:
         titles = {s.id for s in structure.sections if s.kind == "heading" and s.start in starts}
     else:
         structure = _from_lines(doc)
+        if doc.format == "pdf":
+            titles = _title_line(structure, doc.title)
     _nest_heading_runs(structure, titles)
     _set_display(doc.text, structure, _toc(_lines(doc.text)))
     structure.title = _title_heading(structure, doc.title)
     return structure
+
+
+def _title_line(structure: Structure, title: str) -> set[int]:
+    """A PDF's first heading where it is the document's title line, found by its type ("Visitors
+    Policy" in 26 pt over "PURPOSE"): as a Word file's Title, not the head of a title block that
+    the first chapter joins ("Visitors Policy › Purpose", then "Visiting Hours"). (A text file
+    has no type to tell its title line from a title block's first line.)"""
+    root = structure.sections[0]
+    if not root.children or not title:
+        return set()
+    first = structure.sections[root.children[0]]
+    if first.kind != "heading" or first.marker or normalize(first.title) != normalize(title):
+        return set()
+    return {first.id}
 
 
 def _title_heading(structure: Structure, title: str) -> int | None:
@@ -1396,18 +1412,18 @@ TITLE_BLOCK = 3  # headings in a title block ("COUNTY OF..." / "OFFICE OF..." / 
 
 
 def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> None:
-    """A top-level heading with nothing under it, directly followed by another top-level
-    heading, is that heading's parent ("COUNTY OF LOS ANGELES" / "OFFICE OF THE MEDICAL
-    DIRECTOR" / "4.12 PARAMETERS..."): a title block is one section, so the passage that holds
-    it stays inside one top-level section. Not a heading the format states as the document's
-    Title (`titles`: Word's Title style): Word says its Heading 1s are the title's siblings,
-    and adopting only the first of them ("Visits › Purpose", then "Before the Visit") would
-    cite siblings unlike. A title block is a few lines: a longer run of such headings (a
-    specification's table of "4 CARD32 N_ALIASES" rows, a form's field labels) is lines side
-    by side, and a numbered chapter that goes on the document's numbering ("2.10" after
-    "2.9"), or the first of chapters numbered alike ("Section 1" before "Section 2", "1." before
-    "2."), starts a run of its own rather than joining the lines above it: the title over it
-    would be cited before "Section 1" and no other chapter."""
+    """A top-level heading with nothing under it, directly followed by another top-level heading, is
+    that heading's parent ("COUNTY OF LOS ANGELES" / "OFFICE OF THE MEDICAL DIRECTOR" / "4.12
+    PARAMETERS..."): a title block is one section, so the passage that holds it stays inside one
+    top-level section. Not a heading the format states as the document's Title (`titles`: Word's
+    Title style, a PDF's title line named by its type): Word says its Heading 1s are the title's
+    siblings, and adopting only the first of them ("Visits › Purpose", then "Before the Visit")
+    would cite siblings unlike. A title block is a few lines: a longer run of such headings (a
+    specification's table of "4 CARD32 N_ALIASES" rows, a form's field labels) is lines side by
+    side, and a numbered chapter that goes on the document's numbering ("2.10" after "2.9"), or
+    the first of chapters numbered alike ("Section 1" before "Section 2", "1." before "2."),
+    starts a run of its own rather than joining the lines above it: the title over it would be
+    cited before "Section 1" and no other chapter."""
     sections = structure.sections
     root = sections[0]
     has_text = {p.section for p in structure.paragraphs if p.kind != "heading"}
