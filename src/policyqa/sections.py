@@ -1439,7 +1439,7 @@ def _nest_heading_runs(structure: Structure, titles: set[int] = frozenset()) -> 
     def shape(section: Section) -> str:
         """A chapter number's kind: "Section 9", "9.9", "R" (Roman), "A" (a letter)."""
         marker = re.sub(r"\d+", "9", section.marker)
-        return re.sub(r"\b(?:[IVXLC]+|[ivxlc]+)\b", "R", re.sub(r"\b[A-Za-z]\b", "A", marker))
+        return re.sub(r"\b[A-Za-z]\b", "A", re.sub(r"\b(?:[IVXLC]+|[ivxlc]+)\b", "R", marker))
 
     chapters = [sid for sid in root.children if numbered(sections[sid])]
 
