@@ -378,8 +378,7 @@ def _references(element):
 
 
 def _hidden(run) -> bool:
-    vanish = run.find(f"{_W}rPr/{_W}vanish")
-    return vanish is not None and vanish.get(f"{_W}val", "true") not in ("0", "false", "off")
+    return _flag(run.find(f"{_W}rPr/{_W}vanish"), False)
 
 
 def _cell_text(tc) -> str:
