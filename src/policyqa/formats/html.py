@@ -463,10 +463,14 @@ _FONT_SIZE = re.compile(r"font-size:\s*([\d.]+)\s*(pt|px)", re.I)
 def _type_size(node) -> float | None:
     """The largest type size (points) its inline styles give a heading ("font-size:14.0pt",
     as Word writes, or "18px"), None where they give none."""
-    sizes = [float(m.group(1)) * (0.75 if m.group(2).lower() == "px" else 1.0)
-             for tag in [node, *node.find_all(True)]
+    sizes = [_points(m) for tag in [node, *node.find_all(True)]
              for m in _FONT_SIZE.finditer(str(tag.get("style", "")))]
     return max(sizes, default=None)
+
+
+def _points(size: re.Match) -> float:
+    """A _FONT_SIZE match in points (a CSS pixel is three quarters of a point)."""
+    return float(size.group(1)) * (0.75 if size.group(2).lower() == "px" else 1.0)
 
 
 _CELLS = {"li", "td", "th"}
@@ -499,8 +503,7 @@ def _title_type(tag) -> bool:
     """Set in a title's type size, 16 pt or more, by an inline style: LibreOffice writes Word's
     Title style (26 pt, not bold) so; Word itself writes class="MsoTitle"."""
     size = _FONT_SIZE.search(str(tag.get("style", "")))
-    return size is not None and float(size.group(1)) * (
-        0.75 if size.group(2).lower() == "px" else 1.0) >= 16
+    return size is not None and _points(size) >= 16
 
 
 # An inline style that shows its text in capitals, as a word processor saves All Caps.
