@@ -1804,6 +1804,20 @@ def test_pdf_title_line_over_capital_headings_holds_none_of_them(tmp_path: Path)
     assert paths["Visitors are welcome"] == "Visiting Hours"
 
 
+def test_pdf_check_boxes_from_a_fallback_font_stand_where_drawn():
+    """LibreOffice draws typed check boxes from a fallback font, and pypdf gives each at the end
+    of its line, leaving a gap where it stands: " Client's full name...☐", "Mark  when the form
+    is complete and  when it is refused.☑ ☒". Each box goes back in its gap, so the checklist's
+    items are items and the sentence reads as printed."""
+    exported = Path(__file__).parent / "fixtures" / "exported" / "release-checklist.pdf"
+    doc = read_document(exported)
+    assert "\n\u2610 Client's full name and date of birth\n" in doc.text
+    assert "Mark \u2611 when the form is complete and \u2612 when it is refused." in doc.text
+    assert "birth\u2610" not in doc.text
+    paths = _paths(doc)  # each box an item of its own, in the checklist's section
+    assert paths["Signature and date"] == paths["Name of the"] == paths["Before any release,"]
+
+
 def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):
     """Word's usual footer "Page 3 of 5" (and "3/5", "Seite 3 von 5"): the page is the first
     number; the count, the same on every page, is never taken for it, nor is a month and year

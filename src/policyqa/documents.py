@@ -271,7 +271,35 @@ def _join_unless_heading(m: re.Match) -> list[_Piece]:
 _MARKDOWN_PAGE_BREAK_RULES: list[_Rule] = [(_PAGE_BREAK, _join_unless_heading)]
 _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
               "\ufb05": "st", "\ufb06": "st"}
+# Check boxes a word processor draws from a fallback font (LibreOffice's PDFs): pypdf gives them at
+# the end of their line, each leaving a gap where it stands ("Client's full name☐" opening on a
+# space, "Check  when done and  when refused.☑ ☒").
+_BOXES = "\u2610\u2611\u2612\u25a1\u274f"
+_BOXES_AT_END = re.compile(rf"^([^\n]*?[^\s{_BOXES}][^\n]*?)((?:[ \t]*[{_BOXES}])+)[ \t]*$",
+                           re.M)
+_BOX_GAP = re.compile(r"^ (?=\S)|(?<=\S)  (?=\S)")
+
+
+def _boxes_in_place(m: re.Match) -> list[_Piece]:
+    """The boxes set back where they are drawn: one in each gap, in order ("☐ Client's full
+    name", "Check ☑ when done and ☒ when refused."), where there are as many gaps as boxes;
+    otherwise the line as it stands."""
+    body, at = m.group(1), m.start(1)
+    boxes = [ch for ch in m.group(2) if ch in _BOXES]
+    gaps = [g.start() if g.start() == 0 and g.group() == " " else g.start() + 1
+            for g in _BOX_GAP.finditer(body)]
+    if len(gaps) != len(boxes):
+        return [(m.group(), m.start(), True)]
+    pieces: list[_Piece] = []
+    last = 0
+    for gap, box in zip(gaps, boxes, strict=True):
+        pieces += [(body[last:gap], at + last, True), (box, at + gap, False)]
+        last = gap
+    return pieces + [(body[last:], at + last, True)]
+
+
 _PDF_RULES: list[_Rule] = [
+    (_BOXES_AT_END, _boxes_in_place),
     # A word broken at a line end ("inhabi-\ntants", also across a page break) is one word; a
     # hyphen before a capital or a digit ("Sainte-\nAdèle", "2023-\n0379") is kept.
     (re.compile(r"(?<=[^\W\d_])-[ \t]*\n(?:[ \t]*\n)*[ \t]*(?=[^\W\d_A-Z\u00c0-\u00de])"),
