@@ -1818,6 +1818,21 @@ def test_pdf_check_boxes_from_a_fallback_font_stand_where_drawn():
     assert paths["Signature and date"] == paths["Name of the"] == paths["Before any release,"]
 
 
+def test_pdf_cleaning_is_linear_in_a_lines_length():
+    """The check-box rule looks at every line of every PDF: a pattern that tried each split of a
+    line took 20 s over 40 lines of 5,000 characters (a table or a formula set as one line), a
+    minute for a long manual. Now well under a second; 5 s is a bound no machine should miss."""
+    import time
+
+    from policyqa.documents import clean_text
+
+    text = "\n".join(("word " * 1000).strip() for _ in range(40))
+    started = time.perf_counter()
+    cleaned, _ = clean_text(text, "pdf")
+    assert time.perf_counter() - started < 5
+    assert cleaned == text
+
+
 def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):
     """Word's usual footer "Page 3 of 5" (and "3/5", "Seite 3 von 5"): the page is the first
     number; the count, the same on every page, is never taken for it, nor is a month and year

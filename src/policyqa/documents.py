@@ -275,8 +275,7 @@ _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "
 # the end of their line, each leaving a gap where it stands ("Client's full name☐" opening on a
 # space, "Check  when done and  when refused.☑ ☒").
 _BOXES = "\u2610\u2611\u2612\u25a1\u274f"
-_BOXES_AT_END = re.compile(rf"^([^\n]*?[^\s{_BOXES}][^\n]*?)((?:[ \t]*[{_BOXES}])+)[ \t]*$",
-                           re.M)
+_BOXES_AT_END = re.compile(rf"^[^\n]*[{_BOXES}][ \t]*$", re.M)  # greedy: linear in the line
 _BOX_GAP = re.compile(r"^ (?=\S)|(?<=\S)  (?=\S)")
 
 
@@ -284,12 +283,18 @@ def _boxes_in_place(m: re.Match) -> list[_Piece]:
     """The boxes set back where they are drawn: one in each gap, in order ("☐ Client's full
     name", "Check ☑ when done and ☒ when refused."), where there are as many gaps as boxes;
     otherwise the line as it stands."""
-    body, at = m.group(1), m.start(1)
-    boxes = [ch for ch in m.group(2) if ch in _BOXES]
+    line, at = m.group(), m.start()
+    cut = len(line)
+    while cut and (line[cut - 1] in _BOXES or line[cut - 1] in " \t"):
+        cut -= 1
+    body = line[:cut]
+    boxes = [ch for ch in line[cut:] if ch in _BOXES]
+    if not body.strip():
+        return [(line, at, True)]
     gaps = [g.start() if g.start() == 0 and g.group() == " " else g.start() + 1
             for g in _BOX_GAP.finditer(body)]
     if len(gaps) != len(boxes):
-        return [(m.group(), m.start(), True)]
+        return [(line, at, True)]
     pieces: list[_Piece] = []
     last = 0
     for gap, box in zip(gaps, boxes, strict=True):
