@@ -1818,6 +1818,22 @@ def test_pdf_check_boxes_from_a_fallback_font_stand_where_drawn():
     assert paths["Signature and date"] == paths["Name of the"] == paths["Before any release,"]
 
 
+def test_pdf_typeset_by_xelatex_keeps_its_word_gaps():
+    """XeLaTeX (and Sphinx's PDF builder) writes a composite font with no space glyph and draws
+    each word gap as an offset; pypdf took the font's space width from code 32, here FreeSerif's
+    ">" (564 units), so the words of every tightly set line ran together: "Thispolicysetsout...",
+    "Anystaffmemberwholearnsofabreach". tests/fixtures/typeset/make.sh made the file."""
+    typeset = Path(__file__).parent / "fixtures" / "typeset" / "staff-conduct.pdf"
+    doc = read_document(typeset)
+    assert "This policy sets out what staff members of the agency may and may not do" in doc.text
+    assert "than $25 (a value > $25) is declined politely and reported to the supervisor" in doc.text
+    assert "Any staff member who learns of a breach of this policy reports it" in doc.text
+    words = re.findall(r"[^\W\d_]+", doc.text)
+    assert max(len(w) for w in words) <= 13  # "professional", "safekeeping": no run-together words
+    assert doc.title == "Staff Conduct Policy"
+    assert _paths(doc)["Any staff member"] == "4 Reporting concerns"
+
+
 def test_pdf_cleaning_is_linear_in_a_lines_length():
     """The check-box rule looks at every line of every PDF: a pattern that tried each split of a
     line took 20 s over 40 lines of 5,000 characters (a table or a formula set as one line), a

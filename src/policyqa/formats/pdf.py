@@ -28,6 +28,11 @@ Why these rules:
 - The file's own title and date (its Info dictionary, from the Word document's properties)
   fill metadata the corpus does not give, except titles a program made up ("Microsoft Word -
   policy.docx", "Untitled").
+- Words are kept apart in a composite font that has no space glyph (`_word_gaps`): XeLaTeX
+  and LuaLaTeX (Sphinx's PDF builder among them) draw a word gap as an offset in a TJ array, and
+  pypdf takes the font's space width from character code 32, which in such a font is another
+  glyph (FreeSerif's ">", 564 units against gaps of 250-330): the words of every tightly set line
+  ran together ("Everypackagemusthaveaname").
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import logging
 import math
 import re
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 from . import DocumentError, Extracted, PageProgress, placeholder_title
@@ -62,6 +68,7 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, PdfReadError
 
+    _word_gaps()
     # pypdf logs every repair it attempts; the one-line reason raised here is what a user needs.
     pdf_log = logging.getLogger("pypdf")
     level = pdf_log.level
@@ -147,6 +154,37 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
     return Extracted(raw=raw, format="pdf", page_starts=starts, page_labels=labels,
                      pages=len(pages), meta=meta, bold_lines=[m for m, _ in marked if m >= 0],
                      bold_sizes=[size for m, size in marked if m >= 0])
+
+
+@cache
+def _word_gaps() -> None:
+    """Have pypdf measure word gaps by a space's width in fonts that draw no space.
+
+    pypdf (7.1; py-pdf/pypdf#3978, open) inserts a space for an offset in a TJ array of at least
+    half the font's space width, and takes that width from the glyph the space's code stands for.
+    A font with no space glyph has none: pypdf then measures character code 32, which in a TeX
+    composite font (Identity-H, codes are glyph numbers) is another glyph. Such a font, one whose
+    code 32 shows a character other than a space, gets pypdf's own estimate for a font without a
+    space instead: half its default glyph width (its whole default width at fixed pitch). Fonts
+    with a space glyph, and fonts whose code 32 is unused, are left as pypdf reads them. Done
+    once, to pypdf's font reader, for every file after it."""
+    try:
+        from pypdf.constants import FontFlags
+        from pypdf.generic._font import Font
+    except ImportError:  # another pypdf layout: read as it reads
+        return
+    read = Font.from_font_resource.__func__
+
+    def from_font_resource(cls, resource):
+        font = read(cls, resource)
+        shown = font.character_map.get(font.space_char)
+        if font.space_char == " " and shown not in (None, " "):
+            default = font.character_widths.get("default", 500)
+            fixed = font.font_descriptor.flags & FontFlags.FIXED_PITCH == FontFlags.FIXED_PITCH
+            font.space_width = default if fixed else default // 2
+        return font
+
+    Font.from_font_resource = classmethod(from_font_resource)
 
 
 _SQUEEZE = re.compile(r"\s+")
