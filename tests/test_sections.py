@@ -213,6 +213,34 @@ def test_chapters_listed_in_contents_with_spaced_leaders_and_an_appendix_letter(
     assert at("The forms.") == "Appendix A Forms"
 
 
+def test_contents_over_two_pages_with_a_wrapped_entry_are_no_passage(tmp_path: Path):
+    """A manual's contents run over several pages: only the first page's entries were read
+    as contents, and the rest (the Debian Policy Manual's pages ii-viii) became passages under
+    the title page's last line, whose leaders and page numbers outranked the chapters for
+    questions in their words. An entry wrapped over lines before its page ends the contents no
+    more than a page break does."""
+    body = ("This policy sets out how case managers, peer advocates and recovery coaches handle "
+            "the money and the valuables that clients ask them to hold, lend or spend for them, "
+            "and who approves each of these.")
+    leader = " ." * 30
+    path = make_pdf(tmp_path / "manual.pdf", [
+        f"Staff Manual\nContents\n1 Introduction{leader} 3\n2 Money Held for Clients{leader} 3\n"
+        f"2.1 Loans{leader} 3",
+        f"2.2 Gifts, payments, trades of goods or services, and other dealings between staff\n"
+        f"and the clients they serve{leader} 4\n3 Records{leader} 4\n3.1 Ledgers{leader} 4",
+        f"1 Introduction\nINTRO {body}\n2 Money Held for Clients\n2.1 Loans\nLOANS {body}",
+        f"2.2 Gifts\nGIFTS {body}\n3 Records\n3.1 Ledgers\nLEDGERS {body}"])
+    at, doc, structure = reader(path)
+    contents = [doc.text[p.start:p.end] for p in structure.paragraphs if p.kind == "contents"]
+    assert any("3.1 Ledgers" in line for line in contents)
+    assert any("and the clients they serve" in line for line in contents)
+    texts = [doc.text[p.start:p.end] for p in structure.paragraphs if p.kind != "contents"]
+    assert not any(". . ." in text for text in texts)
+    assert [at(w) for w in ("INTRO", "LOANS", "GIFTS", "LEDGERS")] == [
+        "1 Introduction", "2 Money Held for Clients \u203a 2.1 Loans",
+        "2 Money Held for Clients \u203a 2.2 Gifts", "3 Records \u203a 3.1 Ledgers"]
+
+
 @pytest.mark.parametrize("name", ["policy.txt", "policy.md", "policy.pdf"])
 def test_numbered_headings_in_sentence_case_head_their_text(tmp_path: Path, name):
     """ "2. Policy statement" over its paragraph was read as a list item with no title, and

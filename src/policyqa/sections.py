@@ -383,7 +383,11 @@ def _toc(lines: list[_Line | None]) -> list[tuple[str, int | None]]:
 
 
 def _toc_block(lines: list[_Line | None]) -> tuple[list[tuple[str, int | None]], set[int]]:
-    """A table of contents' entries, and the indices of its lines (its "Contents" line too)."""
+    """A table of contents' entries, and the indices of its lines (its "Contents" line too).
+
+    A long one runs over several pages: after a blank line (a page break) it goes on while the
+    next line is an entry with its page ("4.2 Package relationships . . . 20"), as it does over a
+    long entry's first line, wrapped before its page; the first line that is neither ends it."""
     for i, line in enumerate(lines):
         if line is None or not _TOC_HEAD.match(line.text):
             continue
@@ -391,13 +395,14 @@ def _toc_block(lines: list[_Line | None]) -> tuple[list[tuple[str, int | None]],
         at = {i}
         for k, nxt in enumerate(lines[i + 1 :], start=i + 1):
             if nxt is None:
-                if entries:
+                if entries and not _toc_resumes(lines, k):
                     break
                 continue
             m = _TOC_LINE.match(nxt.text)
             if m:
                 entries.append((m.group("title").strip(" ."), int(m.group("page") or 0) or None))
-            elif len(nxt.text.split()) <= 8 and not nxt.text.endswith("."):
+            elif (len(nxt.text.split()) <= 8 or _toc_resumes(lines, k)) \
+                    and not nxt.text.endswith("."):  # a chapter's line, or an entry wrapped
                 entries.append((nxt.text.strip(" ."), None))
             else:
                 break
@@ -405,6 +410,22 @@ def _toc_block(lines: list[_Line | None]) -> tuple[list[tuple[str, int | None]],
         if sum(1 for _, p in entries if p) >= 3:
             return entries, at
     return [], set()
+
+
+def _toc_resumes(lines: list[_Line | None], at: int, reach: int = 3) -> bool:
+    """Whether an entry with its page follows line `at` within `reach` lines (blank lines right
+    after it aside): a long entry wraps over up to three lines before its page, and a page of
+    the contents may open with a chapter's line ("9 The Operating System 79") before one."""
+    k = at + 1
+    while k < len(lines) and lines[k] is None:
+        k += 1
+    for line in lines[k : k + reach]:
+        if line is None:
+            return False
+        match = _TOC_LINE.match(line.text)
+        if match and match.group("page"):
+            return True
+    return False
 
 
 def _toc_match(title: str, entries: list[tuple[str, int | None]]) -> tuple[bool, int | None]:
