@@ -1818,6 +1818,30 @@ def test_pdf_check_boxes_from_a_fallback_font_stand_where_drawn():
     assert paths["Signature and date"] == paths["Name of the"] == paths["Before any release,"]
 
 
+def test_pdf_printed_web_page_field_row_and_headings_after_numbered_steps(tmp_path: Path):
+    """A policy page printed to PDF by a browser, its breadcrumb over its title: its fields on
+    one line ("Policy number: FIN-204   Effective: ...") read as a Title-Case heading that held
+    every section under it, and "3. Gifts" in the headings' type, after the heading "2. Policy"
+    and its step "2." in the text's, went on the steps' list: "Policy number: FIN-204… › 2.
+    Policy › 3. Gifts". The field row is the title's text, and the type says which "2." the "3."
+    follows."""
+    pdf = _pdf_of_lines(
+        tmp_path / "funds.pdf", ("Home > Policies > Client Funds", 9),
+        ("Client Funds Policy", 18, "B"),
+        "Policy number: FIN-204   Effective: July 1, 2024   Owner: Finance Director",
+        ("1. Purpose", 14, "B"), "PURP This policy protects the money and belongings of clients.",
+        ("2. Policy", 14, "B"), "1. Staff do not lend money to clients.",
+        "2. Staff do not borrow money from clients.", ("3. Gifts", 14, "B"),
+        "GIFT Staff may accept a gift worth under $20 and tell their supervisor.",
+        ("4. Reporting", 14, "B"), "REPO Staff report a suspected misuse the same day.")
+    doc = read_document(pdf)
+    paths = _paths(doc)
+    assert paths["Policy number: FIN-204"] == "Client Funds Policy"
+    assert [paths[key] for key in ("PURP This policy", "GIFT Staff may", "REPO Staff report")] \
+        == ["1. Purpose", "3. Gifts", "4. Reporting"]
+    assert paths["1. Staff do"] == "2. Policy \u203a 1"
+
+
 def test_pdf_typeset_by_xelatex_keeps_its_word_gaps():
     """XeLaTeX (and Sphinx's PDF builder) writes a composite font with no space glyph and draws
     each word gap as an offset; pypdf took the font's space width from code 32, here FreeSerif's

@@ -321,13 +321,23 @@ def _is_title_heading(text: str) -> bool:
 _FIELD = re.compile(r"[A-Z][A-Za-z&/'\u2019 -]{0,30}:[ \t]+\S")
 
 
+# A field after another on the same line, a gap or a separator between them ("Policy number:
+# FIN-204   Effective: July 1, 2024", "Owner: Finance | Reviewed: 2024").
+_NEXT_FIELD = re.compile(r"(?:\s{2,}|\s?[|\u00b7\u2022;]\s?)[A-Z][A-Za-z&/'\u2019 -]{0,30}:[ \t]+\S")
+
+
 def _among_fields(lines: list[_Line | None], i: int) -> bool:
-    """Line i is a "Label: value" field with another field right above or below it: the header
-    block a policy template opens with ("Policy Number: 2.20" / "Effective Date: ..." /
-    "Owner: Director of Clinical Services", a table a PDF gives as lines). Such a line is no
-    heading, though its words are capitalised as a title's are ("Appendix A: Forms" alone is)."""
+    """Line i is a "Label: value" field with another field right above or below it, or beside
+    it on the line: the header block a policy template opens with ("Policy Number: 2.20" /
+    "Effective Date: ..." / "Owner: Director of Clinical Services", a table a PDF gives as lines;
+    a web page's "Policy number: FIN-204   Effective: July 1, 2024   Owner: Finance Director" on
+    one line, printed to PDF). Such a line is no heading, though its words are capitalised as a
+    title's are ("Appendix A: Forms" alone is)."""
+    line = lines[i].text
+    if not _FIELD.match(line):
+        return False
     near = [lines[j] for j in (i - 1, i + 1) if 0 <= j < len(lines) and lines[j] is not None]
-    return bool(_FIELD.match(lines[i].text)) and any(_FIELD.match(x.text) for x in near)
+    return bool(_NEXT_FIELD.search(line)) or any(_FIELD.match(x.text) for x in near)
 
 
 _WORDY = re.compile(r"[^\W_][\w\s'\u2019&/,()\u2013-]*")
@@ -577,6 +587,11 @@ def _from_lines(doc: Document) -> Structure:
         # starts a list of its own, and "4. Breaches" after step "4." follows "3. Procedure".
         value = _marker_value(line.text, style)
         follows = [sid for sid in same if value is not None and last_value.get(sid) == value - 1]
+        # In a PDF the type tells where the numbers do not: "4. Gifts" in the headings' font
+        # after the heading "3. Policy" and its step "3." (in the text's) follows the heading.
+        alike = [sid for sid in follows if (sections[sid].start in marked) == (line.start in marked)]
+        if alike:
+            return alike[-1]
         if follows:
             return follows[-1]
         if value == 1 and sections[same[-1]].kind == "heading":
