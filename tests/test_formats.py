@@ -1842,6 +1842,22 @@ def test_pdf_printed_web_page_field_row_and_headings_after_numbered_steps(tmp_pa
     assert paths["1. Staff do"] == "2. Policy \u203a 1"
 
 
+def test_pdf_a_browser_printed_on_one_page_loses_its_print_furniture():
+    """An intranet policy page saved by Chromium's "Print > Save as PDF" on one page: nothing
+    repeats, so its print header and footer stayed in the text as the policy's last lines
+    ("12/6/26, 5:51 PM Client Funds and Property Policy | Riverside Intranet", "file:///work/
+    main/tests/fixtures/printed/client-funds.html 1/1"). Made by that folder's make.sh."""
+    printed = Path(__file__).parent / "fixtures" / "printed" / "client-funds.pdf"
+    doc = read_document(printed)
+    assert "file:" not in doc.text and "1/1" not in doc.text
+    assert not re.search(r"\d:\d\d [AP]M", doc.text)
+    assert doc.text.rstrip().endswith("\u00a9 Riverside Community Mental Health")
+    assert "Home \u203a Policies \u203a Client Funds" in doc.text  # the page's own words stay
+    paths = _paths(doc)
+    assert paths["Policy number: FIN-204"] == "Client Funds and Property Policy"
+    assert paths["Staff may accept"] == "4. Gifts"
+
+
 def test_pdf_typeset_by_xelatex_keeps_its_word_gaps():
     """XeLaTeX (and Sphinx's PDF builder) writes a composite font with no space glyph and draws
     each word gap as an offset; pypdf took the font's space width from code 32, here FreeSerif's

@@ -12,6 +12,9 @@ Why these rules:
   the numbers found by (b), or the file's own /PageLabels, become the page labels a citation shows.
   In Word's "Page 3 of 12" (or "3/12", "Seite 3 von 12") the page is the first number: the
   second, the count of pages, stands on every page and would cite page 1 as "p. 12".
+  A web page a browser printed on a single page repeats nothing, but its print furniture is
+  plain: the page's address and "1/1" at an edge, with the date and time of printing over the
+  page's title.
 - Line-number gutters (a transcript's "1 2 3 ... 25") are margin apparatus, not text. On such a
   page the numbered lines are the body: what stands above line 1 or below the last numbered line
   is its header or footer, found by position, so even a single page loses them.
@@ -40,6 +43,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import unicodedata
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -59,6 +63,12 @@ _PAGE_OF = re.compile(r"(?:^|\s)(?:(\d{1,5})\s*(?:of|von|de|sur|di|van|af|av|z)\
 # A one-page policy's footer ("Client Funds Policy, rev. 2024    Page 1 of 1"): nothing repeats on
 # a single page, but no sentence ends so.
 _ONE_OF_ONE = re.compile(r"\b(?:page|seite|p\u00e1gina|pagina)\s*1\s*(?:of|von|de|di|sur)\s*1\s*$",
+                         re.I)
+# A browser's print furniture ("Print to PDF"): the page's address and "page/pages" at the foot
+# ("file:///C:/intranet/funds.html 1/1", "https://intranet/policies/funds 1/1"), the date and
+# time of printing and the page's title at the head ("12/6/26, 5:48 PM Client Funds Policy").
+_PRINTED_FROM = re.compile(r"^\s*(?:https?|file)://\S+\s+1\s*/\s*1\s*$", re.I)
+_PRINTED_AT = re.compile(r"^\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4},?\s+\d{1,2}:\d{2}(?:\s*[AP]\.?M\.?)?\s",
                          re.I)
 _WORDLIKE = re.compile(r"^[\"'(\u201c\u2018]*[^\W\d_]{2,}(?:[-'\u2019][^\W\d_]+)*[.,;:!?\"')\u201d\u2019]*$")
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
@@ -468,6 +478,15 @@ def running_lines(pages: list[list[str]]) -> tuple[dict[int, set[int]], dict[int
     for p, i in _numbered_edges(pages, edges):
         out.setdefault(p, set()).add(i)
         printed[p] = _page_number(pages[p][i])
+    # (c) A web page a browser printed on one page: nothing repeats, but its address with "1/1"
+    # stands at an edge, and with it the date and time of printing over the page's title. (Its
+    # type may set "file:" with the "fi" ligature: compared in compatibility form.)
+    if n == 1:
+        printed_from = [i for i, _zone in edges[0]
+                        if _PRINTED_FROM.match(unicodedata.normalize("NFKC", pages[0][i]))]
+        if printed_from:
+            out.setdefault(0, set()).update(printed_from + [
+                i for i, _zone in edges[0] if _PRINTED_AT.match(pages[0][i])])
     return out, printed
 
 
