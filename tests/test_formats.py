@@ -807,7 +807,7 @@ def test_mhtml_web_archive_reads_its_page(tmp_path: Path):
                                         encoding="ascii")
     docs, skipped = load_corpus(tmp_path)
     [doc] = docs
-    assert doc.title == "Client Funds \u2014 Intranet"
+    assert doc.title == "Client Funds"  # the page's <title> less the site's name
     assert "not even for a caf\u00e9 meal" in doc.text and "Home" not in doc.text
     assert "color" not in doc.text and "=3D" not in doc.text
     assert _paths(doc)["Staff never lend"] == "Loans"
@@ -1355,6 +1355,31 @@ def test_docx_list_restarted_as_libreoffice_saves_it_counts_on(tmp_path: Path):
     assert ("1. Thank the client.\n\n2. Record the gift in the register.\n\n"
             "3. The supervisor decides.") in doc.text
     assert _paths(doc)["2. Record the"] == "Procedure › 2"
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Client Funds Policy | Riverside Intranet", "Client Funds Policy"),
+    ("Riverside Intranet :: Client Funds Policy", "Client Funds Policy"),
+    ("Client Funds Policy \u2014 Staff Handbook v4.2", "Client Funds Policy"),
+    ("Client Funds Policy (2024 revision) - Riverside", "Client Funds Policy (2024 revision) - Riverside"),
+    ("Client Funds Policy", "Client Funds Policy"),
+])
+def test_html_title_less_the_sites_name(tmp_path: Path, title, expected):
+    """An intranet page's <title> is its heading and the site's name ("Client Funds Policy |
+    Riverside Intranet"): the document is titled by its heading, as staff know it, and the
+    site's name, on every page, names none of them. A title that says more than the heading
+    (a revision) stands as written."""
+    page = tmp_path / "funds.html"
+    page.write_text(f"<html><head><title>{title}</title></head><body><h1>Client Funds Policy</h1>"
+                    "<p>Staff do not lend money to clients.</p></body></html>", encoding="utf-8")
+    assert read_document(page).title == expected
+
+
+def test_pdf_printed_web_page_titled_less_the_sites_name():
+    """The browser writes the page's <title> into the PDF it prints: titled by the heading set
+    large on its page, without the site's name."""
+    printed = Path(__file__).parent / "fixtures" / "printed" / "client-funds.pdf"
+    assert read_document(printed).title == "Client Funds and Property Policy"
 
 
 def test_html_page_titled_by_its_bold_opening_paragraph(tmp_path: Path):

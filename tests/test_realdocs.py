@@ -184,7 +184,7 @@ def test_word_and_web_files_keep_their_headings(corpus):
     tops = [structure.path_text(s.id) for s in structure.sections if s.depth == 1]
     assert "2. User Safety" in tops and "11. User Protection" in tops
     wiki, wiki_structure, _ = parsed["test_wikipedia"]
-    assert wiki.title == "Microsoft - Wikipedia"
+    assert wiki.title == "Microsoft"  # its <title>, "Microsoft - Wikipedia", less the site
     assert "function(" not in wiki.text and "{display" not in wiki.text  # scripts, styles
     # The article's h1 stands in its <main>'s <header>: the page's title heads its sections.
     tops = [s for s in wiki_structure.sections if s.depth == 1]

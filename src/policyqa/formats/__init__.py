@@ -116,6 +116,23 @@ def placeholder_title(title: str) -> bool:
     return _PLACEHOLDER_TITLE.search(title.strip()) is not None
 
 
+# What a site puts between a page's own title and the site's name: "Client Funds Policy |
+# Riverside Intranet", "Staff Handbook - SharePoint", "Intranet :: Client Funds Policy".
+_SITE_SEPARATOR = re.compile(r"\s+(?:[|\u00b7\u2022\u00bb:]{1,2}|[-\u2013\u2014])\s+")
+
+
+def page_title(title: str, heading: str) -> str:
+    """A web page's title less the site's name: the page's own heading where the title is that
+    heading and the site's name, the two on either side of a separator ("Client Funds Policy |
+    Riverside Intranet" over an h1 "Client Funds Policy"); else the title as it stands (a title
+    that only shares words with the heading names more than it)."""
+    heading = " ".join(heading.split())
+    parts = [" ".join(part.split()) for part in _SITE_SEPARATOR.split(title)]
+    if heading and len(parts) > 1 and heading.casefold() in {p.casefold() for p in parts}:
+        return heading
+    return title
+
+
 def number_parts(number: str) -> tuple[int, ...]:
     """A heading number's parts, less the zeros that end it: US agency policies number their
     sections "1.0 Purpose", "2.0 Procedure", "2.1 Intake", so "2.0" is section 2, the parent of

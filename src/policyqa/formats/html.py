@@ -35,8 +35,9 @@ that can also drop the lists and tables a policy is made of, so the rules here a
 - <title>, else an opening paragraph that reads as a heading set wholly in bold or in a
   title's large type, 16 pt or more (a word processor's page sets its title so: Word's Title
   style is 26 pt, not bold), else the first h1, is the title (not a title a program filled in:
-  "Untitled Document", "New Page 1", "Home"). The page's markup is never rendered; only its text
-  reaches the canonical text.
+  "Untitled Document", "New Page 1", "Home"; and without the site's name where the <title> is
+  the h1 and that name: "Client Funds Policy | Riverside Intranet"). The page's markup is
+  never rendered; only its text reaches the canonical text.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from . import (
     list_marker,
     looked_heading_level,
     numbered_heading,
+    page_title,
     placeholder_title,
     size_depths,
 )
@@ -128,11 +130,11 @@ def read_html(data: bytes | str) -> Extracted:
                             "elements)") from None
     writer.flush()
     writer.nest_looked_by_size()
+    first = next((b for b in writer.blocks if b.kind == "heading" and b.level == 1), None)
+    heading = writer.text()[first.start:first.end] if first else ""
     if not title:
         title = _lead_title(root)
-    if not title:
-        first = next((b for b in writer.blocks if b.kind == "heading" and b.level == 1), None)
-        title = writer.text()[first.start:first.end] if first else ""
+    title = page_title(title, heading) if title else heading
     meta = {"title": title} if title else {}
     return Extracted(raw=writer.text(), format="html", meta=meta, blocks=writer.blocks)
 

@@ -48,7 +48,7 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
-from . import DocumentError, Extracted, PageProgress, placeholder_title
+from . import DocumentError, Extracted, PageProgress, page_title, placeholder_title
 
 _EDGE = 2  # lines at the top and at the bottom of a page that may be running text
 _NUMBER_AT_EDGE = re.compile(r"^\s*(\d{1,5})(?=\s+\S)|(?<=\S)\s+(\d{1,5})\s*$")
@@ -114,6 +114,8 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
         meta = _file_metadata(reader)
         if "title" not in meta and (title := fonts.title()):
             meta["title"] = title
+        elif "title" in meta:  # a printed web page's "Client Funds Policy | Riverside Intranet"
+            meta["title"] = page_title(meta["title"], fonts.title())
     except DocumentError:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError...)
