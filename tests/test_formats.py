@@ -43,6 +43,52 @@ def _pdf_of_lines(path: Path, *lines: str | tuple) -> Path:
     return path
 
 
+def test_docx_policy_laid_out_in_a_label_table(tmp_path: Path):
+    """An agency template lays its policy out as a table: "PURPOSE", "POLICY", "PROCEDURE" in
+    the left column, the text beside each. Read as rows, every passage was cited by the
+    document's title alone; each label now heads its text, whose paragraphs stay apart. A
+    glossary's rows ("Safety plan" / its definition) and the header fields stay rows."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Client Funds and Property", style="Title")
+    fields = document.add_table(rows=0, cols=2)
+    for label, value in (("Policy Number:", "FIN-204"), ("Effective Date:", "07/01/2024")):
+        row = fields.add_row().cells
+        row[0].text, row[1].text = label, value
+    body = document.add_table(rows=0, cols=2)
+    for label, *paragraphs in (
+            ("PURPOSE", "This policy protects the money and the belongings of clients from loss "
+                        "and from misuse."),
+            ("PROCEDURE", "Count a client's cash in front of the client and a second staff member.",
+             "Record the amount in the funds ledger and lock the cash in the program safe."),
+            ("GIFTS", "Staff may accept a gift of nominal value, under $20, and tell their "
+                      "supervisor the same day.")):
+        row = body.add_row().cells
+        row[0].text, row[1].text = label, paragraphs[0]
+        for extra in paragraphs[1:]:
+            row[1].add_paragraph(extra)
+    document.add_heading("Definitions", level=1)
+    glossary = document.add_table(rows=0, cols=2)
+    for term, meaning in (("Safety plan", "A written plan agreed with the client that lists "
+                                          "warning signs and the people to call."),
+                          ("Crisis", "A situation in which a client is at immediate risk of "
+                                     "harming themselves or someone else.")):
+        row = glossary.add_row().cells
+        row[0].text, row[1].text = term, meaning
+    path = tmp_path / "funds.docx"
+    document.save(path)
+    doc = read_document(path)
+    paths = _paths(doc)
+    assert paths["This policy protects"] == "Purpose"
+    assert paths["Count a client's"] == paths["Record the amount"] == "Procedure"
+    assert "the program safe." in doc.text and "member.\nRecord the amount" in doc.text
+    assert paths["Staff may accept"] == "Gifts"
+    assert "Policy Number:\tFIN-204" in doc.text
+    assert "Safety plan\tA written plan agreed" in doc.text
+    assert paths["Safety plan A"] == "Definitions"
+
+
 def test_docx_headings_automatic_numbers_tables_and_properties(tmp_path: Path):
     import docx
 
