@@ -89,6 +89,28 @@ def test_docx_policy_laid_out_in_a_label_table(tmp_path: Path):
     assert paths["Safety plan A"] == "Definitions"
 
 
+def test_html_policy_laid_out_in_a_label_table(tmp_path: Path):
+    """The same layout on an intranet page: "PURPOSE" in a <th> beside its text in a <td>. Each
+    label heads its text, one level below the page's heading; a glossary table stays rows."""
+    page = tmp_path / "funds.html"
+    page.write_text(
+        "<html><body><h1>Client Funds</h1><table>"
+        "<tr><th>PURPOSE</th><td>This policy protects the money and the belongings of clients "
+        "from loss and from misuse.</td></tr><tr><th>PROCEDURE</th><td><p>Count a client's cash "
+        "in front of the client and a second staff member.</p><p>Record the amount in the funds "
+        "ledger and lock the cash in the program safe.</p></td></tr></table>"
+        "<h2>Definitions</h2><table><tr><td>Safety plan</td><td>A written plan agreed with the "
+        "client that lists warning signs and the people to call.</td></tr><tr><td>Crisis</td>"
+        "<td>A situation in which a client is at immediate risk of harming themselves or "
+        "someone else.</td></tr></table></body></html>", encoding="utf-8")
+    doc = read_document(page)
+    paths = _paths(doc)
+    assert paths["This policy protects"] == "Purpose"
+    assert paths["Count a client's"] == paths["Record the amount"] == "Procedure"
+    assert "Safety plan\tA written plan agreed" in doc.text
+    assert paths["Safety plan A"] == "Definitions"
+
+
 def test_docx_headings_automatic_numbers_tables_and_properties(tmp_path: Path):
     import docx
 

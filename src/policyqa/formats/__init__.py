@@ -116,6 +116,30 @@ def placeholder_title(title: str) -> bool:
     return _PLACEHOLDER_TITLE.search(title.strip()) is not None
 
 
+# A label beside the text it labels: a few words, capitalised, not a sentence ("PURPOSE",
+# "Policy Statement:", "3. Procedure").
+_LABEL = re.compile(r"[A-Z0-9][^.!?]{0,59}[^.!?,;\s]")
+
+
+def label_table(rows: list[tuple[str, str]]) -> bool:
+    """Whether a table's (label, text) rows lay a policy's text out under its labels, as agency
+    templates do ("PURPOSE" beside the purpose): two or more rows, each label a few words
+    (_LABEL, six at most), most texts twelve words or more, and either every label a template's
+    section label, in capitals or ending in a colon ("Procedure:"), or texts that run to
+    paragraphs (40 words a row on average). Not a glossary's or a roles table's rows ("Safety
+    plan" / "A written plan agreed with the client...", a sentence each): the term is the
+    sentence's subject and stays on its line; nor a template's header fields ("Policy Number:"
+    / "FIN-204"), whose values are short."""
+    if len(rows) < 2 or not all(_LABEL.fullmatch(label) and len(label.split()) <= 6
+                                for label, _ in rows):
+        return False
+    words = [len(text.split()) for _, text in rows]
+    if 2 * sum(n >= 12 for n in words) < len(rows):
+        return False
+    sectioned = all(label.isupper() or label.endswith(":") for label, _ in rows)
+    return sectioned or sum(words) >= 40 * len(rows)
+
+
 # What a site puts between a page's own title and the site's name: "Client Funds Policy |
 # Riverside Intranet", "Staff Handbook - SharePoint", "Intranet :: Client Funds Policy".
 _SITE_SEPARATOR = re.compile(r"\s+(?:[|\u00b7\u2022\u00bb:]{1,2}|[-\u2013\u2014])\s+")

@@ -21,11 +21,11 @@
   is left out: it repeats the headings with page numbers a .docx does not have.
 - Tables are rows of cells (tab-separated, one line per row), in document order; a merged
   cell's words stand once, in its first row (the rows it spans below keep an empty cell).
-- A table that lays a policy's text out under its labels (`_label_rows`: two cells a row, a
-  section label such as "PURPOSE" or "Procedure:" beside text, or labels beside paragraphs), as
-  agency templates do, is read as that text under those labels: each label a heading one level
-  below the heading above the table, its text the paragraphs of the cell beside it. Read as
-  rows, every passage of such a policy was cited by the document's title alone. A glossary's
+- A table that lays a policy's text out under its labels (formats.label_table: two cells a row,
+  a section label such as "PURPOSE" or "Procedure:" beside text, or labels beside paragraphs),
+  as agency templates do, is read as that text under those labels: each label a heading one
+  level below the heading above the table, its text the paragraphs of the cell beside it. Read
+  as rows, every passage of such a policy was cited by the document's title alone. A glossary's
   rows stay rows: a term is its definition's subject.
 - Footnotes and endnotes follow the paragraph (or table row) that refers to them, each as a
   paragraph of its own that starts with the number Word shows ("1 Gifts under $25 are
@@ -50,6 +50,7 @@ from . import (
     Block,
     DocumentError,
     Extracted,
+    label_table,
     list_marker,
     looked_heading_level,
     numbered_heading,
@@ -412,34 +413,16 @@ def _cell_text(tc) -> str:
     return " ".join(" ".join(paragraphs).split())
 
 
-# A label beside the text it labels: a few words, capitalised, not a sentence ("PURPOSE",
-# "Policy Statement:", "3. Procedure").
-_LABEL = re.compile(r"[A-Z0-9][^.!?]{0,59}[^.!?,;\s]")
-
-
 def _label_rows(table) -> list[tuple]:
     """(row, label, text cell) for each row of a table that lays a policy's text out under its
-    labels: two or more rows, each of two cells, the first a label (_LABEL, six words at most)
-    and the second text, most of it twelve words or more. Its labels are a template's section
-    labels, in capitals ("PURPOSE") or ending in a colon ("Procedure:"), or its texts run to
-    paragraphs (40 words a row on average). Not a glossary's or a roles table's rows ("Safety
-    plan" / "A written plan agreed with the client...", a sentence each): the term is the
-    sentence's subject, and stays on its line; nor a template's header fields ("Policy Number:"
-    / "FIN-204"), whose values are short. [] for any other table."""
+    labels (formats.label_table: two cells a row); [] for any other table."""
     rows = []
     for tr in _content(table, (f"{_W}tr",)):
         cells = list(_content(tr, (f"{_W}tc",)))
         if len(cells) != 2:
             return []
-        label = _cell_text(cells[0])
-        if not _LABEL.fullmatch(label) or len(label.split()) > 6:
-            return []
-        rows.append((tr, label, cells[1]))
-    words = [len(_cell_text(cell).split()) for _, _, cell in rows]
-    sectioned = all(label.isupper() or label.endswith(":") for _, label, _ in rows)
-    if len(rows) < 2 or 2 * sum(n >= 12 for n in words) < len(rows):
-        return []
-    return rows if sectioned or sum(words) >= 40 * len(rows) else []
+        rows.append((tr, _cell_text(cells[0]), cells[1]))
+    return rows if label_table([(label, _cell_text(cell)) for _, label, cell in rows]) else []
 
 
 def _cell_paragraphs(tc) -> list[str]:

@@ -50,6 +50,7 @@ from . import (
     Block,
     DocumentError,
     Extracted,
+    label_table,
     list_marker,
     looked_heading_level,
     numbered_heading,
@@ -744,13 +745,23 @@ class _Writer:
         is the page's layout (older intranet pages and generated manuals set their whole
         content in one): a row whose cells hold headings, paragraphs or lists is read cell by
         cell as the page's blocks, so its headings make sections instead of vanishing into
-        a row's text; its other rows stay lines of cells."""
+        a row's text; its other rows stay lines of cells. A table that lays a policy's text
+        out under its labels (formats.label_table: "PURPOSE" beside the purpose) is read as
+        that text under those labels, each a heading one level below the heading above it."""
         layout = node.find(_HEADINGS) is not None or node.find(_aria_level) is not None
+        rows = [[c for c in row.find_all(["td", "th"]) if c.find_parent("tr") is row]
+                for row in node.find_all("tr") if row.find_parent("table") is node]
+        pairs = [tuple(_SPACE.sub(" ", c.get_text(" ")).strip() for c in found)
+                 for found in rows]
+        if not layout and all(len(pair) == 2 for pair in pairs) and label_table(pairs):
+            under = next((b.level for b in reversed(self.blocks) if b.kind == "heading"), 0)
+            for (label, _text), (_, cell) in zip(pairs, rows, strict=True):
+                self.add(label, "heading", under + 1)  # "PURPOSE" over the purpose's text
+                self.walk(cell, list_level)
+                self.flush()
+            return
         first = True
-        for row in node.find_all("tr"):
-            if row.find_parent("table") is not node:
-                continue  # a nested table's rows are read with it
-            found = [c for c in row.find_all(["td", "th"]) if c.find_parent("tr") is row]
+        for found in rows:
             if layout and any(c.find(list(_BLOCK)) is not None for c in found):
                 for cell in found:
                     self.walk(cell, list_level)
