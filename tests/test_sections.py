@@ -241,6 +241,30 @@ def test_contents_over_two_pages_with_a_wrapped_entry_are_no_passage(tmp_path: P
         "2 Money Held for Clients \u203a 2.2 Gifts", "3 Records \u203a 3.1 Ledgers"]
 
 
+def test_contents_chapter_lines_without_leaders_name_all_caps_chapters(tmp_path: Path):
+    """TeX's contents set a chapter's line without leaders, its page after a single space ("2
+    Files 3"), and the chapter itself in capitals without its number ("FILES"): a one-word
+    chapter matched no entry, and stood under the chapter before it ("Introduction › Files"). A
+    chapter whose title starts as another's does ("FILES FROM OLD MANUALS") takes its own
+    entry's page, not the shorter one's."""
+    leader = " ." * 30
+    path = make_pdf(tmp_path / "manual.pdf", [
+        f"Contents\n1 Introduction 2\n1.1 Scope{leader} 2\n2 Files 3\n2.1 Binaries{leader} 3\n"
+        f"3 Files from old manuals 4\n3.1 Archives{leader} 4",
+        "INTRODUCTION\n1.1 Scope\nSCOPE This manual sets out where a package installs its files "
+        "and who decides when the rules change.\nIt binds every package in the archive.",
+        "FILES\n2.1 Binaries\nBINARIES Two packages must not install programs with different "
+        "functions under the same name.\nA program is installed in the directories below.",
+        "FILES FROM OLD MANUALS\n3.1 Archives\nARCHIVES The old manual kept each archive's "
+        "members in a fixed order.\nTools read them in that order still."])
+    at, _doc, structure = reader(path)
+    assert at("SCOPE") == "Introduction \u203a 1.1 Scope"
+    assert at("BINARIES") == "Files \u203a 2.1 Binaries"
+    assert at("ARCHIVES") == "Files from Old Manuals \u203a 3.1 Archives"
+    pages = {s.label: s.toc_page for s in structure.sections if s.depth == 1}
+    assert pages["Files"] == 3 and pages["Files from Old Manuals"] == 4
+
+
 @pytest.mark.parametrize("name", ["policy.txt", "policy.md", "policy.pdf"])
 def test_numbered_headings_in_sentence_case_head_their_text(tmp_path: Path, name):
     """ "2. Policy statement" over its paragraph was read as a list item with no title, and

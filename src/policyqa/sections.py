@@ -100,6 +100,12 @@ PATH_BUDGET = 80  # characters of a citation's section path before ancestors are
 _TOC_LINE = re.compile(
     r"^\s*(?P<title>\S.*?)(?:\t+|\s*(?:\.[ \t]?){3,}\s*|\s{2,})(?P<page>\d{1,4})?\s*$")
 _TOC_HEAD = re.compile(r"^\s*(table of )?contents\s*$", re.I)
+# A chapter's line in TeX's contents: its number, its title, its page after a single space, no
+# leaders ("10 Files 93"); only read as such inside the contents.
+_TOC_CHAPTER = re.compile(r"^\s*(?P<title>\d{1,3}\s+\S.*?)\s(?P<page>\d{1,4})\s*$")
+# A contents entry's chapter number ("10 Files"): an ALL-CAPS chapter heading ("FILES") is set
+# without it.
+_ENTRY_NUMBER = re.compile(r"^\d+\.?\s+")
 _SMALL = {
     "a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "of", "on", "or",
     "the", "to", "via", "with", "vs", "per", "is", "are", "be",
@@ -408,7 +414,7 @@ def _toc_block(lines: list[_Line | None]) -> tuple[list[tuple[str, int | None]],
                 if entries and not _toc_resumes(lines, k):
                     break
                 continue
-            m = _TOC_LINE.match(nxt.text)
+            m = _TOC_LINE.match(nxt.text) or _TOC_CHAPTER.match(nxt.text)
             if m:
                 entries.append((m.group("title").strip(" ."), int(m.group("page") or 0) or None))
             elif (len(nxt.text.split()) <= 8 or _toc_resumes(lines, k)) \
@@ -440,9 +446,12 @@ def _toc_resumes(lines: list[_Line | None], at: int, reach: int = 3) -> bool:
 
 def _toc_match(title: str, entries: list[tuple[str, int | None]]) -> tuple[bool, int | None]:
     key = normalize(title)
+    for entry, page in entries:  # the very title first, the chapter's number aside
+        if key in (normalize(entry), normalize(_ENTRY_NUMBER.sub("", entry))):
+            return True, page
     for entry, page in entries:
         other = normalize(entry)
-        if key == other or key.startswith(other + " "):
+        if key.startswith(other + " "):
             return True, page
         if difflib.SequenceMatcher(None, key, other).ratio() >= 0.85:
             return True, page
