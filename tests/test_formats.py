@@ -2011,6 +2011,38 @@ def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):
             assert running not in doc.text, footer
 
 
+def test_pdf_page_left_blank_but_for_its_header_and_footer(tmp_path: Path):
+    """A chapter that starts on a right-hand page leaves a page blank but for its running header
+    and footer: too short to have edges, it kept them, and "Staff Handbook, Release 4" / "Page
+    3" ran into the next chapter's first passage. A short page with a line of its own keeps it,
+    though the header's words are in it."""
+    from fpdf import FPDF
+
+    out = FPDF()
+    out.set_font("Helvetica", size=11)
+    out.set_auto_page_break(False)
+    texts = ["Staff do not lend money to clients.\nLoans are never approved by anyone.\n"
+             "The ledger records every sum held.",
+             "Gifts under twenty dollars may be accepted.\nThe supervisor is told the same day.\n"
+             "Cash and gift cards are declined.", "",
+             "Records are kept for seven years.\nThe clerk locks the cabinet each night.\n"
+             "Copies leave the office only with consent.", "Staff Handbook index follows."]
+    for n, body in enumerate(texts, 1):
+        out.add_page()
+        out.multi_cell(0, 6, f"Staff Handbook, Release 4\n{body}" if body
+                       else "Staff Handbook, Release 4", new_x="LMARGIN", new_y="NEXT")
+        if n < len(texts):  # the last page: its header and one line, no footer
+            out.set_y(-20)
+            out.multi_cell(0, 6, f"Page {n}")
+    path = tmp_path / "handbook.pdf"
+    out.output(str(path))
+    doc = read_document(path)
+    assert "Page 3" not in doc.text and "Page 2" not in doc.text
+    assert doc.text.count("Staff Handbook, Release 4") == 1  # the last page's, beside its line
+    assert "Staff Handbook index follows." in doc.text
+    assert re.search(r"declined\.\s+Records are kept", doc.text)  # nothing between them
+
+
 def test_pdf_header_missing_from_page_one_and_sections_starting_pages(tmp_path: Path):
     """Word's "different first page": the running header stands on pages 2 and 3 only. It was
     kept, and as a heading took everything under it ("III. Procedure › RIVERSIDE COMMUNITY

@@ -480,7 +480,19 @@ def running_lines(pages: list[list[str]]) -> tuple[dict[int, set[int]], dict[int
     for p, i in _numbered_edges(pages, edges):
         out.setdefault(p, set()).add(i)
         printed[p] = _page_number(pages[p][i])
-    # (c) A web page a browser printed on one page: nothing repeats, but its address with "1/1"
+    # (c) A page left blank but for its header and footer (a chapter that starts on a right-hand
+    # page, Word's odd-page section break): too short to have edges of its own, its every line
+    # is a running line removed from the other pages, the same words, numbers aside, or its
+    # page number. Not a page with one line of text of its own (a contents page's last entry,
+    # "Stichwortverzeichnis 111", whose words head the index's pages).
+    removed = {_skeleton(pages[p][i]) for p, found in out.items() for i in found}
+    removed.discard("")
+    for p, lines in enumerate(pages):
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        if n >= 3 and 0 < len(filled) < 3 and all(
+                _skeleton(lines[i]) in removed or _LONE_NUMBER.match(lines[i]) for i in filled):
+            out.setdefault(p, set()).update(filled)
+    # (d) A web page a browser printed on one page: nothing repeats, but its address with "1/1"
     # stands at an edge, and with it the date and time of printing over the page's title. (Its
     # type may set "file:" with the "fi" ligature: compared in compatibility form.)
     if n == 1:
