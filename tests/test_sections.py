@@ -265,6 +265,27 @@ def test_contents_chapter_lines_without_leaders_name_all_caps_chapters(tmp_path:
     assert pages["Files"] == 3 and pages["Files from Old Manuals"] == 4
 
 
+def test_ninth_letter_after_an_interrupted_list_is_a_letter(tmp_path: Path):
+    """Lettered steps "A." to "H.", a note paragraph, then "I.": with the list closed by the
+    note, "I." was read as the Roman part I, and every later section stood under it ("I › 3.
+    Records"). It is the list's ninth letter while the list's section is open and no "II."
+    follows; where one does, "I." is the Roman part it begins."""
+    steps = [f"{letter}. Step {letter} of the count, written in the log book with its time."
+             for letter in "ABCDEFGHIJ"]
+    text = "\n\n".join(["Cash Handling Procedure", "1. Purpose", "PURP This procedure says how "
+                         "staff handle the cash that clients hand them.", "2. Steps", *steps[:8],
+                         "Note: the supervisor may take step G in the staff member's place.",
+                         *steps[8:], "3. Records", "RECS The ledger is kept for seven years."])
+    at, _, _ = reader(written(tmp_path / "cash.txt", text + "\n"))
+    assert at("I. Step I") == "2. Steps \u203a I" and at("J. Step J") == "2. Steps \u203a J"
+    assert at("RECS") == "3. Records"
+    parts = "\n\n".join(["Staff Handbook", "Definitions", *steps[:8], "Note: terms are "
+                          "as the state defines them.", "I. PURPOSE", "PURP This policy protects "
+                          "clients.", "II. POLICY", "POLS Staff never lend money to clients."])
+    at, _, _ = reader(written(tmp_path / "parts.txt", parts + "\n"))
+    assert at("PURP") == "I. Purpose" and at("POLS") == "II. Policy"
+
+
 @pytest.mark.parametrize("name", ["policy.txt", "policy.md", "policy.pdf"])
 def test_numbered_headings_in_sentence_case_head_their_text(tmp_path: Path, name):
     """ "2. Policy statement" over its paragraph was read as a list item with no title, and

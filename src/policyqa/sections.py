@@ -652,6 +652,24 @@ def _from_lines(doc: Document) -> Structure:
                 return sid
         return None
 
+    seconds = {roman: [i for i, line in enumerate(lines)
+                       if line is not None and re.match(rf"\s*\(?{roman}[.)]\s", line.text)]
+               for roman in ("II", "ii")}
+
+    def letter_nine(style: str, i: int) -> bool:
+        """Line i's "I." (or "i.") is the ninth letter of a list that a paragraph interrupted
+        after its "H." ("H. Hand over the receipt" / "Note: the supervisor may..." / "I. File the
+        copy"), not a Roman part "I" that every later section would stand under: the list's
+        section is still open, and no "II." follows in the document, nor stands before it."""
+        alpha = ("UPPER" if style.startswith("ROMAN") else "LOWER") + style[5:]
+        if any(s == style for s in styled.values()):
+            return False
+        previous = next((sid for sid in reversed(styled) if styled[sid] == alpha), None)
+        second = "II" if style.startswith("ROMAN") else "ii"
+        return (previous is not None and last_value.get(previous) == 8
+                and any(sid == sections[previous].parent for sid, _, _ in stack)
+                and not any(k > i for k in seconds[second]))
+
     def font_depth(line: _Line) -> int | None:
         """The depth of a PDF line's heading font by type size (None: not in one)."""
         return set_in_heading_font.get(line.start)
@@ -780,6 +798,9 @@ def _from_lines(doc: Document) -> Structure:
             rest = line.text[m.end() :]
             style, marker = _style(token, m.group("p") or "()", stack, sections, last_value,
                                    open_style)
+            if style.lower().startswith("roman") and token in ("I", "i") and letter_nine(
+                    style, i):
+                style, marker = ("UPPER" if token == "I" else "LOWER") + style[5:], marker
             rank = 0 if style == "ROMAN." and not line.bulleted else None
             title = _split_title(rest)
             whole = bool(title) and title == rest.strip().rstrip(":")
