@@ -286,6 +286,20 @@ def test_ninth_letter_after_an_interrupted_list_is_a_letter(tmp_path: Path):
     assert at("PURP") == "I. Purpose" and at("POLS") == "II. Policy"
 
 
+def test_chapter_label_lines_and_a_wrapped_all_caps_title_make_one_heading(tmp_path: Path):
+    """Sphinx's PDFs set each chapter as "CHAPTER" / "ONE" / "ABOUT THIS MANUAL", a line each:
+    the label's two lines were headings of their own, and the title stood under both
+    ("Chapter › ONE › About This Manual › 1.1 Scope"). A caps title wrapped after a word no
+    title ends on ("COPYING IN" / "QUANTITY") is one title, not "Quantity" alone."""
+    text = ("Staff Manual\n\nCHAPTER\n\nONE\n\nABOUT THIS MANUAL\n\nSCOPE This manual sets "
+            "out where a package installs its files and who decides when the rules change.\n\n"
+            "CHAPTER\n\nTWO\n\nCOPYING IN\n\nQUANTITY\n\nCOPY Staff copy a record only with "
+            "the client's consent, and log every copy they make.\n")
+    at, _, _ = reader(written(tmp_path / "manual.pdf", text))
+    assert at("SCOPE") == "About This Manual"
+    assert at("COPY Staff") == "Copying in Quantity"
+
+
 @pytest.mark.parametrize("name", ["policy.txt", "policy.md", "policy.pdf"])
 def test_numbered_headings_in_sentence_case_head_their_text(tmp_path: Path, name):
     """ "2. Policy statement" over its paragraph was read as a list item with no title, and

@@ -836,8 +836,19 @@ def _from_lines(doc: Document) -> Structure:
             paragraphs.append(prev_body)
             continue
         elif _is_caps_heading(line.text) and not line.bulleted:
-            in_toc, page = _toc_match(line.text, toc) if toc else (True, None)
-            sid = open_section("", _bare_title(line.text), "heading", line,
+            # "CHAPTER" / "ONE" / "ABOUT THIS MANUAL": one heading, titled by its last line;
+            # and a title wrapped after "AND" or "IN" ("COPYING IN" / "QUANTITY"): one title
+            first = _chapter_label(lines, i)
+            last = i if first is None else first
+            if _caps_wraps(lines[last], lines[last + 1] if last + 1 < len(lines) else None):
+                last += 1
+            title = " ".join(lines[k].text.strip()
+                             for k in range(i if first is None else first, last + 1))
+            if last > i:
+                line = _Line(line.start, lines[last].end, line.text, line.bulleted, line.indented)
+                continued.update(range(i + 1, last + 1))
+            in_toc, page = _toc_match(title, toc) if toc else (True, None)
+            sid = open_section("", _bare_title(title), "heading", line,
                                0 if in_toc else 1, None)
             sections[sid].toc_page = page
             kind = "heading"
@@ -1037,6 +1048,36 @@ def _setext_level(lines: list[_Line | None], i: int, plain: bool = False) -> int
                 or len(title.split()) > 12 or _ends_clause(title)):
             return 0
     return 1 if under.text.strip()[0] == "=" else 2
+
+
+# A chapter's number as Sphinx's PDFs spell it on a line of its own ("ONE", "TWENTYONE"), or
+# in figures.
+_NUMBER_WORD = re.compile(
+    r"(?:\d{1,3}|[IVXLC]{1,6}|(?:TWENTY|THIRTY|FORTY|FIFTY)?-?(?:ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN"
+    r"|EIGHT|NINE)|TEN|ELEVEN|TWELVE|THIRTEEN|FOURTEEN|FIFTEEN|SIXTEEN|SEVENTEEN|EIGHTEEN"
+    r"|NINETEEN|TWENTY|THIRTY|FORTY|FIFTY)", re.I)
+
+
+def _chapter_label(lines: list[_Line | None], i: int) -> int | None:
+    """Where a chapter's title stands when line i is the label set over it, a word and a number
+    each on a line of its own ("CHAPTER" / "ONE" / "ABOUT THIS MANUAL", as Sphinx's PDFs set
+    every chapter): the title's line index, else None. Read alone, "Chapter" and "ONE" were two
+    headings of their own, and the title under them both ("Chapter › ONE › About This Manual")."""
+    if lines[i].text.strip().upper() not in ("CHAPTER", "PART", "APPENDIX") or i + 2 >= len(lines):
+        return None
+    number, title = lines[i + 1], lines[i + 2]
+    if number is None or title is None or not _NUMBER_WORD.fullmatch(number.text.strip()):
+        return None
+    return i + 2 if _is_caps_heading(title.text) and not title.bulleted else None
+
+
+def _caps_wraps(line: _Line, nxt: _Line | None) -> bool:
+    """An ALL-CAPS heading broken over two lines: the first ends on a word no title ends on
+    ("AND", "OF", "THE", _SMALL) and the next, right under it, is in capitals too."""
+    words = line.text.split()
+    return (nxt is not None and words[-1].lower() in _SMALL and not nxt.bulleted
+            and any(w.lower() not in _SMALL for w in words)  # not a lone "AND" between lines
+            and _is_caps_heading(nxt.text) and not MARKER.match(nxt.text))
 
 
 def _continues_heading(title: str, nxt: _Line | None) -> bool:
