@@ -1450,6 +1450,30 @@ def test_pdf_printed_web_page_titled_less_the_sites_name():
     assert read_document(printed).title == "Client Funds and Property Policy"
 
 
+def test_html_type_given_by_the_style_sheets_classes(tmp_path: Path):
+    """Google Docs' "Download > Web page" gives every paragraph its type by class, never inline
+    (".c3{font-weight:700}", ".title{font-size:26pt}"): a policy typed with bold headings was
+    one section under no heading. The classes' weight and size now count as the element's own;
+    nothing else of a class does (a class that hides a panel hides no policy text)."""
+    page = tmp_path / "funds.html"
+    page.write_text(
+        '<html><head><meta content="text/html; charset=UTF-8" http-equiv="content-type">'
+        '<style type="text/css">ol{margin:0}.c0{font-weight:400;font-size:11pt}'
+        '.c3{color:#000000;font-weight:700;font-size:11pt}.title{padding-top:0pt;font-size:26pt}'
+        ".more{display:none}</style></head><body class=\"c12 doc-content\">"
+        '<p class="c1 title"><span class="c8">Client Funds Policy</span></p>'
+        '<p class="c1"><span class="c3">Loans to clients</span></p><p class="c1"><span class="c0">'
+        "Staff do not lend money to clients or borrow money from them.</span></p>"
+        '<p class="c1"><span class="c3">Gifts</span></p><p class="c1 more"><span class="c0">'
+        "Staff may accept a gift worth under $20 and tell their supervisor.</span></p>"
+        "</body></html>", encoding="utf-8")
+    doc = read_document(page)
+    assert doc.title == "Client Funds Policy"
+    paths = _paths(doc)
+    assert paths["Staff do not"] == "Loans to clients"
+    assert paths["Staff may accept"] == "Gifts"  # the .more paragraph is read, not hidden
+
+
 def test_html_page_titled_by_its_bold_opening_paragraph(tmp_path: Path):
     """A page a word processor saved, with no <title>, shows its title in large bold type over
     "I. Purpose", not as a heading: the first h1 titled it ("I. Purpose"). An opening bold

@@ -93,6 +93,7 @@ def read_html(data: bytes | str) -> Extracted:
             soup = BeautifulSoup(data, "lxml", from_encoding=_encoding(data))
     except Exception as exc:  # lxml repairs nearly anything; a failure here is a broken file
         raise DocumentError(f"unreadable web page ({type(exc).__name__}: {exc})") from exc
+    _class_type(soup)
     title_tag = soup.find("title")
     title = _SPACE.sub(" ", title_tag.get_text()).strip() if title_tag else ""
     if placeholder_title(title):
@@ -507,6 +508,43 @@ def _title_type(tag) -> bool:
     Title style (26 pt, not bold) so; Word itself writes class="MsoTitle"."""
     size = _FONT_SIZE.search(str(tag.get("style", "")))
     return size is not None and _points(size) >= 16
+
+
+# A style sheet's rule ("selectors { declarations }") and the declarations of type it may give.
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_TYPE_DECLARATION = re.compile(r"(font-weight|font-size)\s*:\s*([^;}]+)", re.I)
+_CLASS_SELECTOR = re.compile(r"\s*([a-z][a-z0-9]*)?\.([\w-]+)\s*", re.I)
+
+
+def _class_type(soup) -> None:
+    """The weight and size of type a page's style sheet gives a class, written into the style
+    of each element of that class, so the rules that read type from a style (bold lines as a
+    page's headings, a title's large type) read it too. Google Docs' "Download > Web page" sets
+    every paragraph's type so (".c3{font-weight:700}", ".title{font-size:26pt}"), never inline:
+    a policy typed with bold headings was one section. Only a plain class selector (".c3",
+    "p.MsoTitle") counts, only weight and size, and never over the element's own style: a class
+    that hides its element (a collapsed panel's "display: none") hides nothing here."""
+    rules: dict[tuple[str, str], dict[str, str]] = {}  # (tag or "", class) -> property -> value
+    for sheet in soup.find_all("style"):
+        for selectors, body in _CSS_RULE.findall(sheet.get_text()):
+            given = {prop.lower(): value.strip() for prop, value in _TYPE_DECLARATION.findall(body)}
+            if not given:
+                continue
+            for selector in selectors.split(","):
+                if m := _CLASS_SELECTOR.fullmatch(selector):
+                    rules.setdefault(((m.group(1) or "").lower(), m.group(2)), {}).update(given)
+    if not rules:
+        return
+    for tag in soup.find_all(class_=True):
+        own = str(tag.get("style", ""))
+        given: dict[str, str] = {}
+        for name in tag.get("class") or []:
+            for key in (("", name), (tag.name, name)):
+                given.update(rules.get(key, {}))
+        extra = [f"{prop}:{value}" for prop, value in given.items()
+                 if not re.search(rf"{prop}\s*:", own, re.I)]
+        if extra:
+            tag["style"] = "; ".join([*extra, own] if own else extra)
 
 
 # An inline style that shows its text in capitals, as a word processor saves All Caps.
