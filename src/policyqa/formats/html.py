@@ -789,24 +789,23 @@ class _Writer:
         layout = node.find(_HEADINGS) is not None or node.find(_aria_level) is not None
         rows = [[c for c in row.find_all(["td", "th"]) if c.find_parent("tr") is row]
                 for row in node.find_all("tr") if row.find_parent("table") is node]
-        pairs = [tuple(_SPACE.sub(" ", c.get_text(" ")).strip() for c in found)
-                 for found in rows]
-        if not layout and all(len(pair) == 2 for pair in pairs) and label_table(pairs):
+        texts = [[_SPACE.sub(" ", c.get_text(" ")).strip() for c in found] for found in rows]
+        if not layout and all(len(row) == 2 for row in texts) and label_table(
+                [(label, text) for label, text in texts]):
             under = next((b.level for b in reversed(self.blocks) if b.kind == "heading"), 0)
-            for (label, _text), (_, cell) in zip(pairs, rows, strict=True):
+            for (label, _text), (_, cell) in zip(texts, rows, strict=True):
                 self.add(label, "heading", under + 1)  # "PURPOSE" over the purpose's text
                 self.walk(cell, list_level)
                 self.flush()
             return
         first = True
-        for found in rows:
+        for found, cells in zip(rows, texts, strict=True):
             if layout and any(c.find(list(_BLOCK)) is not None for c in found):
                 for cell in found:
                     self.walk(cell, list_level)
                     self.flush()
                 first = True
                 continue
-            cells = [_SPACE.sub(" ", c.get_text(" ")).strip() for c in found]
             if any(cells):
                 self.add("\t".join(cells), "body", sep="\n\n" if first else "\n")
                 first = False
