@@ -1023,6 +1023,42 @@ def test_markdown_setext_headings_and_escapes(tmp_path: Path):
     assert paths["A closing note"] == "Loans"  # "---" after a blank: a rule
 
 
+def test_markdown_reads_as_its_page_shows_quotes_rules_task_lists_and_footnotes(
+        tmp_path: Path):
+    """What a rendered Markdown page does not show is not text: a quote's ">" marks, a setext
+    heading's underline, a thematic break, a footnote's "[^1]". So a passage reads as the page,
+    and a quote copied from the page across a quoted note's lines is found. A task list shows
+    its boxes, a GitHub alert its title, a footnote its number (in order of reference). What a
+    quote or a footnote holds is text: no heading or item of the policy's. CommonMark's rules
+    decide the blocks (markdown-it-py); a line of no-break spaces is blank, as Word leaves it."""
+    (tmp_path / "funds.md").write_text(
+        "Client Funds Policy\n===================\n\n> [!IMPORTANT]\n> Staff must read this "
+        "policy\n> before handling client money.\n\nScope\n-----\n\nThis policy covers all "
+        "staff.[^sites]\n\n***\n\n## 1. Loans\n\n> # Quoted heading\n> 1. A quoted step\n\n"
+        "- [ ] Count the cash box.\n- [x] Record every withdrawal.\n\u00a0\nGifts\n-----\n\n"
+        "Gifts under $10 only (see note[^owner]).\n\n[^owner]: The finance committee owns "
+        "this policy.\n[^sites]: Every site, including outreach.\n", encoding="utf-8")
+    doc = read_document(tmp_path / "funds.md")
+    for mark in ("===", "---", "***", ">", "[!", "[^", "[ ]", "[x]"):
+        assert mark not in doc.text, mark
+    assert doc.text.startswith("Client Funds Policy\n\nImportant\nStaff must read this policy\n"
+                               "before handling client money.\n\nScope\n\nThis policy covers "
+                               "all staff.\n\n")
+    assert "Quoted heading\n1. A quoted step" in doc.text
+    assert "- \u2610 Count the cash box.\n- \u2611 Record every withdrawal." in doc.text
+    assert "Gifts under $10 only (see note).\n\n2 The finance committee owns this policy.\n" \
+           "1 Every site, including outreach." in doc.text
+    assert [(doc.text[at:].split("\n")[0], level) for at, level in doc.md_headings] == [
+        ("Client Funds Policy", 1), ("Scope", 2), ("1. Loans", 2), ("Gifts", 2)]
+    paths = _paths(doc)
+    assert paths["Important Staff must"] == "Client Funds Policy"  # the quote, one paragraph
+    assert paths["This policy covers"] == "Scope"
+    assert paths["Quoted heading 1."] == paths["\u2610 Count the"] == "1. Loans"
+    assert paths["Gifts under $10"] == "Gifts"
+    assert paths["2 The finance"] == paths["1 Every site,"] == "Gifts"  # notes, not numbers
+    assert doc.title == "Client Funds Policy"
+
+
 def test_markdown_without_headings_takes_its_bold_lines_as_headings(tmp_path: Path):
     """A policy typed with bold lines for headings (sentence case, so no Title-Case rule sees
     them): each short bold paragraph is a heading; a bold sentence, a bold lead-in inside a

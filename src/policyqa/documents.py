@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .formats import Block, DocumentError, Extracted, PageProgress
+from .formats import Block, DocumentError, Extracted, MarkdownMarks, PageProgress
 
 __all__ = ["Block", "Document", "DocumentError", "Skipped", "load_corpus", "read_document"]
 
@@ -85,6 +85,9 @@ class Document:
     md_headings: list[list[int]] = field(default_factory=list)
     # Markdown's code blocks, [start, end) offsets of their lines: text, never headings or items.
     md_code: list[list[int]] = field(default_factory=list)
+    # Markdown's block quotes and footnotes, [start, end) offsets of their lines: quoted or noted
+    # text, a paragraph of the section it stands in, never its headings or items.
+    md_plain: list[list[int]] = field(default_factory=list)
 
     def page_at(self, offset: int) -> int | None:
         """The PDF page (1-based) holding the offset; None when the source has no pages."""
@@ -235,6 +238,38 @@ def _table_rows(m: re.Match) -> list[_Piece]:
     return pieces
 
 
+# A footnote's definition ("[^1]: A gift card counts as money.", at a line's start) or its
+# reference ("less than $10.[^1]").
+_FOOTNOTE = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:[ \t]*|\[\^([^\]\s]+)\]", re.M)
+_FOOTNOTE_NOTE = re.compile(r" {0,3}\[\^[^\]\s]+\]:")
+
+
+@functools.lru_cache(maxsize=4)
+def _footnote_numbers(text: str) -> dict[str, int]:
+    """The number each footnote shows, by GitHub's rule: notes are numbered in the order they
+    are first referred to, whatever their labels ("[^gift]" may be note 1). A label with no
+    definition is no footnote."""
+    defined = {m.group(1) for m in _FOOTNOTE.finditer(text) if m.group(1)}
+    numbers: dict[str, int] = {}
+    for m in _FOOTNOTE.finditer(text):
+        if m.group(2) in defined and m.group(2) not in numbers:
+            numbers[m.group(2)] = len(numbers) + 1
+    return numbers
+
+
+def _footnote(m: re.Match) -> list[_Piece]:
+    """A footnote as the rendered page shows it: its reference mark is left out of the sentence
+    (as a web page's "<sup>1</sup>" is, formats/html.py), so a quote across it is found; its
+    note is a paragraph that opens with its number ("1 A gift card counts as money."). A mark
+    or a note whose label is no footnote stays as written."""
+    number = _footnote_numbers(m.string).get(m.group(1) or m.group(2))
+    if number is None:
+        return [(m.group(), m.start(), True)]
+    if m.group(2):
+        return []
+    return [(f"{number} ", m.start(1) - 2, False)]
+
+
 # Markdown only (plain text and PDFs keep their backslashes as written). Inline HTML stays as
 # text: it is shown escaped, never rendered (tests/fixtures/hostile).
 _MARKDOWN_ONLY_RULES: list[_Rule] = [
@@ -244,6 +279,14 @@ _MARKDOWN_ONLY_RULES: list[_Rule] = [
     (re.compile(r"^ {0,3}\[(?!\^)[^\]\n]+\]:[ \t]*\S+(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?"
                 r"[ \t]*(?:\n|$)", re.M), _literal("")),
     (re.compile(r"\[([^\]\n]+)\]\[[^\]\n]*\]"), _groups(1)),
+    # a task list's "[ ]" and "[x]" (GitHub's) show as boxes: "- ☐ Count the cash box."
+    (re.compile(r"^([ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+)\[([ xX])\](?=[ \t])", re.M),
+     lambda m: [(m.group(1), m.start(1), True),
+                ("\u2610" if m.group(2) == " " else "\u2611", m.start(2) - 1, False)]),
+    # a GitHub alert's "[!NOTE]", opening a quote, shows as its title: "Note"
+    (re.compile(r"^[ \t]*\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*$", re.M),
+     lambda m: [(m.group(1).capitalize(), m.start(1), False)]),
+    (_FOOTNOTE, _footnote),
     # `inline code` shows its text without the backticks
     (re.compile(r"(?<!`)(`+)(?!`)([^\n]+?)(?<!`)\1(?!`)"), _groups(2)),
     # \* \_ \# ...: Markdown's escapes show the character alone
@@ -340,12 +383,27 @@ RULES = {
 }
 
 
-def clean_text(raw: str, fmt: str = "md", keep: Spans = ()) -> tuple[str, list[int]]:
+def clean_text(raw: str, fmt: str = "md", keep: Spans = (), hide: Spans = ()
+               ) -> tuple[str, list[int]]:
     """Apply the format's cleaning rules; return the text and, for each character, its raw offset.
     Within `keep` (raw [start, end) spans: Markdown's code blocks) only line ends and trailing
-    blanks are cleaned: the rest is shown as written."""
+    blanks are cleaned: the rest is shown as written. `hide` (raw spans: a Markdown quote's ">"
+    marks) is left out first, so the rules read the text as shown (a table in a quote is a
+    table)."""
     text, source = _apply_rules(raw, list(range(len(raw))), _WHITESPACE_RULES)
+    text, source = _drop(text, source, hide)
     return _apply_rules(text, source, RULES[fmt], keep)
+
+
+def _drop(text: str, source: list[int], spans: Spans) -> tuple[str, list[int]]:
+    """The text and its raw offsets without the characters from the raw spans."""
+    if not spans:
+        return text, source
+    gone = bytearray(max(end for _, end in spans) + 1)
+    for start, end in spans:
+        gone[start:end] = b"\x01" * (end - start)
+    kept = [i for i, at in enumerate(source) if at >= len(gone) or not gone[at]]
+    return "".join(text[i] for i in kept), [source[i] for i in kept]
 
 
 def touches(spans: Spans, first: int, last: int = -1) -> bool:
@@ -386,16 +444,22 @@ def _apply_rules(text: str, source: list[int], rules: list[_Rule],
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(?=\S)([^\n]*?)(?:[ \t]+#+)?[ \t]*$", re.M)
 
 
-def markdown_headings(text: str, source: list[int], code: Spans = ()
+def markdown_headings(text: str, source: list[int], code: Spans = (),
+                      marks: MarkdownMarks | None = None
                       ) -> tuple[str, list[int], list[list[int]]]:
     """Markdown's heading marks left out of the cleaned text, as a reader of the rendered page
-    sees it (and a quote copied from it holds): "## Loans" reads "Loans". Returns the text, its
-    raw offsets and, for each heading, [offset of its title in the new text, level 1-6], which
-    sections.py reads in place of the marks. A "# ..." line in a code block (`code`, raw spans)
-    is code, not a heading."""
-    found = [(source[m.start(2)], len(m.group(1))) for m in _ATX.finditer(text)
-             if not touches(code, source[m.start(2)])]
+    sees it (and a quote copied from it holds): "## Loans" reads "Loans", and "Loans" over
+    "-----" reads "Loans" (`marks`: markdown_marks, whose drawn lines go too). Returns the text,
+    its raw offsets and, for each heading, [offset of its title in the new text, level 1-6],
+    which sections.py reads in place of the marks. A "# ..." line in a code block (`code`, raw
+    spans) is code, not a heading; one in a block quote reads without its marks, but quotes
+    another text: it heads no section of this one."""
+    marks = marks or MarkdownMarks()
+    found = sorted([(source[m.start(2)], len(m.group(1))) for m in _ATX.finditer(text)
+                    if not touches(code, source[m.start(2)])] + marks.setext)
+    found = [(at, level) for at, level in found if not touches(marks.plain, at)]
     text, source = _apply_rules(text, source, [(_ATX, _groups(2))], code)
+    text, source = _drop(text, source, marks.drawn)
     return text, source, [[bisect.bisect_left(source, at), level] for at, level in found]
 
 
@@ -465,21 +529,41 @@ def _after_blank_line(text: str, at: int) -> bool:
     return at == 0 or not text[text.rfind("\n", 0, at - 1) + 1 : at - 1].strip()
 
 
-def markdown_code(text: str) -> tuple[list[tuple[int, int]], list[str]]:
+def _markdown_blocks(text: str) -> tuple[list, list[int]]:
+    """The text's CommonMark block tokens (markdown-it-py, a CommonMark parser) and the raw
+    offset each of its lines starts at (the tokens' `map` counts lines)."""
+    from markdown_it import MarkdownIt
+
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n?|\n", text)]  # markdown-it's lines
+    # A line of blanks only, no-break spaces a word processor left among them, is a blank line
+    # (as sections.py reads it); CommonMark's blank has no no-break space, and would run the
+    # list above into the heading below.
+    blanked = re.sub(r"^[^\S\r\n]+(?=\r?$)", lambda m: " " * len(m.group()), text, flags=re.M)
+    return MarkdownIt("commonmark").parse(blanked), starts
+
+
+def _line_span(text: str, starts: list[int], n: int) -> tuple[int, int]:
+    """Raw [start, end) of line n's characters, its line break left out."""
+    end = starts[n + 1] if n + 1 < len(starts) else len(text)
+    while end > starts[n] and text[end - 1] in "\r\n":
+        end -= 1
+    return starts[n], end
+
+
+def markdown_code(text: str, tokens: list, starts: list[int]
+                  ) -> tuple[list[tuple[int, int]], list[str]]:
     """[start, end) offsets of the lines of the text's code blocks (fenced or indented), found by
-    markdown-it-py, a CommonMark parser: a fence's closing line, a fence in a list item or a
-    quote, an indented line that continues a list item rather than starting code, are its rules,
-    not ours. Code is shown as written: no Markdown mark inside it is undone, and none of its
-    lines is a heading or a list item ("# export the ledger" is a shell comment).
+    markdown-it-py (`tokens`, `starts`: _markdown_blocks): a fence's closing line, a fence in a
+    list item or a quote, an indented line that continues a list item rather than starting
+    code, are CommonMark's rules, not ours. Code is shown as written: no Markdown mark inside it
+    is undone, and none of its lines is a heading or a list item ("# export the ledger" is a
+    shell comment).
 
     One departure, with a warning (returned second): a fence never closed runs to the end of the
     file in CommonMark, so one stray ``` would leave every heading after it out of the sections
     and cite the rest of the policy under the heading before it; such a fence is read as text."""
-    from markdown_it import MarkdownIt
-
-    starts = [0] + [m.end() for m in re.finditer(r"\r\n?|\n", text)]  # markdown-it's lines
     spans, warnings = [], []
-    for token in MarkdownIt("commonmark").parse(text):
+    for token in tokens:
         if token.type not in ("fence", "code_block") or not token.map:
             continue
         first, end = token.map
@@ -492,6 +576,75 @@ def markdown_code(text: str) -> tuple[list[tuple[int, int]], list[str]]:
                 continue
         spans.append((starts[first], stop))
     return spans, warnings
+
+
+# A quote's marks at a line's start ("> ", "> > "), after a list item's own marker where the
+# quote opens the item ("- > ...").
+_ITEM_START = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?")
+_QUOTE_MARKS = re.compile(r"(?:[ \t]*>[ \t]?)+")
+
+
+def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
+    """What the rendered page shows of the file's blocks otherwise than as written, by
+    CommonMark's rules (markdown-it-py's tokens, `_markdown_blocks`: "Purpose" over "-------"
+    is a heading, "---" after a blank line a thematic break):
+    - a block quote's ">" marks are not shown: a quoted note ("> Staff must read this policy")
+      reads as the words it quotes, so a quote copied from the page across its lines is found;
+    - a setext heading's underline ("=====", "-----") is not shown: its title reads alone, as an
+      ATX heading's does without its "#" marks (markdown_headings), and is a heading of its
+      level (1 or 2);
+    - a thematic break ("---", "***") is a drawn line, no text;
+    - what a block quote or a footnote holds is another text's words, or a note: plain text (a
+      paragraph of the section it stands in, sections.py), no heading or item of the policy's.
+    """
+    marks = MarkdownMarks()
+    for token in tokens:
+        if not token.map:
+            continue
+        first, end = token.map
+        if token.type == "heading_open" and token.markup in ("=", "-"):
+            marks.setext.append((_after_marks(text, *_line_span(text, starts, first), True),
+                                 1 if token.markup == "=" else 2))
+            marks.drawn.append((_line_span(text, starts, end - 2)[1],
+                                _line_span(text, starts, end - 1)[1]))
+        elif token.type == "hr":
+            start, stop = _line_span(text, starts, first)
+            marks.drawn.append((_after_marks(text, start, stop), stop))
+        elif token.type == "blockquote_open":
+            for n in range(first, end):
+                start, stop = _line_span(text, starts, n)
+                lead = _ITEM_START.match(text, start, stop).end()
+                quote = _QUOTE_MARKS.match(text, lead, stop)
+                if quote and ">" in quote.group():
+                    marks.quote_marks.append((lead, quote.end()))
+            _plain(marks.plain, starts[first], _line_span(text, starts, end - 1)[1])
+        elif token.type == "paragraph_open" and _FOOTNOTE_NOTE.match(text, starts[first]):
+            notes = [n for n in range(first, end) if _FOOTNOTE_NOTE.match(text, starts[n])]
+            for n, after in zip(notes, notes[1:] + [end], strict=True):  # a note a paragraph
+                _plain(marks.plain, starts[n], _line_span(text, starts, after - 1)[1])
+    marks.quote_marks = sorted(set(marks.quote_marks))  # (a quote in a quote marks its lines again)
+    marks.drawn.sort()
+    return marks
+
+
+def _plain(spans: list[tuple[int, int]], start: int, stop: int) -> None:
+    """Add [start, stop) to the spans, or widen the last one where it holds start: a quote or a
+    note inside a quote (tokens come in the text's order)."""
+    if spans and start <= spans[-1][1]:
+        spans[-1] = (spans[-1][0], max(stop, spans[-1][1]))
+    else:
+        spans.append((start, stop))
+
+
+def _after_marks(text: str, start: int, stop: int, blanks: bool = False) -> int:
+    """Where a line's own text begins: after a list item's marker and a quote's ">" marks that
+    open it (and, with `blanks`, the blanks before its first word)."""
+    at = _ITEM_START.match(text, start, stop).end()
+    marks = _QUOTE_MARKS.match(text, at, stop)
+    at = marks.end() if marks and ">" in marks.group() else at
+    while blanks and at < stop and text[at] in " \t":
+        at += 1
+    return at
 
 
 def front_matter(text: str) -> tuple[dict, str]:
@@ -521,13 +674,16 @@ def front_matter(text: str) -> tuple[dict, str]:
 
 def read_markdown(text: str) -> Extracted:
     """Markdown: front matter is metadata (title, date), not text a reader sees; code blocks
-    are kept as written (markdown_code)."""
+    are kept as written (markdown_code); block marks the page does not show are left out
+    (markdown_marks)."""
     meta, text = front_matter(text)
-    code, warnings = markdown_code(text)
+    tokens, starts = _markdown_blocks(text)
+    code, warnings = markdown_code(text, tokens, starts)
+    marks = markdown_marks(text, tokens, starts)
     bold = [m.start(2) for m in _BOLD_LINE.finditer(text)
             if _after_blank_line(text, m.start()) and not touches(code, m.start())]
     return Extracted(raw=text, format="md", meta=meta, bold_lines=bold, code=code,
-                     warnings=warnings)
+                     marks=marks, warnings=warnings)
 
 
 # What a file is by its first bytes, for a file whose name says otherwise.
@@ -615,10 +771,11 @@ def read_document(path: Path, meta: dict | None = None,
     if not data:
         raise DocumentError("empty file (0 bytes)")
     extracted = _extract(path, data, pages)
-    text, source = clean_text(extracted.raw, extracted.format, extracted.code)
+    text, source = clean_text(extracted.raw, extracted.format, extracted.code,
+                              extracted.marks.quote_marks)
     headings: list[list[int]] = []
     if extracted.format == "md":
-        text, source, headings = markdown_headings(text, source, extracted.code)
+        text, source, headings = markdown_headings(text, source, extracted.code, extracted.marks)
     if not text.strip():
         raise DocumentError("no text (whitespace only)")
     meta = meta or {}
@@ -645,6 +802,8 @@ def read_document(path: Path, meta: dict | None = None,
         md_headings=headings,
         md_code=[[bisect.bisect_left(source, start), bisect.bisect_left(source, end)]
                  for start, end in extracted.code],
+        md_plain=[[bisect.bisect_left(source, start), bisect.bisect_left(source, end)]
+                  for start, end in extracted.marks.plain],
         warnings=extracted.warnings,
     )
 

@@ -27,7 +27,9 @@ General heuristics, not keyed to any one file:
 - A Markdown file with no heading markup beyond one title has its headings typed in bold: a
   short bold line standing as a paragraph of its own (`Document.bold_lines`) is a heading.
 - A Markdown code block (`Document.md_code`) is text as written, line by line in the section it
-  stands in: its "# comment" or "1. step" lines are neither headings nor items.
+  stands in: its "# comment" or "1. step" lines are neither headings nor items. So is a block
+  quote or a footnote (`Document.md_plain`): what it holds is another text's words, or a
+  note, not this one's structure.
 - A format that states its structure (Word styles, HTML h1-h6, see `Document.blocks`) is taken
   as stated, not inferred (a Word Title never adopts the Heading 1 after it).
 - A PDF's lines carry no blank line between paragraphs: a line starts a paragraph when the line
@@ -60,6 +62,7 @@ label is shortened to its marker or first words (see `Structure.path_text`).
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 import unicodedata
@@ -535,7 +538,7 @@ def _from_lines(doc: Document) -> Structure:
     bold = _hand_headings(doc, lines, md_levels) if markdown else set()
     set_in_heading_font = _font_headings(doc, lines) if doc.format == "pdf" else {}
     marked = set(doc.bold_lines) if doc.format == "pdf" else set()  # any line in a heading font
-    code = _code_lines(doc, lines)
+    code = _blocks_of(lines, doc.md_code, "code") | _blocks_of(lines, doc.md_plain, "plain")
     run_ins = _run_in_labels([line.text for i, line in enumerate(lines)
                               if line and not line.bulleted and i not in code])
     root = Section(0, None, "", doc.title, "root", 0, len(text), 0)
@@ -762,8 +765,8 @@ def _from_lines(doc: Document) -> Structure:
             paragraphs.append(Paragraph(line.start, line.end, stack[-1][0], "contents"))
             prev_body = None
             continue
-        if i in code:  # as written: a paragraph of the section it stands in, line by line
-            if prev_body is not None and i - 1 in code:
+        if i in code:  # a code block, quote or note: a paragraph of the section it stands in
+            if prev_body is not None and code.get(i - 1) == code[i]:
                 prev_body.end = line.end
             else:
                 prev_body = Paragraph(line.start, line.end, stack[-1][0], "body")
@@ -937,10 +940,16 @@ def _from_lines(doc: Document) -> Structure:
     return Structure(sections, paragraphs)
 
 
-def _code_lines(doc: Document, lines: list[_Line | None]) -> set[int]:
-    """Indexes of the lines in the document's code blocks (`Document.md_code`)."""
-    return {i for i, line in enumerate(lines)
-            if line is not None and touches(doc.md_code, line.start)}
+def _blocks_of(lines: list[_Line | None], spans: list[list[int]], kind: str
+               ) -> dict[int, tuple[str, int]]:
+    """The index of each line in one of the spans (sorted, disjoint: `Document.md_code`,
+    `md_plain`), and which: (kind, the span's start)."""
+    found = {}
+    for i, line in enumerate(lines):
+        if line is not None and touches(spans, line.start):
+            n = bisect.bisect_right(spans, line.start, key=lambda span: span[0]) - 1
+            found[i] = (kind, spans[n][0])
+    return found
 
 
 def _typed_heading(line: _Line, levels: dict[int, int], plain: bool = False

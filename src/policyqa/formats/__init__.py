@@ -34,6 +34,19 @@ class Block:
 
 
 @dataclass
+class MarkdownMarks:
+    """What a Markdown file's blocks show otherwise than as written, in raw offsets
+    (documents.markdown_marks): spans are [start, end)."""
+
+    quote_marks: list[tuple[int, int]] = field(default_factory=list)  # a block quote's ">"
+    # setext underlines (with the line break before them) and thematic breaks: drawn lines
+    drawn: list[tuple[int, int]] = field(default_factory=list)
+    setext: list[tuple[int, int]] = field(default_factory=list)  # (title's offset, level 1 or 2)
+    # the lines of block quotes and footnotes: text, never the policy's headings or items
+    plain: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
 class Extracted:
     raw: str
     format: str  # "txt" | "md" | "pdf" | "docx" | "html"
@@ -51,6 +64,8 @@ class Extracted:
     bold_sizes: list[float] = field(default_factory=list)
     # Raw [start, end) spans of Markdown's code blocks, shown as written (documents.markdown_code).
     code: list[tuple[int, int]] = field(default_factory=list)
+    # Markdown's block marks and quotes (documents.markdown_marks).
+    marks: MarkdownMarks = field(default_factory=MarkdownMarks)
 
 
 # Progress for a long read (a PDF's pages): called with (pages done, pages in all).
