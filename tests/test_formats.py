@@ -1034,12 +1034,12 @@ def test_markdown_reads_as_its_page_shows_quotes_rules_task_lists_and_footnotes(
     (tmp_path / "funds.md").write_text(
         "Client Funds Policy\n===================\n\n> [!IMPORTANT]\n> Staff must read this "
         "policy\n> before handling client money.\n\nScope\n-----\n\nThis policy covers all "
-        "staff.[^sites]\n\n***\n\n## 1. Loans\n\n> # Quoted heading\n> 1. A quoted step\n\n"
+        "staff.[^sites]\n\n* * *\n\n## 1. Loans\n\n> # Quoted heading\n> 1. A quoted step\n\n"
         "- [ ] Count the cash box.\n- [x] Record every withdrawal.\n\u00a0\nGifts\n-----\n\n"
         "Gifts under $10 only (see note[^owner]).\n\n[^owner]: The finance committee owns "
         "this policy.\n[^sites]: Every site, including outreach.\n", encoding="utf-8")
     doc = read_document(tmp_path / "funds.md")
-    for mark in ("===", "---", "***", ">", "[!", "[^", "[ ]", "[x]"):
+    for mark in ("===", "---", "*", ">", "[!", "[^", "[ ]", "[x]"):
         assert mark not in doc.text, mark
     assert doc.text.startswith("Client Funds Policy\n\nImportant\nStaff must read this policy\n"
                                "before handling client money.\n\nScope\n\nThis policy covers "

@@ -607,9 +607,9 @@ def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
                                  1 if token.markup == "=" else 2))
             marks.drawn.append((_line_span(text, starts, end - 2)[1],
                                 _line_span(text, starts, end - 1)[1]))
-        elif token.type == "hr":
+        elif token.type == "hr":  # ("* * *" is no list item)
             start, stop = _line_span(text, starts, first)
-            marks.drawn.append((_after_marks(text, start, stop), stop))
+            marks.drawn.append((_after_marks(text, start, stop, item=False), stop))
         elif token.type == "blockquote_open":
             for n in range(first, end):
                 start, stop = _line_span(text, starts, n)
@@ -636,10 +636,11 @@ def _plain(spans: list[tuple[int, int]], start: int, stop: int) -> None:
         spans.append((start, stop))
 
 
-def _after_marks(text: str, start: int, stop: int, blanks: bool = False) -> int:
-    """Where a line's own text begins: after a list item's marker and a quote's ">" marks that
-    open it (and, with `blanks`, the blanks before its first word)."""
-    at = _ITEM_START.match(text, start, stop).end()
+def _after_marks(text: str, start: int, stop: int, blanks: bool = False, item: bool = True
+                 ) -> int:
+    """Where a line's own text begins: after a list item's marker (unless not `item`) and a
+    quote's ">" marks that open it (and, with `blanks`, the blanks before its first word)."""
+    at = _ITEM_START.match(text, start, stop).end() if item else start
     marks = _QUOTE_MARKS.match(text, at, stop)
     at = marks.end() if marks and ">" in marks.group() else at
     while blanks and at < stop and text[at] in " \t":
