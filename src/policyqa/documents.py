@@ -612,11 +612,9 @@ def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
             marks.drawn.append((_after_marks(text, start, stop, item=False), stop))
         elif token.type == "blockquote_open":
             for n in range(first, end):
-                start, stop = _line_span(text, starts, n)
-                lead = _ITEM_START.match(text, start, stop).end()
-                quote = _QUOTE_MARKS.match(text, lead, stop)
-                if quote and ">" in quote.group():
-                    marks.quote_marks.append((lead, quote.end()))
+                lead, after = _quote_marks(text, *_line_span(text, starts, n))
+                if after > lead:
+                    marks.quote_marks.append((lead, after))
             _plain(marks.plain, starts[first], _line_span(text, starts, end - 1)[1])
         elif token.type == "paragraph_open" and _FOOTNOTE_NOTE.match(text, starts[first]):
             notes = [n for n in range(first, end) if _FOOTNOTE_NOTE.match(text, starts[n])]
@@ -636,13 +634,19 @@ def _plain(spans: list[tuple[int, int]], start: int, stop: int) -> None:
         spans.append((start, stop))
 
 
+def _quote_marks(text: str, start: int, stop: int, item: bool = True) -> tuple[int, int]:
+    """The raw [start, end) of the ">" marks opening the line [start, stop), after a list item's
+    marker (unless not `item`); an empty span where the line opens with none."""
+    lead = _ITEM_START.match(text, start, stop).end() if item else start
+    quote = _QUOTE_MARKS.match(text, lead, stop)
+    return lead, quote.end() if quote and ">" in quote.group() else lead
+
+
 def _after_marks(text: str, start: int, stop: int, blanks: bool = False, item: bool = True
                  ) -> int:
     """Where a line's own text begins: after a list item's marker (unless not `item`) and a
     quote's ">" marks that open it (and, with `blanks`, the blanks before its first word)."""
-    at = _ITEM_START.match(text, start, stop).end() if item else start
-    marks = _QUOTE_MARKS.match(text, at, stop)
-    at = marks.end() if marks and ">" in marks.group() else at
+    at = _quote_marks(text, start, stop, item)[1]
     while blanks and at < stop and text[at] in " \t":
         at += 1
     return at
@@ -801,12 +805,17 @@ def read_document(path: Path, meta: dict | None = None,
         bold_lines=[bisect.bisect_left(source, at) for at in extracted.bold_lines],
         bold_sizes=extracted.bold_sizes,
         md_headings=headings,
-        md_code=[[bisect.bisect_left(source, start), bisect.bisect_left(source, end)]
-                 for start, end in extracted.code],
-        md_plain=[[bisect.bisect_left(source, start), bisect.bisect_left(source, end)]
-                  for start, end in extracted.marks.plain],
+        md_code=_map_spans(extracted.code, source),
+        md_plain=_map_spans(extracted.marks.plain, source),
         warnings=extracted.warnings,
     )
+
+
+def _map_spans(raw_spans: Spans, source: list[int]) -> list[list[int]]:
+    """Raw [start, end) spans as spans of the cleaned text (`source`: each character's raw
+    offset)."""
+    return [[bisect.bisect_left(source, start), bisect.bisect_left(source, end)]
+            for start, end in raw_spans]
 
 
 def _map_pages(raw_pages: list[tuple[int, int]], source: list[int]) -> list[tuple[int, int]]:
