@@ -750,3 +750,31 @@ def test_an_item_leading_into_its_sub_list_stays_an_item(tmp_path, name):
     assert at("lock it in the medication").endswith("2 › b › ii")
     assert not any("not home" in s.title for s in structure.sections)
     assert at("Six months of peer").endswith("2. Education and Work Experience › a")
+
+
+@pytest.mark.parametrize("name", ["waiver.txt", "waiver.pdf"])
+def test_a_paragraph_in_capitals_is_text_and_emphasis_makes_no_acronym(tmp_path, name):
+    """A release set in capitals, wrapped over lines ("THE AGENCY PROVIDES THE VAN SERVICE AS
+    IS AND" / "WITHOUT ANY WARRANTY..."), was read as a heading a line, and every later
+    passage cited under its last line. And "WITHOUT ANY CONDITIONS" written for emphasis in
+    the text made CONDITIONS an acronym, the heading "TERMS AND CONDITIONS" read "Terms and
+    CONDITIONS"."""
+    text = (
+        "Client Transport Policy\n\n"
+        "TERMS AND CONDITIONS\n\n"
+        "Staff drive clients in agency vans only. Rides come WITHOUT ANY CONDITIONS OF time,\n"
+        "and every client is told so: rides come WITHOUT ANY CONDITIONS OR promises.\n\n"
+        "THE AGENCY PROVIDES THE VAN SERVICE AS IS AND WITHOUT ANY WARRANTY OR CONDITIONS\n"
+        "OF ANY KIND, AND IN NO EVENT SHALL THE AGENCY OR ITS STAFF BE LIABLE FOR ANY LOSS\n"
+        "OF PROPERTY OR TIME ARISING IN ANY WAY OUT OF A CLIENT'S USE OF THE SERVICE, EVEN\n"
+        "IF ADVISED OF THE POSSIBILITY OF SUCH LOSS.\n\n"
+        "Drivers check the van's seat belts before every trip and log each trip's mileage.\n\n"
+        "DRIVER RECORDS\n\n"
+        "Each driver's licence is checked every year by the program director.\n")
+    at, _doc, structure = reader(written(tmp_path / name, text))
+    assert at("Rides come") == "Terms and Conditions"
+    assert at("OF ANY KIND, AND IN NO EVENT") == "Terms and Conditions"
+    assert at("Drivers check the van") == "Terms and Conditions"
+    assert at("Each driver's licence") == "Driver Records"
+    assert {s.title for s in structure.sections[1:]} <= {
+        "Client Transport Policy", "TERMS AND CONDITIONS", "DRIVER RECORDS"}

@@ -297,6 +297,44 @@ def _is_caps_heading(text: str) -> bool:
     )
 
 
+def _capitals(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 3 and all(c.isupper() for c in letters)
+
+
+def _caps_prose(lines: list[_Line | None], width: int) -> set[int]:
+    """The lines of paragraphs set in capitals, which are text, not headings: a disclaimer or a
+    warning ("THIS SOFTWARE IS PROVIDED BY THE REGENTS AND CONTRIBUTORS AS IS AND" / "ANY
+    EXPRESS OR IMPLIED WARRANTIES..."), once cited as ten headings, one a line. Such a paragraph
+    is a run of lines in capitals, one right under the other, that wraps: three lines or more
+    whose lines but the last have the words of a full line, or two whose first runs to the
+    margin. Headings stop short of it; one wrapped over two lines ends on a word such as "AND"
+    (_caps_wraps), and "CHAPTER" / "ONE" / "ABOUT THIS MANUAL" are short lines. A short line
+    right over such a paragraph ("DISCLAIMER") is not of it."""
+    out: set[int] = set()
+    i = 0
+    while i < len(lines):
+        k = i
+        while k < len(lines) and lines[k] is not None and not lines[k].bulleted \
+                and _capitals(lines[k].text):
+            k += 1
+        # a short line over the paragraph ("DISCLAIMER") may be its heading
+        first = next((j for j in range(i, k) if len(lines[j].text.split()) >= 6), k)
+        run = lines[first:k]
+        if len(run) >= 3 and all(len(line.text.split()) >= 6 for line in run[:-1]) or \
+                len(run) == 2 and _runs_to_margin(run[0], width):
+            out.update(range(first, k))
+        i = max(k, i + 1)
+    return out
+
+
+def _runs_to_margin(line: _Line, width: int) -> bool:
+    """A line of wrapped text: it runs to the margin of lines of 40 characters or more, has
+    the words of a full line, and ends no sentence."""
+    return (width >= 40 and len(line.text) >= 0.75 * width and len(line.text.split()) >= 6
+            and line.text.rstrip()[-1:] not in ".!?:")
+
+
 def _bare_title(text: str) -> str:
     """A heading line as its title: without the colon that leads into its text, nor the space
     before that colon ("Objet :", "Petitioner :")."""
@@ -534,6 +572,7 @@ def _from_lines(doc: Document) -> Structure:
     markdown = doc.format == "md" or Path(doc.path).suffix.lower() in (".md", ".markdown")
     wrapped = doc.format in ("pdf", "md")  # lines may be wrapped, not whole paragraphs
     width = _line_width(lines) if doc.format == "pdf" else 0
+    caps_prose = _caps_prose(lines, _line_width(lines))
     md_levels = {at: level for at, level in doc.md_headings}
     bold = _hand_headings(doc, lines, md_levels) if markdown else set()
     set_in_heading_font = _font_headings(doc, lines) if doc.format == "pdf" else {}
@@ -838,7 +877,7 @@ def _from_lines(doc: Document) -> Structure:
             prev_body = Paragraph(rest, line.end, sid, "body")
             paragraphs.append(prev_body)
             continue
-        elif _is_caps_heading(line.text) and not line.bulleted:
+        elif _is_caps_heading(line.text) and not line.bulleted and i not in caps_prose:
             # "CHAPTER" / "ONE" / "ABOUT THIS MANUAL": one heading, titled by its last line;
             # and a title wrapped after "AND" or "IN" ("COPYING IN" / "QUANTITY"): one title
             first = _chapter_label(lines, i)
@@ -886,6 +925,7 @@ def _from_lines(doc: Document) -> Structure:
         elif (
             not line.bulleted
             and _is_title_heading(line.text)
+            and i not in caps_prose
             and not _among_fields(lines, i)
             and not subtitle(line, nxt)
             and (_is_body(nxt, wrapped_body) or (nxt is not None and _is_title_heading(nxt.text)
@@ -1413,16 +1453,27 @@ def _acronyms(text: str) -> set[str]:
     """Words written in capitals inside at least two mixed-case lines: the document's acronyms
     (DMH, MISSION), not a heading word that shares a line with text ("PURPOSE: DMH has...").
     A line's opening label is no such line's word: a template's "POLICY TITLE:", "POLICY:"
-    and "POLICY NUMBER:" rows made POLICY an acronym, cited "POLICY Title"."""
+    and "POLICY NUMBER:" rows made POLICY an acronym, cited "POLICY Title". Nor are words of
+    a phrase set in capitals for emphasis, three words or more or with a word such as "OF" in
+    it ("but WITHOUT ANY WARRANTY; without...", "WITHOUT WARRANTIES OR CONDITIONS OF ANY
+    KIND, either..."): they made a heading "TERMS AND CONDITIONS" read "Terms and CONDITIONS"."""
     lines: Counter[str] = Counter()
     for line in text.splitlines():
         if any(c.islower() for c in line):
             line = _CAPS_LABEL.sub("", line)
-            lines.update({w for w in re.findall(r"\b[A-Z][A-Z0-9&]+\b", line) if len(w) >= 2})
+            words: set[str] = set()
+            for run in _CAPS_RUN.finditer(line):
+                run_words = re.findall(r"[A-Z][A-Z0-9&]*", run.group())
+                if len(run_words) < 3 and not any(w.lower() in _SMALL for w in run_words):
+                    words.update(w for w in run_words if len(w) >= 2)
+            lines.update(words)
     return {w for w, n in lines.items() if n >= 2}
 
 
 _CAPS_LABEL = re.compile(r"^\s*[A-Z][A-Z0-9&/ ]*[A-Z0-9]:")
+# Words in capitals one after another, with spaces or punctuation between them ("DMH HIPAA")
+_CAPS_WORD = r"\b[A-Z][A-Z0-9&]*\b"
+_CAPS_RUN = re.compile(rf"{_CAPS_WORD}(?:[\s,;'\"`]+{_CAPS_WORD})*")
 
 
 def title_case(title: str, acronyms: set[str] = frozenset()) -> str:
