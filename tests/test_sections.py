@@ -778,3 +778,23 @@ def test_a_paragraph_in_capitals_is_text_and_emphasis_makes_no_acronym(tmp_path,
     assert at("Each driver's licence") == "Driver Records"
     assert {s.title for s in structure.sections[1:]} <= {
         "Client Transport Policy", "TERMS AND CONDITIONS", "DRIVER RECORDS"}
+
+
+@pytest.mark.parametrize("name", ["terms.txt", "terms.md"])
+def test_a_line_that_goes_on_with_a_sentence_heads_nothing(tmp_path, name):
+    """A list item wrapped before its last words ("...the records of the Client" / "Services;
+    or") left them on a line of their own, title-like, over the next item: it was read as a
+    heading, "Services; or", and the rest of the definitions were cited under it."""
+    text = (
+        "Definitions\n\n"
+        "1. \"Record\" means any of the following:\n"
+        "    (a) any note in the client file that results from a visit to, or a call\n"
+        "        with, or a review of the records of the Client\n"
+        "        Services; or\n"
+        "    (b) any new note that a case manager writes about the client.\n"
+        "2. \"Supervisor\" means the staff member who approves a case manager's notes\n"
+        "    and signs the monthly review of every client file.\n")
+    at, _doc, structure = reader(written(tmp_path / name, text))
+    assert at("any new note") == "Definitions › 1 › b"
+    assert at("the staff member who approves") == "Definitions › 2"
+    assert "Services; or" not in {s.title for s in structure.sections}

@@ -335,6 +335,15 @@ def _runs_to_margin(line: _Line, width: int) -> bool:
             and line.text.rstrip()[-1:] not in ".!?:")
 
 
+def _breaks_off(line: _Line | None) -> bool:
+    """A line of text that stops mid-sentence, on a lower-case word or a comma ("deletion from,
+    or modification of the contents of Covered"): the line under it goes on with the sentence,
+    however title-like its words ("Software; or"), and is no heading. Not in a PDF, whose
+    lines run on from page headers and captions that end on any word."""
+    return (line is not None and len(line.text.split()) >= 6
+            and re.search(r"[a-z,]$", line.text) is not None)
+
+
 def _bare_title(text: str) -> str:
     """A heading line as its title: without the colon that leads into its text, nor the space
     before that colon ("Objet :", "Petitioner :")."""
@@ -926,6 +935,7 @@ def _from_lines(doc: Document) -> Structure:
             not line.bulleted
             and _is_title_heading(line.text)
             and i not in caps_prose
+            and not (doc.format != "pdf" and _breaks_off(lines[i - 1] if i else None))
             and not _among_fields(lines, i)
             and not subtitle(line, nxt)
             and (_is_body(nxt, wrapped_body) or (nxt is not None and _is_title_heading(nxt.text)
