@@ -798,3 +798,21 @@ def test_a_line_that_goes_on_with_a_sentence_heads_nothing(tmp_path, name):
     assert at("any new note") == "Definitions › 1 › b"
     assert at("the staff member who approves") == "Definitions › 2"
     assert "Services; or" not in {s.title for s in structure.sections}
+
+
+def test_a_number_that_ends_a_reference_starts_no_item(tmp_path):
+    """"...as set out in section" / "7.  Staff keep the receipt...": the line break fell after
+    "section", and "7." was read as item 7 of the list above it (cited "2 › b › 7"); the
+    sentence goes on, and the items after it are the list's."""
+    text = (
+        "Client Funds\n\n"
+        "1. Staff may hold money for a client only with the program director's consent.\n"
+        "2. A purchase for a client is recorded:\n"
+        "    a) in the client's ledger, on the day of the purchase;\n"
+        "    b) in the monthly report, with every other purchase, as set out in section\n"
+        "    7.  Staff keep the receipt with the ledger until the audit.\n"
+        "    c) in the client's file, when the client asks for a copy.\n")
+    at, _doc, structure = reader(written(tmp_path / "funds.txt", text))
+    assert at("Staff keep the receipt") == "Client Funds › 2 › b)"
+    assert at("when the client asks") == "Client Funds › 2 › c)"
+    assert "7" not in {s.marker for s in structure.sections}

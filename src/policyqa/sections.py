@@ -344,6 +344,21 @@ def _breaks_off(line: _Line | None) -> bool:
             and re.search(r"[a-z,]$", line.text) is not None)
 
 
+# Words a number follows in a sentence that refers to a part of a document
+_REFERS = {"section", "sections", "subsection", "paragraph", "paragraphs", "clause", "clauses",
+           "article", "articles", "item", "items", "step", "steps", "part", "parts", "page",
+           "pages", "chapter", "appendix", "exhibit", "schedule", "rule", "rules"}
+
+
+def _cross_reference(prev: _Line | None, m: re.Match) -> bool:
+    """A number opening a line that ends a reference the line above breaks off ("any conditions
+    added under section" / "7.  This requirement modifies..."): the sentence goes on, and the
+    number is no item's. GPL 3's wrapped text had an item 7 under 5 › b)."""
+    token = m.group("m") or ""
+    return (token.isdigit() and _breaks_off(prev)
+            and prev.text.rsplit(None, 1)[-1].lower() in _REFERS)
+
+
 def _bare_title(text: str) -> str:
     """A heading line as its title: without the colon that leads into its text, nor the space
     before that colon ("Objet :", "Petitioner :")."""
@@ -833,6 +848,8 @@ def _from_lines(doc: Document) -> Structure:
         m = None if (setext or md) else MARKER.match(line.text)
         if m and _initial(m, stack, sections, last_value, styled, open_style):
             m = None  # "J. Doe, Executive Director": a name, not item J of a list
+        elif m and doc.format != "pdf" and _cross_reference(lines[i - 1] if i else None, m):
+            m = None  # "...added under section" / "7.  This requirement...": not item 7
         num = None if (md or m or setext) else _numbered_heading(
             line, nxt, last_number, toc, line.start in marked)
         if setext:
