@@ -36,6 +36,17 @@ def small_corpus(tmp_path: Path) -> Path:
     return corpus
 
 
+def fixed_pages_pdf():
+    """An fpdf2 document in Helvetica 11 that starts a page only where the test adds one, so a
+    header or footer it places at a fixed height stays on its page."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.set_auto_page_break(False)
+    return pdf
+
+
 def make_pdf(path: Path, pages: list[str]) -> Path:
     """A real PDF with one text page per entry (fpdf2), for page-number tests."""
     from fpdf import FPDF

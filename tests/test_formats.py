@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import make_pdf
+from conftest import fixed_pages_pdf, make_pdf
 
 from policyqa.documents import clean_text, load_corpus, read_document
 from policyqa.formats import size_depths
@@ -1783,11 +1783,8 @@ def test_pdf_word_default_heading_3_one_point_above_the_text_is_a_heading(tmp_pa
 
 
 def test_pdf_running_headers_printed_numbers_and_hyphens(tmp_path: Path):
-    from fpdf import FPDF
 
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=11)
-    pdf.set_auto_page_break(False)
+    pdf = fixed_pages_pdf()
     topics = ["Intake", "Residents", "Gifts", "Records"]
     bodies = ["Intake interviews happen on the first visit to the clinic.",
               "All inhabi-\ntants of the residence are offered an interview each month.",
@@ -2046,13 +2043,10 @@ def test_pdf_page_x_of_y_footers_cite_the_page_not_the_count(tmp_path: Path):
     """Word's usual footer "Page 3 of 5" (and "3/5", "Seite 3 von 5"): the page is the first
     number; the count, the same on every page, is never taken for it, nor is a month and year
     ("Rev. 03/2024") taken for "page 3 of 2024"."""
-    from fpdf import FPDF
 
     for footer in ("Policy 4.7, revised March 2024    Page {n} of 5", "{n}/5",
                    "Seite {n} von 5", "{n}    Rev. 03/2024"):
-        pdf = FPDF()
-        pdf.set_font("Helvetica", size=11)
-        pdf.set_auto_page_break(False)
+        pdf = fixed_pages_pdf()
         rules = ["Staff never hold cash for a client overnight.",
                  "Vouchers are logged in the ledger on the day they arrive.",
                  "Gift cards go in the office safe until the client collects them.",
@@ -2076,11 +2070,8 @@ def test_pdf_page_left_blank_but_for_its_header_and_footer(tmp_path: Path):
     and footer: too short to have edges, it kept them, and "Staff Handbook, Release 4" / "Page
     3" ran into the next chapter's first passage. A short page with a line of its own keeps it,
     though the header's words are in it."""
-    from fpdf import FPDF
 
-    out = FPDF()
-    out.set_font("Helvetica", size=11)
-    out.set_auto_page_break(False)
+    out = fixed_pages_pdf()
     texts = ["Staff do not lend money to clients.\nLoans are never approved by anyone.\n"
              "The ledger records every sum held.",
              "Gifts under twenty dollars may be accepted.\nThe supervisor is told the same day.\n"
@@ -2109,12 +2100,9 @@ def test_pdf_header_missing_from_page_one_and_sections_starting_pages(tmp_path: 
     SERVICES Policy 6.03, p. 2"). And the other way: "SECTION 1" ... "SECTION 3", each at the top
     of the page its section starts, alike but for their numbers, were removed as a running header
     ("SECTION 1" even taken for page 1's number, its footer "1" left in the text)."""
-    from fpdf import FPDF
 
     def pdf(path: Path, pages: list[tuple[str, str]]) -> Path:
-        out = FPDF()
-        out.set_font("Helvetica", size=11)
-        out.set_auto_page_break(False)
+        out = fixed_pages_pdf()
         for n, (top, body) in enumerate(pages, 1):
             out.add_page()
             out.multi_cell(0, 6, f"{top}\n{body}" if top else body,
@@ -2193,11 +2181,8 @@ def test_two_page_pdf_loses_its_running_header_and_symbol_font_bullets_show(tmp_
     """A two-page policy (the most common length) repeats its header on both pages: it is no
     text and no heading. Word draws bullets in the Symbol font, which PDFs give as the private
     character U+F0B7: it shows, and is read, as a bullet."""
-    from fpdf import FPDF
 
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=11)
-    pdf.set_auto_page_break(False)
+    pdf = fixed_pages_pdf()
     bodies = ["Home Visits Procedure\nStaff plan every visit with the duty supervisor.\n"
               "Visits end before dark in the winter months.",
               "Review\nThe Quality Committee reviews this procedure every two years.\n"
@@ -2301,11 +2286,8 @@ def test_word_processor_exported_pdfs_read_as_their_documents():
 def test_line_numbered_page_drops_header_and_footer_outside_its_numbered_lines(tmp_path: Path):
     """A single transcript page: nothing repeats, so its header and footer are told by position
     (above line 1, below the last numbered line); the same words inside the body stay."""
-    from fpdf import FPDF
 
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=11)
-    pdf.set_auto_page_break(False)
+    pdf = fixed_pages_pdf()
     pdf.add_page()
     body = ["The hearing began at nine in the morning.", "Counsel for the agency appeared.",
             "Official Transcript - Draft", "The witness was sworn in by the clerk.",
@@ -2327,11 +2309,8 @@ def test_line_numbered_page_drops_header_and_footer_outside_its_numbered_lines(t
 def test_figure_labels_one_to_six_are_not_a_gutter(tmp_path: Path):
     """Numbers 1-6 scattered over a figure (GeoTopo's diagrams) are no line-number column: the
     page keeps the text above and below them."""
-    from fpdf import FPDF
 
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=11)
-    pdf.set_auto_page_break(False)
+    pdf = fixed_pages_pdf()
     pdf.add_page()
     for n, (x, y) in enumerate([(120, 60), (70, 110), (60, 130), (95, 136), (40, 170),
                                 (105, 182)], start=1):
