@@ -127,3 +127,25 @@ def test_ingest_progress_in_a_log_is_lines_not_redrawn_bars(tmp_path):
         total = {int(t) for s, _, t in lines if s == stage}
         assert len(total) == 1 and done == sorted(done) and done[-1] == total.pop()
     assert len(lines) < 40  # a few per stage, not one per batch
+
+
+def test_a_wrapped_sentence_is_quoted_on_one_line(tmp_path, capsys):
+    """The answer and a phrase's sentence are printed as one line a memo can take, though the
+    document wraps and indents them; the JSON keeps the document's exact text."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "board-meetings.txt").write_text(
+        "Board Meetings\n\nPublic Comment\n\n"
+        "The Board president will only call on those who have filled out comment cards, and\n"
+        "          each speaker will be allotted three (3) minutes.\n\n"
+        "Minutes\n\nThe clerk keeps the minutes of every meeting and posts them within a week.\n")
+    where = ["--corpus", str(corpus), "--index", str(tmp_path / "index")]
+    question = "How long may each speaker talk during public comment?"
+    sentence = ("The Board president will only call on those who have filled out comment cards, "
+                "and each speaker will be allotted three (3) minutes.")
+    assert main(["ask", *where, "--k", "1", question]) == 0
+    assert f"Answer: \u00bb{sentence}\u00ab" in capsys.readouterr().out.splitlines()
+    assert main(["ask", *where, "--json", question]) == 0
+    assert "cards, and\n          each speaker" in json.loads(capsys.readouterr().out)["answer"]["text"]
+    assert main(["quote", *where, "comment cards"]) == 0
+    assert f"  in: {sentence}" in capsys.readouterr().out.splitlines()

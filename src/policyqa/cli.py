@@ -141,6 +141,14 @@ def _print_skipped(skipped) -> None:
         print(f"  {s.status} {s.path}: {s.reason}")
 
 
+def _one_line(text: str) -> str:
+    """A quoted sentence on one line: a PDF's or a hard-wrapped file's sentence runs over lines
+    and their indents ("The\n          Board president will..."), which a reader pasting the quote
+    into a memo would have to mend. Only whitespace changes; the JSON keeps the exact text and
+    offsets, and the passages below keep their lines."""
+    return " ".join(text.split())
+
+
 def _print_answer(answer) -> None:
     print(f"Q: {answer.question}")
     if answer.note:
@@ -149,7 +157,7 @@ def _print_answer(answer) -> None:
         print("The policies in the corpus don't appear to cover this question. Closest passages "
               "(weak matches):")
     elif answer.answer:
-        print(f"Answer: \u00bb{answer.answer.text}\u00ab")
+        print(f"Answer: \u00bb{_one_line(answer.answer.text)}\u00ab")
         print(f"   [{answer.answer.citation}]")
     for p in answer.passages:
         text = p.text
@@ -206,7 +214,7 @@ def cmd_quote(args) -> int:
         print(f"{len(matches)} exact occurrence(s):")
     for m in matches:
         tag = "" if m.exact else f" (approximate, {m.similarity:.0f}% similar)"
-        print(f"\n- {m.citation}{tag}\n  \u00bb{m.text}\u00ab\n  in: {m.sentence}")
+        print(f"\n- {m.citation}{tag}\n  \u00bb{_one_line(m.text)}\u00ab\n  in: {_one_line(m.sentence)}")
     return 0
 
 
