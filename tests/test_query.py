@@ -124,3 +124,31 @@ def test_the_common_words_scan_agrees_with_the_tokenizer(index):
                 if sum(w in words for d, words in used.items() if d != own) > limit}
     assert _common_words(index, owners) == expected
     assert {"code", "conduct", "recoveri"} <= expected and "toolkit" not in expected
+
+
+def test_a_question_in_french_is_not_ranked_by_its_function_words(small_corpus, tmp_path):
+    """Minutes in French beside English policies: a French question's "la", "du" and "de", rare
+    in the corpus, outweighed its subject, and the passages richest in them came first. Read as
+    French, the question is ranked by its words ("séance", "levée") and answered."""
+    from policyqa.config import load_settings
+    from policyqa.index import load_index
+
+    (small_corpus / "proces-verbal.txt").write_text(
+        "Procès-verbal de la réunion du conseil d'administration\n\n"
+        "Présences\n\n"
+        "Sont présents la présidente du conseil, la trésorière de la corporation, le secrétaire "
+        "du comité de direction et la directrice de la maison d'hébergement de la région.\n\n"
+        "Adoption de l'ordre du jour\n\n"
+        "L'ordre du jour de la réunion du conseil est adopté à l'unanimité, sur proposition de "
+        "la trésorière de la corporation et avec l'appui du secrétaire du comité de direction. "
+        "Les membres du conseil approuvent aussi le procès-verbal de la réunion du mois de mai.\n\n"
+        "Rapport de la directrice\n\n"
+        "La directrice présente le rapport des activités de la maison d'hébergement pour la "
+        "période de janvier à juin, dont le taux d'occupation des chambres et la liste d'attente "
+        "de la région, et répond aux questions des membres du conseil d'administration.\n\n"
+        "Levée\n\n"
+        "La séance est levée à 21 h 10.\n")
+    index = load_index(load_settings(small_corpus, tmp_path / "index"))
+    answer = ask(index, "À quelle heure la séance du conseil a-t-elle été levée ?", mode="bm25")
+    assert answer.passages[0].text.strip().endswith("La séance est levée à 21 h 10.")
+    assert answer.answer is not None and answer.answer.text == "La séance est levée à 21 h 10."

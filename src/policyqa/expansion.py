@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .lexical import STOPWORDS, tokenize
+from .lexical import ENGLISH, stopwords_of, tokenize
 from .normalize import fold, unaccented
 
 # Number words sit close to each other in embedding space and carry no policy meaning.
@@ -32,9 +32,11 @@ _NUMBER_WORDS = frozenset(
 _WORD = re.compile(r"[a-z]{3,}")
 
 
-def content_words(text: str) -> list[str]:
+def content_words(text: str, language: str = ENGLISH) -> list[str]:
+    """The words worth looking up neighbours for: not a stop word of the text's language."""
+    stops = stopwords_of(language)
     words = _WORD.findall(unaccented(fold(text)).lower())
-    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and w not in _NUMBER_WORDS))
+    return list(dict.fromkeys(w for w in words if w not in stops and w not in _NUMBER_WORDS))
 
 
 @dataclass

@@ -56,6 +56,49 @@ L_DELTA = 0.5
 PAD = "\u2205"  # the token of an empty document
 
 
+# Languages a question may be asked in besides English, by their function words: the stop-words
+# package's lists (a maintained collection, BSD), folded as tokens are ("été" -> "ete"). Not the
+# languages written without spaces between words, nor Vietnamese, whose one-syllable words, once
+# their accents are folded, are English ones ("the", "to", "do").
+_UNSPACED = frozenset({"chinese", "japanese", "korean", "vietnamese"})
+ENGLISH = "english"
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> dict[str, frozenset[str]]:
+    """Each language's stop words, folded; read at the first question (a few ms)."""
+    from stop_words import AVAILABLE_LANGUAGES, get_stop_words
+
+    return {language: frozenset(unaccented(fold(w)).casefold() for w in get_stop_words(language))
+            for language in AVAILABLE_LANGUAGES if language not in _UNSPACED}
+
+
+def question_language(text: str) -> str:
+    """The language a question is asked in: the one whose function words it uses most, or
+    English unless another's outnumber English's and there are two or more ("À quelle heure la
+    séance ... a-t-elle été levée ?" is French by "à", "quelle", "la", "du", "de", "elle"; "What
+    is TIC?" stays English, though "is" is Dutch too). Counted on words, as they are tokenized."""
+    words = _TOKEN.findall(unaccented(fold(text)).casefold())
+    lists = _function_words()
+    english = sum(w in STOPWORDS or w in lists[ENGLISH] for w in words)
+    counts = {language: sum(w in stops for w in words)
+              for language, stops in lists.items() if language != ENGLISH}
+    best = max(counts, key=counts.get, default=ENGLISH)
+    return best if counts.get(best, 0) >= 2 and counts[best] > english else ENGLISH
+
+
+def stopwords_of(language: str) -> frozenset[str]:
+    """The words a question in `language` loses before BM25: English's STOPWORDS, as every text
+    does, and for another language its function words too. A French question's "la", "de" and
+    "du" are rare in an English corpus, so BM25 weighed them as if they were the question's
+    subject and ranked a French passage by how many it holds; its words go unweighed instead, as
+    an English question's "the" and "of" do. Documents keep theirs: a question in another
+    language simply never asks for them."""
+    if language == ENGLISH:
+        return STOPWORDS
+    return STOPWORDS | _function_words().get(language, frozenset())
+
+
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     with _STEM_LOCK:
@@ -65,23 +108,25 @@ def _stem(word: str) -> str:
 _POSSESSIVE = re.compile(r"'s$|'$")
 
 
-def tokenize(text: str, stem: bool = True, stopwords: bool = True) -> list[str]:
-    """Case-folded words; possessives dropped; hyphenated words kept whole and as their parts."""
+def tokenize(text: str, stem: bool = True, stopwords: bool = True,
+             language: str = ENGLISH) -> list[str]:
+    """Case-folded words; possessives dropped; hyphenated words kept whole and as their parts;
+    `stopwords`: without those of `language` (stopwords_of)."""
     out: list[str] = []
     for raw in _TOKEN.findall(unaccented(fold(text)).casefold()):
-        out.extend(_forms(raw, stem, stopwords))
+        out.extend(_forms(raw, stem, stopwords, language))
     return out
 
 
 @lru_cache(maxsize=65536)
-def _forms(raw: str, stem: bool, stopwords: bool) -> tuple[str, ...]:
+def _forms(raw: str, stem: bool, stopwords: bool, language: str = ENGLISH) -> tuple[str, ...]:
     """The tokens of one matched word, remembered: a question's words recur in every scorer, and
     working them out again was a tenth of a warm question's time."""
     word = _POSSESSIVE.sub("", raw.replace("\u2019", "'"))
     parts = word.split("-") if "-" in word else [word]
     forms = parts + (["".join(parts)] if len(parts) > 1 else [])
-    return tuple(_stem(form) if stem else form for form in forms
-                 if form and not (stopwords and form in STOPWORDS))
+    stops = stopwords_of(language) if stopwords else frozenset()
+    return tuple(_stem(form) if stem else form for form in forms if form and form not in stops)
 
 
 def find_acronyms(text: str) -> dict[str, str]:

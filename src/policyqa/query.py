@@ -19,7 +19,13 @@ import numpy as np
 from .blas import one_blas_thread
 from .expansion import content_words, model_lexicon
 from .index import Index
-from .lexical import STOPWORDS, amounts_as_money, expand_acronyms, tokenize
+from .lexical import (
+    STOPWORDS,
+    amounts_as_money,
+    expand_acronyms,
+    question_language,
+    tokenize,
+)
 from .normalize import fold, normalize, unaccented
 from .spelling import Speller
 from .spelling import apply as apply_corrections
@@ -38,6 +44,7 @@ class Query:
 
     text: str  # the question as asked (bounded in length)
     expanded: str = ""  # with sums of money and acronyms rewritten
+    language: str = "english"  # the question's, by its function words (lexical.question_language)
     tokens: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)  # corpus words near the question's words
     related_tokens: list[str] = field(default_factory=list)
@@ -79,7 +86,8 @@ def spelling(index: Index, query: Query) -> None:
 
 def keywords(index: Index, query: Query) -> None:
     r = index.settings.retrieval
-    query.tokens = tokenize(query.expanded, r.stem, r.stopwords)
+    query.language = question_language(query.expanded)
+    query.tokens = tokenize(query.expanded, r.stem, r.stopwords, query.language)
 
 
 def neighbours(index: Index, query: Query) -> None:
@@ -87,7 +95,7 @@ def neighbours(index: Index, query: Query) -> None:
     related words for the ones it does (expansion.py), each group at its BM25 weight."""
     r = index.settings.retrieval
     vocabulary = index.store.vocabulary
-    words = content_words(query.expanded)[:MAX_EXPANDED_WORDS]
+    words = content_words(query.expanded, query.language)[:MAX_EXPANDED_WORDS]
     vectors = word_vectors(index, words if r.stand_in_weight or r.expansion_weight else [])
     known = np.array([w in vocabulary.known for w in words[: len(vectors)]], dtype=bool)
     sims = vocabulary.similarities(vectors)
