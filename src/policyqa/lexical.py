@@ -69,7 +69,8 @@ def _function_words() -> dict[str, frozenset[str]]:
     """Each language's stop words, folded; read at the first question (a few ms)."""
     from stop_words import AVAILABLE_LANGUAGES, get_stop_words
 
-    return {language: frozenset(unaccented(fold(w)).casefold() for w in get_stop_words(language))
+    return {language: frozenset(unaccented(fold("\n".join(get_stop_words(language, cache=False)))
+                                           ).casefold().split("\n"))
             for language in AVAILABLE_LANGUAGES if language not in _UNSPACED}
 
 
