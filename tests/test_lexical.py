@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+from policyqa.languages import language_of
 from policyqa.lexical import (
     STOPWORDS,
     Lexical,
@@ -11,7 +12,6 @@ from policyqa.lexical import (
     expand_acronyms,
     find_acronyms,
     find_amounts,
-    question_language,
     tokenize,
 )
 
@@ -38,43 +38,16 @@ def test_a_word_with_accents_is_one_token_and_matches_without_them():
     assert tokenize("Москва и 東京", stem=False, stopwords=False) == ["москва", "и", "東京"]
 
 
-@pytest.mark.parametrize(("question", "language"), [
-    ("À quelle heure la séance du comité a-t-elle été levée ?", "french"),
-    ("a quelle heure la seance du comite a-t-elle ete levee", "french"),  # typed without accents
-    ("¿Puedo prestarle dinero a un cliente de la agencia?", "spanish"),
-    ("Wie viele Seiten hat das Skript?", "german"),
-    ("Can I lend a client $20?", "english"),
-    ("What is TIC?", "english"),  # "is" is Dutch too: one word is not enough
-    ("Is a son allowed to visit his mother on the unit?", "english"),  # "son", "on": French too
-    ("die by suicide risk assessment", "english"),  # a tie stays English
-    ("gifts policy", "english"),
-    ("", "english"),
-])
-def test_the_language_of_a_question_is_told_by_its_function_words(question, language):
-    assert question_language(question) == language
-
-
-def test_every_question_of_the_seed_gold_set_reads_as_english():
-    """The seed corpus's gold questions (all in English, as a broad sample of how staff ask):
-    none of them loses words to another language's stop list."""
-    from policyqa.evaluation import load_gold
-
-    questions = [item.question for item in load_gold()]
-    assert len(questions) > 100
-    assert {q: question_language(q) for q in questions
-            if question_language(q) != "english"} == {}
-
-
 def test_a_question_in_another_language_loses_that_languages_function_words():
     """BM25 weighed a French question's "la", "du" and "de" (rare in an English corpus) as its
     subject; they go, as "the" and "of" do, and an English question's words are as before."""
     french = "À quelle heure la séance du comité a-t-elle été levée ?"
-    tokens = tokenize(french, stem=False, language=question_language(french))
+    tokens = tokenize(french, stem=False, language=language_of(french))
     assert not {"la", "du", "quelle", "elle", "ete"} & set(tokens)
     assert {"heure", "seance", "comite", "levee"} <= set(tokens)
     assert "la" in tokenize(french, stem=False)  # English stop words alone keep it
     english = "Can my son visit on the unit?"
-    assert tokenize(english, language=question_language(english)) == tokenize(english)
+    assert tokenize(english, language=language_of(english)) == tokenize(english)
 
 
 def test_acronyms_found_and_expanded():
@@ -249,3 +222,4 @@ def test_the_c_stemmer_is_used_and_stems_as_the_python_snowball_does():
     words = sorted({w for doc in docs for w in lexical._TOKEN.findall(doc.text.lower())})
     assert len(words) > 2000
     assert [lexical._STEMMER.stemWord(w) for w in words] == [python.stemWord(w) for w in words]
+

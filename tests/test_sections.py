@@ -816,3 +816,31 @@ def test_a_number_that_ends_a_reference_starts_no_item(tmp_path):
     assert at("Staff keep the receipt") == "Client Funds › 2 › b)"
     assert at("when the client asks") == "Client Funds › 2 › c)"
     assert "7" not in {s.marker for s in structure.sections}
+
+
+@pytest.mark.parametrize("name", ["minutes.txt", "minutes.pdf"])
+def test_all_caps_headings_of_a_french_document_read_in_sentence_case(tmp_path: Path, name):
+    """French writes titles in sentence case: the minutes' "COMITÉ DE DÉMOLITION" and "LEVÉE DE
+    LA SÉANCE" were cited "Comité De Démolition" and "Levée De La Séance". An acronym keeps its
+    capitals; the resolutions' "ATTENDU QUE ..." lines made "QUE" one."""
+    text = ("COMITÉ DE DÉMOLITION\n\n"
+            "ATTENDU QUE la demande vise la démolition partielle du bâtiment de la SHQ;\n\n"
+            "ATTENDU QUE le projet prévoit la restauration de la partie avant du bâtiment;\n\n"
+            "ATTENDU QUE la SHQ a reçu la demande de la part du propriétaire du bâtiment;\n\n"
+            "LEVÉE DE LA SÉANCE QUE LA SHQ ACCEPTE\n\n"
+            "La séance est levée à 16 h 05, après la lecture du procès-verbal de la séance.\n")
+    at, _, _ = reader(written(tmp_path / name, text))
+    assert at("ATTENDU QUE la demande") == "Comité de démolition"
+    assert at("La séance est levée") == "Levée de la séance que la SHQ accepte"
+
+
+def test_all_caps_headings_of_an_english_or_german_document_keep_title_case(tmp_path: Path):
+    """English and German write titles in title case, each with its own small words lower."""
+    english = ("POLICY ON GIFTS AND LOANS\n\nStaff may not accept gifts of money from the "
+               "clients they serve, and they may not lend money to them either.\n")
+    at, _, _ = reader(written(tmp_path / "gifts.txt", english))
+    assert at("Staff may not") == "Policy on Gifts and Loans"
+    german = ("BESCHWERDEN DER KLIENTEN\n\nDie Mitarbeiter nehmen jede Beschwerde auf, die ein "
+              "Klient vorbringt, und leiten sie an die Leitung weiter, die sie prüft.\n")
+    at, _, _ = reader(written(tmp_path / "beschwerden.txt", german))
+    assert at("Die Mitarbeiter") == "Beschwerden der Klienten"  # its nouns in capitals

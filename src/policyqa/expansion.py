@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .lexical import ENGLISH, stopwords_of, tokenize
+from .languages import ENGLISH
+from .lexical import stopwords_of, tokenize
 from .normalize import fold, unaccented
 
 # Number words sit close to each other in embedding space and carry no policy meaning.

@@ -22,6 +22,7 @@ from functools import lru_cache
 import numpy as np
 import snowballstemmer
 
+from .languages import ENGLISH, function_words
 from .normalize import fold, unaccented
 
 STOPWORDS = frozenset(
@@ -56,38 +57,6 @@ L_DELTA = 0.5
 PAD = "\u2205"  # the token of an empty document
 
 
-# Languages a question may be asked in besides English, by their function words: the stop-words
-# package's lists (a maintained collection, BSD), folded as tokens are ("été" -> "ete"). Not the
-# languages written without spaces between words, nor Vietnamese, whose one-syllable words, once
-# their accents are folded, are English ones ("the", "to", "do").
-_UNSPACED = frozenset({"chinese", "japanese", "korean", "vietnamese"})
-ENGLISH = "english"
-
-
-@lru_cache(maxsize=1)
-def _function_words() -> dict[str, frozenset[str]]:
-    """Each language's stop words, folded; read at the first question (a few ms)."""
-    from stop_words import AVAILABLE_LANGUAGES, get_stop_words
-
-    return {language: frozenset(unaccented(fold("\n".join(get_stop_words(language, cache=False)))
-                                           ).casefold().split("\n"))
-            for language in AVAILABLE_LANGUAGES if language not in _UNSPACED}
-
-
-def question_language(text: str) -> str:
-    """The language a question is asked in: the one whose function words it uses most, or
-    English unless another's outnumber English's and there are two or more ("À quelle heure la
-    séance ... a-t-elle été levée ?" is French by "à", "quelle", "la", "du", "de", "elle"; "What
-    is TIC?" stays English, though "is" is Dutch too). Counted on words, as they are tokenized."""
-    words = _TOKEN.findall(unaccented(fold(text)).casefold())
-    lists = _function_words()
-    english = sum(w in STOPWORDS or w in lists[ENGLISH] for w in words)
-    counts = {language: sum(w in stops for w in words)
-              for language, stops in lists.items() if language != ENGLISH}
-    best = max(counts, key=counts.get, default=ENGLISH)
-    return best if counts.get(best, 0) >= 2 and counts[best] > english else ENGLISH
-
-
 def stopwords_of(language: str) -> frozenset[str]:
     """The words a question in `language` loses before BM25: English's STOPWORDS, as every text
     does, and for another language its function words too. A French question's "la", "de" and
@@ -97,7 +66,7 @@ def stopwords_of(language: str) -> frozenset[str]:
     language simply never asks for them."""
     if language == ENGLISH:
         return STOPWORDS
-    return STOPWORDS | _function_words().get(language, frozenset())
+    return STOPWORDS | function_words().get(language, frozenset())
 
 
 @lru_cache(maxsize=65536)

@@ -19,11 +19,11 @@ import numpy as np
 from .blas import one_blas_thread
 from .expansion import content_words, model_lexicon
 from .index import Index
+from .languages import language_of
 from .lexical import (
     STOPWORDS,
     amounts_as_money,
     expand_acronyms,
-    question_language,
     tokenize,
 )
 from .normalize import fold, normalize, unaccented
@@ -44,7 +44,7 @@ class Query:
 
     text: str  # the question as asked (bounded in length)
     expanded: str = ""  # with sums of money and acronyms rewritten
-    language: str = "english"  # the question's, by its function words (lexical.question_language)
+    language: str = "english"  # the question's, by its function words (languages.py)
     tokens: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)  # corpus words near the question's words
     related_tokens: list[str] = field(default_factory=list)
@@ -86,7 +86,7 @@ def spelling(index: Index, query: Query) -> None:
 
 def keywords(index: Index, query: Query) -> None:
     r = index.settings.retrieval
-    query.language = question_language(query.expanded)
+    query.language = language_of(query.expanded)
     query.tokens = tokenize(query.expanded, r.stem, r.stopwords, query.language)
 
 

@@ -73,7 +73,8 @@ from pathlib import Path
 
 from .documents import BULLET_MARKS, Document, touches
 from .formats import looked_heading_level, number_parts, size_depths
-from .normalize import normalize
+from .languages import ENGLISH, function_words, language_of
+from .normalize import normalize, unaccented
 
 SEP = " \u203a "  # " › "
 
@@ -1476,24 +1477,27 @@ _ROMAN_WORD = re.compile(r"M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3}
 _WORD_START = re.compile(r"(^|[-/\u2013(\"\u201c\u2018])([^\W\d_])")
 
 
-def _acronyms(text: str) -> set[str]:
+def _acronyms(text: str, words: frozenset[str] = frozenset()) -> set[str]:
     """Words written in capitals inside at least two mixed-case lines: the document's acronyms
     (DMH, MISSION), not a heading word that shares a line with text ("PURPOSE: DMH has...").
     A line's opening label is no such line's word: a template's "POLICY TITLE:", "POLICY:"
     and "POLICY NUMBER:" rows made POLICY an acronym, cited "POLICY Title". Nor are words of
     a phrase set in capitals for emphasis, three words or more or with a word such as "OF" in
     it ("but WITHOUT ANY WARRANTY; without...", "WITHOUT WARRANTIES OR CONDITIONS OF ANY
-    KIND, either..."): they made a heading "TERMS AND CONDITIONS" read "Terms and CONDITIONS"."""
+    KIND, either..."): they made a heading "TERMS AND CONDITIONS" read "Terms and CONDITIONS".
+    Nor, in a document in another language, its function `words` (the French minutes'
+    "ATTENDU QUE ..." lines made "QUE" an acronym)."""
     lines: Counter[str] = Counter()
     for line in text.splitlines():
         if any(c.islower() for c in line):
             line = _CAPS_LABEL.sub("", line)
-            words: set[str] = set()
+            found: set[str] = set()
             for run in _CAPS_RUN.finditer(line):
                 run_words = re.findall(r"[A-Z][A-Z0-9&]*", run.group())
                 if len(run_words) < 3 and not any(w.lower() in _SMALL for w in run_words):
-                    words.update(w for w in run_words if len(w) >= 2)
-            lines.update(words)
+                    found.update(w for w in run_words
+                                 if len(w) >= 2 and unaccented(w.lower()) not in words)
+            lines.update(found)
     return {w for w, n in lines.items() if n >= 2}
 
 
@@ -1503,24 +1507,51 @@ _CAPS_WORD = r"\b[A-Z][A-Z0-9&]*\b"
 _CAPS_RUN = re.compile(rf"{_CAPS_WORD}(?:[\s,;'\"`]+{_CAPS_WORD})*")
 
 
-def title_case(title: str, acronyms: set[str] = frozenset()) -> str:
-    """An ALL-CAPS title in title case: small words lower, acronyms and Roman numerals kept."""
+def title_case(title: str, acronyms: set[str] = frozenset(), small: set[str] = _SMALL) -> str:
+    """An ALL-CAPS title in title case: `small` words lower (English's "of", "and"; German's
+    function words: "BESCHWERDEN DER KLIENTEN" -> "Beschwerden der Klienten", its nouns
+    capitals), acronyms and Roman numerals kept."""
     out = []
     for i, word in enumerate(title.split(" ")):
         core = word.strip("()[]\"'\u201c\u201d\u2018\u2019:;,.")
         if not core or core in acronyms or any(c.isdigit() for c in core) or \
                 (len(core) > 1 and _ROMAN_WORD.fullmatch(core)):
             out.append(word)
-        elif i and core.lower() in _SMALL and (len(core) > 1 or word == core):
+        elif i and unaccented(core.lower()) in small and (len(core) > 1 or word == core):
             out.append(word.lower())
         else:
             out.append(_WORD_START.sub(lambda m: m.group(1) + m.group(2).upper(), word.lower()))
     return " ".join(out)
 
 
+def sentence_case(title: str, acronyms: set[str] = frozenset(),
+                  words: frozenset[str] = frozenset()) -> str:
+    """An ALL-CAPS title as French, Spanish and most languages but English write titles
+    ("COMITÉ DE DÉMOLITION" -> "Comité de démolition", not "Comité De Démolition"): the first
+    letter a capital, acronyms, numbers and Roman numerals kept, the rest lower case. A Roman
+    numeral that is one of the language's `words` ("DI", Italian for "of") is a word."""
+    out = []
+    for word in title.split(" "):
+        core = word.strip("()[]\"'\u201c\u201d\u2018\u2019\u00ab\u00bb:;,.")
+        keep = core and (core in acronyms or any(c.isdigit() for c in core) or (
+            len(core) > 1 and _ROMAN_WORD.fullmatch(core) and core.lower() not in words))
+        out.append(word if keep else word.lower())
+    cased = " ".join(out)
+    first = next((i for i, c in enumerate(cased) if c.isalpha()), None)
+    return cased if first is None else cased[:first] + cased[first].upper() + cased[first + 1:]
+
+
+# Languages whose ALL-CAPS headings read in title case: English's ("Terms and Conditions") and
+# German's, whose nouns take capitals that sentence case would take away (its function words
+# lower). The others write titles in sentence case.
+_TITLE_CASED = frozenset({ENGLISH, "german"})
+
+
 def _set_display(text: str, structure: Structure, toc: list[tuple[str, int | None]]) -> None:
-    """Give each ALL-CAPS title the contents list's case, or title case."""
+    """Give each ALL-CAPS title the contents list's case, or the case the document's language
+    writes titles in: title case in English and German, sentence case in French."""
     acronyms: set[str] | None = None
+    language = ENGLISH
     for section in structure.sections:
         title = section.title
         if section.kind == "root" or not title or any(c.islower() for c in title) or \
@@ -1533,11 +1564,18 @@ def _set_display(text: str, structure: Structure, toc: list[tuple[str, int | Non
             section.display = entry
             continue
         if acronyms is None:
-            acronyms = _acronyms(text)
+            language = language_of(text)
+            own = function_words()[language] if language != ENGLISH else frozenset()
+            acronyms = _acronyms(text, own)
         words = [w for w in re.findall(r"[A-Z][A-Z0-9&]+", title)]
         if words and all(w in acronyms for w in words):
             continue  # "DMH HIPAA" is all acronyms: nothing to recase
-        section.display = title_case(title, acronyms)
+        if language == ENGLISH:
+            section.display = title_case(title, acronyms)
+        elif language in _TITLE_CASED:
+            section.display = title_case(title, acronyms, function_words()[language])
+        else:
+            section.display = sentence_case(title, acronyms, function_words()[language])
 
 
 def _initial(m: re.Match, stack, sections, last_value, styled, open_style) -> bool:
