@@ -223,3 +223,15 @@ def test_the_c_stemmer_is_used_and_stems_as_the_python_snowball_does():
     assert len(words) > 2000
     assert [lexical._STEMMER.stemWord(w) for w in words] == [python.stemWord(w) for w in words]
 
+
+
+def test_an_elided_article_is_not_part_of_the_word():
+    """French minutes write "l'ordre du jour" and "qu'aucune opposition": a question asking for
+    "ordre du jour" or "aucune opposition" shared no word with them."""
+    assert tokenize("L’ordre du jour, qu'aucune opposition, jusqu'à l'unanimité, dell'utente",
+                    stem=False, stopwords=False) == [
+        "ordre", "du", "jour", "aucune", "opposition", "a", "unanimite", "utente"]
+    assert tokenize("L'ordre", stem=True) == tokenize("ordre", stem=True)
+    # English words keep their apostrophes as before
+    assert tokenize("don't o'clock the client's d'Arc", stem=False, stopwords=False) == [
+        "don't", "o'clock", "the", "client", "arc"]
