@@ -20,12 +20,7 @@ from .blas import one_blas_thread
 from .expansion import content_words, model_lexicon
 from .index import Index
 from .languages import language_of
-from .lexical import (
-    STOPWORDS,
-    amounts_as_money,
-    expand_acronyms,
-    tokenize,
-)
+from .lexical import STOPWORDS, amounts_as_money, expand_acronyms, tokenize
 from .normalize import fold, normalize, unaccented
 from .spelling import Speller
 from .spelling import apply as apply_corrections
