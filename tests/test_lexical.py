@@ -224,7 +224,6 @@ def test_the_c_stemmer_is_used_and_stems_as_the_python_snowball_does():
     assert [lexical._STEMMER.stemWord(w) for w in words] == [python.stemWord(w) for w in words]
 
 
-
 def test_an_elided_article_is_not_part_of_the_word():
     """French minutes write "l'ordre du jour" and "qu'aucune opposition": a question asking for
     "ordre du jour" or "aucune opposition" shared no word with them."""
