@@ -57,13 +57,14 @@ L_DELTA = 0.5
 PAD = "\u2205"  # the token of an empty document
 
 
+@lru_cache(maxsize=64)
 def stopwords_of(language: str) -> frozenset[str]:
     """The words a question in `language` loses before BM25: English's STOPWORDS, as every text
     does, and for another language its function words too. A French question's "la", "de" and
     "du" are rare in an English corpus, so BM25 weighed them as if they were the question's
     subject and ranked a French passage by how many it holds; its words go unweighed instead, as
     an English question's "the" and "of" do. Documents keep theirs: a question in another
-    language simply never asks for them."""
+    language simply never asks for them. Remembered: a tokenizer cache miss asks for it."""
     if language == ENGLISH:
         return STOPWORDS
     return STOPWORDS | function_words().get(language, frozenset())

@@ -1507,15 +1507,25 @@ _CAPS_WORD = r"\b[A-Z][A-Z0-9&]*\b"
 _CAPS_RUN = re.compile(rf"{_CAPS_WORD}(?:[\s,;'\"`]+{_CAPS_WORD})*")
 
 
+_QUOTES_AROUND = "()[]\"'\u201c\u201d\u2018\u2019\u00ab\u00bb:;,."
+
+
+def _as_written(core: str, acronyms: set[str], words: frozenset[str] = frozenset()) -> bool:
+    """A title word kept in capitals: an acronym, a number, or a Roman numeral that is not one of
+    the language's `words` ("DI", Italian for "of")."""
+    return (core in acronyms or any(c.isdigit() for c in core)
+            or (len(core) > 1 and _ROMAN_WORD.fullmatch(core) is not None
+                and core.lower() not in words))
+
+
 def title_case(title: str, acronyms: set[str] = frozenset(), small: set[str] = _SMALL) -> str:
     """An ALL-CAPS title in title case: `small` words lower (English's "of", "and"; German's
     function words: "BESCHWERDEN DER KLIENTEN" -> "Beschwerden der Klienten", its nouns
     capitals), acronyms and Roman numerals kept."""
     out = []
     for i, word in enumerate(title.split(" ")):
-        core = word.strip("()[]\"'\u201c\u201d\u2018\u2019:;,.")
-        if not core or core in acronyms or any(c.isdigit() for c in core) or \
-                (len(core) > 1 and _ROMAN_WORD.fullmatch(core)):
+        core = word.strip(_QUOTES_AROUND)
+        if not core or _as_written(core, acronyms):
             out.append(word)
         elif i and unaccented(core.lower()) in small and (len(core) > 1 or word == core):
             out.append(word.lower())
@@ -1528,15 +1538,10 @@ def sentence_case(title: str, acronyms: set[str] = frozenset(),
                   words: frozenset[str] = frozenset()) -> str:
     """An ALL-CAPS title as French, Spanish and most languages but English write titles
     ("COMITÉ DE DÉMOLITION" -> "Comité de démolition", not "Comité De Démolition"): the first
-    letter a capital, acronyms, numbers and Roman numerals kept, the rest lower case. A Roman
-    numeral that is one of the language's `words` ("DI", Italian for "of") is a word."""
-    out = []
-    for word in title.split(" "):
-        core = word.strip("()[]\"'\u201c\u201d\u2018\u2019\u00ab\u00bb:;,.")
-        keep = core and (core in acronyms or any(c.isdigit() for c in core) or (
-            len(core) > 1 and _ROMAN_WORD.fullmatch(core) and core.lower() not in words))
-        out.append(word if keep else word.lower())
-    cased = " ".join(out)
+    letter a capital, acronyms, numbers and Roman numerals kept, the rest lower case."""
+    cased = " ".join(word if (core := word.strip(_QUOTES_AROUND)) and
+                     _as_written(core, acronyms, words) else word.lower()
+                     for word in title.split(" "))
     first = next((i for i, c in enumerate(cased) if c.isalpha()), None)
     return cased if first is None else cased[:first] + cased[first].upper() + cased[first + 1:]
 
@@ -1551,7 +1556,7 @@ def _set_display(text: str, structure: Structure, toc: list[tuple[str, int | Non
     """Give each ALL-CAPS title the contents list's case, or the case the document's language
     writes titles in: title case in English and German, sentence case in French."""
     acronyms: set[str] | None = None
-    language = ENGLISH
+    language, words = ENGLISH, frozenset()  # the document's, and its function words
     for section in structure.sections:
         title = section.title
         if section.kind == "root" or not title or any(c.islower() for c in title) or \
@@ -1565,17 +1570,15 @@ def _set_display(text: str, structure: Structure, toc: list[tuple[str, int | Non
             continue
         if acronyms is None:
             language = language_of(text)
-            own = function_words()[language] if language != ENGLISH else frozenset()
-            acronyms = _acronyms(text, own)
-        words = [w for w in re.findall(r"[A-Z][A-Z0-9&]+", title)]
-        if words and all(w in acronyms for w in words):
+            words = function_words()[language] if language != ENGLISH else frozenset()
+            acronyms = _acronyms(text, words)
+        capitals = re.findall(r"[A-Z][A-Z0-9&]+", title)
+        if capitals and all(w in acronyms for w in capitals):
             continue  # "DMH HIPAA" is all acronyms: nothing to recase
-        if language == ENGLISH:
-            section.display = title_case(title, acronyms)
-        elif language in _TITLE_CASED:
-            section.display = title_case(title, acronyms, function_words()[language])
+        if language in _TITLE_CASED:
+            section.display = title_case(title, acronyms, words or _SMALL)
         else:
-            section.display = sentence_case(title, acronyms, function_words()[language])
+            section.display = sentence_case(title, acronyms, words)
 
 
 def _initial(m: re.Match, stack, sections, last_value, styled, open_style) -> bool:
