@@ -57,8 +57,32 @@ class Chunk:
         return len(self.text.split())
 
 
+# A table's row: cells joined by tabs (Word's, web pages', Markdown's and PDFs' tables read so).
+_TABLE_ROW = re.compile(r"\S\t+\S")
+_LINE = re.compile(r"[^\n]+")
+
+
+def _row_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """text[start:end] cut at each line break next to a table row: a row is a sentence of its
+    own, as a reader of the table takes it, not one run-on sentence with the rows around it."""
+    pieces, begin = [], start
+    lines = [m.span() for m in _LINE.finditer(text, start, end)]
+    rows = [_TABLE_ROW.search(text, s, e) is not None for s, e in lines]
+    for (_, e), row, (s, _), after in zip(lines, rows, lines[1:], rows[1:], strict=False):
+        if row or after:
+            pieces.append((begin, e))
+            begin = s
+    pieces.append((begin, end))
+    return pieces
+
+
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans in text[start:end]; a list marker ("A.", "1)") never ends a sentence."""
+    """Sentence spans in text[start:end]; a list marker ("A.", "1)") never ends a sentence, a
+    table's row is a sentence (_row_pieces), and none ends where a cell does."""
+    return [span for s, e in _row_pieces(text, start, end) for span in _sentences(text, s, e)]
+
+
+def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     segment = text[start:end]
     marker = MARKER.match(segment)
@@ -70,6 +94,8 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
         if token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token) or re.fullmatch(
             r"(?:[a-z]\.)+[a-z]", token
         ):
+            continue
+        if segment[m.end():m.end() + 1] == "\t":  # "Accept?<TAB>Who is told": the row goes on
             continue
         spans.append((start + begin, start + m.end()))
         begin = m.end()

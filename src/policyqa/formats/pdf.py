@@ -28,6 +28,8 @@ Why these rules:
 - A line that a bookmark of its page names (the file's outline: Word's "Save as PDF" bookmarks
   every heading) counts as set in a heading's font, whatever its font: Word's Heading 4 is
   body-size italic.
+- A table's rows read one a line, cells joined by tabs, a wrapped cell's lines joined
+  (pdf_tables.py): as the same table reads in the Word file, and each row a sentence.
 - The file's own title and date (its Info dictionary, from the Word document's properties)
   fill metadata the corpus does not give, except titles a program made up ("Microsoft Word -
   policy.docx", "Untitled").
@@ -49,6 +51,7 @@ from functools import cache
 from pathlib import Path
 
 from . import DocumentError, Extracted, PageProgress, page_title, placeholder_title
+from .pdf_tables import PageRuns, tables_as_rows
 
 _EDGE = 2  # lines at the top and at the bottom of a page that may be running text
 _NUMBER_AT_EDGE = re.compile(r"^\s*(\d{1,5})(?=\s+\S)|(?<=\S)\s+(\d{1,5})\s*$")
@@ -100,9 +103,16 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
         furniture: dict[int, set[str]] = {}  # per page with a gutter: texts off its numbered lines
         total = len(reader.pages)
         fonts = _LineFonts()
+        widths: dict = {}  # each font's character widths, read once for the file's pages
         for number, page in enumerate(reader.pages, start=1):
             fonts.new_page()
-            lines = (page.extract_text(visitor_text=fonts.visit) or "").split("\n")
+            runs = PageRuns(widths)
+
+            def visit(*args, runs=runs) -> None:
+                fonts.visit(*args)
+                runs.visit(*args)
+
+            lines = tables_as_rows(page.extract_text(visitor_text=visit) or "", runs).split("\n")
             gutters.append(_line_number_gutter(lines))
             if gutters[-1]:
                 furniture[number - 1] = _outside_numbered_lines(page)
@@ -148,7 +158,9 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
         lead = len("\n".join(kept)) - len("\n".join(kept).lstrip("\n"))
         at = offset - lead
         for line in kept:
-            size = looked[number - 1].get(_SQUEEZE.sub("", line)) if line.strip() else None
+            # a table's row is no heading, whatever its font (a header row is set in bold)
+            row = not line.strip() or _TABLE_ROW.search(line)
+            size = None if row else looked[number - 1].get(_SQUEEZE.sub("", line))
             if size is not None:
                 marked.append((at + len(line) - len(line.lstrip()), size))
             at += len(line) + 1
@@ -200,6 +212,7 @@ def _word_gaps() -> None:
 
 
 _SQUEEZE = re.compile(r"\s+")
+_TABLE_ROW = re.compile(r"\S\t+\S")  # cells joined by tabs (pdf_tables)
 # A heading's type is this much larger than the body text, at least: Word's Heading 3, 12 pt
 # over 11 pt, is 1.09; text set half a point larger than 10 pt (1.05) is not a heading's.
 _LARGER = 1.08
