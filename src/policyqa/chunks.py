@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .config import ChunkSettings
 from .documents import Document
+from .formats import TABLE_ROW
 from .sections import MARKER, SEP, Paragraph, Structure
 
 # Tokens before a period that do not end a sentence.
@@ -57,8 +58,6 @@ class Chunk:
         return len(self.text.split())
 
 
-# A table's row: cells joined by tabs (Word's, web pages', Markdown's and PDFs' tables read so).
-_TABLE_ROW = re.compile(r"\S\t+\S")
 _LINE = re.compile(r"[^\n]+")
 
 
@@ -67,7 +66,7 @@ def _row_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     own, as a reader of the table takes it, not one run-on sentence with the rows around it."""
     pieces, begin = [], start
     lines = [m.span() for m in _LINE.finditer(text, start, end)]
-    rows = [_TABLE_ROW.search(text, s, e) is not None for s, e in lines]
+    rows = [TABLE_ROW.search(text, s, e) is not None for s, e in lines]
     for (_, e), row, (s, _), after in zip(lines, rows, lines[1:], rows[1:], strict=False):
         if row or after:
             pieces.append((begin, e))

@@ -68,6 +68,10 @@ class Extracted:
     marks: MarkdownMarks = field(default_factory=MarkdownMarks)
 
 
+# A table's row as every reader gives it: its cells joined by tabs (Word's, web pages', Markdown's
+# and PDFs' tables). A tab that only indents a line is no cell's.
+TABLE_ROW = re.compile(r"\S\t+\S")
+
 # Progress for a long read (a PDF's pages): called with (pages done, pages in all).
 PageProgress = Callable[[int, int], None]
 

@@ -50,7 +50,14 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
-from . import DocumentError, Extracted, PageProgress, page_title, placeholder_title
+from . import (
+    TABLE_ROW,
+    DocumentError,
+    Extracted,
+    PageProgress,
+    page_title,
+    placeholder_title,
+)
 from .pdf_tables import PageRuns, tables_as_rows
 
 _EDGE = 2  # lines at the top and at the bottom of a page that may be running text
@@ -159,7 +166,7 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
         at = offset - lead
         for line in kept:
             # a table's row is no heading, whatever its font (a header row is set in bold)
-            row = not line.strip() or _TABLE_ROW.search(line)
+            row = not line.strip() or TABLE_ROW.search(line)
             size = None if row else looked[number - 1].get(_SQUEEZE.sub("", line))
             if size is not None:
                 marked.append((at + len(line) - len(line.lstrip()), size))
@@ -212,7 +219,6 @@ def _word_gaps() -> None:
 
 
 _SQUEEZE = re.compile(r"\s+")
-_TABLE_ROW = re.compile(r"\S\t+\S")  # cells joined by tabs (pdf_tables)
 # A heading's type is this much larger than the body text, at least: Word's Heading 3, 12 pt
 # over 11 pt, is 1.09; text set half a point larger than 10 pt (1.05) is not a heading's.
 _LARGER = 1.08

@@ -34,8 +34,8 @@ _TOLERANCE = 2.0  # points: a column's left edge, as two rows draw it
 # A list item's marker: "1.", "a)", "iv.", a bullet (Word's symbol-font bullet is U+F0B7)
 _LIST_MARKER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,6})[.)]|[\u2022\u25cf\u25aa"
                           r"\u25e6\u2013\u2014\uf0b7\uf0a7\uf0d8\uf076\-*o]")
-
-_ITEM = re.compile(r"(?:\(?(?:\d{1,3}|[a-zA-Z]|[ivxlc]{1,6})[.)]|[\u2022\u25cf\u25aa\uf0b7\-*])\s")
+_ITEM = re.compile(rf"(?:{_LIST_MARKER.pattern})\s")  # a line that opens a list item
+_SAME_LINE = 1.5  # points: pieces drawn this close in height stand on one line
 
 
 @dataclass
@@ -74,12 +74,10 @@ class PageRuns:
                 measured = Font.from_font_resource(font)
                 # widths are the font's codes' (a composite font's codes are glyph numbers); the
                 # text is the characters those codes show
-                codes = {shown: code for code, shown in measured.character_map.items()}
-                default = measured.character_widths.get("default", 500)
-                widths = {shown: measured.character_widths.get(code, default)
-                          for shown, code in codes.items()} | {"default": default}
-                widths |= {c: w for c, w in measured.character_widths.items() if c not in codes
-                           and c not in measured.character_map}
+                raw = measured.character_widths
+                widths = {c: w for c, w in raw.items() if c not in measured.character_map}
+                widths |= {shown: raw.get(code, raw.get("default", 500))
+                           for code, shown in measured.character_map.items()}
             except Exception:  # noqa: BLE001 - a font pypdf cannot measure: no cells found by it
                 widths = None
             held = self.fonts[id(font)] = (font, widths)
@@ -112,11 +110,11 @@ def _near(x: float, xs: list[float]) -> float | None:
 
 
 def _lines(pieces: list[Piece]) -> list[list[Piece]]:
-    """Pieces at one height (within a point and a half), from the top of the page down, each
-    line's from left to right."""
+    """Pieces at one height (_SAME_LINE), from the top of the page down, each line's from left
+    to right."""
     lines: list[list[Piece]] = []
     for p in sorted(pieces, key=lambda p: -p.y):
-        if lines and lines[-1][0].y - p.y <= 1.5:
+        if lines and lines[-1][0].y - p.y <= _SAME_LINE:
             lines[-1].append(p)
         else:
             lines.append([p])
@@ -221,7 +219,7 @@ def _cells(text: str, table: _Table, row: list[Piece]) -> str:
     for p in row:  # by height, then left to right: a piece belongs to the column it is in
         column = max((c for c in table.columns if c <= p.x + _TOLERANCE), default=table.columns[0])
         lines = cells[column]
-        if lines and round(lines[-1][-1].y) == round(p.y):
+        if lines and abs(lines[-1][-1].y - p.y) <= _SAME_LINE:
             lines[-1].append(p)
         else:
             lines.append([p])
@@ -253,7 +251,7 @@ def tables_as_rows(text: str, runs: PageRuns) -> str:
         start, end = min(p.start for p in pieces), max(p.end for p in pieces)
         if start < at:
             continue
-        rows = "\n".join(_cells(text, table, sorted(row, key=lambda p: (-round(p.y), p.x)))
+        rows = "\n".join(_cells(text, table, sorted(row, key=lambda p: (-p.y, p.x)))
                          for row in table.rows)
         if _squeezed(rows) != _squeezed(text[start:end]):
             continue
