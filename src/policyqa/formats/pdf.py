@@ -29,7 +29,8 @@ Why these rules:
   every heading) counts as set in a heading's font, whatever its font: Word's Heading 4 is
   body-size italic.
 - A table's rows read one a line, cells joined by tabs, a wrapped cell's lines joined
-  (pdf_tables.py): as the same table reads in the Word file, and each row a sentence.
+  (pdf_tables.py): as the same table reads in the Word file or the web page, and each row a
+  sentence.
 - The file's own title and date (its Info dictionary, from the Word document's properties)
   fill metadata the corpus does not give, except titles a program made up ("Microsoft Word -
   policy.docx", "Untitled").

@@ -17,11 +17,17 @@ where it ends, by its font's widths):
   columns and nowhere else; the columns are where two rows, one after the other, start their
   cells, all at the same places (a numbered or bulleted list's marker and text also line up, so
   a row that opens with a list marker or a lone symbol is no table's).
+- A cell whose lines are drawn one after another, each below the last at its left edge, holds
+  its row's lines together: a web page's cells are set in the middle of their row, so beside a
+  cell that wraps onto three lines the others stand at its second line's height, or between
+  its lines (a browser's print of an intranet page; Word and LibreOffice set cells at the top).
 - A row's pieces, and the lines its wrapped cells run on to, are drawn one after another. The
   two columns of a page set in two columns line up too, but each column is drawn whole before
   the next, so their lines are not a table's rows.
 - A line below a row that starts at one of its columns, drawn among or right after that row's
   pieces, is a wrapped cell's next line.
+- A line right above a table, drawn right before it, whose pieces are each centred over one of
+  its columns is its header row (a web page centres its header cells).
 Nothing is rewritten unless the rows hold exactly the characters of the text they replace.
 """
 
@@ -35,6 +41,7 @@ _TOLERANCE = 2.0  # points: a column's left edge, as two rows draw it
 _LIST_MARKER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,6})[.)]|[\u2022\u25cf\u25aa"
                           r"\u25e6\u2013\u2014\uf0b7\uf0a7\uf0d8\uf076\-*o]")
 _ITEM = re.compile(rf"(?:{_LIST_MARKER.pattern})\s")  # a line that opens a list item
+_BROKEN = re.compile(r"[^\W\d_]-$")  # a line that ends in a word broken by a hyphen
 _SAME_LINE = 1.5  # points: pieces drawn this close in height stand on one line
 
 
@@ -121,19 +128,84 @@ def _lines(pieces: list[Piece]) -> list[list[Piece]]:
     return [sorted(line, key=lambda p: p.x) for line in lines]
 
 
+def _bands(pieces: list[Piece]) -> list[list[Piece]]:
+    """The page's lines (_lines), from the top down, joined into one band where a table cell's
+    wrapped lines span them (_cell_chains), so that the row they belong to reads as one."""
+    lines = _lines(pieces)
+    line_of = {p.n: i for i, line in enumerate(lines) for p in line}
+    joined = [False] * len(lines)  # joined[i]: line i and the line below it are one band
+    for chain in _cell_chains(pieces):
+        at = sorted({line_of[p.n] for p in chain})
+        top, bottom = at[0], at[-1]
+        if _beside(chain, [p for line in lines[top:bottom + 1] for p in line]):
+            joined[top:bottom] = [True] * (bottom - top)
+    bands: list[list[Piece]] = []
+    for i, line in enumerate(lines):
+        if i and joined[i - 1]:
+            bands[-1] += line
+        else:
+            bands.append(list(line))
+    return bands
+
+
+def _cell_chains(pieces: list[Piece]) -> list[list[Piece]]:
+    """Runs of pieces drawn one after another on two or more lines, each line below the last
+    (by no more than 1.6 of the type's size) and starting at the run's left edge: a cell's
+    wrapped lines, as a table drawn cell by cell draws them (or a paragraph's lines)."""
+    chains: list[list[Piece]] = []
+    chain: list[Piece] = []
+    for p in sorted(pieces, key=lambda p: p.n):
+        before = chain[-1] if chain else None
+        if before is not None and p.n == before.n + 1:
+            if abs(p.y - before.y) <= _SAME_LINE and p.x > before.x and not _cell_start(before, p):
+                chain.append(p)  # the line goes on
+                continue
+            if (_SAME_LINE < before.y - p.y <= 1.6 * max(before.size, p.size)
+                    and abs(p.x - chain[0].x) <= _TOLERANCE):
+                chain.append(p)  # the next line
+                continue
+        if chain and chain[-1].y < chain[0].y - _SAME_LINE:
+            chains.append(chain)
+        chain = [p]
+    if chain and chain[-1].y < chain[0].y - _SAME_LINE:
+        chains.append(chain)
+    return chains
+
+
+def _beside(chain: list[Piece], lines: list[Piece]) -> bool:
+    """The chain is a table cell's lines: other cells stand beside it, on its lines or between
+    them, above its last line (a web page centres a row's cells on its tallest cell's lines;
+    Word sets them at the top), and none reaches into the space the chain's lines take. A
+    paragraph's lines have nothing beside them; a paragraph right above a table's first row
+    reaches across its columns."""
+    left = min(p.x for p in chain)
+    if any(p.x_end is None for p in chain):
+        return False
+    right = max(p.x_end for p in chain)
+    members = {p.n for p in chain}
+    others = [p for p in lines if p.n not in members]
+    last = min(p.y for p in chain)
+    if not any(p.y > last + _SAME_LINE for p in others):
+        return False
+    return all(p.x >= right - _TOLERANCE or (p.x_end is not None and p.x_end <= left + _TOLERANCE)
+               for p in others)
+
+
 def _cell_start(before: Piece, piece: Piece) -> bool:
     """`piece` is drawn half an em or more past the end of `before`, on one line: a new cell."""
     gap = max(before.size, piece.size, 6.0) / 2
     return before.x_end is not None and piece.x - before.x_end >= gap
 
 
-def _starts(line: list[Piece]) -> list[float]:
-    """Where the line's cells start: its first piece, and each piece drawn apart (_cell_start)."""
-    xs = [line[0].x]
-    for before, p in zip(line, line[1:], strict=False):
-        if _cell_start(before, p) and _near(p.x, xs) is None:
-            xs.append(p.x)
-    return xs
+def _starts(band: list[Piece]) -> list[float]:
+    """Where the band's cells start, left to right: each of its lines' first piece, and each
+    piece drawn apart from the one before it on its line (_cell_start)."""
+    xs: list[float] = []
+    for line in _lines(band):
+        for before, p in zip([None, *line], line, strict=False):
+            if (before is None or _cell_start(before, p)) and _near(p.x, xs) is None:
+                xs.append(p.x)
+    return sorted(xs)
 
 
 def _columns(a: list[Piece], b: list[Piece]) -> list[float]:
@@ -146,15 +218,21 @@ def _columns(a: list[Piece], b: list[Piece]) -> list[float]:
     return xs
 
 
-def _row(text: str, line: list[Piece], columns: list[float]) -> bool:
-    """The line's cells start at two or more of the columns and nowhere else, and it does not
-    open with a list marker or a lone symbol ("▶", "−")."""
-    starts = _starts(line)
+def _row(text: str, band: list[Piece], columns: list[float]) -> bool:
+    """The band's cells start at two or more of the columns and nowhere else, the first at the
+    first, and its first cell does not open with a list marker or a lone symbol ("▶", "−")."""
+    starts = _starts(band)
     at = {_near(x, columns) for x in starts} - {None}
-    first = [p for p in line if p.x < starts[1] - _TOLERANCE] if len(starts) > 1 else line
+    if len(at) < 2 or len(at) != len(starts) or _near(starts[0], columns) != columns[0]:
+        return False
+    return not _opens_item(text, band, starts)
+
+
+def _opens_item(text: str, band: list[Piece], starts: list[float]) -> bool:
+    """The band's first cell (its top line) is a list item's marker or a lone symbol."""
+    first = _lines([p for p in band if p.x < starts[1] - _TOLERANCE])[0]
     marker = "".join(text[first[0].start:first[-1].end].split())
-    return (len(at) >= 2 and len(at) == len(starts) and _near(line[0].x, columns) == columns[0]
-            and not _LIST_MARKER.fullmatch(marker) and not (len(marker) == 1 and not marker.isalnum()))
+    return bool(_LIST_MARKER.fullmatch(marker)) or (len(marker) == 1 and not marker.isalnum())
 
 
 def _drawn_together(pieces: list[Piece]) -> bool:
@@ -163,16 +241,45 @@ def _drawn_together(pieces: list[Piece]) -> bool:
     return ns[-1] - ns[0] + 1 == len(ns)
 
 
-def _wrapped(text: str, row: list[Piece], line: list[Piece], columns: list[float]) -> bool:
-    """`line` holds the next lines of `row`'s wrapped cells: its cells start at columns, it was
+def _wrapped(text: str, row: list[Piece], band: list[Piece], columns: list[float]) -> bool:
+    """`band` holds the next lines of `row`'s wrapped cells: its cells start at columns, it was
     drawn with the row, and either among the row's pieces (a table drawn cell by cell) or, drawn
     after them, it is no row and starts right of the first column (the last cells' next line,
     not the paragraph after the table)."""
-    if any(_near(x, columns) is None for x in _starts(line)) or not _drawn_together(row + line):
+    starts = _starts(band)
+    if any(_near(x, columns) is None for x in starts) or not _drawn_together(row + band):
         return False
-    if min(p.n for p in line) < max(p.n for p in row):
+    if min(p.n for p in band) < max(p.n for p in row):
         return True
-    return not _row(text, line, columns) and line[0].x > columns[0] + _TOLERANCE
+    return not _row(text, band, columns) and starts[0] > columns[0] + _TOLERANCE
+
+
+def _header(text: str, band: list[Piece], table: _Table) -> bool:
+    """`band`, drawn right before the table's first row and above it, is its header row, centred
+    as a web page's header cells are (so they do not start where the rows' cells do): over each
+    column a cell, wholly within it, and over each column but the last (whose right edge is not
+    known) centred within 3 points, one of them set in from its column's left edge (a cell
+    that fills its column is centred in it too, and a row misread starts so)."""
+    columns, first = table.columns, table.rows[0]
+    if (any(p.x_end is None for p in band) or not _drawn_together(band + first)
+            or max(p.n for p in band) > min(p.n for p in first)):
+        return False
+    edges = [*columns[1:], float("inf")]  # where each column ends: the next one's left edge
+    cells: list[list[Piece]] = [[] for _ in columns]
+    for p in band:
+        k = max((k for k, c in enumerate(columns) if c - _TOLERANCE <= p.x), default=None)
+        if k is None or p.x_end > edges[k] + _TOLERANCE:
+            return False
+        cells[k].append(p)
+    if not all(cells):
+        return False
+    inset = False  # a cell narrower than its column, centred in it: what tells a header
+    for k, cell in enumerate(cells[:-1]):
+        start, end = min(p.x for p in cell), max(p.x_end for p in cell)
+        if abs((start + end) / 2 - (columns[k] + edges[k]) / 2) > 3.0:
+            return False
+        inset = inset or start > columns[k] + _TOLERANCE
+    return inset and not _opens_item(text, band, [columns[0], columns[1]])
 
 
 @dataclass
@@ -183,38 +290,42 @@ class _Table:
 
 def _tables(text: str, pieces: list[Piece]) -> list[_Table]:
     """The page's tables, from the top down: two or more rows, one after the other (a wrapped
-    cell's lines with its row), drawn together and nothing else among them."""
-    lines = _lines(pieces)
+    cell's lines with its row; a row's lines, where its cells are set in its middle, are one band,
+    _bands), drawn together and nothing else among them."""
+    bands = _bands(pieces)
     tables: list[_Table] = []
-    i = 0
-    while i < len(lines) - 1:
-        columns = _columns(lines[i], lines[i + 1]) or (
-            _columns(lines[i], lines[i + 2]) if i + 2 < len(lines) else [])
-        if not columns or not _row(text, lines[i], columns):
+    i = taken = 0  # the bands before `taken` are a table's
+    while i < len(bands) - 1:
+        columns = _columns(bands[i], bands[i + 1]) or (
+            _columns(bands[i], bands[i + 2]) if i + 2 < len(bands) else [])
+        if not columns or not _row(text, bands[i], columns):
             i += 1
             continue
         table = _Table(columns, [])
         j = i
-        while j < len(lines) and _row(text, lines[j], columns):
-            row = list(lines[j])
+        while j < len(bands) and _row(text, bands[j], columns):
+            row = list(bands[j])
             j += 1
-            while j < len(lines) and _wrapped(text, row, lines[j], columns):
-                row += lines[j]
+            while j < len(bands) and _wrapped(text, row, bands[j], columns):
+                row += bands[j]
                 j += 1
             if not _drawn_together(row):
                 break
             table.rows.append(row)
         if len(table.rows) >= 2 and _drawn_together([p for row in table.rows for p in row]):
+            if i > taken and _header(text, bands[i - 1], table):
+                table.rows.insert(0, bands[i - 1])
             tables.append(table)
-            i = j
+            i = taken = j
         else:
             i += 1
     return tables
 
 
 def _cells(text: str, table: _Table, row: list[Piece]) -> str:
-    """The row as one line: each cell's text (its lines joined by a space), joined by tabs.
-    A cell's pieces on one line keep pypdf's own spacing between them."""
+    """The row as one line: each cell's text (its lines joined by a space, or after a broken
+    word's hyphen by none), joined by tabs. A cell's pieces on one line keep pypdf's own spacing
+    between them."""
     cells: dict[float, list[list[Piece]]] = {c: [] for c in table.columns}
     for p in row:  # by height, then left to right: a piece belongs to the column it is in
         column = max((c for c in table.columns if c <= p.x + _TOLERANCE), default=table.columns[0])
@@ -232,7 +343,10 @@ def _cells(text: str, table: _Table, row: list[Piece]) -> str:
             # the last cell's list items keep their lines ("PROCEDURE:" beside "1. Check...",
             # "2. Tell..."), as the items they are; other lines of a cell run on
             item = parts and column == table.columns[-1] and _ITEM.match(words)
-            parts.append(("\n" if item else " ") + words if parts else words)
+            # a word broken at the line's end ("abso-" / "lute") is not two words; its hyphen
+            # stays, as a compound's ("two-" / "person") must
+            broken = parts and _BROKEN.search(parts[-1]) and words[:1].islower()
+            parts.append(("\n" if item else "" if broken else " ") + words if parts else words)
         out.append("".join(parts))
     return "\t".join(out).strip("\t")
 
