@@ -319,13 +319,14 @@ def hostile_index(tmp_path_factory):
 
 
 def test_hostile_quote_checked_verbatim_and_displayed_inert(hostile_index):
-    quote = "Staff may not accept gifts from visitors at the front desk. <img src=x onerror="
+    quote = ("Visitors must sign in at the front desk before meeting any participant. "
+             "<script>document.title=")
     v = check_citation(hostile_index, quote, "<b>Visitor</b> Notice, Signing In")
     assert v.status == "verbatim" and v.claimed_ok is True
     m = v.matches[0]
     out = marked_html(m.sentence, [(m.start - sentence_start(hostile_index, m),
                                     m.end - sentence_start(hostile_index, m), "pq-answer")])
-    assert "<img" not in out and "&lt;img src=x onerror=" in out
+    assert "<script" not in out and "&lt;script&gt;document.title=" in out
     assert visible(out) == m.sentence
 
 

@@ -228,15 +228,15 @@ def test_hostile_document_runs_no_script(browser, serve, page, tmp_path):
     shutil.copytree(HOSTILE, corpus)
     page.goto(serve(corpus, tmp_path / "index").url)  # no index yet: the page builds it
     expect(page.get_by_label("Question")).to_be_visible(timeout=FIRST_LOAD_MS)
-    _ask(page, "Can visitors give gifts to staff?")
+    _ask(page, "Where do visitors sign in?")
     expect(page.locator("mark.pq-answer:visible").first).to_contain_text(
-        "<img src=x onerror=", timeout=60_000)
+        "<script>document.title=", timeout=60_000)
     page.get_by_role("tab", name="Look up wording").click()
     page.get_by_label("Phrase").fill("script")
     page.get_by_label("Phrase").press("Enter")
-    # 8: the reference link's definition line "[help]: javascript:alert(6)" shows nothing, as
-    # rendered Markdown shows nothing of it
-    expect(page.get_by_text("8 exact occurrence(s).")).to_be_visible(timeout=30_000)
+    # 7: the reference link's definition line "[help]: javascript:alert(6)" and the tag
+    # '<a href="javascript:...">' show nothing, as rendered Markdown shows nothing of them
+    expect(page.get_by_text("7 exact occurrence(s).")).to_be_visible(timeout=30_000)
     # the whole document is open in the browser below: every payload is on the page as text
     for text in ("<script>document.title='PWNED1'</script>",
                  "<iframe srcdoc=\"<script>parent.document.title='PWNED3'</script>\"></iframe>",

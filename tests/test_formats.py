@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import fixed_pages_pdf, make_pdf
 
+from policyqa.chunks import make_chunks
+from policyqa.config import ChunkSettings
 from policyqa.documents import clean_text, load_corpus, read_document
 from policyqa.formats import size_depths
 from policyqa.normalize import normalize
@@ -1632,6 +1634,57 @@ def test_markdown_table_reads_as_rows_of_cells_like_word_and_html(tmp_path: Path
     text, source = clean_text(raw, "md")
     assert all(raw[source[i]] == ch for i, ch in enumerate(text) if ch != "\t")  # exact offsets
     assert normalize("High | urgent 2") in normalize(doc.text)
+
+
+def test_html_in_markdown_reads_as_the_rendered_page_shows_it(tmp_path: Path):
+    """Markdown files (a wiki's, GitHub's) hold HTML: tags show nothing, entities show their
+    character, <br> breaks the line (in a table's row, a space: the row stays one line), an
+    image's alt text stands for it. Code
+    shows its tags as written; an escaped "<", a placeholder that is no HTML element
+    ("<client name>") and a comparison ("x < y") are text. Each word keeps its exact offset."""
+    raw = ('<a name="gifts"></a>\n# Gifts\n\n'
+           "Staff may accept a gift worth <strong>under $20</strong>.<br>\n"
+           "Gifts of cash are declined &mdash; in every case.<br/>Tell the supervisor.\n\n"
+           "| Gift | Accept? |\n|---|---|\n| Card<br>or drawing | Yes |\n| Cash &amp; cards | No |\n\n"
+           "<details>\n<summary>Why?</summary>\n\nGifts create a sense of obligation.\n</details>\n\n"
+           "Type `<br>` or \\<b>, never &bogus;. Dear <client name>: a loan of <20 dollars is a "
+           "loan, and x < y.\n<img src=\"logo.png\" alt=\"Agency logo\">\n")
+    (tmp_path / "gifts.md").write_text(raw, encoding="utf-8")
+    doc = read_document(tmp_path / "gifts.md")
+    assert ("Staff may accept a gift worth under $20.\nGifts of cash are declined \u2014 in every "
+            "case.\nTell the supervisor.") in doc.text
+    assert "Gift\tAccept?\nCard or drawing\tYes\nCash & cards\tNo\n" in doc.text
+    assert "\nWhy?\n\nGifts create a sense of obligation.\n" in doc.text
+    assert ("Type <br> or <b>, never &bogus;. Dear <client name>: a loan of <20 dollars is a loan, "
+            "and x < y.") in doc.text
+    assert "<a" not in doc.text and "details>" not in doc.text and "logo.png" not in doc.text
+    assert doc.text.rstrip().endswith("and x < y.\nAgency logo")  # an image's alt text stands
+    assert [s.label for s in parse_sections(doc).sections][-1] == "Gifts"
+    text, source = clean_text(raw, "md")
+    assert all(raw[source[i]] == ch for i, ch in enumerate(text) if ch not in "\n\t \u2014&")
+
+
+def test_a_word_table_that_pandoc_wrote_as_html_in_markdown_reads_as_rows(tmp_path: Path):
+    """pandoc converts a Word table whose cells hold paragraphs or a list to GitHub Markdown as
+    an HTML table (below, pandoc 2.17's output, as written). It reads as the Word file's table:
+    a row a line, cells joined by tabs, a cell's paragraphs and items by a space; each row a
+    sentence of its own."""
+    (tmp_path / "gifts.md").write_text(
+        "# Gifts\n\nStaff follow the table.\n\n<table>\n<colgroup>\n<col style=\"width: 50%\" />\n"
+        "<col style=\"width: 50%\" />\n</colgroup>\n<thead>\n<tr class=\"header\">\n<th>Gift</th>\n"
+        "<th>Accept?</th>\n</tr>\n</thead>\n<tbody>\n<tr class=\"odd\">\n<td><p>Food to share</p>\n"
+        "<p>with the team</p></td>\n<td>Yes, and tell the <strong>team lead</strong> &amp; "
+        "supervisor</td>\n</tr>\n<tr class=\"even\">\n<td>Cash</td>\n<td><ul>\n<li>No</li>\n"
+        "<li>Report it</li>\n</ul></td>\n</tr>\n</tbody>\n</table>\n", encoding="utf-8")
+    doc = read_document(tmp_path / "gifts.md")
+    lines = doc.text.splitlines()
+    rows = ["Gift\tAccept?", "Food to share with the team\tYes, and tell the team lead & supervisor",
+            "Cash\tNo Report it"]
+    assert all(row in lines for row in rows), doc.text
+    assert "<" not in doc.text and "&amp;" not in doc.text
+    chunks = make_chunks(doc, parse_sections(doc), ChunkSettings())
+    sentences = [doc.text[a:b] for c in chunks for a, b in c.sentences]
+    assert all(row in sentences for row in rows)
 
 
 def test_pdf_sentence_case_headings_are_read_from_their_font(tmp_path: Path):

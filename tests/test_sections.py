@@ -638,6 +638,21 @@ def test_a_revision_tables_rows_are_no_numbered_headings(tmp_path: Path, name):
     assert not any(s.marker in ("1.0", "2.0", "2.1") for s in structure.sections)
 
 
+def test_a_table_row_whose_last_cell_is_empty_heads_nothing(tmp_path: Path):
+    """A Markdown table's row with an empty last cell ("| SSL_OP_NO_QUERY_MTU | |") reads as
+    its first cell and a tab: a line in capitals, which was taken for a heading, and the rows
+    below were cited under it."""
+    (tmp_path / "constants.md").write_text(
+        "# Constants\n\nThe options below set how the connection behaves.\n\n"
+        "| Constant | Description |\n|---|---|\n| SSL_OP_ALL | Applies every bug workaround. |\n"
+        "| SSL_OP_NO_QUERY_MTU | |\n| SSL_OP_NO_TICKET | Turns session tickets off. |\n",
+        encoding="utf-8")
+    at, doc, structure = reader(tmp_path / "constants.md")
+    assert "SSL_OP_NO_QUERY_MTU\t\n" in doc.text
+    assert at("SSL_OP_NO_TICKET") == "Constants"
+    assert [s.label for s in structure.sections if s.kind != "root"] == ["Constants"]
+
+
 @pytest.mark.parametrize("name", ["transport.txt", "transport.pdf"])
 def test_word_second_level_bullets_and_check_boxes_are_list_items(tmp_path: Path, name):
     """Word's second-level bullet is a Courier "o", and a checklist's items open with a box

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import html
 import re
 import signal
 import threading
@@ -270,10 +271,93 @@ def _footnote(m: re.Match) -> list[_Piece]:
     return [(f"{number} ", m.start(1) - 2, False)]
 
 
-# Markdown only (plain text and PDFs keep their backslashes as written). Inline HTML stays as
-# text: it is shown escaped, never rendered (tests/fixtures/hostile).
+# HTML that a Markdown file holds, read as its page shows it (_html_in_markdown, _html_row): the
+# tags of HTML's own elements (a tag of another name, "<client name>" in a template, is text, and
+# so are <script>, <style> and <iframe>, which no page shows as text: they stay words, shown
+# escaped like all text, never rendered; tests/fixtures/hostile), entities, and inline code
+# spans, matched first to be kept as written. "\<b>" and "\&amp;" are escaped: text.
+_HTML_ELEMENTS = (
+    "a|abbr|address|article|aside|b|bdi|bdo|big|blockquote|br|caption|center|cite|code|col|"
+    "colgroup|dd|del|details|dfn|div|dl|dt|em|figcaption|figure|font|footer|h[1-6]|header|hr|i|"
+    "img|ins|kbd|li|main|mark|nav|ol|p|picture|pre|q|s|samp|section|small|source|span|strike|"
+    "strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|tr|tt|u|ul|var|wbr")
+_BLOCK_ELEMENTS = frozenset(
+    "address article aside blockquote caption center details div dl dd dt figcaption figure "
+    "footer h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody td tfoot "
+    "th thead tr ul".split())
+_MD_HTML = re.compile(
+    r"(?<!`)(?P<code>`+)(?!`)[^\n]+?(?<!`)(?P=code)(?!`)"
+    rf"|(?<!\\)</?(?P<tag>(?i:{_HTML_ELEMENTS}))(?![\w-])"
+    r"(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*\s*/?>"
+    r"|(?<!\\)&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+
+
+def _html_in_markdown(m: re.Match) -> list[_Piece]:
+    """What the rendered page shows for HTML in a Markdown file: an entity as its character
+    ("&amp;" "&", "&nbsp;" a no-break space); no tag, but a line break where <br> or a block's
+    tag stands between words (a space inside a table's row, which stays one line); an inline
+    code span as it stands (its backticks go later)."""
+    if m.group("code"):
+        return [(m.group(), m.start(), True)]
+    if not m.group("tag"):
+        shown = html.unescape(m.group())
+        return [(shown, m.start(), False)] if shown != m.group() else [(m.group(), m.start(), True)]
+    tag = m.group("tag").lower()
+    if tag == "img":  # its alt text stands for it, as for Markdown's ![alt](src)
+        alt = _ALT.search(m.group())
+        n = next((n for n in (1, 2, 3) if alt and alt.group(n)), None)
+        return [(alt.group(n), m.start() + alt.start(n), True)] if n else []
+    if tag != "br" and tag not in _BLOCK_ELEMENTS:
+        return []
+    text = m.string
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    line_end = text.find("\n", m.end())
+    line = text[line_start:len(text) if line_end < 0 else line_end]
+    before = _MD_TAGS.sub("", text[line_start:m.start()]).strip()
+    after = _MD_TAGS.sub("", text[m.end():len(text) if line_end < 0 else line_end]).strip()
+    if not before or not after:
+        return []  # at the line's start or end: the line break is the file's own
+    return [(" " if "\t" in line else "\n", m.start(), False)]
+
+
+_MD_TAGS = re.compile(rf"</?(?i:{_HTML_ELEMENTS})(?![\w-])[^<>]*>")
+_ALT = re.compile(r"""\salt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I)
+_MD_HTML_ROW = re.compile(r"[ \t]*<tr\b[^<>]*>(.*?)</tr\s*>", re.S | re.I)
+_MD_HTML_CELL = re.compile(r"<(t[dh])\b[^<>]*>(.*?)</\1\s*>", re.S | re.I)
+_MD_HTML_TOKEN = re.compile(r"<[^<>]*>|[^\s<]+|<")
+
+
+def _html_row(m: re.Match) -> list[_Piece]:
+    """A row of an HTML table in a Markdown file (pandoc writes a Word table whose cells hold
+    paragraphs or lists so) as Markdown's and Word's tables read: one line, its cells' words
+    joined by tabs, a cell's paragraphs and items by a space. Tags inside a cell show nothing;
+    entities are read by the rule after this one."""
+    pieces: list[_Piece] = []
+    for cell in _MD_HTML_CELL.finditer(m.string, m.start(1), m.end(1)):
+        if pieces:
+            pieces.append(("\t", cell.start(), False))
+        words, end, gap = 0, cell.start(2), False
+        for token in _MD_HTML_TOKEN.finditer(m.string, cell.start(2), cell.end(2)):
+            tag = _MD_TAGS.fullmatch(token.group())
+            if tag is None and words and (token.start() > end or gap):
+                pieces.append((" ", token.start(), False))
+            if tag is None:
+                pieces.append((token.group(), token.start(), True))
+                words, gap = words + 1, False
+            elif token.start() > end or _MD_TAG_NAME.match(token.group()).group(1).lower() in (
+                    _BLOCK_ELEMENTS | {"br"}):
+                gap = True  # a paragraph's or an item's end: the next word stands apart
+            end = token.end()
+    return pieces or [(m.group(), m.start(), True)]
+
+
+_MD_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
+# Markdown only (plain text and PDFs keep their backslashes and tags as written).
 _MARKDOWN_ONLY_RULES: list[_Rule] = [
     (_MD_TABLE, _table_rows),
+    (_MD_HTML_ROW, _html_row),
+    (_MD_HTML, _html_in_markdown),
+    (re.compile(r"^[ \t]+$", re.M), _literal("")),  # a line that held tags alone is blank
     # reference links: "[id]: https://x "title"" definition lines show nothing; [text][id] and
     # [text][] show the text
     (re.compile(r"^ {0,3}\[(?!\^)[^\]\n]+\]:[ \t]*\S+(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?"
@@ -290,7 +374,7 @@ _MARKDOWN_ONLY_RULES: list[_Rule] = [
     # `inline code` shows its text without the backticks
     (re.compile(r"(?<!`)(`+)(?!`)([^\n]+?)(?<!`)\1(?!`)"), _groups(2)),
     # \* \_ \# ...: Markdown's escapes show the character alone
-    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>])"), _groups(1)),
+    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>&])"), _groups(1)),
 ]
 # A sentence broken by a page break: "...the organization and\n\nnot the staff person."
 # Not a heading and the lettered list under it ("Procedure\n\na. Staff...", "ii) ..."):

@@ -265,8 +265,9 @@ def _lines(text: str) -> list[_Line | None]:
     pos = 0
     for raw in text.split("\n"):
         m = _BULLET.match(raw)
-        content = raw[m.end() :].rstrip()
-        if content:
+        # a table's row whose last cell is empty keeps its tab: a row, never a heading
+        content = raw[m.end() :].rstrip(" ")
+        if content.strip():
             bulleted = bool(m.group(0).strip())
             indented = raw[:1] in (" ", "\t") and not bulleted
             out.append(

@@ -69,8 +69,9 @@ class Extracted:
 
 
 # A table's row as every reader gives it: its cells joined by tabs (Word's, web pages', Markdown's
-# and PDFs' tables). A tab that only indents a line is no cell's.
-TABLE_ROW = re.compile(r"\S\t+\S")
+# and PDFs' tables; a row whose last cell is empty ends in a tab). A tab that only indents a line
+# is no cell's.
+TABLE_ROW = re.compile(r"\S\t+(?:\S|$)", re.M)
 
 # Progress for a long read (a PDF's pages): called with (pages done, pages in all).
 PageProgress = Callable[[int, int], None]
