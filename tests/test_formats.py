@@ -1664,6 +1664,27 @@ def test_html_in_markdown_reads_as_the_rendered_page_shows_it(tmp_path: Path):
     assert all(raw[source[i]] == ch for i, ch in enumerate(text) if ch not in "\n\t \u2014&")
 
 
+def test_an_html_heading_in_markdown_heads_its_section(tmp_path: Path):
+    """A README or a wiki export writes some headings in HTML ("<h2 align="center">"): each is
+    a heading of its level, its tags not in the text, as an ATX heading's marks are not."""
+    (tmp_path / "gifts.md").write_text(
+        "# Gifts\n\nStaff follow these rules.\n\n<h2 align=\"center\">Gift log</h2>\n\n"
+        "Every gift is written in the gift log.\n\n<h3><a name=\"cash\"></a>Cash</h3>\n\n"
+        "Cash is declined.\n\n## Reporting\n\nReport a breach the same day.\n", encoding="utf-8")
+    doc = read_document(tmp_path / "gifts.md")
+    structure = parse_sections(doc)
+    assert "<h" not in doc.text and "\nGift log\n" in doc.text
+
+    def path(phrase: str) -> str:
+        at = doc.text.find(phrase)
+        holding = [s for s in structure.sections if s.kind != "root" and s.start <= at < s.end]
+        return structure.path_text(max(holding, key=lambda s: s.depth).id)
+
+    assert path("Every gift is written") == "Gift log"  # (the title heads the document)
+    assert path("Cash is declined") == "Gift log \u203a Cash"
+    assert path("Report a breach") == "Reporting"
+
+
 def test_a_word_table_that_pandoc_wrote_as_html_in_markdown_reads_as_rows(tmp_path: Path):
     """pandoc converts a Word table whose cells hold paragraphs or a list to GitHub Markdown as
     an HTML table (below, pandoc 2.17's output, as written). It reads as the Word file's table:

@@ -540,7 +540,7 @@ def markdown_headings(text: str, source: list[int], code: Spans = (),
     another text: it heads no section of this one."""
     marks = marks or MarkdownMarks()
     found = sorted([(source[m.start(2)], len(m.group(1))) for m in _ATX.finditer(text)
-                    if not touches(code, source[m.start(2)])] + marks.setext)
+                    if not touches(code, source[m.start(2)])] + marks.headings)
     found = [(at, level) for at, level in found if not touches(marks.plain, at)]
     text, source = _apply_rules(text, source, [(_ATX, _groups(2))], code)
     text, source = _drop(text, source, marks.drawn)
@@ -668,6 +668,9 @@ _ITEM_START = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?")
 _QUOTE_MARKS = re.compile(r"(?:[ \t]*>[ \t]?)+")
 
 
+_HTML_HEADING = re.compile(r"[ \t]*<h([1-6])\b[^<>]*>[ \t]*(\S[^\n]*?)[ \t]*</h\1\s*>[ \t]*", re.I)
+
+
 def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
     """What the rendered page shows of the file's blocks otherwise than as written, by
     CommonMark's rules (markdown-it-py's tokens, `_markdown_blocks`: "Purpose" over "-------"
@@ -677,6 +680,8 @@ def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
     - a setext heading's underline ("=====", "-----") is not shown: its title reads alone, as an
       ATX heading's does without its "#" marks (markdown_headings), and is a heading of its
       level (1 or 2);
+    - a line of HTML that is a heading ("<h3>Backporting patches</h3>") is a heading of its
+      level, as an ATX heading is (its tags show nothing: _html_in_markdown);
     - a thematic break ("---", "***") is a drawn line, no text;
     - what a block quote or a footnote holds is another text's words, or a note: plain text (a
       paragraph of the section it stands in, sections.py), no heading or item of the policy's.
@@ -687,10 +692,15 @@ def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
             continue
         first, end = token.map
         if token.type == "heading_open" and token.markup in ("=", "-"):
-            marks.setext.append((_after_marks(text, *_line_span(text, starts, first), True),
+            marks.headings.append((_after_marks(text, *_line_span(text, starts, first), True),
                                  1 if token.markup == "=" else 2))
             marks.drawn.append((_line_span(text, starts, end - 2)[1],
                                 _line_span(text, starts, end - 1)[1]))
+        elif token.type == "html_block":
+            for n in range(first, end):
+                start, stop = _line_span(text, starts, n)
+                if m := _HTML_HEADING.fullmatch(text, start, stop):
+                    marks.headings.append((m.start(2), int(m.group(1))))
         elif token.type == "hr":  # ("* * *" is no list item)
             start, stop = _line_span(text, starts, first)
             marks.drawn.append((_after_marks(text, start, stop, item=False), stop))

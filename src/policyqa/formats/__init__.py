@@ -41,7 +41,8 @@ class MarkdownMarks:
     quote_marks: list[tuple[int, int]] = field(default_factory=list)  # a block quote's ">"
     # setext underlines (with the line break before them) and thematic breaks: drawn lines
     drawn: list[tuple[int, int]] = field(default_factory=list)
-    setext: list[tuple[int, int]] = field(default_factory=list)  # (title's offset, level 1 or 2)
+    # (title's offset, level): setext headings (level 1 or 2) and HTML's <h1>-<h6> lines
+    headings: list[tuple[int, int]] = field(default_factory=list)
     # the lines of block quotes and footnotes: text, never the policy's headings or items
     plain: list[tuple[int, int]] = field(default_factory=list)
 
