@@ -1664,6 +1664,25 @@ def test_html_in_markdown_reads_as_the_rendered_page_shows_it(tmp_path: Path):
     assert all(raw[source[i]] == ch for i, ch in enumerate(text) if ch not in "\n\t \u2014&")
 
 
+def test_markdown_emphasis_and_links_run_on_over_a_paragraphs_lines(tmp_path: Path):
+    """pandoc wraps Markdown at 72 characters, inside emphasis and link text: the marks and the
+    target go as on one line. Not across a blank line or into a list item (another block), and
+    not in a text file, where a footnote's "*" and a later one are no emphasis."""
+    raw = ("**Short version:** *Staff keep every client's money apart from their own\n"
+           "and never lend it.* Read the [Client Funds\nPolicy](/policies/funds \"Funds\") and "
+           "the __whole\nprocedure__ first.\n\nA *starred note.\n\nIt is no emphasis* here.\n\n"
+           "- one *item\n- two* items\n")
+    (tmp_path / "funds.md").write_text(raw, encoding="utf-8")
+    text = read_document(tmp_path / "funds.md").text
+    assert ("Short version: Staff keep every client's money apart from their own\nand never lend "
+            "it. Read the Client Funds\nPolicy and the whole\nprocedure first.") in text
+    assert "A *starred note.\n\nIt is no emphasis* here." in text
+    assert "one *item" in text and "two* items" in text
+    (tmp_path / "funds.txt").write_text("Gifts under $20* are accepted.\n*Gift cards and "
+                                        "cash are not gifts.\n", encoding="utf-8")
+    assert "$20* are accepted.\n*Gift cards" in read_document(tmp_path / "funds.txt").text
+
+
 def test_an_html_heading_in_markdown_heads_its_section(tmp_path: Path):
     """A README or a wiki export writes some headings in HTML ("<h2 align="center">"): each is
     a heading of its level, its tags not in the text, as an ATX heading's marks are not."""

@@ -352,12 +352,42 @@ def _html_row(m: re.Match) -> list[_Piece]:
 
 
 _MD_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
-# Markdown only (plain text and PDFs keep their backslashes and tags as written).
+# A line break inside a paragraph: the next line is neither blank nor a list item, a quote, a
+# heading or a table's row. Markdown's emphasis and link text run on over it, and pandoc, which
+# wraps lines at 72 characters, breaks them there ("*We host ... projects" / "from all over
+# the world ...*", "[GitHub Terms of" / "Service](/site-policy/...)").
+_LINE_ON = r"\n(?![ \t]*(?:\n|$|[-+*>#|][ \t]|\d{1,9}[.)][ \t]))"
+
+
+def _over(char: str) -> str:
+    """A group of `char`s over two lines or more of one paragraph."""
+    return f"((?:{char}|{_LINE_ON})*?{_LINE_ON}(?:{char}|{_LINE_ON})*?)"
+
+
+_TARGET = r'\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"\n]*")?\)'  # a link's (target "title")
+# Emphasis over lines opens before a letter, a digit or an opening quote or bracket, and closes
+# after one (or after closing punctuation), as CommonMark's flanking rules have it: a glob's
+# "*.po" or "lib/**/*.js", "2**53" and "`_`" are no emphasis, however far the next mark.
+_OPEN = r"(?=[^\W_]|[\"'(\[\u201c\u2018])"
+_CLOSE = r"(?<=[^\W_]|[.,;:!?)\]\"'\u201d\u2019])"
+_ANY, _NO_STAR, _NO_UNDERSCORE, _NO_BRACKET = r"[^\n]", r"[^*\n]", r"[^_\n]", r"[^\]\n]"
+_RUNS_ON: list[_Rule] = [  # the one-line rules of _MARKDOWN_RULES, over a paragraph's lines
+    (re.compile(r"!\[" + _over(_NO_BRACKET) + r"\]" + _TARGET), _groups(1)),
+    (re.compile(r"\[" + _over(_NO_BRACKET) + r"\]" + _TARGET), _groups(1)),
+    (re.compile(r"(?<![\w*])\*\*" + _OPEN + _over(_ANY) + _CLOSE + r"\*\*(?![\w*])"), _groups(1)),
+    (re.compile(r"(?<![\w*])\*" + _OPEN + _over(_NO_STAR) + _CLOSE + r"\*(?![\w*])"), _groups(1)),
+    (re.compile(r"(?<![\w_])__" + _OPEN + _over(_ANY) + _CLOSE + r"__(?![\w_])"), _groups(1)),
+    (re.compile(r"(?<![\w_])_" + _OPEN + _over(_NO_UNDERSCORE) + _CLOSE + r"_(?![\w_])"),
+     _groups(1)),
+]
+# Markdown only (plain text and PDFs keep their backslashes and tags as written, and their
+# asterisks over two lines: a footnote's "*" and a later one are no emphasis).
 _MARKDOWN_ONLY_RULES: list[_Rule] = [
     (_MD_TABLE, _table_rows),
     (_MD_HTML_ROW, _html_row),
     (_MD_HTML, _html_in_markdown),
     (re.compile(r"^[ \t]+$", re.M), _literal("")),  # a line that held tags alone is blank
+    *_RUNS_ON,
     # reference links: "[id]: https://x "title"" definition lines show nothing; [text][id] and
     # [text][] show the text
     (re.compile(r"^ {0,3}\[(?!\^)[^\]\n]+\]:[ \t]*\S+(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?"
@@ -371,8 +401,10 @@ _MARKDOWN_ONLY_RULES: list[_Rule] = [
     (re.compile(r"^[ \t]*\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*$", re.M),
      lambda m: [(m.group(1).capitalize(), m.start(1), False)]),
     (_FOOTNOTE, _footnote),
-    # `inline code` shows its text without the backticks
+    # `inline code` shows its text without the backticks; then code over lines (once the
+    # spans of one line are gone, so that no two of them pair)
     (re.compile(r"(?<!`)(`+)(?!`)([^\n]+?)(?<!`)\1(?!`)"), _groups(2)),
+    (re.compile(r"(?<!`)(`+)(?!`)" + _over(r"[^`\n]") + r"(?<!`)\1(?!`)"), _groups(2)),
     # \* \_ \# ...: Markdown's escapes show the character alone
     (re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>&])"), _groups(1)),
 ]
