@@ -638,6 +638,27 @@ def test_a_revision_tables_rows_are_no_numbered_headings(tmp_path: Path, name):
     assert not any(s.marker in ("1.0", "2.0", "2.1") for s in structure.sections)
 
 
+def test_a_markdown_paragraphs_wrapped_lines_head_nothing(tmp_path: Path):
+    """pandoc wraps Markdown at 72 characters: once a link's syntax is gone, a wrapped line can
+    look like a Title-Case heading ("Customer Agreement, or the GitHub Corporate Terms of").
+    In a file that marks its headings, a paragraph's lines after its first go on with it, as
+    the rendered page shows them; a short line that is a paragraph of its own still heads."""
+    (tmp_path / "use.md").write_text(
+        "# Acceptable Use\n\n## Scope\n\nCapitalized terms used but not defined in these Acceptable "
+        "Use Policies\nhave the meanings assigned to them in your main agreement with us \u2014 the"
+        "\n[GitHub Terms of\nService](/site-policy/terms) or GitHub\nCustomer Agreement, or the "
+        "[GitHub Corporate Terms of\nService](/site-policy/corporate-terms) or\nother legacy GitHub "
+        "contract, or a Microsoft volume licensing agreement.\n\nUser Safety\n\nWe do not allow "
+        "content that is unlawful.\n",
+        encoding="utf-8")
+    at, doc, structure = reader(tmp_path / "use.md")
+    assert "Customer Agreement, or the GitHub Corporate Terms of\nService or\nother" in doc.text
+    assert at("volume licensing") == "Scope"
+    assert at("We do not allow") == "Scope \u203a User Safety"
+    assert "Customer Agreement, or the GitHub Corporate Terms of" not in [
+        s.label for s in structure.sections]
+
+
 def test_a_table_row_whose_last_cell_is_empty_heads_nothing(tmp_path: Path):
     """A Markdown table's row with an empty last cell ("| SSL_OP_NO_QUERY_MTU | |") reads as
     its first cell and a tab: a line in capitals, which was taken for a heading, and the rows

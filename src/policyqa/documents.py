@@ -89,6 +89,8 @@ class Document:
     # Markdown's block quotes and footnotes, [start, end) offsets of their lines: quoted or noted
     # text, a paragraph of the section it stands in, never its headings or items.
     md_plain: list[list[int]] = field(default_factory=list)
+    # Markdown paragraphs' lines after their first (MarkdownMarks.running): their paragraph's.
+    md_running: list[list[int]] = field(default_factory=list)
 
     def page_at(self, offset: int) -> int | None:
         """The PDF page (1-based) holding the offset; None when the source has no pages."""
@@ -655,7 +657,8 @@ def _markdown_blocks(text: str) -> tuple[list, list[int]]:
     # (as sections.py reads it); CommonMark's blank has no no-break space, and would run the
     # list above into the heading below.
     blanked = re.sub(r"^[^\S\r\n]+(?=\r?$)", lambda m: " " * len(m.group()), text, flags=re.M)
-    return MarkdownIt("commonmark").parse(blanked), starts
+    # GitHub's tables are blocks of their own (a table is no paragraph whose lines run on)
+    return MarkdownIt("commonmark").enable("table").parse(blanked), starts
 
 
 def _line_span(text: str, starts: list[int], n: int) -> tuple[int, int]:
@@ -715,6 +718,9 @@ def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
     - a line of HTML that is a heading ("<h3>Backporting patches</h3>") is a heading of its
       level, as an ATX heading is (its tags show nothing: _html_in_markdown);
     - a thematic break ("---", "***") is a drawn line, no text;
+    - in a file that marks its headings (two or more), a paragraph's lines after its first go
+      on with it: CommonMark makes none of them a heading, however it looks (pandoc wraps at
+      72 characters, leaving short Title-Case lines such as "Customer Agreement, or the");
     - what a block quote or a footnote holds is another text's words, or a note: plain text (a
       paragraph of the section it stands in, sections.py), no heading or item of the policy's.
     """
@@ -746,6 +752,12 @@ def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
             notes = [n for n in range(first, end) if _FOOTNOTE_NOTE.match(text, starts[n])]
             for n, after in zip(notes, notes[1:] + [end], strict=True):  # a note a paragraph
                 _plain(marks.plain, starts[n], _line_span(text, starts, after - 1)[1])
+    if sum(token.type == "heading_open" for token in tokens) >= 2:
+        for token in tokens:  # (a list item's or a quote's paragraphs are not the file's own)
+            if token.type == "paragraph_open" and token.level == 0 and token.map and (
+                    token.map[1] - token.map[0] >= 2):
+                marks.running.append((starts[token.map[0] + 1],
+                                      _line_span(text, starts, token.map[1] - 1)[1]))
     marks.quote_marks = sorted(set(marks.quote_marks))  # (a quote in a quote marks its lines again)
     marks.drawn.sort()
     return marks
@@ -933,6 +945,7 @@ def read_document(path: Path, meta: dict | None = None,
         md_headings=headings,
         md_code=_map_spans(extracted.code, source),
         md_plain=_map_spans(extracted.marks.plain, source),
+        md_running=_map_spans(extracted.marks.running, source),
         warnings=extracted.warnings,
     )
 

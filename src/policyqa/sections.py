@@ -604,6 +604,7 @@ def _from_lines(doc: Document) -> Structure:
     set_in_heading_font = _font_headings(doc, lines) if doc.format == "pdf" else {}
     marked = set(doc.bold_lines) if doc.format == "pdf" else set()  # any line in a heading font
     code = _blocks_of(lines, doc.md_code, "code") | _blocks_of(lines, doc.md_plain, "plain")
+    running = set(_blocks_of(lines, doc.md_running, "running")) - set(code)
     run_ins = _run_in_labels([line.text for i, line in enumerate(lines)
                               if line and not line.bulleted and i not in code])
     root = Section(0, None, "", doc.title, "root", 0, len(text), 0)
@@ -836,6 +837,9 @@ def _from_lines(doc: Document) -> Structure:
             else:
                 prev_body = Paragraph(line.start, line.end, stack[-1][0], "body")
                 paragraphs.append(prev_body)
+            continue
+        if i in running and prev_body is not None:  # a Markdown paragraph goes on
+            prev_body.end = line.end
             continue
         following = [x for x in lines[i + 1 : i + 40] if x is not None][:2]
         nxt = following[0] if following else None

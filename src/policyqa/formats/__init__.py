@@ -45,6 +45,10 @@ class MarkdownMarks:
     headings: list[tuple[int, int]] = field(default_factory=list)
     # the lines of block quotes and footnotes: text, never the policy's headings or items
     plain: list[tuple[int, int]] = field(default_factory=list)
+    # a paragraph's lines after its first, in a file whose headings are marked: the paragraph
+    # goes on there, whatever a line looks like (a wrapped "Customer Agreement, or the GitHub
+    # Corporate Terms of" is no Title-Case heading)
+    running: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
