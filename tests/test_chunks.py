@@ -122,12 +122,14 @@ def test_a_lower_case_roman_marker_is_not_a_sentence_of_its_own(marker):
 
 def test_a_table_row_is_a_sentence_of_its_own():
     """Rows (cells joined by tabs: Word's, web pages', Markdown's and PDFs' tables) are not run
-    together with each other or the text around them, and no sentence ends where a cell does."""
+    together with each other or the text around them, and each is one sentence, whole."""
     text = ("Staff follow this table\nGift\tAccept?\tWho is told\nCash\tNo\tSupervisor, the same day.\n"
-            "Food to share\tYes\tTeam lead\nThe rule applies to\nevery program. Ask first.")
+            "Food to share\tYes. Share it with the team.\tTeam lead\nThe rule applies to\nevery "
+            "program. Ask first.")
     got = [text[s:e] for s, e in split_sentences(text, 0, len(text))]
     assert got == ["Staff follow this table", "Gift\tAccept?\tWho is told",
-                   "Cash\tNo\tSupervisor, the same day.", "Food to share\tYes\tTeam lead",
+                   "Cash\tNo\tSupervisor, the same day.",
+                   "Food to share\tYes. Share it with the team.\tTeam lead",  # a row, whole
                    "The rule applies to\nevery program.", "Ask first."]
     lead = "\tIndented line one\ncontinues here."  # a tab that indents a line is no cell's
     assert [lead[s:e] for s, e in split_sentences(lead, 0, len(lead))] == [lead.strip()]

@@ -76,9 +76,19 @@ def _row_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans in text[start:end]; a list marker ("A.", "1)") never ends a sentence, a
-    table's row is a sentence (_row_pieces), and none ends where a cell does."""
-    return [span for s, e in _row_pieces(text, start, end) for span in _sentences(text, s, e)]
+    """Sentence spans in text[start:end]; a list marker ("A.", "1)") never ends a sentence, and
+    a table's row is one sentence, whole (_row_pieces): "Food\tYes. Share it with the team.\t
+    Team lead" is one answer, and half of it highlighted ("Share it with the team.\tTeam lead")
+    says neither what it is about nor that it is a row (chunks' _bounded still cuts one over
+    the word limit)."""
+    spans = []
+    for s, e in _row_pieces(text, start, end):
+        if "\n" not in text[s:e].strip() and TABLE_ROW.search(text, s, e):
+            lead = len(text[s:e]) - len(text[s:e].lstrip())
+            spans.append((s + lead, s + len(text[s:e].rstrip())))
+        else:
+            spans += _sentences(text, s, e)
+    return spans
 
 
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
