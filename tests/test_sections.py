@@ -638,6 +638,51 @@ def test_a_revision_tables_rows_are_no_numbered_headings(tmp_path: Path, name):
     assert not any(s.marker in ("1.0", "2.0", "2.1") for s in structure.sections)
 
 
+@pytest.mark.parametrize("name", ["use.txt", "use.pdf"])
+def test_a_line_after_one_that_stops_on_the_heads_nothing(tmp_path: Path, name):
+    """A line that stops on "the", "of", "or"... goes on with its sentence below, however
+    title-like the next line ("GitHub Terms of Service or GitHub Customer Agreement, or the
+    GitHub", a LibreOffice PDF's line), in a PDF too: it headed the whole policy."""
+    text = ("Acceptable Use\n\nCapitalized terms used but not defined in these policies have the "
+            "meanings\nassigned to them in your main agreement with us, the\nGitHub Terms of "
+            "Service or GitHub Customer Agreement, or the GitHub\nCorporate Terms of Service or "
+            "other legacy contract.\n\nUser Safety\n\nWe do not allow content that is "
+            "unlawful or promotes unlawful activities.\n")
+    at, _, structure = reader(written(tmp_path / name, text))
+    assert "GitHub" not in at("Corporate Terms of Service")
+    assert at("We do not allow") == "User Safety"
+    assert not any(s.label.startswith("GitHub Terms") for s in structure.sections)
+
+
+def test_a_pdfs_numbered_heading_over_two_lines_is_one_heading(tmp_path: Path):
+    """A LibreOffice PDF's Heading 1 too long for its line ("3. Intellectual Property,
+    Authenticity, and Private" / "Information", both bold): one heading, and the sections
+    after it are its siblings, not "Information"'s children. "4. Privacy" over "In the office"
+    in the same bold is a heading and its sub-heading."""
+    TITLE = ("Intellectual Property, Authenticity, Confidentiality, Accountability and "
+             "Nondiscrimination Requirements")  # too long for a line, eight words: labelled whole
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    body = ("Staff follow this rule in every program and record what they did in the client's "
+            "file on the same working day.")
+    for text, style in [("Acceptable Use Policies", "B"), (body, ""),
+                        (f"3. {TITLE}", "B"), (body.replace("Staff", "Staff members"), ""),
+                        ("4. Privacy", "B"), ("In the office", "B"), (body.replace("rule", "way"), ""),
+                        ("5. Spam", "B"), (body.replace("every", "each"), "")]:
+        pdf.set_font("Helvetica", style=style, size=14 if style else 11)
+        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "use.pdf"))
+    at, doc, structure = reader(tmp_path / "use.pdf")
+    offset = doc.text.find("Staff members follow")
+    holding = max((s for s in structure.sections if s.start <= offset < s.end), key=lambda s: s.depth)
+    assert (holding.marker, holding.title) == ("3", TITLE)
+    assert at("Staff follow this way").endswith("In the office")
+    assert "4. Privacy" in [s.label for s in structure.sections]
+    assert at("each program").endswith("5. Spam")
+
+
 def test_a_markdown_paragraphs_wrapped_lines_head_nothing(tmp_path: Path):
     """pandoc wraps Markdown at 72 characters: once a link's syntax is gone, a wrapped line can
     look like a Title-Case heading ("Customer Agreement, or the GitHub Corporate Terms of").

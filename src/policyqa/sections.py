@@ -346,6 +346,18 @@ def _breaks_off(line: _Line | None) -> bool:
             and re.search(r"[a-z,]$", line.text) is not None)
 
 
+# Words no sentence ends on (articles, conjunctions, prepositions that need their object)
+_DANGLING = frozenset("the a an and or nor of to with for from by than whose into onto upon".split())
+
+
+def _dangles(line: _Line | None) -> bool:
+    """A line that stops on a word no sentence ends on ("...in your main agreement with us — the"):
+    the line under it goes on with the sentence, however title-like ("GitHub Terms of Service or
+    GitHub Customer Agreement"), in any format: no page header or caption ends so."""
+    words = line.text.split() if line is not None else []
+    return bool(words) and words[-1] in _DANGLING
+
+
 # Words a number follows in a sentence that refers to a part of a document
 _REFERS = {"section", "sections", "subsection", "paragraph", "paragraphs", "clause", "clauses",
            "article", "articles", "item", "items", "step", "steps", "part", "parts", "page",
@@ -603,6 +615,7 @@ def _from_lines(doc: Document) -> Structure:
     bold = _hand_headings(doc, lines, md_levels) if markdown else set()
     set_in_heading_font = _font_headings(doc, lines) if doc.format == "pdf" else {}
     marked = set(doc.bold_lines) if doc.format == "pdf" else set()  # any line in a heading font
+    marked_size = dict(zip(doc.bold_lines, doc.bold_sizes, strict=False)) if marked else {}
     code = _blocks_of(lines, doc.md_code, "code") | _blocks_of(lines, doc.md_plain, "plain")
     running = set(_blocks_of(lines, doc.md_running, "running")) - set(code)
     run_ins = _run_in_labels([line.text for i, line in enumerate(lines)
@@ -780,6 +793,19 @@ def _from_lines(doc: Document) -> Structure:
                 and not (i and lines[i - 1] is not None and font_depth(lines[i - 1]) == depth)
                 and not MARKER.match(nxt.text) and under)
 
+    def heading_runs_on(i: int) -> bool:
+        """A PDF's numbered heading too long for its line ("3. Intellectual Property,
+        Authenticity, and Private" / "Information"): a line of over half the text's width, and
+        the next in the same heading font, a few words that end no sentence and open no number
+        of their own ("3. Procedure" over "In the office" in the same font are two headings)."""
+        line, nxt = lines[i], lines[i + 1] if i + 1 < len(lines) else None
+        if nxt is None or line.start not in marked_size or len(line.text) < width / 2 or (
+                marked_size.get(nxt.start) != marked_size[line.start]):
+            return False
+        text = nxt.text.strip()
+        return (len(text.split()) <= 6 and not nxt.bulleted and not MARKER.match(text)
+                and not _NUMBERED.match(text) and not text.endswith((".", ",", ";", ":")))
+
     def leave_group(line: _Line) -> None:
         """A PDF heading set as large as the open group's heading (or larger) is that heading's
         sibling, not one of its sub-headings ("Records" after "Loans and Gifts" / "Loans to
@@ -878,7 +904,13 @@ def _from_lines(doc: Document) -> Structure:
             rank = 0 if style == "ROMAN." and not line.bulleted else None
             title = _split_title(rest)
             whole = bool(title) and title == rest.strip().rstrip(":")
-            if whole and rank is None and (nxt is None or _continues_list(
+            if heading_runs_on(i) and font_depth(lines[i + 1]) is not None:
+                # its second line in a heading's font too: a heading, however long
+                rest = f"{rest} {lines[i + 1].text.strip()}"
+                whole, title = True, _bare_title(rest)
+                line = _Line(line.start, lines[i + 1].end, line.text, line.bulleted, line.indented)
+                continued.add(i + 1)
+            elif whole and rank is None and (nxt is None or _continues_list(
                     style, nxt, stack, sections, last_value, open_style,
                     heads_list(style, line)) or lead_in_item(style, line, rest)):
                 whole, title = False, ""  # an item of a list, however title-like
@@ -928,8 +960,8 @@ def _from_lines(doc: Document) -> Structure:
             kind = "heading"
         elif num is not None:
             marker, title, rank, kind = num
-            if kind == "heading" and i + 1 < len(lines) and _continues_heading(title,
-                                                                              lines[i + 1]):
+            if kind == "heading" and i + 1 < len(lines) and (
+                    _continues_heading(title, lines[i + 1]) or heading_runs_on(i)):
                 tail = lines[i + 1]
                 title = f"{title} {tail.text.strip()}"
                 line = _Line(line.start, tail.end, line.text, line.bulleted, line.indented)
@@ -959,6 +991,7 @@ def _from_lines(doc: Document) -> Structure:
             and _is_title_heading(line.text)
             and i not in caps_prose
             and not (doc.format != "pdf" and _breaks_off(lines[i - 1] if i else None))
+            and not _dangles(lines[i - 1] if i else None)
             and not _among_fields(lines, i)
             and not subtitle(line, nxt)
             and (_is_body(nxt, wrapped_body) or (nxt is not None and _is_title_heading(nxt.text)
@@ -973,6 +1006,7 @@ def _from_lines(doc: Document) -> Structure:
             if line.text.rstrip().endswith(":") and (nxt.bulleted or MARKER.match(nxt.text)):
                 lead_ins.add(sid)
         elif (line.start in set_in_heading_font
+              and not _dangles(lines[i - 1] if i else None)
               and (_is_body(nxt, wrapped_body)
                    or (set_smaller(nxt, line) and (_is_body(nxt2, wrapped_body)
                                                    or set_smaller(nxt2, nxt)))
