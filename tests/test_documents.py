@@ -46,7 +46,7 @@ def test_markdown_marks_over_lines_read_in_linear_time():
     assert text.startswith("A bold run\non and on") and "ends here now." in text
 
 
-def test_html_in_markdown_reads_in_linear_time():
+def test_html_in_markdown_reads_in_linear_time(tmp_path: Path):
     """HTML in Markdown is read a line at a time, and no row or cell whose end tag is left out
     looks past the next one's start: a row of 2,000 cells without end tags took 3.4 s (20,000:
     over 100 s), 5,000 rows without end tags 2.9 s."""
@@ -57,6 +57,11 @@ def test_html_in_markdown_reads_in_linear_time():
         started = time.perf_counter()
         clean_text("# Title\n\n## Part\n\n" + raw, "md")
         assert time.perf_counter() - started < 5, raw[:20]
+    # a heading's line: "<h2>x", 50,000 blanks, "y" took 5 s to be found no heading (200,000: 80)
+    (tmp_path / "h.md").write_text("# T\n\n## U\n\n<h2>x" + " " * 200_000 + "y\n")
+    started = time.perf_counter()
+    assert [level for _, level in read_document(tmp_path / "h.md").md_headings] == [1, 2]
+    assert time.perf_counter() - started < 5
 
 
 @pytest.mark.parametrize("fmt", ["txt", "md", "pdf"])

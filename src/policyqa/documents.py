@@ -732,7 +732,10 @@ _ITEM_START = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?")
 _QUOTE_MARKS = re.compile(r"(?:[ \t]*>[ \t]?)+")
 
 
-_HTML_HEADING = re.compile(r"[ \t]*<h([1-6])\b[^<>]*>[ \t]*(\S[^\n]*?)[ \t]*</h\1\s*>[ \t]*", re.I)
+# a line "<h2>Gift log</h2>": its opening tag, and its closing one at the line's end (matched
+# apart: as one pattern, the blanks before "</h2>" were tried from every character of a title)
+_HTML_HEADING = re.compile(r"[ \t]*<h([1-6])\b[^<>]*>[ \t]*(?=\S)", re.I)
+_HTML_HEADING_END = re.compile(r"</h([1-6])\s*>[ \t]*$", re.I)
 
 
 def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
@@ -766,8 +769,10 @@ def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
         elif token.type == "html_block":
             for n in range(first, end):
                 start, stop = _line_span(text, starts, n)
-                if m := _HTML_HEADING.fullmatch(text, start, stop):
-                    marks.headings.append((m.start(2), int(m.group(1))))
+                m = _HTML_HEADING.match(text, start, stop)
+                close = m and _HTML_HEADING_END.search(text, m.end(), stop)
+                if close and close.group(1) == m.group(1) and close.start() > m.end():
+                    marks.headings.append((m.end(), int(m.group(1))))
         elif token.type == "hr":  # ("* * *" is no list item)
             start, stop = _line_span(text, starts, first)
             marks.drawn.append((_after_marks(text, start, stop, item=False), stop))
