@@ -84,9 +84,9 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     the word limit)."""
     spans = []
     for s, e in _row_pieces(text, start, end):
-        if "\n" not in text[s:e].strip() and TABLE_ROW.search(text, s, e):
-            lead = len(text[s:e]) - len(text[s:e].lstrip())
-            spans.append((s + lead, s + len(text[s:e].rstrip())))
+        piece = text[s:e]
+        if "\n" not in piece.strip() and TABLE_ROW.search(piece):
+            spans.append((s + len(piece) - len(piece.lstrip()), s + len(piece.rstrip())))
         else:
             spans += _sentences(text, s, e)
     return spans

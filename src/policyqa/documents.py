@@ -344,7 +344,6 @@ def _html_shown(m: re.Match, between: bool, row: bool) -> list[_Piece]:
 
 # A line, and the lines a tag's attributes run on to ('<img alt="..."' / '  src="...">')
 _MD_HTML_LINE = re.compile(r"^(?:[^\n<]|<[^<>]*>|<)*$", re.M)
-_MD_TAGS = re.compile(rf"</?(?i:{_HTML_ELEMENTS})(?![\w-])[^<>]*>")
 _ALT = re.compile(r"""\salt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I)
 # (a row or a cell whose end tag is left out, as HTML allows, ends nothing: no row looks past the
 # next row's start, nor a cell past the next cell's, so a long table is read in linear time)
@@ -365,20 +364,19 @@ def _html_row(m: re.Match) -> list[_Piece]:
             pieces.append(("\t", cell.start(), False))
         words, end, gap = 0, cell.start(2), False
         for token in _MD_HTML_TOKEN.finditer(m.string, cell.start(2), cell.end(2)):
-            tag = _MD_TAGS.fullmatch(token.group())
+            html_tag = _MD_HTML.fullmatch(token.group())
+            tag = html_tag.group("tag") if html_tag else None
             if tag is None and words and (token.start() > end or gap):
                 pieces.append((" ", token.start(), False))
             if tag is None:
                 pieces.append((token.group(), token.start(), True))
                 words, gap = words + 1, False
-            elif token.start() > end or _MD_TAG_NAME.match(token.group()).group(1).lower() in (
-                    _BLOCK_ELEMENTS | {"br"}):
+            elif token.start() > end or tag.lower() in _BLOCK_ELEMENTS | {"br"}:
                 gap = True  # a paragraph's or an item's end: the next word stands apart
             end = token.end()
     return pieces or [(m.group(), m.start(), True)]
 
 
-_MD_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
 # A line break inside a paragraph: the next line is neither blank nor a list item, a quote, a
 # heading or a table's row. Markdown's emphasis and link text run on over it, and pandoc, which
 # wraps lines at 72 characters, breaks them there ("*We host ... projects" / "from all over
