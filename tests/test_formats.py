@@ -2427,7 +2427,7 @@ def test_plain_pdf_without_printed_numbers_cites_pdf_pages(tmp_path: Path):
 
 def test_load_corpus_reports_every_file_and_counts_pdf_pages(tmp_path: Path):
     make_pdf(tmp_path / "a.pdf", ["One.", "Two.", "Three."])
-    (tmp_path / "notes.odt").write_bytes(b"PK\x03\x04 not really")
+    (tmp_path / "notes.wpd").write_bytes(b"\xffWPC not really")
     (tmp_path / "scan.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "copy.pdf").write_bytes((tmp_path / "a.pdf").read_bytes())
     (tmp_path / "fake.docx").write_bytes(b"not a zip")
@@ -2437,7 +2437,7 @@ def test_load_corpus_reports_every_file_and_counts_pdf_pages(tmp_path: Path):
                                 pages=lambda path, done, total: pages.append((path.name, done, total)))
     assert [d.doc_id for d in docs] == ["a"]
     status = {s.path: (s.status, s.reason) for s in skipped}
-    assert status["notes.odt"][0] == "unsupported" and ".odt" in status["notes.odt"][1]
+    assert status["notes.wpd"][0] == "unsupported" and ".wpd" in status["notes.wpd"][1]
     assert status["scan.png"][0] == "unsupported" and "OCR" in status["scan.png"][1]
     assert status["copy.pdf"][0] == "duplicate"
     assert status["fake.docx"][0] == "skipped" and "not a Word" in status["fake.docx"][1]

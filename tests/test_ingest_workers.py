@@ -44,7 +44,7 @@ def corpus(tmp_path_factory) -> Path:
         "# Visiting Hours\n\nPeer advocates may visit participants on weekdays between 9 and 5, "
         "after the visit has been agreed with the participant.\n", encoding="utf-8")
     (folder / "empty.txt").write_bytes(b"")
-    (folder / "minutes.odt").write_bytes(b"PK\x03\x04 not really OpenDocument")
+    (folder / "minutes.wpd").write_bytes(b"\xffWPC not really WordPerfect")
     return folder
 
 
@@ -225,7 +225,7 @@ def test_two_workers_at_once_build_the_index_one_process_builds(corpus, referenc
         assert report["documents"] == reports[0]["documents"]
     statuses = {r["file"]: r["status"] for r in reports[0]["documents"]}
     assert statuses == {**dict.fromkeys(names, "indexed"), "longmont-copy.txt": "duplicate",
-                        "empty.txt": "skipped", "minutes.odt": "unsupported"}
+                        "empty.txt": "skipped", "minutes.wpd": "unsupported"}
     a, b = (r["worker"] for r in reports)
     assert a["read"] and b["read"], (a, b)  # both claimed documents: they ran at once
     assert not set(a["read"]) & set(b["read"])  # no file twice
@@ -308,10 +308,10 @@ def test_a_corpus_with_no_readable_document_fails_in_the_worker_naming_each_file
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "empty.txt").write_bytes(b"")
-    (corpus / "minutes.odt").write_bytes(b"PK\x03\x04")
+    (corpus / "minutes.wpd").write_bytes(b"\xffWPC")
     log = tmp_path / "worker.log"
     code, report = finished(start_worker(corpus, pg_database("policyqa_no_documents"), log=log),
                             log)
     assert code == 2 and "no readable documents" in log.read_text()
     assert {r["file"]: r["status"] for r in report["documents"]} == {
-        "empty.txt": "skipped", "minutes.odt": "unsupported"}
+        "empty.txt": "skipped", "minutes.wpd": "unsupported"}

@@ -27,7 +27,6 @@ EXPECTED = {
     "imagemagick-CCITTFaxDecode.pdf": ("skipped", "needs OCR"),
     "issue-301.pdf": ("skipped", "OCR noise"),
     "truncated-multicolumn.pdf": ("skipped", "truncated"),
-    "libreoffice-form.odt": ("unsupported", "unsupported file type .odt"),
 }
 
 
@@ -191,6 +190,9 @@ def test_word_and_web_files_keep_their_headings(corpus):
     assert [s.title for s in tops] == ["Microsoft"]
     assert [wiki_structure.sections[c].title for c in tops[0].children][:2] == [
         "History", "Corporate affairs"]
+    form, _, _ = parsed["libreoffice-form"]  # OpenDocument: the text LibreOffice shows
+    assert form.title == "Example for a Form" and form.text.split() == [
+        "Example", "for", "a", "Form", "Gender:", "Nationality:"]
     tos, tos_structure, _ = parsed["github-terms-of-service"]
     assert tos.title == "GitHub Terms of Service"
     assert "redirect_from" not in tos.text and "<!--" not in tos.text

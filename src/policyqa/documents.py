@@ -27,12 +27,12 @@ from .formats import Block, DocumentError, Extracted, MarkdownMarks, PageProgres
 
 __all__ = ["Block", "Document", "DocumentError", "Skipped", "load_corpus", "read_document"]
 
-SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm", ".xhtml", ".mhtml",
-             ".mht")
+SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".docx", ".odt", ".fodt", ".html", ".htm",
+             ".xhtml", ".mhtml", ".mht")
 METADATA_FILE = "metadata.toml"
 # Formats agencies have that policyqa does not read, with what to do instead.
 _UNSUPPORTED = {
-    ".odt": "OpenDocument text; save it as .docx or PDF",
+    ".ott": "OpenDocument template; save it as .odt",
     ".ods": "OpenDocument spreadsheet",
     ".odp": "OpenDocument presentation",
     ".doc": "legacy Word 97-2003 document; save it as .docx",
@@ -67,7 +67,7 @@ class Document:
     sha256: str = ""
     # (offset in text, page number) at each page start; empty when the source has no pages.
     page_starts: list[tuple[int, int]] = field(default_factory=list)
-    format: str = ""  # "txt" | "md" | "pdf" | "docx" | "html"
+    format: str = ""  # "txt" | "md" | "pdf" | "docx" | "odt" | "html"
     pages: int = 0  # pages in the source file (0 when it has none)
     # The printed label of each PDF page ("47705", "iii"), from /PageLabels or the running
     # header/footer numbers; empty when the file shows none (citations then use the PDF page).
@@ -524,6 +524,7 @@ RULES = {
     "md": _MARKDOWN_PAGE_BREAK_RULES + _MARKDOWN_RULES + _MARKDOWN_ONLY_RULES,
     "pdf": _PDF_RULES + _WORD_BULLET_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
     "docx": [],  # the reader writes the text itself: nothing else to undo
+    "odt": [],
     "html": [],
 }
 
@@ -878,7 +879,8 @@ def _disguised(suffix: str, data: bytes) -> str | None:
     return None
 
 
-_NOT_A = {".pdf": "not a PDF", ".docx": "not a Word .docx file", ".html": "not a web page",
+_NOT_A = {".pdf": "not a PDF", ".docx": "not a Word .docx file",
+          ".odt": "not an OpenDocument text file", ".html": "not a web page",
           ".htm": "not a web page", ".xhtml": "not a web page"}
 
 
@@ -895,7 +897,7 @@ def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
         return read_pdf(path, pages)
     # (a .docx that is no ZIP package is read for what it is in formats/docx.py: an encrypted
     # or a Word 97-2003 file; a web archive is a MIME message whatever it holds)
-    ours = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0") if suffix == ".docx" else ()
+    ours = {".docx": (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"), ".odt": (b"PK\x03\x04",)}.get(suffix, ())
     if suffix not in (".mhtml", ".mht") and not data.startswith(ours) and (
             why := _disguised(suffix, data)):
         raise DocumentError(why)
@@ -903,6 +905,10 @@ def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
         from .formats.docx import read_docx
 
         return read_docx(path, data)
+    if suffix in (".odt", ".fodt"):
+        from .formats.odt import read_odt
+
+        return read_odt(data)
     if suffix in (".html", ".htm", ".xhtml"):
         from .formats.html import read_html
 

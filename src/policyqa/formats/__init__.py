@@ -54,7 +54,7 @@ class MarkdownMarks:
 @dataclass
 class Extracted:
     raw: str
-    format: str  # "txt" | "md" | "pdf" | "docx" | "html"
+    format: str  # "txt" | "md" | "pdf" | "docx" | "odt" | "html"
     page_starts: list[tuple[int, int]] = field(default_factory=list)  # (raw offset, PDF page)
     page_labels: list[str] = field(default_factory=list)  # printed label of each PDF page
     pages: int = 0
@@ -89,14 +89,16 @@ _ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "x
 def list_marker(value: int, style: str) -> str:
     """The number a list shows for its value-th item: "decimal" (3), "decimal-zero" (03),
     "lower-alpha"/"upper-alpha" (c, C), "lower-roman"/"upper-roman" (iii, III). Word's numbering
-    definitions and HTML's <ol type> both name one of these."""
+    definitions and HTML's <ol type> both name one of these. Roman numerals stop at 3999, as
+    Word's do: a larger number (a file's start value of 10**12) is shown in digits, not written
+    out as a trillion "m"s."""
     if style.endswith("alpha"):
         letters = ""
         while value > 0:
             value, rem = divmod(value - 1, 26)
             letters = chr(ord("a") + rem) + letters
         return letters.upper() if style.startswith("upper") else letters
-    if style.endswith("roman"):
+    if style.endswith("roman") and 0 < value < 4000:
         out = ""
         for n, numeral in _ROMAN:
             while value >= n:
@@ -131,9 +133,10 @@ def size_depths(sizes: list[float]) -> list[int]:
 
 # Titles that programs write for a file, not its author: Word's "Microsoft Word - policy.docx"
 # (in PDFs it prints), "Untitled", "Untitled Document" (Dreamweaver), "Document1", FrontPage's
-# "New Page 1", a site template's "Home".
+# "New Page 1", a site template's "Home", docutils' "[no title]" for a file with no title.
 _PLACEHOLDER_TITLE = re.compile(r"microsoft\s+(word|powerpoint|excel)\s+-|^untitled"
-                                r"|^(document|new\s+page|page)\s*\d*$|^(home|index)$", re.I)
+                                r"|^(document|new\s+page|page)\s*\d*$|^(home|index)$"
+                                r"|^\[?no title\]?$", re.I)
 
 
 def placeholder_title(title: str) -> bool:

@@ -1,0 +1,722 @@
+"""OpenDocument text (.odt, and its one-file form .fodt) with lxml: the text a reader sees, and
+the structure the file states. LibreOffice and OpenOffice save it by default, and Google Docs,
+pandoc and Word write it too; agencies that run LibreOffice keep their policies so.
+
+The file is a ZIP package of XML parts (content.xml, styles.xml, meta.xml). It is read with lxml,
+the XML library python-docx already brings: odfpy, the one other Python reader, gives the same
+element tree and none of what is needed on top of it (list numbers, heading levels, notes).
+
+As the Word reader (formats/docx.py) reads Word's structure, this reads ODF's:
+- text:h is a heading at its outline level; a paragraph in the "Title" style (or one based on
+  it) is the title, one in a "Heading N" style a heading of level N.
+- A document with no heading at all (headings typed by hand) has its headings read from how
+  they look: a short paragraph wholly in bold (formats.looked_heading_level), its level its
+  number's depth, else its depth by type size; a first one set larger than the rest is the title.
+- List numbers are not in the text. They are rebuilt from the list style (number format,
+  prefix and suffix, start value, levels shown), with ODF's rules for continuing a list
+  (text:continue-list, text:continue-numbering) and restarting it (text:start-value), and written
+  before the item, as the document shows them; the item is cited by them ("3 › b"). Bullets are
+  shown as "•". A heading numbered by the outline ("chapter numbering") shows its number too.
+- Tables are rows of cells (tab-separated, one line per row). A cell spanning columns stands
+  once; a cell merged down from the row above is empty, so the row's other cells keep their
+  columns. A table that lays a policy's text out under its labels (formats.label_table) is read
+  as that text under those labels, as in Word files.
+- Footnotes and endnotes follow the paragraph (or table row) that refers to them, each as a
+  paragraph that starts with the mark the document shows; text boxes (frames) follow the
+  paragraph they are anchored in. Nothing of them is lost.
+- Generated indexes (table of contents, alphabetical index...), tracked deletions, comments,
+  hidden text and the cached copies of list numbers are not the policy's words and are left out.
+- meta.xml's title and date fill metadata the corpus does not give.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+from . import (
+    Block,
+    DocumentError,
+    Extracted,
+    label_table,
+    list_marker,
+    looked_heading_level,
+    numbered_heading,
+    placeholder_title,
+    size_depths,
+)
+
+_NS = {
+    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+    "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+    "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
+    "fo": "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0",
+    "draw": "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0",
+    "meta": "urn:oasis:names:tc:opendocument:xmlns:meta:1.0",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "loext": "urn:org:documentfoundation:names:experimental:office:xmlns:loext:1.0",
+}
+
+
+def _q(name: str) -> str:
+    """"text:p" as lxml spells it: "{urn:...:text:1.0}p"."""
+    prefix, local = name.split(":")
+    return f"{{{_NS[prefix]}}}{local}"
+
+
+_TEXT_MIMETYPES = ("application/vnd.oasis.opendocument.text",
+                   "application/vnd.oasis.opendocument.text-template")
+# What another OpenDocument package is, by its mimetype, for a file named .odt that is not text.
+_OTHER_KINDS = {"spreadsheet": "an OpenDocument spreadsheet",
+                "presentation": "an OpenDocument presentation",
+                "graphics": "an OpenDocument drawing", "text-master": "an OpenDocument master "
+                "document (it only links other files; add those files instead)"}
+
+# Drawn objects that may hold text (a frame's text box; a shape's own paragraphs): read after the
+# paragraph they are anchored in, not as its text.
+_SHAPES = {_q(n) for n in (
+    "draw:frame", "draw:custom-shape", "draw:rect", "draw:ellipse", "draw:circle",
+    "draw:polygon", "draw:polyline", "draw:path", "draw:regular-polygon", "draw:caption",
+    "draw:line", "draw:connector", "draw:measure", "draw:g")}
+# Elements whose content is not the policy's text where they stand: generated indexes (they
+# repeat the headings), tracked changes (the deleted text), comments, form controls, the
+# declarations of sequences and variables, and the cached copy of a list item's number.
+_NOT_SHOWN = {_q(n) for n in (
+    "text:tracked-changes", "text:table-of-content", "text:illustration-index",
+    "text:table-index", "text:object-index", "text:user-index", "text:alphabetical-index",
+    "text:bibliography", "office:annotation", "office:forms", "text:sequence-decls",
+    "text:variable-decls", "text:user-field-decls", "text:dde-connection-decls",
+    "text:number", "text:ruby-text", "text:soft-page-break", "text:note", "draw:a")} | _SHAPES
+_P, _H = _q("text:p"), _q("text:h")
+_LIST, _ITEM, _HEADER = _q("text:list"), _q("text:list-item"), _q("text:list-header")
+_TABLE, _ROW, _CELL = _q("table:table"), _q("table:table-row"), _q("table:table-cell")
+_COVERED = _q("table:covered-table-cell")
+_ROW_GROUPS = {_q(n) for n in ("table:table-header-rows", "table:table-rows",
+                               "table:table-row-group")}
+_WRAPPERS = {_q(n) for n in ("text:section", "text:index-body", "office:text",
+                             "text:numbered-paragraph")}
+_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False}
+# A table row repeated this many times is a spreadsheet's filler, not text to repeat.
+_MAX_REPEAT = 1000
+# Parts read where they stand (after their paragraph), not as their container's text.
+_OWN_PARTS = {_q("text:note")} | _SHAPES
+
+
+def read_odt(data: bytes) -> Extracted:
+    """Read an OpenDocument text package (.odt) or flat file (.fodt): raises DocumentError."""
+    from lxml import etree
+
+    parser = etree.XMLParser(**_PARSER_OPTIONS)
+    try:
+        if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):  # .fodt: one XML file holding every part
+            content = styles = meta = etree.fromstring(data, parser)
+        else:
+            with zipfile.ZipFile(io.BytesIO(data)) as package:
+                _check_package(package)
+                content = etree.fromstring(package.read("content.xml"), parser)
+                styles = _part(package, "styles.xml", parser)
+                meta = _part(package, "meta.xml", parser)
+    except (zipfile.BadZipFile, KeyError, zlib.error, EOFError, etree.XMLSyntaxError,
+            ValueError) as exc:
+        raise DocumentError(f"damaged OpenDocument file ({type(exc).__name__}: {exc})") from exc
+    body = content.find(f"{_q('office:body')}/{_q('office:text')}")
+    if body is None:
+        raise DocumentError("not an OpenDocument text file (no office:text body)")
+    reader = _Reader(_Styles([styles, content]))
+    reader.walk(body)
+    raw, blocks = reader.assemble()
+    return Extracted(raw=raw, format="odt", meta=_properties(meta), blocks=blocks)
+
+
+def _part(package: zipfile.ZipFile, name: str, parser):
+    from lxml import etree
+
+    return etree.fromstring(package.read(name), parser) if name in package.namelist() else None
+
+
+def _check_package(package: zipfile.ZipFile) -> None:
+    """Refuse, with the reason, a package that is no OpenDocument text or whose parts are
+    encrypted (LibreOffice's "Save with password" encrypts content.xml and lists how in
+    META-INF/manifest.xml)."""
+    names = set(package.namelist())
+    kind = package.read("mimetype").decode("ascii", "replace").strip() if (
+        "mimetype" in names) else ""
+    if kind and kind not in _TEXT_MIMETYPES:
+        what = _OTHER_KINDS.get(kind.rsplit(".", 1)[-1].removeprefix("opendocument."))
+        if kind.startswith("application/vnd.oasis.opendocument.") and what:
+            raise DocumentError(f"{what}, not an OpenDocument text file")
+        raise DocumentError(f"not an OpenDocument text file (its mimetype is {kind!r})")
+    if "META-INF/manifest.xml" in names and b"encryption-data" in package.read(
+            "META-INF/manifest.xml"):
+        raise DocumentError("password-protected OpenDocument file (a password is needed to "
+                            "open it)")
+    if "content.xml" not in names:
+        raise DocumentError("not an OpenDocument text file (no content.xml: a ZIP package of "
+                            "something else?)")
+
+
+def _properties(meta) -> dict:
+    """The title and date meta.xml states (the date last saved, else created)."""
+    if meta is None:
+        return {}
+    out = {}
+    title = meta.find(f".//{_q('office:meta')}/{_q('dc:title')}")
+    if title is not None and (title.text or "").strip() and not placeholder_title(title.text):
+        out["title"] = " ".join(title.text.split())
+    for tag in ("dc:date", "meta:creation-date"):
+        when = meta.find(f".//{_q('office:meta')}/{_q(tag)}")
+        if when is not None and re.match(r"\d{4}-\d\d-\d\d", (when.text or "").strip()):
+            out["date"] = when.text.strip()[:10]
+            break
+    return out
+
+
+@dataclass
+class _Style:
+    name: str  # its display name ("Heading 1"), else its name with ODF's escapes undone
+    parent: str
+    list_style: str = ""
+    outline_level: int = 0
+    bold: bool | None = None
+    size: float | None = None
+    caps: bool | None = None
+    hidden: bool | None = None
+
+
+_HEADING_STYLE = re.compile(r"heading\s*([1-9]|10)$", re.I)
+
+
+class _Styles:
+    """Paragraph and text styles by name (the document's own, then the automatic ones of the
+    content part, which win), and list styles by name, with what the reader needs of each."""
+
+    def __init__(self, roots):
+        self.styles: dict[str, _Style] = {}
+        self.lists: dict[str, dict[int, _Level]] = {}  # list style -> level (1-based) -> format
+        self.outline: dict[int, _Level] = {}  # the chapter numbering of headings
+        for root in roots:
+            if root is None:
+                continue
+            for group in ("office:styles", "office:automatic-styles"):
+                for node in root.iterfind(f"{_q(group)}"):
+                    self._read(node)
+
+    def _read(self, group) -> None:
+        for node in group:
+            if node.tag == _q("style:style"):
+                name = node.get(_q("style:name"), "")
+                props = node.find(_q("style:text-properties"))
+                shown = node.get(_q("style:display-name")) or _display(name)
+                level = node.get(_q("style:default-outline-level"), "")
+                self.styles[name] = _Style(
+                    name=shown, parent=node.get(_q("style:parent-style-name"), ""),
+                    list_style=node.get(_q("style:list-style-name"), ""),
+                    outline_level=_whole(level, 0, 10),
+                    bold=_weight(props), size=_font_size(props), caps=_caps(props),
+                    hidden=(props.get(_q("text:display")) == "none"
+                            if props is not None and props.get(_q("text:display")) else None))
+            elif node.tag in (_q("text:list-style"), _q("text:outline-style")):
+                levels = {}
+                for level in node:
+                    number = _level_format(level)
+                    if number is not None:
+                        levels[_whole(level.get(_q("text:level")), 1, 10)] = number
+                if node.tag == _q("text:outline-style"):
+                    self.outline = levels
+                else:
+                    self.lists[node.get(_q("style:name"), "")] = levels
+
+    def chain(self, name: str):
+        """The style and those it is based on, nearest first; once each (a loop ends it)."""
+        seen = set()
+        while name and name in self.styles and name not in seen:
+            seen.add(name)
+            yield self.styles[name]
+            name = self.styles[name].parent
+
+    def get(self, name: str, attr: str):
+        """A property from the style or the first style it is based on that sets it."""
+        return next((getattr(s, attr) for s in self.chain(name)
+                     if getattr(s, attr) is not None), None)
+
+
+def _display(name: str) -> str:
+    """A style's name as shown, ODF's escapes undone: "Heading_20_1" is "Heading 1". A name
+    may be used with no style of that name defined (pandoc's "Title"): its name is all there
+    is."""
+    return re.sub(r"_([0-9a-fA-F]{2})_", lambda m: chr(int(m.group(1), 16)), name)
+
+
+def _weight(props) -> bool | None:
+    if props is None or props.get(_q("fo:font-weight")) is None:
+        return None
+    weight = props.get(_q("fo:font-weight"))
+    return weight == "bold" or (weight.isdigit() and int(weight) >= 600)
+
+
+def _font_size(props) -> float | None:
+    """A font size in points ("14pt"); None where unset or relative ("120%")."""
+    value = props.get(_q("fo:font-size"), "") if props is not None else ""
+    m = re.fullmatch(r"([\d.]+)(pt|in|cm|mm)", value.strip())
+    if not m:
+        return None
+    return float(m.group(1)) * {"pt": 1, "in": 72, "cm": 72 / 2.54, "mm": 72 / 25.4}[m.group(2)]
+
+
+def _caps(props) -> bool | None:
+    if props is None or props.get(_q("fo:text-transform")) is None:
+        return None
+    return props.get(_q("fo:text-transform")) == "uppercase"
+
+
+# ODF's number formats (style:num-format) as list_marker styles.
+_FORMATS = {"1": "decimal", "a": "lower-alpha", "A": "upper-alpha", "i": "lower-roman",
+            "I": "upper-roman", "01, 02, 03, ...": "decimal-zero"}
+
+
+@dataclass(frozen=True)
+class _Level:
+    """How a list (or the outline) numbers one of its levels."""
+
+    style: str  # a list_marker style, "bullet", or "" (no number shown)
+    prefix: str = ""
+    suffix: str = ""  # "1." shows "." after the number, "a)" shows ")"
+    start: int = 1
+    shown: int = 1  # how many levels the number shows: 2 shows "2.1"
+    template: str = ""  # LibreOffice's own format, where it writes one: "%1%.%2%"
+
+
+def _whole(value: str | None, default: int, most: int = 10**12) -> int:
+    """A whole number the file states, `default` where it states none or no number, and at
+    most `most` (ODF has 10 outline levels; a file stating 10**9 is not to be counted to)."""
+    value = (value or "").strip()
+    return min(int(value), most) if value.isdigit() else default
+
+
+def _level_format(level) -> _Level | None:
+    """A list or outline level's numbering; bullets and pictures show a bullet."""
+    tag = level.tag
+    if tag in (_q("text:list-level-style-bullet"), _q("text:list-level-style-image")):
+        return _Level("bullet")
+    if tag not in (_q("text:list-level-style-number"), _q("text:outline-level-style")):
+        return None
+    fmt = level.get(_q("style:num-format"), "")
+    return _Level(_FORMATS.get(fmt, "decimal") if fmt else "",
+                  level.get(_q("style:num-prefix"), ""), level.get(_q("style:num-suffix"), ""),
+                  _whole(level.get(_q("text:start-value")), 1),
+                  _whole(level.get(_q("text:display-levels")), 1, 10),
+                  level.get(_q("loext:num-list-format"), ""))
+
+
+class _Counters:
+    """One list's counters, a level each (1-based): a level restarts when a shallower one
+    advances, as ODF and Word number lists."""
+
+    def __init__(self):
+        self.values: dict[int, int] = {}
+
+    def advance(self, level: int, start: int, restart: int | None) -> None:
+        self.values = {lv: v for lv, v in self.values.items() if lv <= level}
+        if restart is not None:
+            self.values[level] = restart
+        else:
+            self.values[level] = self.values[level] + 1 if level in self.values else start
+
+
+def _render(levels: dict[int, _Level], counters: _Counters, level: int) -> tuple[str, str]:
+    """(number shown, marker to cite) of an item at `level` of a list with these levels:
+    "b)" and "b"; legal numbering ("2.1", two levels shown) is cited by its whole number."""
+    this = levels[level]
+    if this.style == "bullet":
+        return "\u2022", ""
+    if not this.style:
+        return "", ""
+
+    def value(lv: int) -> str:
+        each = levels.get(lv, _Level("decimal"))
+        style = each.style if each.style not in ("", "bullet") else "decimal"
+        return list_marker(counters.values.get(lv, each.start), style)
+
+    if re.search(r"%\d+%", this.template):
+        shown = re.sub(r"%(\d+)%", lambda m: value(int(m.group(1))), this.template)
+        many = len(set(re.findall(r"%(\d+)%", this.template))) > 1
+    else:
+        first = max(1, level - this.shown + 1)
+        shown = this.prefix + ".".join(value(lv) for lv in range(first, level + 1)) + this.suffix
+        many = first < level
+    shown = shown.strip()
+    return shown, (shown.strip(".)") if many else value(level))
+
+
+@dataclass
+class _Para:
+    """One unit of text in reading order, before the headings typed by hand are told."""
+
+    text: str
+    kind: str  # "title" | "heading" | "item" | "body" | "plain" (a paragraph not in a list)
+    level: int = 0
+    marker: str = ""
+    bold: bool = False
+    size: float = 0.0
+    sep: str = "\n\n"
+
+
+class _Reader:
+    def __init__(self, styles: _Styles):
+        self.styles = styles
+        self.paras: list[_Para] = []
+        self.lists: dict[str, _Counters] = {}  # a list's xml:id -> its counters
+        self.last_list: dict[str, _Counters] = {}  # list style -> its latest list's counters
+        self.outline = _Counters()
+
+    # --- the body, block by block ---------------------------------------------------------
+
+    def walk(self, parent) -> None:
+        for child in parent:
+            if child.tag in (_P, _H):
+                self.paragraph(child)
+            elif child.tag == _LIST:
+                self.list_items(child, 1, child.get(_q("text:style-name"), ""), None)
+            elif child.tag == _TABLE:
+                self.table(child)
+            elif child.tag in _SHAPES:  # drawn on the page
+                self.box(child)
+            elif child.tag in _WRAPPERS and child.get(_q("text:display")) != "none":
+                self.walk(child)  # a section hidden by its author is not shown
+
+    def paragraph(self, p, item: tuple | None = None) -> None:
+        """A text:p or text:h, with the text boxes and notes anchored in it after it. `item` is
+        (number shown, marker, level) for a list item's first paragraph, (None, "", level) for
+        its others (no number: a paragraph that goes on with the item), None outside lists."""
+        style = p.get(_q("text:style-name"), "")
+        text, bold = self.text(p, style)
+        text = text.strip()
+        if text and not self.styles.get(style, "hidden"):
+            kind, level = self.heading(p, style)
+            if kind and item is not None:  # a heading numbered by its list
+                shown = item[0]
+                self.paras.append(_Para(f"{shown} {text}" if shown and shown != "\u2022"
+                                        else text, kind, level))
+            elif kind:
+                shown = self.outline_number(p, level) if kind == "heading" else ""
+                self.paras.append(_Para(f"{shown} {text}" if shown else text, kind, level))
+            elif item is not None and item[0] is not None:
+                shown, marker, level = item
+                self.paras.append(_Para(f"{shown} {text}" if shown else text, "item", level - 1,
+                                        marker))
+            else:
+                self.paras.append(_Para(text, "plain" if item is None else "body",
+                                        bold=bold, size=self.size(p, style)))
+        self.frames(p)
+        self.notes(p)
+
+    def heading(self, p, style: str) -> tuple[str, int]:
+        """("title", 0), ("heading", level) or ("", 0), from the element and its style."""
+        names = [_display(style)] + [s.name for s in self.styles.chain(style)]
+        if any(name.lower() == "title" for name in names):
+            return "title", 0
+        if p.tag == _H:
+            level = _whole(p.get(_q("text:outline-level")), 0, 10)
+            return "heading", level or self.styles.get(style, "outline_level") or 1
+        for name in names:
+            if m := _HEADING_STYLE.search(name):
+                return "heading", int(m.group(1))
+        return "", 0
+
+    def outline_number(self, h, level: int) -> str:
+        """The number the outline style ("chapter numbering") shows before a heading."""
+        if h.tag != _H or h.get(_q("text:is-list-header")) == "true":
+            return ""
+        levels = self.styles.outline
+        if level not in levels or levels[level].style in ("", "bullet"):
+            return ""
+        self.outline.advance(level, levels[level].start,
+                             _whole(h.get(_q("text:start-value")), None))
+        return _render(levels, self.outline, level)[0]
+
+    def list_items(self, node, level: int, style: str, counters: _Counters | None) -> None:
+        """A text:list at `level` (1-based), numbered by `style` (the nearest list's, else the
+        paragraphs' own list style). A top-level list continues another where ODF says so."""
+        style = node.get(_q("text:style-name")) or style
+        if counters is None:
+            cont = node.get(_q("text:continue-list"))
+            if cont and cont in self.lists:
+                counters = self.lists[cont]
+            elif node.get(_q("text:continue-numbering")) == "true" and style in self.last_list:
+                counters = self.last_list[style]
+            else:
+                counters = _Counters()
+            self.last_list[style] = counters
+        if xml_id := node.get("{http://www.w3.org/XML/1998/namespace}id"):
+            self.lists[xml_id] = counters
+        for item in node:
+            if item.tag not in (_ITEM, _HEADER):
+                continue
+            first = True
+            for child in item:
+                if child.tag in (_P, _H):
+                    shown = None if item.tag == _HEADER or not first else self.number(
+                        item, child, level, style, counters)
+                    self.paragraph(child, (shown[0], shown[1], level) if shown
+                                   else (None, "", level))
+                    first = False
+                elif child.tag == _LIST:
+                    self.list_items(child, level + 1, style, counters)
+                elif child.tag == _TABLE:
+                    self.table(child)
+
+    def number(self, item, p, level: int, style: str, counters: _Counters) -> tuple[str, str]:
+        """(shown, marker) of a list item's first paragraph, advancing its list's counters."""
+        own = self.styles.get(p.get(_q("text:style-name"), ""), "list_style")
+        levels = self.styles.lists.get(style) or self.styles.lists.get(own or "", {})
+        if level not in levels:
+            return "\u2022", ""
+        counters.advance(level, levels[level].start, _whole(item.get(_q("text:start-value")), None))
+        return _render(levels, counters, level)
+
+    def table(self, table) -> None:
+        """A table's rows, each a line of tab-separated cells (a row of empty cells left
+        out), or a label layout's text under its labels (formats.label_table)."""
+        rows = list(self.rows(table))
+        cells = [list(self.cells(tr)) for tr in rows]
+        if all(len(r) == 2 and None not in r for r in cells) and label_table(
+                [(self.cell_text(a), self.cell_text(b)) for a, b in cells]):
+            under = next((p.level for p in reversed(self.paras) if p.kind in ("title", "heading")),
+                         0)
+            for tr, (label, cell) in zip(rows, cells, strict=True):
+                self.paras.append(_Para(self.cell_text(label), "heading", under + 1))
+                for p in _paragraphs(cell):
+                    if line := " ".join(self.text(p, p.get(_q("text:style-name"), ""))[0].split()):
+                        self.paras.append(_Para(line, "body", sep="\n"))
+                self.frames(tr)
+                self.notes(tr)
+            return
+        first = True
+        for tr, row in zip(rows, cells, strict=True):
+            texts = ["" if c is None else self.cell_text(c) for c in row]
+            times = _whole(tr.get(_q("table:number-rows-repeated")), 1, _MAX_REPEAT)
+            if any(texts):
+                for _ in range(times):
+                    self.paras.append(_Para("\t".join(texts), "body",
+                                            sep="\n\n" if first else "\n"))
+                    first = False
+            before = len(self.paras)
+            self.frames(tr)
+            self.notes(tr)
+            first = first or len(self.paras) > before
+
+    def rows(self, parent):
+        """A table's rows, in header, body and row groups alike."""
+        for child in parent:
+            if child.tag == _ROW:
+                yield child
+            elif child.tag in _ROW_GROUPS:
+                yield from self.rows(child)
+
+    @staticmethod
+    def cells(tr):
+        """A row's cells as shown: a cell spanning columns once (the covered cells beside it
+        are its own), a cell covered from the row above as None (empty). A cell repeated
+        (number-columns-repeated) stands that many times, at most _MAX_REPEAT; a run of empty
+        ones, a spreadsheet's filler, once."""
+        spanned = 0
+        for cell in tr:
+            if cell.tag not in (_CELL, _COVERED):
+                continue
+            times = _whole(cell.get(_q("table:number-columns-repeated")), 1, _MAX_REPEAT)
+            if cell.tag == _COVERED:
+                for _ in range(times):
+                    if spanned > 0:
+                        spanned -= 1
+                    else:
+                        yield None
+                continue
+            spanned = _whole(cell.get(_q("table:number-columns-spanned")), 1) - 1
+            for _ in range(times if "".join(cell.itertext()).strip() else 1):
+                yield cell
+
+    def cell_text(self, cell) -> str:
+        """A cell's paragraphs, nested tables' included, on one line."""
+        if cell is None:
+            return ""
+        texts = [self.text(p, p.get(_q("text:style-name"), ""))[0] for p in _paragraphs(cell)]
+        return " ".join(" ".join(texts).split())
+
+    def frames(self, element) -> None:
+        """The text boxes and shapes with text anchored in a paragraph or row, after it (box)."""
+        for shape in _descendants(element, _SHAPES):
+            self.box(shape)
+
+    def box(self, shape) -> None:
+        """A text box's or a shape's text (callouts, "Call 911 first" panels): a frame's text
+        boxes, or the paragraphs a shape holds (LibreOffice saves a Word text box as a shape),
+        each paragraph a paragraph of its own, a table's rows as rows; the shapes of a group,
+        a box inside a box and the notes of its paragraphs after the paragraph they are
+        anchored in."""
+        inner = (list(shape.iterchildren(_q("draw:text-box"))) if shape.tag == _q("draw:frame")
+                 else [shape])
+        for container in inner:
+            for node in _box_content(container):
+                if node.tag in _SHAPES:
+                    self.box(node)
+                elif node.tag == _TABLE:
+                    for tr in self.rows(node):
+                        line = "\t".join(self.cell_text(c) for c in self.cells(tr))
+                        if line.strip():
+                            self.paras.append(_Para(line, "body"))
+                else:
+                    text, _b = self.text(node, node.get(_q("text:style-name"), ""))
+                    if text.strip():
+                        self.paras.append(_Para(text.strip(), "body"))
+                    self.frames(node)
+                    self.notes(node)
+
+    def notes(self, element) -> None:
+        """The footnotes and endnotes a paragraph or row refers to, each as a paragraph: the
+        mark the document shows, a space, the note's text."""
+        for note in _descendants(element, {_q("text:note")}):
+            citation = note.find(_q("text:note-citation"))
+            mark = " ".join("".join(citation.itertext()).split()) if citation is not None else ""
+            body = note.find(_q("text:note-body"))
+            texts = [self.text(p, p.get(_q("text:style-name"), ""))[0]
+                     for p in (_paragraphs(body) if body is not None else [])]
+            text = " ".join(" ".join(texts).split())
+            if text:
+                self.paras.append(_Para(f"{mark} {text}" if mark else text, "body"))
+
+    # --- text within a paragraph ----------------------------------------------------------
+
+    def text(self, p, style: str) -> tuple[str, bool]:
+        """The text a paragraph shows, and whether all of it is bold. ODF collapses runs of
+        white space in the XML to one space; text:s, text:tab and text:line-break are the
+        spaces, tabs and line breaks the author typed."""
+        out: list[str] = []
+        bold_all = [True, False]  # every character bold so far; any character at all
+        collapsible = [True]  # the text so far ends in a space a written one would join
+
+        def put(s: str, bold: bool, literal: bool = False) -> None:
+            if not literal:
+                s = re.sub(r"[ \t\r\n]+", " ", s)
+                if collapsible[0] and s.startswith(" "):
+                    s = s[1:]
+                if not s:
+                    return
+                collapsible[0] = s.endswith(" ")
+            else:
+                collapsible[0] = False
+            out.append(s)
+            if s.strip():
+                bold_all[1] = True
+                bold_all[0] = bold_all[0] and bold
+
+        def walk(node, bold: bool, caps: bool) -> None:
+            if node.text:
+                put(node.text.upper() if caps else node.text, bold)
+            for child in node:
+                tag = child.tag
+                if tag == _q("text:s"):
+                    count = child.get(_q("text:c"), "1")
+                    put(" " * _whole(count, 1, _MAX_REPEAT), bold, True)
+                elif tag == _q("text:tab"):
+                    put("\t", bold, True)
+                elif tag == _q("text:line-break"):
+                    put("\n", bold, True)
+                elif tag in _NOT_SHOWN or (tag == _q("text:hidden-text")
+                                           and child.get(_q("text:is-hidden")) != "false"):
+                    pass
+                else:
+                    span = child.get(_q("text:style-name"), "") if tag == _q("text:span") else ""
+                    hidden = span and self.styles.get(span, "hidden")
+                    if not hidden:
+                        b = self.styles.get(span, "bold") if span else None
+                        c = self.styles.get(span, "caps") if span else None
+                        walk(child, bold if b is None else b, caps if c is None else c)
+                if child.tail:
+                    put(child.tail.upper() if caps else child.tail, bold)
+
+        walk(p, bool(self.styles.get(style, "bold")), bool(self.styles.get(style, "caps")))
+        return "".join(out), bold_all[0] and bold_all[1]
+
+    def size(self, p, style: str) -> float:
+        """The largest type size of the paragraph's own style and its spans' (points)."""
+        sizes = [self.styles.get(style, "size") or 0.0]
+        for span in p.iter(_q("text:span")):
+            sizes.append(self.styles.get(span.get(_q("text:style-name"), ""), "size") or 0.0)
+        return max(sizes)
+
+    # --- the text and its blocks ----------------------------------------------------------
+
+    def assemble(self) -> tuple[str, list[Block]]:
+        """The raw text and its blocks, with headings typed by hand told where the document
+        marks none (see _looked)."""
+        _looked(self.paras)
+        parts: list[str] = []
+        blocks: list[Block] = []
+        offset = 0
+        for para in self.paras:
+            if parts:
+                parts.append(para.sep)
+                offset += len(para.sep)
+            parts.append(para.text)
+            kind = "body" if para.kind == "plain" else para.kind
+            blocks.append(Block(offset, offset + len(para.text), kind, para.level, para.marker))
+            offset += len(para.text)
+        return "".join(parts), blocks
+
+
+def _looked(paras: list[_Para]) -> None:
+    """In a document that marks no heading (no text:h, no heading style: headings typed by
+    hand, the usual agency policy), a short paragraph wholly in bold, not in a list, is a
+    heading (formats.looked_heading_level); an unnumbered one's level is its depth by type
+    size, and a first one set larger than the rest is the title. As in Word files."""
+    kinds = {p.kind for p in paras}
+    if "heading" in kinds:
+        return
+    looked = [p for p in paras if p.kind == "plain" and p.bold
+              and looked_heading_level(p.text) is not None]
+    if not looked:
+        return
+    rest = max((p.size for p in looked[1:]), default=None)
+    first_plain = next((p for p in paras if p.kind == "plain"), None)
+    titled = ("title" not in kinds and rest is not None and looked[0] is first_plain
+              and looked[0].size > rest)
+    if titled:
+        looked[0].kind = "title"
+    headings = looked[1 if titled else 0:]
+    for p, depth in zip(headings, size_depths([p.size for p in headings]), strict=True):
+        level = looked_heading_level(p.text) or 1
+        p.kind, p.level = "heading", level if numbered_heading(p.text) else level + depth
+
+
+def _descendants(element, tags: set[str]):
+    """The elements with these tags inside `element`, not inside a note or a shape of its own
+    (those are read where they stand)."""
+    for child in element:
+        if child.tag in tags:
+            yield child
+        elif child.tag not in _OWN_PARTS:
+            yield from _descendants(child, tags)
+
+
+def _paragraphs(element):
+    """The paragraphs (text:p, text:h) of a cell, box or note, nested tables' and lists'
+    included, in order; not those of the notes and text boxes inside them."""
+    for child in element:
+        if child.tag in (_P, _H):
+            yield child
+        elif child.tag not in _OWN_PARTS:
+            yield from _paragraphs(child)
+
+
+def _box_content(element):
+    """A text box's or shape's paragraphs, tables and shapes (a group's), in order; lists and
+    sections read through."""
+    for child in element:
+        if child.tag in (_P, _H, _TABLE) or child.tag in _SHAPES:
+            yield child
+        elif child.tag not in _OWN_PARTS:
+            yield from _box_content(child)
