@@ -86,6 +86,23 @@ def test_flat_and_packaged_odt_read_what_the_document_shows():
     assert tops == ["Home Visits Procedure", "1. Before a visit", "2. During a visit"]
 
 
+def test_a_web_page_libreoffice_saved_as_odt_reads_as_the_page():
+    """Writer/Web's .odt of an intranet page (its own mimetype): every word the page reads
+    with, its table's rows, and the page's title less the site's name."""
+    import re
+    from collections import Counter
+
+    odt = FIXTURES / "intranet-home-visits.odt"
+    assert zipfile.ZipFile(odt).read("mimetype").endswith(b"text-web")
+    doc = read_document(odt)
+    page = read_document(Path(__file__).parent / "fixtures" / "printed" / "home-visits.html")
+    assert doc.title == page.title == "Home Visits Procedure"
+    words = Counter(re.findall(r"\w+", doc.text))
+    assert not Counter(re.findall(r"\w+", page.text)) - words
+    rows = [line for line in page.text.splitlines() if "\t" in line]
+    assert len(rows) == 4 and all(row in doc.text.splitlines() for row in rows)
+
+
 def _package(parts: dict[str, bytes | str]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as package:

@@ -45,6 +45,7 @@ from . import (
     list_marker,
     looked_heading_level,
     numbered_heading,
+    page_title,
     placeholder_title,
     size_depths,
 )
@@ -68,8 +69,10 @@ def _q(name: str) -> str:
     return f"{{{_NS[prefix]}}}{local}"
 
 
+# Text, a text template, and Writer/Web's text (LibreOffice's save of a web page it opened)
 _TEXT_MIMETYPES = ("application/vnd.oasis.opendocument.text",
-                   "application/vnd.oasis.opendocument.text-template")
+                   "application/vnd.oasis.opendocument.text-template",
+                   "application/vnd.oasis.opendocument.text-web")
 # What another OpenDocument package is, by its mimetype, for a file named .odt that is not text.
 _OTHER_KINDS = {"spreadsheet": "an OpenDocument spreadsheet",
                 "presentation": "an OpenDocument presentation",
@@ -129,7 +132,11 @@ def read_odt(data: bytes) -> Extracted:
     reader = _Reader(_Styles([styles, content]))
     reader.walk(body)
     raw, blocks = reader.assemble()
-    return Extracted(raw=raw, format="odt", meta=_properties(meta), blocks=blocks)
+    properties = _properties(meta)
+    heading = next((raw[b.start:b.end] for b in blocks if b.kind in ("title", "heading")), "")
+    if "title" in properties:  # a web page LibreOffice saved: its <title> less the site's name
+        properties["title"] = page_title(properties["title"], heading)
+    return Extracted(raw=raw, format="odt", meta=properties, blocks=blocks)
 
 
 def _part(package: zipfile.ZipFile, name: str, parser):
