@@ -113,8 +113,8 @@ def _package(parts: dict[str, bytes | str]) -> bytes:
 
 def test_bad_odt_files_are_named_with_their_reason(tmp_path: Path):
     """A password-protected .odt (LibreOffice "Save with password", fixtures/encrypted), one cut
-    short, a spreadsheet named .odt and a ZIP of something else: each skipped with its reason,
-    the rest of the folder indexed."""
+    short, a spreadsheet named .odt, a ZIP of something else and a PDF named .odt: each skipped
+    with its reason, the rest of the folder indexed."""
     real = FIXTURES / "gifts-and-loans.odt"
     shutil.copy(real, tmp_path / "gifts.odt")
     shutil.copy(Path(__file__).parent / "fixtures" / "encrypted" / "staff-only-policy.odt",
@@ -124,8 +124,10 @@ def test_bad_odt_files_are_named_with_their_reason(tmp_path: Path):
         "mimetype": "application/vnd.oasis.opendocument.spreadsheet",
         "content.xml": "<office:document-content/>"}))
     (tmp_path / "photos.odt").write_bytes(_package({"a.jpg": b"\xff\xd8\xff"}))
+    (tmp_path / "scan.odt").write_bytes(b"%PDF-1.7\n")
+    shutil.copy(FIXTURES / "typed-headings.odt", tmp_path / "zipped.fodt")  # a package: read
     docs, skipped = load_corpus(tmp_path)
-    assert [d.doc_id for d in docs] == ["gifts"]
+    assert sorted(d.doc_id for d in docs) == ["gifts", "zipped"]
     status = {s.path: (s.status, s.reason) for s in skipped}
     assert status["staff-only.odt"] == (
         "skipped", "password-protected OpenDocument file (a password is needed to open it)")
@@ -133,6 +135,7 @@ def test_bad_odt_files_are_named_with_their_reason(tmp_path: Path):
     assert status["budget.odt"] == (
         "skipped", "an OpenDocument spreadsheet, not an OpenDocument text file")
     assert "no content.xml" in status["photos.odt"][1]
+    assert status["scan.odt"] == ("skipped", "not an OpenDocument text file: it is a PDF named .odt")
 
 
 def test_an_odt_with_no_text_or_a_damaged_part_is_named(tmp_path: Path):

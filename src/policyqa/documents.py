@@ -897,7 +897,9 @@ def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
         return read_pdf(path, pages)
     # (a .docx that is no ZIP package is read for what it is in formats/docx.py: an encrypted
     # or a Word 97-2003 file; a web archive is a MIME message whatever it holds)
-    ours = {".docx": (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"), ".odt": (b"PK\x03\x04",)}.get(suffix, ())
+    # (an OpenDocument file is a ZIP package, or one XML file: formats/odt.py reads either)
+    ours = {".docx": (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"), ".odt": (b"PK\x03\x04",),
+            ".fodt": (b"PK\x03\x04",)}.get(suffix, ())
     if suffix not in (".mhtml", ".mht") and not data.startswith(ours) and (
             why := _disguised(suffix, data)):
         raise DocumentError(why)
