@@ -880,7 +880,8 @@ def _disguised(suffix: str, data: bytes) -> str | None:
 
 
 _NOT_A = {".pdf": "not a PDF", ".docx": "not a Word .docx file",
-          ".odt": "not an OpenDocument text file", ".html": "not a web page",
+          ".odt": "not an OpenDocument text file", ".fodt": "not an OpenDocument text file",
+          ".html": "not a web page",
           ".htm": "not a web page", ".xhtml": "not a web page"}
 
 

@@ -95,6 +95,7 @@ _NOT_SHOWN = {_q(n) for n in (
     "text:variable-decls", "text:user-field-decls", "text:dde-connection-decls",
     "text:number", "text:ruby-text", "text:soft-page-break", "text:note", "draw:a")} | _SHAPES
 _P, _H = _q("text:p"), _q("text:h")
+_PARAGRAPHS = {_P, _H}
 _LIST, _ITEM, _HEADER = _q("text:list"), _q("text:list-item"), _q("text:list-header")
 _TABLE, _ROW, _CELL = _q("table:table"), _q("table:table-row"), _q("table:table-cell")
 _COVERED = _q("table:covered-table-cell")
@@ -107,6 +108,8 @@ _PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": Fa
 _MAX_REPEAT = 1000
 # Parts read where they stand (after their paragraph), not as their container's text.
 _OWN_PARTS = {_q("text:note")} | _SHAPES
+# What a text box or shape holds: paragraphs, tables (rows as rows) and shapes (a group's)
+_BOX_PARTS = _PARAGRAPHS | {_q("table:table")} | _SHAPES
 
 
 def read_odt(data: bytes) -> Extracted:
@@ -496,7 +499,7 @@ class _Reader:
                          0)
             for tr, (label, cell) in zip(rows, cells, strict=True):
                 self.paras.append(_Para(self.cell_text(label), "heading", under + 1))
-                for p in _paragraphs(cell):
+                for p in _descendants(cell, _PARAGRAPHS):
                     if line := " ".join(self.text(p, p.get(_q("text:style-name"), ""))[0].split()):
                         self.paras.append(_Para(line, "body", sep="\n"))
                 self.frames(tr)
@@ -550,7 +553,8 @@ class _Reader:
         """A cell's paragraphs, nested tables' included, on one line."""
         if cell is None:
             return ""
-        texts = [self.text(p, p.get(_q("text:style-name"), ""))[0] for p in _paragraphs(cell)]
+        texts = [self.text(p, p.get(_q("text:style-name"), ""))[0]
+                 for p in _descendants(cell, _PARAGRAPHS)]
         return " ".join(" ".join(texts).split())
 
     def frames(self, element) -> None:
@@ -567,7 +571,7 @@ class _Reader:
         inner = (list(shape.iterchildren(_q("draw:text-box"))) if shape.tag == _q("draw:frame")
                  else [shape])
         for container in inner:
-            for node in _box_content(container):
+            for node in _descendants(container, _BOX_PARTS):
                 if node.tag in _SHAPES:
                     self.box(node)
                 elif node.tag == _TABLE:
@@ -590,7 +594,7 @@ class _Reader:
             mark = " ".join("".join(citation.itertext()).split()) if citation is not None else ""
             body = note.find(_q("text:note-body"))
             texts = [self.text(p, p.get(_q("text:style-name"), ""))[0]
-                     for p in (_paragraphs(body) if body is not None else [])]
+                     for p in (_descendants(body, _PARAGRAPHS) if body is not None else [])]
             text = " ".join(" ".join(texts).split())
             if text:
                 self.paras.append(_Para(f"{mark} {text}" if mark else text, "body"))
@@ -699,31 +703,12 @@ def _looked(paras: list[_Para]) -> None:
         p.kind, p.level = "heading", level if numbered_heading(p.text) else level + depth
 
 
-def _descendants(element, tags: set[str]):
-    """The elements with these tags inside `element`, not inside a note or a shape of its own
-    (those are read where they stand)."""
+def _descendants(element, tags):
+    """The elements with these tags inside `element`, in order, not inside one of them nor
+    inside a note or a shape of its own (those are read where they stand): a cell's or note's
+    paragraphs (nested tables' and lists' included), a paragraph's notes and text boxes."""
     for child in element:
         if child.tag in tags:
             yield child
         elif child.tag not in _OWN_PARTS:
             yield from _descendants(child, tags)
-
-
-def _paragraphs(element):
-    """The paragraphs (text:p, text:h) of a cell, box or note, nested tables' and lists'
-    included, in order; not those of the notes and text boxes inside them."""
-    for child in element:
-        if child.tag in (_P, _H):
-            yield child
-        elif child.tag not in _OWN_PARTS:
-            yield from _paragraphs(child)
-
-
-def _box_content(element):
-    """A text box's or shape's paragraphs, tables and shapes (a group's), in order; lists and
-    sections read through."""
-    for child in element:
-        if child.tag in (_P, _H, _TABLE) or child.tag in _SHAPES:
-            yield child
-        elif child.tag not in _OWN_PARTS:
-            yield from _box_content(child)
