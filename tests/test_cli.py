@@ -149,3 +149,37 @@ def test_a_wrapped_sentence_is_quoted_on_one_line(tmp_path, capsys):
     assert "cards, and\n          each speaker" in json.loads(capsys.readouterr().out)["answer"]["text"]
     assert main(["quote", *where, "comment cards"]) == 0
     assert f"  in: {sentence}" in capsys.readouterr().out.splitlines()
+
+
+def test_an_index_answers_from_the_folder_it_was_built_from(tmp_path, monkeypatch, capsys,
+                                                            caplog):
+    """`policyqa ingest --corpus C --index X`, then `policyqa ask --index X` with no --corpus:
+    the index answers from C, and a change in C is picked up. It is not rebuilt from the
+    project's corpus/, which would replace the agency's policies with the seed documents.
+    An explicit --corpus still wins, and the summary names the folder read."""
+    monkeypatch.delenv("POLICYQA_CORPUS", raising=False)
+    monkeypatch.delenv("POLICYQA_INDEX", raising=False)
+    corpus = tmp_path / "policies"
+    corpus.mkdir()
+    (corpus / "funds.md").write_text(
+        "# Client Funds\n\nStaff never lend money to a client, even a small amount for a short "
+        "time. Bus fare comes from the program's petty cash.\n", encoding="utf-8")
+    index = ["--index", str(tmp_path / "index")]
+    assert main(["ingest", "--corpus", str(corpus), *index]) == 0
+    assert f"{corpus.resolve()} -> " in capsys.readouterr().out.splitlines()[0]
+
+    assert main(["ask", *index, "--json", "can I lend a client $20?"]) == 0
+    assert "rebuilding" not in caplog.text
+    passages = json.loads(capsys.readouterr().out)["passages"]
+    assert {p["doc_id"] for p in passages} == {"funds"}
+
+    (corpus / "visits.md").write_text(
+        "# Home Visits\n\nStaff on a home visit carry a charged phone and tell the office "
+        "where they are.\n", encoding="utf-8")
+    assert main(["quote", *index, "carry a charged phone"]) == 0
+    assert "Home Visits" in capsys.readouterr().out
+    # the rebuild says why, and names the folder it reads
+    assert f"from {corpus.resolve()}: corpus changed (added: visits.md)" in caplog.text
+
+    assert main(["ask", "--corpus", str(ROOT / "corpus"), *index, "--json", "gifts?"]) == 0
+    assert "funds" not in {p["doc_id"] for p in json.loads(capsys.readouterr().out)["passages"]}

@@ -121,7 +121,7 @@ def cmd_ingest(args) -> int:
         return 0
     print(f"Indexed {report.documents} documents, skipped {len(report.skipped)} file(s), "
           f"{report.chunks} chunks ({report.sections} sections, {report.sentences} sentences) "
-          f"in {report.seconds:.1f} s -> {report.path}")
+          f"in {report.seconds:.1f} s: {settings.corpus_dir.resolve()} -> {report.path}")
     print(f"  embedded {sum(report.embedded.values())} text(s), reused "
           f"{sum(report.cached.values())} from the previous build")
     if report.worker:
@@ -240,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policyqa", description="Extractive, cited answers over mental-health policies.")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--corpus", type=Path, help="corpus folder (default: ./corpus)")
+    common.add_argument("--corpus", type=Path, help="corpus folder (default: the folder the index was last "
+                        "built from, else the project's corpus/)")
     common.add_argument("--index", type=Path, help="index folder (default: ./index)")
     common.add_argument("--database", metavar="URL",
                         help="PostgreSQL URL: use the PostgreSQL store instead of the index folder "

@@ -190,11 +190,21 @@ def model_identity(model: str) -> str:
 def load_settings(corpus_dir: Path | None = None, index_dir: Path | None = None,
                   database_url: str | None = None) -> Settings:
     """Default settings with paths from arguments, then POLICYQA_CORPUS / POLICYQA_INDEX; the
-    database from the argument, then POLICYQA_DATABASE_URL (read by the Settings default)."""
+    database from the argument, then POLICYQA_DATABASE_URL (read by the Settings default).
+
+    With no corpus named, an index folder answers from the folder its current build was read
+    from (manifest.built_from), and corpus/ only when it has none: after `policyqa ingest
+    --corpus C --index X`, `policyqa ask --index X` must answer from C and follow C's changes,
+    not rebuild X from the seed documents. A database's readers have no corpus folder of their
+    own (index.load_index), so it is left as it is there."""
     env_corpus = os.environ.get("POLICYQA_CORPUS")
     env_index = os.environ.get("POLICYQA_INDEX")
-    settings = Settings().with_paths(
-        corpus_dir or (Path(env_corpus) if env_corpus else None),
-        index_dir or (Path(env_index) if env_index else None),
-    )
-    return replace(settings, database_url=database_url) if database_url else settings
+    corpus = corpus_dir or (Path(env_corpus) if env_corpus else None)
+    settings = Settings().with_paths(corpus, index_dir or (Path(env_index) if env_index else None))
+    if database_url:
+        settings = replace(settings, database_url=database_url)
+    if corpus is None and settings.store_name == "embedded":
+        from .manifest import built_from
+
+        settings = settings.with_paths(built_from(settings.index_dir))
+    return settings

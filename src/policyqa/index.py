@@ -138,7 +138,8 @@ def load_index(settings: Settings, rebuild: str = "auto",
         where = " --database URL" if store.shared else ""
         raise IndexError_(f"index is not usable: {reason}. Run `policyqa ingest{where}`.")
     if exists and rebuild == "auto":  # an index exists but must not be used: say why it is replaced
-        log.warning("policyqa: rebuilding the index: %s", reason)
+        log.warning("policyqa: rebuilding the index from %s: %s",
+                    Path(settings.corpus_dir).resolve(), reason)
     build_index(settings, progress)
     _exists, reason = _usable(settings, store)
     if reason:

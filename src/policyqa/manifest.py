@@ -97,9 +97,25 @@ def make_manifest(settings: Settings, corpus: dict[str, str], dimension: int, co
         "dimension": int(dimension),
         "fingerprint": settings.index_fingerprint(),
         "corpus": corpus,
+        # Where the files were read from: `policyqa ask --index X` with no --corpus answers from
+        # this folder (config.load_settings), not from the project's corpus/.
+        "corpus_dir": str(Path(settings.corpus_dir).resolve()),
         "counts": counts,
         "skipped": [dataclasses.asdict(s) for s in skipped],
     }
+
+
+def built_from(index_dir: Path) -> Path | None:
+    """The corpus folder the index folder's current build was read from, or None: no build, an
+    unreadable manifest, or one written before builds recorded it."""
+    from .store.files import current_path, read_manifest
+
+    path = current_path(index_dir)
+    try:
+        folder = read_manifest(path).get("corpus_dir") if path else None
+    except (OSError, ValueError):
+        return None
+    return Path(folder) if isinstance(folder, str) and folder else None
 
 
 def build_key(settings: Settings) -> str:
