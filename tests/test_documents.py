@@ -351,3 +351,26 @@ def test_a_form_feed_ends_a_line_and_a_title_loses_its_control_characters(tmp_pa
     pdf.multi_cell(0, 6, "Staff never lend money to clients.")
     pdf.output(str(tmp_path / "funds.pdf"))
     assert read_document(tmp_path / "funds.pdf").title == "Client Funds"
+
+
+def test_an_index_folder_inside_the_corpus_folder_is_not_read_as_documents(tmp_path):
+    """`--corpus policies --index policies/index` (or the same folder for both): the index's
+    builds are policyqa's own files, not policies. Read as corpus files they were named
+    unsupported on every ingest, and each build changed the corpus, so the index just built was
+    always stale. A folder of the user's named "build-2024" is read as any other."""
+    from policyqa.config import load_settings
+    from policyqa.documents import corpus_files
+    from policyqa.index import load_index
+
+    corpus = tmp_path / "policies"
+    corpus.mkdir()
+    (corpus / "funds.md").write_text("# Client Funds\n\nStaff never lend money to a client.\n")
+    (corpus / "build-2024").mkdir()
+    (corpus / "build-2024" / "visits.md").write_text("# Home Visits\n\nCarry a phone.\n")
+    for index_dir in (corpus / "index", corpus):
+        settings = load_settings(corpus, index_dir)
+        load_index(settings, rebuild="always")
+        assert [p.relative_to(corpus).as_posix() for p in corpus_files(corpus)] == [
+            "build-2024/visits.md", "funds.md"]
+        index = load_index(settings, rebuild="never")  # the build just made is not stale
+        assert sorted(index.documents) == ["funds", "visits"]

@@ -13,6 +13,7 @@ import bisect
 import functools
 import hashlib
 import html
+import os
 import re
 import signal
 import threading
@@ -1102,18 +1103,28 @@ def _reads_as_title(line: str) -> bool:
 # ---------------------------------------------------------------- the corpus
 
 
+_BUILD_FOLDER = re.compile(r"build-\d{8}-\d{6}-\d+-\d+")
+
+
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """Every file in the corpus folder and its subfolders, in a stable order, supported or not
-    (so an ingest can account for each one), except metadata.toml and hidden files (".DS_Store",
-    ".gitkeep": the system's, not documents)."""
+    (so an ingest can account for each one), except metadata.toml, hidden files (".DS_Store",
+    ".gitkeep": the system's, not documents) and an index's builds.
+
+    An index folder placed inside the corpus folder (`--index policies/index`, or the corpus
+    folder itself) holds a `current` link beside its `build-<date>-<time>-<pid>-<n>` folders
+    (store/files.py). Those are policyqa's own files: read as documents, each build would change
+    the corpus it was built from, and the index would never be current."""
     corpus_dir = Path(corpus_dir)
-    return sorted(
-        p
-        for p in corpus_dir.rglob("*")
-        if p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
-        and p.relative_to(corpus_dir).as_posix() != METADATA_FILE
-    )
+    found = []
+    for folder, dirs, files in os.walk(corpus_dir):
+        here = Path(folder)
+        builds = (here / "current").is_symlink()
+        dirs[:] = [d for d in dirs if not d.startswith(".")
+                   and not (builds and _BUILD_FOLDER.fullmatch(d))]
+        found.extend(here / name for name in files if not name.startswith("."))
+    return sorted(p for p in found
+                  if p.is_file() and p.relative_to(corpus_dir).as_posix() != METADATA_FILE)
 
 
 def load_metadata(corpus_dir: Path) -> dict[str, dict]:

@@ -104,6 +104,8 @@ def write_build(index_dir: Path, build: Build) -> Path:
     """Write, verify and make current one build; returns its folder."""
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
+    # documents.corpus_files knows this name's shape: it skips builds of an index folder placed
+    # inside the corpus folder.
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = index_dir / f".tmp-build-{stamp}"
     final = index_dir / f"build-{stamp}"
