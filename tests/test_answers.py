@@ -224,6 +224,33 @@ def test_a_sentence_leading_into_a_list_is_not_its_answer(tmp_path):
     assert not alone.text.rstrip().endswith(":") and "a) the client's file" in alone.text
 
 
+def test_a_table_row_answers_alone(tmp_path):
+    """A table's rows are records, each whole: "what do I do if a client leaves money behind?"
+    is answered by that row, not by it and the row above ("A client asks to borrow $20 ...
+    A client leaves money behind ..."), which two rows' pair embedding matched best."""
+    from policyqa.config import load_settings
+    from policyqa.index import load_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "client-money.md").write_text(
+        "# Client Money\n\n## Loans and money\n\nStaff never lend money to a client or borrow "
+        "money from one, even a small amount for a short time.\n\n"
+        "| Situation | What staff do | Who is told |\n|---|---|---|\n"
+        "| A client offers $20 in cash | Decline it and record the offer | Supervisor |\n"
+        "| A client asks to borrow $20 | Decline, and offer petty cash for bus fare | Nobody |\n"
+        "| A client leaves money behind | Lock it in the safe and log it | Program manager |\n")
+    small = load_index(load_settings(corpus, tmp_path / "index"))
+    for question, row in (("What do I do if a client leaves money behind?",
+                           "A client leaves money behind\tLock it in the safe and log it\t"
+                           "Program manager"),
+                          ("A client offered me $20 in cash, can I take it?",
+                           "A client offers $20 in cash\tDecline it and record the offer\t"
+                           "Supervisor")):
+        answer = ask(small, question)
+        assert answer.answered and answer.answer.text == row, question
+
+
 def test_words_the_question_quotes_are_in_its_answer(tmp_path):
     """A supervisor asks for the wording about "in but not of the system": the sentence holding
     those words is the answer, not the passage's sentence nearest the rest of the question, and

@@ -18,6 +18,7 @@ from functools import lru_cache, partial
 from .blas import one_blas_thread
 from .chunks import Chunk
 from .cite import chunk_citation, spanned_path
+from .formats import TABLE_ROW
 from .index import Index
 from .lexical import tokenize
 from .normalize import normalize
@@ -150,6 +151,7 @@ class SentenceFacts:
     headings: list[bool]
     questions: list[bool]
     lead_ins: list[bool]  # ends in a colon: "Staff do not visit alone when:" leads into a list
+    rows: list[bool]  # a table's row (cells joined by tabs): a record whole in itself
     words: list[tuple[int, int]]  # (sentence i, sentences i and i + 1); 0 where there is no i + 1
 
 
@@ -176,6 +178,7 @@ def _sentence_facts(index: Index, chunk_id: int) -> SentenceFacts:
         headings=heading_sentences(index, chunk),
         questions=[bool(_QUESTION.search(text[s:e])) for s, e in spans],
         lead_ins=[bool(_LEAD_IN.search(text[s:e])) for s, e in spans],
+        rows=[TABLE_ROW.search(text, s, e) is not None for s, e in spans],
         words=[(len(text[s:e].split()), len(text[s:spans[i + 1][1]].split())
                 if i + 1 < len(spans) else 0) for i, (s, e) in enumerate(spans)])
 
@@ -203,7 +206,9 @@ def candidates(index: Index, hits: list[Hit], query: Query) -> list[Candidate]:
     the staff member's own question and answers nothing; with the sentence after it, it is the
     question and its answer. Nor one that ends in a colon: "Staff do not visit a client alone
     when any of the following applies:" matches "Can I visit a client alone?" best and says
-    nothing of when; with the item after it, it begins to."""
+    nothing of when; with the item after it, it begins to. Nor two rows of a table: each is a
+    record whole in itself, and the pair of "A client asks to borrow $20 ..." and "A client
+    leaves money behind ..." answered the question about money left behind."""
     r = index.settings.retrieval
     related = ((query.related_tokens, r.expansion_weight),
                (query.stand_in_tokens, r.stand_in_weight))
@@ -216,7 +221,8 @@ def candidates(index: Index, hits: list[Hit], query: Query) -> list[Candidate]:
         for i in range(len(hit.chunk.sentences)):
             for j in (i, i + 1):
                 if j >= len(headings) or j >= len(sims.single) or headings[i] or headings[j] \
-                        or facts.questions[j] or facts.lead_ins[j]:
+                        or facts.questions[j] or facts.lead_ins[j] \
+                        or (j > i and facts.rows[i] and facts.rows[j]):
                     continue
                 sim = float(sims.single[i] if j == i else sims.pairs[i] - r.answer_pair_penalty)
                 cover = keyword_coverage(index, query.tokens, token_sets[i] | token_sets[j],
