@@ -45,6 +45,7 @@ from policyqa.render import (
     section_export,
     sentence_start,
 )
+from policyqa.store import backend
 
 EXAMPLES = [
     "How should I keep participant records?",
@@ -122,10 +123,17 @@ def get_index():
         except IndexError_:  # missing, stale or unreadable
             _build(settings)
             index = _load(*key)["index"]
-        if staleness(settings, index.manifest):  # the corpus changed while serving
+        stale = staleness(settings, index.manifest)
+        blocked = stale and backend(settings).unwritable()
+        if stale and not blocked:  # the corpus changed while serving
             _load.clear()
             _build(settings)
             index = _load(*key)["index"]
+        elif stale:  # an index this server may read, not write (index.load_index)
+            st.warning(f"The policies changed since the index was built "
+                       f"({index.manifest.get('created', 'earlier')}) and this server cannot "
+                       f"rebuild it ({blocked}): answers come from the policies as they were "
+                       f"then. Ask whoever runs policyqa to run `policyqa ingest`.")
     except (IndexError_, DocumentError) as exc:
         st.error("The policies could not be loaded:")
         st.code(str(exc), language=None, wrap_lines=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,29 @@ def small_corpus(tmp_path: Path) -> Path:
         shutil.copy(CORPUS / name, corpus / name)
     shutil.copy(CORPUS / "metadata.toml", corpus / "metadata.toml")
     return corpus
+
+
+@contextmanager
+def unwritable(folder: Path):
+    """`folder` made unwritable to this process: mode 555, or for root, whom modes do not stop,
+    the immutable attribute (`chattr +i`, ext4 and most Linux filesystems)."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    try:
+        run = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, text=True)
+    except FileNotFoundError:
+        pytest.skip("root, and no chattr to make a folder unwritable")
+    if run.returncode:
+        pytest.skip(f"root, and chattr cannot make {folder} unwritable: {run.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
 
 
 def fixed_pages_pdf():

@@ -354,3 +354,29 @@ def test_a_passage_kept_twice_shows_its_copy_cited(tmp_path, monkeypatch):
     assert "Same words also in&#58; gifts &lt;i&gt;copy, Gifts" in shown, shown
     assert "<i>copy" not in shown
     assert not at.subheader  # no "Further passages": the copy is not listed again
+
+
+def test_an_index_the_server_cannot_write_answers_and_says_it_is_out_of_date(
+        tmp_path, monkeypatch):
+    """The page's server may read an index and not write it: after a policy is added, it
+    answers from the index as it stands and says so, where it showed only the build's error."""
+    from conftest import unwritable
+
+    from policyqa.config import load_settings
+    from policyqa.index import load_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "gifts.md").write_text("# Gifts\n\nStaff may not accept gifts from clients.\n")
+    load_index(load_settings(corpus, tmp_path / "index"))
+    (corpus / "parking.md").write_text("# Parking\n\nStaff park in lot B.\n")
+    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+    monkeypatch.setenv("POLICYQA_INDEX", str(tmp_path / "index"))
+    with unwritable(tmp_path / "index"):
+        at = AppTest.from_file(APP, default_timeout=120).run()
+        at.text_input(key="question").input("Can I accept a gift from a client?").run()
+    assert not at.exception and not at.error
+    [warning] = at.warning
+    assert "The policies changed since the index was built" in warning.value
+    assert "cannot rebuild it (no permission to write" in warning.value
+    assert marked(at)[0] == "Staff may not accept gifts from clients."

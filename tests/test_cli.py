@@ -183,3 +183,29 @@ def test_an_index_answers_from_the_folder_it_was_built_from(tmp_path, monkeypatc
 
     assert main(["ask", "--corpus", str(ROOT / "corpus"), *index, "--json", "gifts?"]) == 0
     assert "funds" not in {p["doc_id"] for p in json.loads(capsys.readouterr().out)["passages"]}
+
+
+def test_a_full_disk_is_one_line_and_the_old_build_stays_current(tmp_path, monkeypatch, capsys):
+    """The disk fills while a build is written: one error line naming the cause, no traceback,
+    and the build made before stays current."""
+    from policyqa.store import files
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "funds.md").write_text("# Client Funds\n\nStaff never lend money to a client.\n")
+    where = ["--corpus", str(corpus), "--index", str(tmp_path / "index")]
+    assert main(["ingest", *where]) == 0
+    capsys.readouterr()
+    (corpus / "funds.md").write_text("# Client Funds\n\nStaff never lend money to anyone.\n")
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.np, "savez", full)
+    assert main(["ingest", *where]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "policyqa: error: [Errno 28] No space left on device")  # after the progress lines
+    index_dir = tmp_path / "index"
+    assert not list(index_dir.glob(".tmp-build-*"))
+    [build] = index_dir.glob("build-*")
+    assert (index_dir / "current").resolve() == build.resolve()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import unwritable
 
 from policyqa import __version__
 from policyqa.config import ChunkSettings, load_settings
@@ -276,3 +277,37 @@ def test_a_fresh_build_encodes_each_text_once_and_the_model_words_never(settings
     check = in_lexicon[:: max(1, len(in_lexicon) // 20)] + calls["embed vocabulary"][:5]
     stored = index.store.vocabulary.vectors[[words.index(w) for w in check]]
     assert np.min(np.sum(stored * real.encode(check), axis=1)) > 0.9999
+
+
+def test_an_index_this_user_cannot_write_answers_while_only_its_corpus_changed(
+        settings, small_corpus, caplog, capsys):
+    """IT builds /srv/index; staff ask from it and cannot write it. When a policy is added
+    before IT re-ingests, a staff member's question tried the rebuild and died with a
+    PermissionError traceback. The index answers as it stands, saying why; an index of other
+    settings still refuses (it would mislead), and `policyqa ingest` there is one clear line."""
+    from policyqa.answers import ask
+    from policyqa.cli import main
+
+    build_index(settings)
+    (small_corpus / "parking.md").write_text("# Parking\n\nStaff park in lot B.\n")
+    index_dir = Path(settings.index_dir)
+    with unwritable(index_dir):
+        for rebuild in ("auto", "never"):
+            index = load_index(settings, rebuild=rebuild)
+            assert "parking" not in index.documents
+            assert ask(index, "Can I accept gifts from participants?").answered
+        assert "which is out of date (corpus changed (added: parking.md))" in caplog.text
+        assert f"cannot be rebuilt here (no permission to write {index_dir})" in caplog.text
+        other = replace(settings, chunking=ChunkSettings(target_words=60, max_words=120))
+        with pytest.raises(IndexError_, match="settings changed, and it cannot be rebuilt here"):
+            load_index(other)
+        with pytest.raises(IndexError_, match="cannot write the index: no permission"):
+            build_index(settings)
+        where = ["--corpus", str(small_corpus), "--index", str(index_dir)]
+        assert main(["ingest", *where]) == 2
+        assert capsys.readouterr().err == (
+            f"policyqa: error: cannot write the index: no permission to write {index_dir}\n")
+        assert main(["ask", *where, "--k", "1", "Can I accept gifts from participants?"]) == 0
+        assert "Answer: " in capsys.readouterr().out
+        assert len(list(index_dir.glob("build-*"))) == 1
+    assert "parking" in load_index(settings).documents  # writable again: rebuilt

@@ -123,6 +123,9 @@ class MemoryBackend:
     def embedding_cache(self):
         return NoCache()
 
+    def unwritable(self) -> str:
+        return ""
+
     def publish(self, build: Build) -> str:
         self.builds[self.location] = build
         return self.location

@@ -308,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         # and the status is a SIGPIPE death's, as other tools in a pipeline give.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:  # a full disk, a folder gone: the build left the old index current
+        return _fail(str(exc))
 
 
 if __name__ == "__main__":

@@ -110,6 +110,23 @@ def _open(settings: Settings, store: Backend) -> Index:
     return Index(settings, opened, embedder, known)
 
 
+def _read_only(settings: Settings, store: Backend, reason: str, blocked: str) -> Index:
+    """An index this user may read but not rebuild (the agency's IT builds /srv/index, staff
+    ask from it) whose corpus changed since: it answers as it stands, with a warning, rather
+    than refuse every question until someone who can write it runs `policyqa ingest`. Only the
+    corpus may differ: an index of another model, other code or settings, or a damaged one,
+    would mislead, and is refused with the reason."""
+    manifest, _ = store.current_manifest()
+    if manifest and not staleness(settings, manifest, corpus=False):
+        index = _open(settings, store)
+        log.warning("policyqa: answering from the index built %s, which is out of date (%s): "
+                    "it cannot be rebuilt here (%s). Run `policyqa ingest` as a user who can "
+                    "write it.", manifest.get("created", "earlier"), reason, blocked)
+        return index
+    raise IndexError_(f"index is not usable: {reason}, and it cannot be rebuilt here "
+                      f"({blocked}). Run `policyqa ingest` as a user who can write it.")
+
+
 def load_index(settings: Settings, rebuild: str = "auto",
                progress: Progress | None = None) -> Index:
     """Open the current index; rebuild it if missing, stale or damaged ("auto"), always
@@ -119,7 +136,8 @@ def load_index(settings: Settings, rebuild: str = "auto",
     error message under "never". A shared store (the database) is only rebuilt when asked
     ("always", i.e. `policyqa ingest`): under "auto" its readers take its current version without
     comparing it to a corpus folder of their own, and fail with the reason when it is unusable
-    rather than replace what every other server reads with their folder's documents.
+    rather than replace what every other server reads with their folder's documents. An index
+    this user cannot write answers while only its corpus changed, with a warning (_read_only).
     """
     if rebuild not in REBUILD:
         raise ValueError(f"rebuild must be one of {', '.join(REBUILD)}, not {rebuild!r}")
@@ -134,6 +152,9 @@ def load_index(settings: Settings, rebuild: str = "auto",
             return _open(settings, store)
         except IndexError_ as exc:  # damaged: rebuilt or refused below
             reason = str(exc)
+    blocked = "" if store.shared or not exists or rebuild == "always" else store.unwritable()
+    if blocked:
+        return _read_only(settings, store, reason, blocked)
     if rebuild == "never":
         where = " --database URL" if store.shared else ""
         raise IndexError_(f"index is not usable: {reason}. Run `policyqa ingest{where}`.")

@@ -347,6 +347,10 @@ def build_index(settings: Settings, progress: Progress | None = None,
     `embedder` replaces the settings' model (the benchmark uses random vectors at 100k chunks).
     """
     started = time.perf_counter()
+    store = backend(settings)
+    blocked = store.unwritable()
+    if blocked:
+        raise IndexError_(f"cannot write the index: {blocked}")
     corpus_dir = Path(settings.corpus_dir)
     hashes = corpus_hashes(corpus_dir)
     files = corpus_files(corpus_dir) if corpus_dir.is_dir() else []
@@ -363,7 +367,6 @@ def build_index(settings: Settings, progress: Progress | None = None,
     parts = [prepare_document(doc, settings) for doc in docs]
     timings = {"read and chunk": time.perf_counter() - started}
     embedder = embedder or load_embedder(settings)
-    store = backend(settings)
     cache = store.embedding_cache()
     embedded = embed_parts(parts, settings, embedder, cache, progress)
     mark = time.perf_counter()

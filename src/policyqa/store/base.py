@@ -155,6 +155,12 @@ class Backend(Protocol):
         """The current version's vectors, for an incremental build (empty when untrusted)."""
         ...
 
+    def unwritable(self) -> str:
+        """Why this process cannot publish a version here ("" when it can), known before a
+        build spends its minutes reading and embedding: staff asking from an index the agency's
+        IT builds may read it and not write it."""
+        ...
+
     def publish(self, build: Build) -> str:
         """Write the build as a new version, verify it, make it current atomically, prune old
         versions no reader needs; returns the new version's location."""

@@ -387,5 +387,17 @@ class EmbeddedBackend:
             log.warning("policyqa: not reusing embeddings of %s: %s", self.index_dir, exc)
             return FileEmbeddingCache(note=f"cache ignored ({exc})")
 
+    def unwritable(self) -> str:
+        """A build is a folder made in the index folder (or the folders that will hold it):
+        the nearest one that exists must be writable to this user on a writable filesystem."""
+        folder = self.index_dir.absolute()
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            return f"{folder} is not a folder"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"no permission to write {folder}"
+        return ""
+
     def publish(self, build: Build) -> str:
         return str(write_build(self.index_dir, build))
