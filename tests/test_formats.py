@@ -2520,6 +2520,24 @@ def test_docx_text_boxes_follow_their_paragraph_once(tmp_path: Path):
     paths = _paths(doc)
     assert paths["Call 911 first."] == "Emergencies"
     assert paths["Keep this card"] == "Contacts"
+    # No Title style, a one-word first heading: the sentence below it is no title.
+    assert doc.title == "emergencies"
+
+
+def test_a_word_file_without_a_title_style_is_not_titled_by_a_sentence(tmp_path: Path):
+    """A Word file marks its title with a style; where it has none, its first paragraph of two
+    words or more stood in, a sentence included ("Staff stay with the participant."). A line
+    ending in a full stop is running text there; a short plain line still names the file."""
+    import docx
+
+    for first, title in (("Staff stay with the participant.", "visits"),
+                         ("Home Visits Procedure", "Home Visits Procedure"),
+                         ("Northside Pty Ltd.", "Northside Pty Ltd.")):
+        document = docx.Document()
+        document.add_paragraph(first)
+        document.add_paragraph("Staff carry a charged phone on every home visit.")
+        document.save(tmp_path / "visits.docx")
+        assert read_document(tmp_path / "visits.docx").title == title, first
 
 
 def test_a_table_of_quantities_and_codes_is_not_ocr_noise():

@@ -967,7 +967,8 @@ def read_document(path: Path, meta: dict | None = None,
     own = extracted.meta
     doc_id = path.stem
     title = (meta.get("title") or _printable(own.get("title", ""))
-             or _guess_title(text, {at for at, level in headings if level == 1}) or doc_id)
+             or _guess_title(text, {at for at, level in headings if level == 1},
+                             full_stops=extracted.format not in _STYLED) or doc_id)
     return Document(
         doc_id=doc_id,
         path=str(path),
@@ -1036,7 +1037,16 @@ def _printable(title: str) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in title).split())
 
 
-def _guess_title(text: str, titles: set[int] = frozenset()) -> str:
+# Formats whose writers mark a title with a style (Word's and LibreOffice's Title, Heading 1):
+# where none is marked, a paragraph ending in a full stop is running text, never the title, and
+# no title comes after it. In the 980 text, Markdown, web and Word files compared, no Word
+# file's title ends in one; a one-word first heading ("Emergencies") then left the next
+# sentence ("Staff stay with the participant.") to be taken for the title, and a later short
+# line ("Crisis line") would be after it.
+_STYLED = frozenset({"docx", "odt"})
+
+
+def _guess_title(text: str, titles: set[int] = frozenset(), full_stops: bool = True) -> str:
     """The first line that reads as a title: two words or more (a lone word is more often a stamp or a
     page number than a title), or a Markdown "# Title" line of any length (`titles`: where the
     level-1 headings' titles start). Not a line of running text: one that runs past TITLE_WORDS
@@ -1046,7 +1056,9 @@ def _guess_title(text: str, titles: set[int] = frozenset()) -> str:
     case), or starts in lower case below another line (the rest of that line's sentence; a first
     line may: "pdf encryption test"). A table's row is no title, but where a template's first
     table labels a cell "Policy Title:" (or "Subject:", "Policy:", _TITLE_LABEL), the next cell
-    is. None within the first TITLE_LINES lines: no title (the file's name stands in)."""
+    is. None within the first TITLE_LINES lines: no title (the file's name stands in).
+    `full_stops=False`: a line ending in a full stop is running text, however short, and ends
+    the search: a title stands before the text begins (_STYLED)."""
     lines = text.split("\n")[:TITLE_LINES]
     at, seen = 0, False
     for n, line in enumerate(lines):
@@ -1062,6 +1074,8 @@ def _guess_title(text: str, titles: set[int] = frozenset()) -> str:
             continue  # other rows are a table's cells, no title
         line = line.strip().lstrip("#").strip()
         after = lines[n + 1].strip() if n + 1 < len(lines) else ""
+        if not (full_stops or heading) and _FULL_STOP.search(line):
+            return ""  # running text has begun: a title would have stood before it
         if (heading and line) or (len(line.split()) >= 2 and _reads_as_title(line)
                                   and not (seen and line[0].islower())
                                   and not after[:1].islower()):
@@ -1089,6 +1103,8 @@ _BULLETED = re.compile(rf"[{re.escape(BULLET_MARKS)}][ \t]")
 # Words a title does not end on: a line that does is a sentence cut at the margin ("A report
 # creeps into camp that" / "Johnston is coming with fifty", a scanned page's narrow column).
 _OPEN_ENDINGS = frozenset({"a", "an", "the", "and", "or", "of", "that", "which"})
+# A sentence's full stop, not an ellipsis ("Coming soon...") nor an abbreviation's ("Pty Ltd.").
+_FULL_STOP = re.compile(r"(?<![.\s])(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z][a-z])\.[\"'\u201d\u2019)]*$")
 
 
 def _reads_as_title(line: str) -> bool:
