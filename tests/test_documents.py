@@ -197,8 +197,8 @@ def test_a_table_row_opening_on_an_empty_cell_is_read_not_skipped(tmp_path: Path
                                        "# Gifts\n\nStaff never accept cash gifts.\n")
     docs, skipped = load_corpus(tmp_path)
     assert not skipped
-    assert {d.doc_id: d.title for d in docs} == {"loans": "Staff never lend money to clients.",
-                                                  "gifts": "Gifts"}
+    # (a Word file's sentence is no title: its file name stands in)
+    assert {d.doc_id: d.title for d in docs} == {"loans": "loans", "gifts": "Gifts"}
 
 
 def test_one_policy_in_several_formats_is_cited_by_each_files_name(tmp_path: Path):
@@ -223,6 +223,26 @@ def test_one_policy_in_several_formats_is_cited_by_each_files_name(tmp_path: Pat
     assert labels == {"funds": "funds.docx", "funds.pdf": "funds.pdf",
                       "funds-3": "old/funds.pdf", "gifts": "Policy 4.15",
                       "gifts.txt": "gifts.txt"}
+
+
+def test_files_of_one_name_in_two_folders_are_each_cited_by_their_path(tmp_path: Path):
+    """Policies kept by department, "Clinical/gifts.md" and "HR/gifts.md": the first was cited
+    "gifts.md", which a memo cannot tell from the second. Each is cited by its path; a third
+    folder's file of the name too, and a file of another name keeps its own. metadata.toml
+    may key a file by its path in the folder."""
+    for folder, words in (("Clinical", "Clinicians never accept gifts from patients."),
+                          ("HR", "Staff may accept a gift worth under $25."),
+                          ("HR/archive", "Staff never accept gifts (2019).")):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        (tmp_path / folder / "gifts.md").write_text(f"# Gifts\n\n{words}\n")
+    (tmp_path / "HR" / "loans.md").write_text("# Loans\n\nStaff never lend money.\n")
+    labels = sorted(d.label for d in load_corpus(tmp_path)[0])
+    assert labels == ["Clinical/gifts.md", "HR/archive/gifts.md", "HR/gifts.md", "loans"]
+    # metadata.toml tells them apart by path, and still names a file by its name alone
+    (tmp_path / "metadata.toml").write_text(
+        '[documents."HR/gifts.md"]\nlabel = "HR 4.1"\n[documents."loans.md"]\nlabel = "HR 4.2"\n')
+    labels = sorted(d.label for d in load_corpus(tmp_path)[0])
+    assert labels == ["Clinical/gifts.md", "HR 4.1", "HR 4.2", "HR/archive/gifts.md"]
 
 
 def test_a_file_not_read_in_time_is_named_and_the_timer_is_put_back(tmp_path: Path):

@@ -1215,7 +1215,9 @@ def read_corpus_file(corpus_dir: Path, path: Path, metadata: dict[str, dict],
     on_page = (lambda done, total: pages(path, done, total)) if pages else None
     try:
         with _time_limit(time_limit):
-            return read_document(path, metadata.get(path.name), on_page)
+            # Keyed by the file's path in the folder ("HR/gifts.docx", for files of one name
+            # in two folders), else by its name.
+            return read_document(path, metadata.get(name, metadata.get(path.name)), on_page)
     except _TooSlow:
         return Skipped(name, f"not read within {time_limit:g} s (stopped; a damaged file, or one "
                              "too large to read here)")
@@ -1252,13 +1254,29 @@ def _label_apart(doc: Document, name: str, stem: str, docs: list[Document]) -> N
     """Documents that share a file stem (a policy's .docx beside its .pdf and .html on a shared
     drive) are cited by their file names, "policy-4.12.pdf" and "policy-4.12.docx", where each
     would otherwise be cited "policy-4.12" and a memo could not say which. Labels set in
-    metadata.toml stay as set; a second folder's file of the same name is cited by its path."""
+    metadata.toml stay as set. Files of one name in two folders ("HR/gifts.docx",
+    "Clinical/gifts.docx") are each cited by their path in the corpus folder: the first, cited
+    "gifts.docx" while it stood alone, would otherwise be the ambiguous one."""
     for other in docs:
         if other.label == stem and Path(other.path).stem == stem:
             other.label = Path(other.path).name
     if doc.label == stem:
-        labels = {d.label for d in docs}
-        doc.label = Path(name).name if Path(name).name not in labels else name
+        file_name = Path(name).name
+        same = [d for d in docs if Path(d.path).name == file_name]
+        for other in same:
+            if other.label == file_name:  # not a label metadata.toml set
+                other.label = _corpus_name(other, doc, name)
+        doc.label = name if same or file_name in {d.label for d in docs} else file_name
+
+
+def _corpus_name(other: Document, doc: Document, name: str) -> str:
+    """`other`'s path in the corpus folder, found as `doc`'s (whose path there is `name`): both
+    are that folder joined with their names (corpus_files). A worker of a shared ingest may have
+    read `other` under another mount: its folder and file name then stand in."""
+    folder = doc.path[: len(doc.path) - len(name)]
+    if doc.path.endswith(name) and other.path.startswith(folder):
+        return other.path[len(folder):]
+    return Path(other.path).parent.name + "/" + Path(other.path).name
 
 
 def load_corpus(
