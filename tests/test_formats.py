@@ -651,6 +651,30 @@ def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     assert paths["Meal $20"] == "Exceptions › Values"
 
 
+def test_html_a_page_its_scripts_draw_is_named_with_what_to_do(tmp_path: Path):
+    """An intranet page drawn by its scripts (a single-page app), saved as "HTML only", holds
+    the scripts and an empty root, not the policy: it was skipped as "no text (whitespace
+    only)", which says nothing of why or what to do. A page with no text and no scripts keeps
+    that reason; a scripted page with text is read."""
+    from policyqa.documents import load_corpus
+
+    (tmp_path / "funds.html").write_text(
+        "<html><head><title>Client Funds | Intranet</title></head><body><div id='root'></div>"
+        "<script src='app.js'></script><noscript>You need to enable JavaScript.</noscript>"
+        "</body></html>")
+    (tmp_path / "blank.html").write_text("<html><body><nav>Home</nav></body></html>")
+    (tmp_path / "gifts.html").write_text(
+        "<html><body><h1>Gifts</h1><p>Staff decline cash gifts.</p>"
+        "<script>track()</script></body></html>")
+    docs, skipped = load_corpus(tmp_path)
+    assert [d.doc_id for d in docs] == ["gifts"]
+    reasons = {s.path: s.reason for s in skipped}
+    assert reasons["funds.html"].startswith("web page with no text of its own: its scripts "
+                                            "build it in the browser")
+    assert "save it as PDF" in reasons["funds.html"]
+    assert reasons["blank.html"] == "no text (whitespace only)"
+
+
 def test_html_bold_headings_typed_in_two_sizes_nest_by_size(tmp_path: Path):
     """A page Word saved from a policy typed without heading styles: bold paragraphs in 14 pt
     over bold paragraphs in 12 pt (its inline "font-size"), no h1-h6. They nest by size, as

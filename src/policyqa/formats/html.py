@@ -99,6 +99,7 @@ def read_html(data: bytes | str) -> Extracted:
     if placeholder_title(title):
         title = ""  # "Untitled Document", "Home": the page's own heading or text titles it
     panels = _disclosed(soup)
+    scripted = soup.find("script") is not None
     pagers = any(_PAGER_RELS & {str(r).lower() for r in a.get("rel") or []}
                  for a in soup.find_all("a", rel=True))
     for tag in soup.find_all(True):
@@ -131,6 +132,12 @@ def read_html(data: bytes | str) -> Extracted:
         raise DocumentError(f"web page nested too deeply to read (over {_DEPTH // 2:,} levels of "
                             "elements)") from None
     writer.flush()
+    if scripted and not writer.text().strip():
+        # An intranet page its scripts draw (SharePoint, a single-page app), saved as "HTML
+        # only": the file holds the scripts, not the policy. policyqa runs no scripts.
+        raise DocumentError("web page with no text of its own: its scripts build it in the "
+                            "browser, and policyqa does not run them; open it in a browser and, "
+                            "once it has loaded, save it as PDF or as 'Webpage, Complete'")
     writer.nest_looked_by_size()
     first = next((b for b in writer.blocks if b.kind == "heading" and b.level == 1), None)
     heading = writer.text()[first.start:first.end] if first else ""
