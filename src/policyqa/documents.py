@@ -28,15 +28,14 @@ from .formats import Block, DocumentError, Extracted, MarkdownMarks, PageProgres
 
 __all__ = ["Block", "Document", "DocumentError", "Skipped", "load_corpus", "read_document"]
 
-SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".docx", ".odt", ".fodt", ".html", ".htm",
-             ".xhtml", ".mhtml", ".mht")
+SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".docx", ".doc", ".odt", ".fodt", ".html",
+             ".htm", ".xhtml", ".mhtml", ".mht")
 METADATA_FILE = "metadata.toml"
 # Formats agencies have that policyqa does not read, with what to do instead.
 _UNSUPPORTED = {
     ".ott": "OpenDocument template; save it as .odt",
     ".ods": "OpenDocument spreadsheet",
     ".odp": "OpenDocument presentation",
-    ".doc": "legacy Word 97-2003 document; save it as .docx",
     ".docm": "macro-enabled Word document; save it as .docx",
     ".dotx": "Word template; save it as .docx", ".dot": "Word template; save it as .docx",
     ".wpd": "WordPerfect document; save it as .docx or PDF",
@@ -525,6 +524,8 @@ RULES = {
     "md": _MARKDOWN_PAGE_BREAK_RULES + _MARKDOWN_RULES + _MARKDOWN_ONLY_RULES,
     "pdf": _PDF_RULES + _WORD_BULLET_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
     "docx": [],  # the reader writes the text itself: nothing else to undo
+    # converted to .docx (formats/doc.py), which shows an embedded object as U+FFFC
+    "doc": [(re.compile("\n*\ufffc+(?=\n|$)|\ufffc"), _literal(""))],
     "odt": [],
     "html": [],
 }
@@ -881,9 +882,19 @@ def _disguised(suffix: str, data: bytes) -> str | None:
 
 
 _NOT_A = {".pdf": "not a PDF", ".docx": "not a Word .docx file",
+          ".doc": "not a Word 97-2003 document",
           ".odt": "not an OpenDocument text file", ".fodt": "not an OpenDocument text file",
           ".html": "not a web page",
           ".htm": "not a web page", ".xhtml": "not a web page"}
+
+
+def _web_page(data: bytes) -> str:
+    """"html" or "mhtml" for a .doc that is a web page: Word's "Save as Web Page" and document
+    systems' exports name HTML and MIME web archives .doc, and Word opens them; else ""."""
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<html", b"<!doctype html", b"<?xml")) and b"<html" in data[:4096].lower():
+        return "html"
+    return "mhtml" if head.startswith(b"mime-version:") else ""
 
 
 def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
@@ -900,15 +911,25 @@ def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
     # (a .docx that is no ZIP package is read for what it is in formats/docx.py: an encrypted
     # or a Word 97-2003 file; a web archive is a MIME message whatever it holds)
     # (an OpenDocument file is a ZIP package, or one XML file: formats/odt.py reads either)
+    # (a .doc may be a Word package renamed, or a page Word saved as "Web Page" under .doc)
     ours = {".docx": (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"), ".odt": (b"PK\x03\x04",),
-            ".fodt": (b"PK\x03\x04",)}.get(suffix, ())
+            ".fodt": (b"PK\x03\x04",), ".doc": (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")}.get(suffix, ())
     if suffix not in (".mhtml", ".mht") and not data.startswith(ours) and (
             why := _disguised(suffix, data)):
         raise DocumentError(why)
-    if suffix == ".docx":
+    if suffix == ".docx" or (suffix == ".doc" and data.startswith(b"PK\x03\x04")):
         from .formats.docx import read_docx
 
         return read_docx(path, data)
+    if suffix == ".doc":
+        web = _web_page(data)
+        if web:
+            from .formats.html import read_html, read_mhtml
+
+            return read_mhtml(data) if web == "mhtml" else read_html(data)
+        from .formats.doc import read_doc
+
+        return read_doc(path, data)
     if suffix in (".odt", ".fodt"):
         from .formats.odt import read_odt
 
@@ -1043,7 +1064,7 @@ def _printable(title: str) -> str:
 # file's title ends in one; a one-word first heading ("Emergencies") then left the next
 # sentence ("Staff stay with the participant.") to be taken for the title, and a later short
 # line ("Crisis line") would be after it.
-_STYLED = frozenset({"docx", "odt"})
+_STYLED = frozenset({"docx", "doc", "odt"})
 
 
 def _guess_title(text: str, titles: set[int] = frozenset(), full_stops: bool = True) -> str:

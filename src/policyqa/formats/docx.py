@@ -69,6 +69,10 @@ def read_docx(path: Path, data: bytes) -> Extracted:
     from lxml.etree import XMLSyntaxError
 
     if not zipfile.is_zipfile(path):
+        if _word97(path):  # a .doc renamed .docx: Word opens it, and so does policyqa
+            from .doc import read_doc
+
+            return read_doc(path, data)
         raise DocumentError(_not_a_package(path))
     try:
         document = docx.Document(str(path))
@@ -165,23 +169,35 @@ def _properties(document) -> dict:
     return meta
 
 
-def _not_a_package(path: Path) -> str:
-    """Why a .docx that is no ZIP package cannot be read. Word saves a password-protected
-    document as an OLE compound file holding the encrypted package ("EncryptedPackage"), and a
-    Word 97-2003 document is one too ("WordDocument"); olefile reads which it is."""
+def ole_streams(path: Path) -> set[str]:
+    """The top-level streams of an OLE compound file (empty for any other file); a damaged one
+    raises olefile's error (an OSError). Word saves a password-protected document as one holding
+    the encrypted package ("EncryptedPackage"), and a Word 97-2003 document is one too
+    ("WordDocument")."""
     import olefile
 
-    if olefile.isOleFile(str(path)):
-        try:
-            with olefile.OleFileIO(str(path)) as ole:
-                if ole.exists("EncryptedPackage"):
-                    return "password-protected Word file (a password is needed to open it)"
-                if ole.exists("WordDocument"):
-                    return ("a Word 97-2003 document (.doc) named .docx; open it in Word and "
-                            "save it as .docx")
-        except Exception:  # noqa: BLE001 - a damaged compound file: the general reason below
-            pass
-    return "not a Word .docx file (not a ZIP package; a legacy .doc renamed?)"
+    if not olefile.isOleFile(str(path)):
+        return set()
+    with olefile.OleFileIO(str(path)) as ole:
+        return {entry[0] for entry in ole.listdir() if len(entry) == 1}
+
+
+def _streams(path: Path) -> set[str]:
+    try:
+        return ole_streams(path)
+    except Exception:  # noqa: BLE001 - a damaged compound file: the general reason
+        return set()
+
+
+def _word97(path: Path) -> bool:
+    return "WordDocument" in _streams(path)
+
+
+def _not_a_package(path: Path) -> str:
+    """Why a .docx that is no ZIP package (nor a .doc renamed) cannot be read."""
+    if "EncryptedPackage" in _streams(path):
+        return "password-protected Word file (a password is needed to open it)"
+    return "not a Word .docx file (not a ZIP package, nor a Word 97-2003 document)"
 
 
 _WRAPPERS = {f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"}

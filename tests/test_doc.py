@@ -1,0 +1,89 @@
+"""Word 97-2003 .doc files (formats/doc.py): converted by msdoc2docx, then read as Word files."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from policyqa.chunks import make_chunks
+from policyqa.config import ChunkSettings
+from policyqa.documents import load_corpus, read_corpus_file, read_document
+from policyqa.sections import parse_sections
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LEGACY = FIXTURES / "legacy"
+
+
+def _reading(path: Path):
+    doc = read_document(path)
+    chunks = make_chunks(doc, parse_sections(doc), ChunkSettings())
+    return doc, [(c.section_path, doc.text[c.start:c.end]) for c in chunks]
+
+
+def test_a_doc_reads_as_the_word_file_it_was_saved_from():
+    """LibreOffice's .doc of a Word file: the same text, blocks, title and cited passages, its
+    headings typed in bold found as in the .docx. It was "unsupported file type .doc"."""
+    doc, chunks = _reading(LEGACY / "typed-headings.doc")
+    word, word_chunks = _reading(FIXTURES / "opendocument" / "typed-headings.docx")
+    assert doc.format == "doc"
+    assert doc.text == word.text and doc.blocks == word.blocks
+    assert doc.title == word.title == "Transport of Clients"
+    assert chunks == word_chunks
+
+
+def test_a_doc_keeps_its_headings_lists_table_and_footnotes():
+    doc, chunks = _reading(LEGACY / "gifts-and-loans.doc")
+    assert doc.title == "Gifts, Loans and Client Money Procedure"
+    assert "a. Thank the client and explain the rule." in doc.text
+    assert "A client asks to borrow $20\tDecline, and offer petty cash for bus fare\tNobody" \
+        in doc.text
+    assert "Approved by the Board of Directors on 12 March 2024." in doc.text  # the footnote
+    paths = {path for path, text in chunks if "Staff never lend money" in text}
+    assert paths == {"Loans and money"}
+
+
+def test_doc_files_that_cannot_be_read_are_named_and_others_read_for_what_they_are(
+        tmp_path: Path):
+    """Each bad .doc is named with its reason and the rest of the folder is indexed; a Word
+    package or a web page named .doc, and a .doc named .docx (Word opens them all), are read
+    as what they are."""
+    shutil.copy(LEGACY / "typed-headings.doc", tmp_path / "transport.doc")
+    shutil.copy(FIXTURES / "encrypted" / "staff-only-policy.doc", tmp_path / "locked.doc")
+    shutil.copy(FIXTURES / "encrypted" / "staff-only-policy.docx", tmp_path / "locked-x.doc")
+    shutil.copy(FIXTURES / "opendocument" / "gifts-and-loans.docx", tmp_path / "gifts.doc")
+    shutil.copy(LEGACY / "gifts-and-loans.doc", tmp_path / "loans.docx")
+    data = (LEGACY / "typed-headings.doc").read_bytes()
+    (tmp_path / "cut.doc").write_bytes(data[: len(data) // 3])
+    # an OLE file whose main stream is an Excel workbook's, not a Word document's
+    workbook = bytearray(data)
+    at = workbook.find("WordDocument".encode("utf-16-le"))
+    name = "Workbook".encode("utf-16-le")
+    workbook[at:at + 64] = name + bytes(64 - len(name))
+    workbook[at + 64:at + 66] = (len(name) + 2).to_bytes(2, "little")
+    (tmp_path / "budget.doc").write_bytes(bytes(workbook))
+    (tmp_path / "notes.doc").write_text("Staff notes, typed in a text editor.\n")
+    (tmp_path / "intranet.doc").write_text(
+        "<html><head><title>Visitors</title></head><body><h1>Visitors</h1>"
+        "<p>Visitors sign in at the front desk.</p></body></html>")
+
+    docs, skipped = load_corpus(tmp_path)
+    assert sorted(d.doc_id for d in docs) == ["gifts", "intranet", "loans", "transport"]
+    assert {d.doc_id: d.format for d in docs}["loans"] == "doc"  # a .doc renamed .docx
+    reasons = {s.path: s.reason for s in skipped}
+    assert reasons["locked.doc"] == ("password-protected Word 97-2003 file (a password is needed "
+                                     "to open it)")
+    assert reasons["locked-x.doc"] == "password-protected Word file (a password is needed to open it)"
+    assert reasons["budget.doc"] == "not a Word document: an Excel 97-2003 workbook named .doc"
+    assert reasons["notes.doc"] == "not a Word 97-2003 document (no OLE compound file header)"
+    assert reasons["cut.doc"].startswith(("unreadable Word 97-2003 file (", "damaged Word 97-2003"))
+    assert len(reasons) == 5
+
+
+@pytest.mark.parametrize("name", ["typed-headings.doc", "gifts-and-loans.doc"])
+def test_the_converted_file_is_removed(name: str, tmp_path: Path, monkeypatch):
+    """The .docx made on the way lives in a temporary folder, gone once the file is read."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = read_corpus_file(LEGACY, LEGACY / name, {})
+    assert result.text and not list(tmp_path.iterdir())
