@@ -3,10 +3,10 @@
 Agencies keep policies written before 2007 as .doc files. msdoc2docx converts them in pure
 Python from Microsoft's published MS-DOC specification, keeping what the Word reader reads
 (heading styles, list numbering, tables, footnotes, text boxes), so a .doc is sectioned, chunked
-and cited exactly as the same document saved as .docx: LibreOffice's .doc of 15 of 18 Word
-files read identically (the others: numbering LibreOffice itself lost in the .doc, a drawing's
-placeholder, a shape the converter refuses). The .docx is written to a temporary folder and
-removed once read.
+and cited exactly as the same document saved as .docx: LibreOffice's .doc of 16 of 18 Word files
+read identically (the others: numbering LibreOffice itself lost in the .doc, a text box's shape
+the converter refuses). An embedded object it shows as U+FFFC, which the "doc" cleaning rule
+drops. The .docx is written to a temporary folder and removed once read.
 """
 
 from __future__ import annotations
