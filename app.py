@@ -31,7 +31,7 @@ from policyqa.cite import section_citation
 from policyqa.config import load_settings
 from policyqa.documents import DocumentError
 from policyqa.errors import IndexError_
-from policyqa.index import follow
+from policyqa.index import follow, rebuild_blocked
 from policyqa.ingest import build_index
 from policyqa.manifest import staleness
 from policyqa.page import index_key, load_warm
@@ -45,7 +45,6 @@ from policyqa.render import (
     section_export,
     sentence_start,
 )
-from policyqa.store import backend
 
 EXAMPLES = [
     "How should I keep participant records?",
@@ -124,16 +123,15 @@ def get_index():
             _build(settings)
             index = _load(*key)["index"]
         stale = staleness(settings, index.manifest)
-        blocked = stale and backend(settings).unwritable()
+        blocked = stale and rebuild_blocked(settings)
         if stale and not blocked:  # the corpus changed while serving
             _load.clear()
             _build(settings)
             index = _load(*key)["index"]
-        elif stale:  # an index this server may read, not write (index.load_index)
-            st.warning(f"The policies changed since the index was built "
-                       f"({index.manifest.get('created', 'earlier')}) and this server cannot "
-                       f"rebuild it ({blocked}): answers come from the policies as they were "
-                       f"then. Ask whoever runs policyqa to run `policyqa ingest`.")
+        elif stale:  # its folder not mounted here, or the index read-only (index.load_index)
+            st.warning(f"Answers come from the index built "
+                       f"{index.manifest.get('created', 'earlier')}, which may not hold the "
+                       f"policies' latest changes: this server cannot rebuild it ({blocked}).")
     except (IndexError_, DocumentError) as exc:
         st.error("The policies could not be loaded:")
         st.code(str(exc), language=None, wrap_lines=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -356,10 +357,11 @@ def test_a_passage_kept_twice_shows_its_copy_cited(tmp_path, monkeypatch):
     assert not at.subheader  # no "Further passages": the copy is not listed again
 
 
-def test_an_index_the_server_cannot_write_answers_and_says_it_is_out_of_date(
-        tmp_path, monkeypatch):
-    """The page's server may read an index and not write it: after a policy is added, it
-    answers from the index as it stands and says so, where it showed only the build's error."""
+@pytest.mark.parametrize("why", ["read-only", "not mounted"])
+def test_an_index_the_server_cannot_rebuild_answers_and_says_so(why, tmp_path, monkeypatch):
+    """The page's server may read an index and not write it, or not see its corpus folder (a
+    share not mounted there): after a policy is added, it answers from the index as it stands
+    and says so, where it showed only the build's error."""
     from conftest import unwritable
 
     from policyqa.config import load_settings
@@ -372,11 +374,14 @@ def test_an_index_the_server_cannot_write_answers_and_says_it_is_out_of_date(
     (corpus / "parking.md").write_text("# Parking\n\nStaff park in lot B.\n")
     monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
     monkeypatch.setenv("POLICYQA_INDEX", str(tmp_path / "index"))
-    with unwritable(tmp_path / "index"):
+    if why == "not mounted":
+        corpus.rename(tmp_path / "elsewhere")
+    with unwritable(tmp_path / "index") if why == "read-only" else nullcontext():
         at = AppTest.from_file(APP, default_timeout=120).run()
         at.text_input(key="question").input("Can I accept a gift from a client?").run()
     assert not at.exception and not at.error
     [warning] = at.warning
-    assert "The policies changed since the index was built" in warning.value
-    assert "cannot rebuild it (no permission to write" in warning.value
+    assert "which may not hold the policies' latest changes" in warning.value
+    assert ("cannot rebuild it (no permission to write" if why == "read-only"
+            else "cannot rebuild it (corpus folder not found") in warning.value
     assert marked(at)[0] == "Staff may not accept gifts from clients."

@@ -296,8 +296,9 @@ def test_an_index_this_user_cannot_write_answers_while_only_its_corpus_changed(
             index = load_index(settings, rebuild=rebuild)
             assert "parking" not in index.documents
             assert ask(index, "Can I accept gifts from participants?").answered
-        assert "which is out of date (corpus changed (added: parking.md))" in caplog.text
-        assert f"cannot be rebuilt here (no permission to write {index_dir})" in caplog.text
+        assert "as it stands (corpus changed (added: parking.md))" in caplog.text
+        assert (f"cannot be rebuilt here (no permission to write {index_dir}; run `policyqa "
+                "ingest` as a user who can write it)") in caplog.text
         other = replace(settings, chunking=ChunkSettings(target_words=60, max_words=120))
         with pytest.raises(IndexError_, match="settings changed, and it cannot be rebuilt here"):
             load_index(other)
@@ -311,3 +312,27 @@ def test_an_index_this_user_cannot_write_answers_while_only_its_corpus_changed(
         assert "Answer: " in capsys.readouterr().out
         assert len(list(index_dir.glob("build-*"))) == 1
     assert "parking" in load_index(settings).documents  # writable again: rebuilt
+
+
+def test_an_index_whose_corpus_folder_is_not_there_answers_as_it_stands(
+        settings, small_corpus, caplog, capsys):
+    """The policies live on a share that is not mounted on this machine (or were moved): every
+    question failed with "corpus folder not found", though the index was whole. It answers as it
+    stands, saying why; `policyqa ingest` still fails with the reason, and the index is not
+    replaced."""
+    from policyqa.answers import ask
+    from policyqa.cli import main
+
+    first = load_index(settings)
+    small_corpus.rename(small_corpus.with_name("moved"))
+    for rebuild in ("auto", "never"):
+        index = load_index(settings, rebuild=rebuild)
+        assert index.path == first.path
+        assert ask(index, "Can I accept gifts from participants?").answered
+    assert ("as it stands (its corpus folder is not there to compare with): it cannot be rebuilt "
+            f"here (corpus folder not found: {small_corpus}; mount it, or name the folder it "
+            "moved to with --corpus)") in caplog.text
+    where = ["--corpus", str(small_corpus), "--index", str(settings.index_dir)]
+    assert main(["ingest", *where]) == 2
+    assert f"corpus folder not found: {small_corpus}" in capsys.readouterr().err
+    assert load_index(settings, rebuild="never").path == first.path

@@ -110,21 +110,34 @@ def _open(settings: Settings, store: Backend) -> Index:
     return Index(settings, opened, embedder, known)
 
 
-def _read_only(settings: Settings, store: Backend, reason: str, blocked: str) -> Index:
-    """An index this user may read but not rebuild (the agency's IT builds /srv/index, staff
-    ask from it) whose corpus changed since: it answers as it stands, with a warning, rather
-    than refuse every question until someone who can write it runs `policyqa ingest`. Only the
-    corpus may differ: an index of another model, other code or settings, or a damaged one,
-    would mislead, and is refused with the reason."""
+def rebuild_blocked(settings: Settings) -> str:
+    """Why this process cannot rebuild the index from its corpus folder ("" when it can): the
+    folder is not there (a share not mounted on this machine, a folder moved), or this user
+    may read the index and not write it (the agency's IT builds /srv/index, staff ask from it).
+    An index that exists then answers as it stands (_as_it_stands), rather than fail every
+    question until someone rebuilds it."""
+    corpus = Path(settings.corpus_dir)
+    if not corpus.is_dir():
+        return (f"corpus folder not found: {corpus}; mount it, or name the folder it moved to "
+                "with --corpus")
+    why = backend(settings).unwritable()
+    return f"{why}; run `policyqa ingest` as a user who can write it" if why else ""
+
+
+def _as_it_stands(settings: Settings, store: Backend, reason: str, blocked: str) -> Index:
+    """The current index, though it may not hold the corpus's latest changes, with a warning:
+    only where the corpus is its one difference. An index of another model, other code or
+    settings, or a damaged one, would mislead, and is refused with the reason."""
     manifest, _ = store.current_manifest()
     if manifest and not staleness(settings, manifest, corpus=False):
         index = _open(settings, store)
-        log.warning("policyqa: answering from the index built %s, which is out of date (%s): "
-                    "it cannot be rebuilt here (%s). Run `policyqa ingest` as a user who can "
-                    "write it.", manifest.get("created", "earlier"), reason, blocked)
+        found = Path(settings.corpus_dir).is_dir()
+        log.warning("policyqa: answering from the index built %s as it stands (%s): it cannot be "
+                    "rebuilt here (%s)", manifest.get("created", "earlier"),
+                    reason if found else "its corpus folder is not there to compare with",
+                    blocked)
         return index
-    raise IndexError_(f"index is not usable: {reason}, and it cannot be rebuilt here "
-                      f"({blocked}). Run `policyqa ingest` as a user who can write it.")
+    raise IndexError_(f"index is not usable: {reason}, and it cannot be rebuilt here ({blocked})")
 
 
 def load_index(settings: Settings, rebuild: str = "auto",
@@ -137,7 +150,8 @@ def load_index(settings: Settings, rebuild: str = "auto",
     ("always", i.e. `policyqa ingest`): under "auto" its readers take its current version without
     comparing it to a corpus folder of their own, and fail with the reason when it is unusable
     rather than replace what every other server reads with their folder's documents. An index
-    this user cannot write answers while only its corpus changed, with a warning (_read_only).
+    that cannot be rebuilt here (its corpus folder missing, or not writable to this user) answers
+    while only its corpus may differ, with a warning (rebuild_blocked).
     """
     if rebuild not in REBUILD:
         raise ValueError(f"rebuild must be one of {', '.join(REBUILD)}, not {rebuild!r}")
@@ -152,9 +166,9 @@ def load_index(settings: Settings, rebuild: str = "auto",
             return _open(settings, store)
         except IndexError_ as exc:  # damaged: rebuilt or refused below
             reason = str(exc)
-    blocked = "" if store.shared or not exists or rebuild == "always" else store.unwritable()
+    blocked = "" if store.shared or not exists or rebuild == "always" else rebuild_blocked(settings)
     if blocked:
-        return _read_only(settings, store, reason, blocked)
+        return _as_it_stands(settings, store, reason, blocked)
     if rebuild == "never":
         where = " --database URL" if store.shared else ""
         raise IndexError_(f"index is not usable: {reason}. Run `policyqa ingest{where}`.")
