@@ -108,13 +108,10 @@ def make_manifest(settings: Settings, corpus: dict[str, str], dimension: int, co
 def built_from(index_dir: Path) -> Path | None:
     """The corpus folder the index folder's current build was read from, or None: no build, an
     unreadable manifest, or one written before builds recorded it."""
-    from .store.files import current_path, read_manifest
+    from .store.embedded import EmbeddedBackend
 
-    path = current_path(index_dir)
-    try:
-        folder = read_manifest(path).get("corpus_dir") if path else None
-    except (OSError, ValueError):
-        return None
+    manifest, _ = EmbeddedBackend(index_dir).current_manifest()
+    folder = (manifest or {}).get("corpus_dir")
     return Path(folder) if isinstance(folder, str) and folder else None
 
 

@@ -54,7 +54,7 @@ class MarkdownMarks:
 @dataclass
 class Extracted:
     raw: str
-    format: str  # "txt" | "md" | "pdf" | "docx" | "odt" | "html"
+    format: str  # "txt" | "md" | "pdf" | "docx" | "doc" | "odt" | "html"
     page_starts: list[tuple[int, int]] = field(default_factory=list)  # (raw offset, PDF page)
     page_labels: list[str] = field(default_factory=list)  # printed label of each PDF page
     pages: int = 0
