@@ -168,3 +168,29 @@ def test_the_servers_get_uvicorns_c_event_loop_and_http_parser():
         assert isinstance(loop, asyncio.AbstractEventLoop)
     finally:
         loop.close()
+
+
+def test_the_settings_read_before_the_server_listens_import_no_numpy(index):
+    """`policyqa page` takes its settings before Streamlit's server starts, and the folder an
+    index was built from comes from its manifest (config.built_from). Read through the store,
+    that imported numpy there: 80 ms more before the server answered its health check. numpy
+    and the index load in the preload's thread once the server listens."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    script = textwrap.dedent("""
+        import json, sys
+        from policyqa.cli import _settings, build_parser
+        settings = _settings(build_parser().parse_args(["page", "--index", sys.argv[1]]))
+        print(json.dumps([str(settings.corpus_dir), "numpy" in sys.modules]))
+    """)
+    env = {k: v for k, v in os.environ.items() if k not in ("POLICYQA_CORPUS", "POLICYQA_INDEX")}
+    done = subprocess.run([sys.executable, "-c", script, str(ROOT / "index")], env=env,
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    corpus, numpy = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(corpus) == CORPUS.resolve() and numpy is False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -193,7 +194,7 @@ def load_settings(corpus_dir: Path | None = None, index_dir: Path | None = None,
     database from the argument, then POLICYQA_DATABASE_URL (read by the Settings default).
 
     With no corpus named, an index folder answers from the folder its current build was read
-    from (manifest.built_from), and corpus/ only when it has none: after `policyqa ingest
+    from (built_from), and corpus/ only when it has none: after `policyqa ingest
     --corpus C --index X`, `policyqa ask --index X` must answer from C and follow C's changes,
     not rebuild X from the seed documents. A database's readers have no corpus folder of their
     own (index.load_index), so it is left as it is there."""
@@ -204,7 +205,20 @@ def load_settings(corpus_dir: Path | None = None, index_dir: Path | None = None,
     if database_url:
         settings = replace(settings, database_url=database_url)
     if corpus is None and settings.store_name == "embedded":
-        from .manifest import built_from
-
         settings = settings.with_paths(built_from(settings.index_dir))
     return settings
+
+
+def built_from(index_dir: Path) -> Path | None:
+    """The corpus folder the index folder's current build was read from (its manifest's
+    "corpus_dir"), or None: no build, an unreadable manifest, or one written before builds
+    recorded it. Read here with json alone, not through the store (store/files.py), whose
+    numpy import cost `policyqa page` 80 ms before its server listened: the page loads numpy
+    and the index after (page.py)."""
+    try:
+        manifest = json.loads((Path(index_dir) / "current" / "manifest.json").read_text(
+            encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    folder = manifest.get("corpus_dir") if isinstance(manifest, dict) else None
+    return Path(folder) if isinstance(folder, str) and folder else None

@@ -98,21 +98,11 @@ def make_manifest(settings: Settings, corpus: dict[str, str], dimension: int, co
         "fingerprint": settings.index_fingerprint(),
         "corpus": corpus,
         # Where the files were read from: `policyqa ask --index X` with no --corpus answers from
-        # this folder (config.load_settings), not from the project's corpus/.
+        # this folder (config.built_from), not from the project's corpus/.
         "corpus_dir": str(Path(settings.corpus_dir).resolve()),
         "counts": counts,
         "skipped": [dataclasses.asdict(s) for s in skipped],
     }
-
-
-def built_from(index_dir: Path) -> Path | None:
-    """The corpus folder the index folder's current build was read from, or None: no build, an
-    unreadable manifest, or one written before builds recorded it."""
-    from .store.embedded import EmbeddedBackend
-
-    manifest, _ = EmbeddedBackend(index_dir).current_manifest()
-    folder = (manifest or {}).get("corpus_dir")
-    return Path(folder) if isinstance(folder, str) and folder else None
 
 
 def build_key(settings: Settings) -> str:
