@@ -373,6 +373,94 @@ def test_a_form_feed_ends_a_line_and_a_title_loses_its_control_characters(tmp_pa
     assert read_document(tmp_path / "funds.pdf").title == "Client Funds"
 
 
+def test_linked_folders_are_read_and_entries_that_are_no_files_are_named(tmp_path):
+    """IT assembles a corpus folder from links to departments' shares. A linked folder was
+    passed over in silence, its policies missing with no word said; so were a broken link and a
+    named pipe (which, opened, would have stopped the ingest for ever). Now a linked folder is
+    read as the folder it links to, each real folder once (a second link, or a link back up,
+    is named), and whatever cannot be read as a file is named with its reason, never opened."""
+    import os
+    import signal
+
+    from policyqa.documents import corpus_files
+    from policyqa.manifest import corpus_hashes
+
+    share = tmp_path / "hr-share"
+    (share / "forms").mkdir(parents=True)
+    (share / "forms" / "leave.md").write_text("# Leave\n\nAsk your supervisor two weeks ahead.\n")
+    corpus = tmp_path / "policies"
+    corpus.mkdir()
+    (corpus / "funds.md").write_text("# Client Funds\n\nStaff never lend money to a client.\n")
+    (corpus / "hr").symlink_to(share)
+    (corpus / "hr-again").symlink_to(share)
+    (corpus / "hr" / "up").symlink_to(corpus)  # a loop
+    (corpus / "old.md").symlink_to(tmp_path / "moved.md")  # broken
+    os.mkfifo(corpus / "queue.md")
+
+    def hang(*_):
+        raise TimeoutError("a corpus entry was opened and waited on")
+
+    signal.signal(signal.SIGALRM, hang)
+    signal.alarm(30)
+    try:
+        docs, skipped = load_corpus(corpus)
+        hashes = corpus_hashes(corpus)
+    finally:
+        signal.alarm(0)
+    assert sorted(d.doc_id for d in docs) == ["funds", "leave"]
+    assert next(d for d in docs if d.doc_id == "leave").path == str(corpus / "hr/forms/leave.md")
+    reasons = {s.path: s.reason for s in skipped}
+    assert reasons == {
+        "hr-again": f"link to a folder read already ({share}): its files are indexed once",
+        "hr/up": f"link to a folder read already ({corpus}): its files are indexed once",
+        "old.md": f"broken link: its target {tmp_path / 'moved.md'} does not exist",
+        "queue.md": "not a document file (a named pipe); not opened",
+    }
+    assert hashes["queue.md"].startswith("unreadable (") and "hr/forms/leave.md" in hashes
+    assert corpus_files(corpus) == corpus_files(corpus)  # the same order every time
+
+
+def test_a_folder_this_user_cannot_list_is_named(tmp_path):
+    """A subfolder the ingesting user may not list (another team's, mode 700) was left out with
+    no word: os.walk drops what it cannot list. It is named now; an unreadable corpus folder is
+    an error saying so, not "no documents". Root may list any folder, so as root the check runs
+    in a process without that power (setpriv drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH)."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "policies"
+    (corpus / "clinical").mkdir(parents=True)
+    (corpus / "funds.md").write_text("# Client Funds\n\nStaff never lend money.\n")
+    (corpus / "clinical" / "meds.md").write_text("# Medication\n\nTwo staff count.\n")
+    script = ("import json, sys\nfrom policyqa.documents import DocumentError, load_corpus\n"
+              "docs, skipped = load_corpus(sys.argv[1])\n"
+              "out = [[d.doc_id for d in docs], [[s.path, s.reason] for s in skipped]]\n"
+              "try:\n    load_corpus(sys.argv[2])\nexcept DocumentError as exc:\n"
+              "    out.append(str(exc))\nprint(json.dumps(out))\n")
+    command = [sys.executable, "-c", script, str(corpus), str(corpus / "clinical")]
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("root, and no setpriv to read the folder without root's powers")
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"] + command
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "src"))
+    (corpus / "clinical").chmod(0o000)
+    try:
+        run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        (corpus / "clinical").chmod(0o755)
+    if run.returncode and "setpriv" in run.stderr:
+        pytest.skip(f"setpriv cannot drop root's powers here: {run.stderr.strip()}")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == [
+        ["funds"],
+        [["clinical", "folder cannot be read (permission denied): the files in it are not "
+                      "indexed"]],
+        f"corpus folder cannot be read (permission denied): {corpus / 'clinical'}"]
+
+
 def test_an_index_folder_inside_the_corpus_folder_is_not_read_as_documents(tmp_path):
     """`--corpus policies --index policies/index` (or the same folder for both): the index's
     builds are policyqa's own files, not policies. Read as corpus files they were named

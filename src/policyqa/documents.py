@@ -16,6 +16,7 @@ import html
 import os
 import re
 import signal
+import stat
 import threading
 import tomllib
 from collections import Counter
@@ -970,7 +971,7 @@ def read_document(path: Path, meta: dict | None = None,
     `pages(done, total)` is called as a PDF's pages are read (a 100-page file takes seconds).
     """
     path = Path(path)
-    reason = unsupported_reason(path)
+    reason = not_a_file(path) or unsupported_reason(path)
     if reason:
         raise DocumentError(reason)
     data = path.read_bytes()
@@ -1144,24 +1145,73 @@ _BUILD_FOLDER = re.compile(r"build-\d{8}-\d{6}-\d+-\d+")
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    """Every file in the corpus folder and its subfolders, in a stable order, supported or not
+    """Every entry of the corpus folder and its subfolders, in a stable order, supported or not
     (so an ingest can account for each one), except metadata.toml, hidden files (".DS_Store",
     ".gitkeep": the system's, not documents) and an index's builds.
 
+    A linked subfolder is read as the folder it links to (IT may assemble a corpus folder from
+    links to departments' shares), each real folder once. What cannot be read as a file is
+    listed too, for `not_a_file` to name: a broken link, a named pipe or device (never opened:
+    reading a pipe waits for ever), a folder that cannot be listed, a second link to a folder
+    already read. Left out silently, their policies would be missing with no word said.
+
     An index folder placed inside the corpus folder (`--index policies/index`, or the corpus
-    folder itself) holds a `current` link beside its `build-<date>-<time>-<pid>-<n>` folders
-    (store/files.py). Those are policyqa's own files: read as documents, each build would change
-    the corpus it was built from, and the index would never be current."""
+    folder itself) holds a `current` link to one of its `build-<date>-<time>-<pid>-<n>`
+    folders (store/files.py). Those, and the link, are policyqa's own files: read as documents,
+    each build would change the corpus it was built from, and the index would never be current."""
     corpus_dir = Path(corpus_dir)
-    found = []
-    for folder, dirs, files in os.walk(corpus_dir):
+    found: list[Path] = []
+    read: set[str] = set()
+
+    def unlisted(exc: OSError) -> None:  # a subfolder os.walk could not list
+        if exc.filename and Path(exc.filename) != corpus_dir:
+            found.append(Path(exc.filename))
+
+    # Top down, each folder's subfolders in name order, so the same path of a folder reached
+    # twice is read every time, whatever order the file system lists them in.
+    for folder, dirs, files in os.walk(corpus_dir, onerror=unlisted, followlinks=True):
         here = Path(folder)
-        builds = (here / "current").is_symlink()
-        dirs[:] = [d for d in dirs if not d.startswith(".")
-                   and not (builds and _BUILD_FOLDER.fullmatch(d))]
+        real = os.path.realpath(here)
+        if real in read:  # a second link to a folder, or a link back up (a loop)
+            found.append(here)
+            dirs[:] = []
+            continue
+        read.add(real)
+        builds = _builds_beside(here)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (
+            builds and (d == "current" or _BUILD_FOLDER.fullmatch(d))))
         found.extend(here / name for name in files if not name.startswith("."))
-    return sorted(p for p in found
-                  if p.is_file() and p.relative_to(corpus_dir).as_posix() != METADATA_FILE)
+    return sorted(p for p in found if p.relative_to(corpus_dir).as_posix() != METADATA_FILE)
+
+
+def _builds_beside(folder: Path) -> bool:
+    """Whether `folder` is an index's: its `current` is a link to one of its builds."""
+    current = folder / "current"
+    return current.is_symlink() and bool(_BUILD_FOLDER.fullmatch(Path(os.readlink(current)).name))
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why a corpus entry cannot be read as a document file (corpus_files lists it so that it
+    is named), or None for a regular file or a link to one. Asked before any file is opened."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            return f"broken link: its target {os.readlink(path)} does not exist"
+        return "file not found (removed while the corpus was read)"
+    except OSError as exc:
+        return f"cannot read file ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        if not os.access(path, os.R_OK | os.X_OK):
+            return "folder cannot be read (permission denied): the files in it are not indexed"
+        what = "link to a folder" if path.is_symlink() else "folder reached through a link"
+        return f"{what} read already ({os.path.realpath(path)}): its files are indexed once"
+    kinds = {stat.S_ISFIFO: "a named pipe", stat.S_ISSOCK: "a socket",
+             stat.S_ISCHR: "a device", stat.S_ISBLK: "a device"}
+    kind = next((name for test, name in kinds.items() if test(mode)), "not a plain file")
+    return f"not a document file ({kind}); not opened"
 
 
 def load_metadata(corpus_dir: Path) -> dict[str, dict]:
@@ -1230,6 +1280,9 @@ def read_corpus_file(corpus_dir: Path, path: Path, metadata: dict[str, dict],
     (unsupported, unreadable, or not read within `time_limit` seconds): a bad file never
     raises, so it never stops the others."""
     name = path.relative_to(corpus_dir).as_posix()
+    reason = not_a_file(path)
+    if reason:
+        return Skipped(name, reason)
     reason = unsupported_reason(path)
     if reason:
         return Skipped(name, reason, "unsupported")
@@ -1327,9 +1380,12 @@ def load_corpus(
 
 
 def check_corpus_dir(corpus_dir: Path) -> Path:
-    """The corpus folder as a Path, or DocumentError when it is missing or not a folder."""
+    """The corpus folder as a Path, or DocumentError when it is missing, not a folder or not
+    readable by this user."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         what = "is not a folder" if corpus_dir.exists() else "not found"
         raise DocumentError(f"corpus folder {what}: {corpus_dir}")
+    if not os.access(corpus_dir, os.R_OK | os.X_OK):
+        raise DocumentError(f"corpus folder cannot be read (permission denied): {corpus_dir}")
     return corpus_dir

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Settings, model_identity
-from .documents import METADATA_FILE, Skipped, corpus_files
+from .documents import METADATA_FILE, Skipped, corpus_files, not_a_file
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -69,7 +69,11 @@ def pipeline_hash() -> str:
 
 
 def file_hash(path: Path) -> str:
-    """sha256 of a file; an unreadable file gets a marker so the build can report it, not crash."""
+    """sha256 of a file; an unreadable file gets a marker so the build can report it, not crash.
+    An entry that is no file (a pipe, a broken link: documents.not_a_file) is never opened."""
+    why = not_a_file(path)
+    if why:
+        return f"unreadable ({why})"
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as exc:
