@@ -420,6 +420,33 @@ def test_linked_folders_are_read_and_entries_that_are_no_files_are_named(tmp_pat
     assert corpus_files(corpus) == corpus_files(corpus)  # the same order every time
 
 
+def test_file_names_that_are_not_utf8_read_as_windows_text(tmp_path):
+    """A name that is not UTF-8 (from an old Windows share or a ZIP) reached citations, reports
+    and JSON as lone surrogates ("caf\\udce9"): garbled in a terminal, refused by strict JSON
+    readers and PostgreSQL. Its bytes read as Windows-1252; a control character is a space."""
+    import json
+    import os
+
+    from policyqa.config import load_settings
+    from policyqa.documents import text_name
+    from policyqa.ingest import build_index
+
+    with open(os.fsencode(tmp_path) + b"/caf\xe9 \x93rules\x94.md", "wb") as fh:
+        fh.write(b"# Outreach\n\nStaff may buy a client a coffee.\n")
+    (tmp_path / "visits\tlog.md").write_text("# Visits\n\nVisits end by 6 pm.\n")
+    with open(os.fsencode(tmp_path) + b"/notes\xff.wpd", "wb") as fh:  # Python: "notes\udcff"
+        fh.write(b"x")
+    docs, skipped = load_corpus(tmp_path)
+    assert sorted((d.doc_id, d.label) for d in docs) == [
+        ("café “rules”", "café “rules”"), ("visits log", "visits log")]
+    assert [s.path for s in skipped] == ["notes\xff.wpd"]
+    assert text_name("caf\udce9 \udc81") == "café \ufffd" and text_name("ok.md") == "ok.md"
+    report = build_index(load_settings(tmp_path, tmp_path.parent / "idx")).to_json()
+    json.dumps(report, ensure_ascii=False).encode("utf-8")  # no lone surrogates
+    assert sorted(r["file"] for r in report["documents"]) == [
+        "café “rules”.md", "notes\xff.wpd", "visits log.md"]
+
+
 def test_a_folder_this_user_cannot_list_is_named(tmp_path):
     """A subfolder the ingesting user may not list (another team's, mode 700) was left out with
     no word: os.walk drops what it cannot list. It is named now; an unreadable corpus folder is

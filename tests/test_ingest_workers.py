@@ -315,3 +315,25 @@ def test_a_corpus_with_no_readable_document_fails_in_the_worker_naming_each_file
     assert code == 2 and "no readable documents" in log.read_text()
     assert {r["file"]: r["status"] for r in report["documents"]} == {
         "empty.txt": "skipped", "minutes.wpd": "unsupported"}
+
+
+def test_file_names_that_are_not_utf8_are_indexed_and_cited_as_text(pg_database, tmp_path):
+    """Files copied from an old Windows share, or unzipped from a ZIP without UTF-8 names, have
+    names that are not UTF-8 ("caf\\xe9"). Python holds such a name with lone surrogates, which
+    PostgreSQL's jsonb refuses: the ingest failed. Names are read as Windows-1252 text for
+    reports, the manifest and citations, and a line break in a name is a space."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    with open(os.fsencode(corpus) + b"/caf\xe9 policy.md", "wb") as fh:
+        fh.write(b"# Outreach Meals\n\nStaff may buy a client a coffee during an outreach visit.\n")
+    (corpus / "home\nvisits.md").write_text("# Home Visits\n\nVisits end by 6 pm.\n")
+    log = tmp_path / "worker.log"
+    url = pg_database("policyqa_names")
+    code, report = finished(start_worker(corpus, url, log=log), log)
+    assert code == 0, tail(log)
+    assert [r["file"] for r in report["documents"]] == ["café policy.md", "home visits.md"]
+    index = load_index(load_settings(corpus, tmp_path / "index", url), rebuild="never")
+    answer = ask(index, "Can I buy a client a coffee?")
+    assert answer.answered and answer.answer.citation == "café policy, Outreach Meals"
+    json.dumps(answer.to_json(), ensure_ascii=False).encode("utf-8")  # no lone surrogates
+    index.store.close()

@@ -987,13 +987,13 @@ def read_document(path: Path, meta: dict | None = None,
         raise DocumentError("no text (whitespace only)")
     meta = meta or {}
     own = extracted.meta
-    doc_id = path.stem
+    doc_id = text_name(path.stem)
     title = (meta.get("title") or _printable(own.get("title", ""))
              or _guess_title(text, {at for at, level in headings if level == 1},
                              full_stops=extracted.format not in _STYLED) or doc_id)
     return Document(
         doc_id=doc_id,
-        path=str(path),
+        path=text_name(str(path)),
         title=title,
         label=meta.get("label") or doc_id,
         issuer=meta.get("issuer", ""),
@@ -1184,6 +1184,35 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return sorted(p for p in found if p.relative_to(corpus_dir).as_posix() != METADATA_FILE)
 
 
+def corpus_name(corpus_dir: Path, path: Path) -> str:
+    """A corpus file's name in reports, the manifest and citations: its path in the corpus
+    folder, as text (text_name)."""
+    return text_name(Path(path).relative_to(corpus_dir).as_posix())
+
+
+# A byte a file's name holds that is not UTF-8, as Python gives it (os.fsdecode's escapes).
+_NAME_BYTE = re.compile("[\udc80-\udcff]")
+_NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _name_byte(match: re.Match) -> str:
+    byte = bytes([ord(match.group()) - 0xDC00])
+    try:
+        return byte.decode("cp1252")
+    except UnicodeDecodeError:  # five bytes Windows leaves undefined
+        return "\ufffd"
+
+
+def text_name(name: str) -> str:
+    """A file name as text a citation, a report, JSON and the database can hold. A name that is
+    not UTF-8 (files copied from an old Windows share, or unzipped from a ZIP without UTF-8
+    names: "caf\\xe9 policy.doc") reaches Python holding lone surrogates, which psycopg, the
+    API's clients and the page's protocol refuse or garble; its bytes are read as Windows-1252,
+    the likeliest, as decode_text reads a file's text ("café policy"). A control character (a
+    line break in a name) is a space: it would break a citation's line."""
+    return _NAME_CONTROL.sub(" ", _NAME_BYTE.sub(_name_byte, name))
+
+
 def _builds_beside(folder: Path) -> bool:
     """Whether `folder` is an index's: its `current` is a link to one of its builds."""
     current = folder / "current"
@@ -1197,7 +1226,7 @@ def not_a_file(path: Path) -> str | None:
         mode = path.stat().st_mode
     except FileNotFoundError:
         if path.is_symlink():
-            return f"broken link: its target {os.readlink(path)} does not exist"
+            return f"broken link: its target {text_name(os.readlink(path))} does not exist"
         return "file not found (removed while the corpus was read)"
     except OSError as exc:
         return f"cannot read file ({exc.strerror or exc})"
@@ -1207,7 +1236,8 @@ def not_a_file(path: Path) -> str | None:
         if not os.access(path, os.R_OK | os.X_OK):
             return "folder cannot be read (permission denied): the files in it are not indexed"
         what = "link to a folder" if path.is_symlink() else "folder reached through a link"
-        return f"{what} read already ({os.path.realpath(path)}): its files are indexed once"
+        target = text_name(os.path.realpath(path))
+        return f"{what} read already ({target}): its files are indexed once"
     kinds = {stat.S_ISFIFO: "a named pipe", stat.S_ISSOCK: "a socket",
              stat.S_ISCHR: "a device", stat.S_ISBLK: "a device"}
     kind = next((name for test, name in kinds.items() if test(mode)), "not a plain file")
@@ -1279,7 +1309,7 @@ def read_corpus_file(corpus_dir: Path, path: Path, metadata: dict[str, dict],
     """One file of the corpus folder as a Document, or a Skipped saying why it is not indexed
     (unsupported, unreadable, or not read within `time_limit` seconds): a bad file never
     raises, so it never stops the others."""
-    name = path.relative_to(corpus_dir).as_posix()
+    name = corpus_name(corpus_dir, path)
     reason = not_a_file(path)
     if reason:
         return Skipped(name, reason)
@@ -1373,7 +1403,7 @@ def load_corpus(
             progress(path)
         result = read_corpus_file(corpus_dir, path, metadata, pages)
         dropped = result if isinstance(result, Skipped) else admit(
-            result, path.relative_to(corpus_dir).as_posix(), docs, seen)
+            result, corpus_name(corpus_dir, path), docs, seen)
         if dropped:
             skipped.append(dropped)
     return docs, skipped

@@ -31,8 +31,10 @@ from .documents import (
     check_corpus_dir,
     corpus_files,
     corpus_metadata,
+    corpus_name,
     load_corpus,
     read_corpus_file,
+    text_name,
 )
 from .embedding import Embedder, load_embedder
 from .errors import IndexError_
@@ -108,8 +110,8 @@ def file_rows(docs: list, structures: dict[str, Structure], chunks: list[Chunk],
         per_doc[c.doc_id] = per_doc.get(c.doc_id, 0) + 1
     rows = []
     for d in docs:
-        path = Path(d.path)
-        name = path.relative_to(corpus_dir).as_posix() if path.is_relative_to(corpus_dir) else d.path
+        path, folder = Path(d.path), Path(text_name(str(corpus_dir)))
+        name = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else d.path
         rows.append({"file": name, "status": "indexed", "reason": "; ".join(d.warnings),
                      "pages": d.pages, "sections": len(structures[d.doc_id].sections) - 1,
                      "chunks": per_doc.get(d.doc_id, 0)})
@@ -419,6 +421,7 @@ def ingest_shared(settings: Settings, progress: Progress | None = None,
     started = time.perf_counter()
     corpus_dir = check_corpus_dir(settings.corpus_dir)
     hashes = corpus_hashes(corpus_dir)
+    paths = {corpus_name(corpus_dir, path): path for path in corpus_files(corpus_dir)}
     metadata, skipped = corpus_metadata(corpus_dir)
     store = backend(settings)
     worker = {"id": f"{socket.gethostname()}:{os.getpid()}", "read": [], "finalised": False}
@@ -434,8 +437,8 @@ def ingest_shared(settings: Settings, progress: Progress | None = None,
             with job.claim() as claim:
                 if claim is None:
                     break
-                claim.finish(*_share(settings, corpus_dir, claim, metadata, embedder, cache,
-                                     progress))
+                claim.finish(*_share(settings, corpus_dir, paths, claim, metadata, embedder,
+                                     cache, progress))
             timings[f"document {claim.name}"] = time.perf_counter() - mark
             worker["read"].append(claim.name)
             if progress:
@@ -455,11 +458,12 @@ def ingest_shared(settings: Settings, progress: Progress | None = None,
                                    worker)
 
 
-def _share(settings: Settings, corpus_dir: Path, claim: Claim, metadata: dict, embedder: Embedder,
-           cache: EmbeddingCache, progress: Progress | None) -> tuple[DocumentPart | Skipped, dict]:
+def _share(settings: Settings, corpus_dir: Path, paths: dict[str, Path], claim: Claim,
+           metadata: dict, embedder: Embedder, cache: EmbeddingCache,
+           progress: Progress | None) -> tuple[DocumentPart | Skipped, dict]:
     """A claimed file's share of the build and its stats (texts embedded and reused per kind);
     its bytes must be those the job was started with (before and as it is read)."""
-    path = corpus_dir / claim.name
+    path = paths.get(claim.name, corpus_dir / claim.name)  # a job's names are text (text_name)
     _same_file(claim, file_hash(path))
     result = read_corpus_file(corpus_dir, path, metadata, _page_progress(progress))
     if isinstance(result, Skipped):
@@ -492,7 +496,7 @@ def _finalise(settings: Settings, corpus_dir: Path, corpus: dict[str, str],
     totals = {"embedded": {}, "cached": {}}
     for name, share, stats in results:
         if isinstance(share, DocumentPart):
-            share.document.path = str(corpus_dir / name)  # as build_index records it, here
+            share.document.path = text_name(str(corpus_dir / name))  # as read_document has it
             dropped = admit(share.document, name, docs, seen)
             if dropped is None:
                 parts.append(share)

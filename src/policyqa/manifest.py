@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Settings, model_identity
-from .documents import METADATA_FILE, Skipped, corpus_files, not_a_file
+from .documents import METADATA_FILE, Skipped, corpus_files, corpus_name, not_a_file
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -87,7 +87,7 @@ def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
     meta = Path(corpus_dir) / METADATA_FILE
     if meta.exists():
         files.append(meta)
-    return {str(p.relative_to(corpus_dir)): file_hash(p) for p in files}
+    return {corpus_name(corpus_dir, p): file_hash(p) for p in files}
 
 
 def make_manifest(settings: Settings, corpus: dict[str, str], dimension: int, counts: dict,
