@@ -2125,6 +2125,22 @@ def test_pdf_a_browser_printed_on_one_page_loses_its_print_furniture():
     assert paths["Staff may accept"] == "4. Gifts"
 
 
+def test_pdf_a_browser_printed_over_pages_from_an_untitled_page_loses_its_print_furniture():
+    """A page with an empty <title> (LibreOffice's "Save as HTML" writes one) printed by
+    Chromium over three pages: the print header is the date and time alone ("12/7/26, 8:00
+    AM"), too few letters to count as a repeated header, so it stood in the text once a page,
+    one of them inside the table. The address with "2/3" at the foot marks such a page. The
+    title, set in a type with the "ff" ligature, read "Sta\ufb00 Travel Procedure"."""
+    printed = Path(__file__).parent / "fixtures" / "printed" / "staff-travel.pdf"
+    doc = read_document(printed)
+    assert not re.search(r"\d:\d\d [AP]M", doc.text) and "file:" not in doc.text
+    assert doc.title == "Staff Travel Procedure" and doc.page_labels == ["1", "2", "3"]
+    assert doc.text.rstrip().endswith("handed in within thirty days.")
+    assert doc.text.count("Trip\tWhat to do\tForm") == 1  # the header row each page repeats
+    paths = _paths(doc)
+    assert paths["Staff may use"] == "4. Using your own car"
+
+
 def test_pdf_typeset_by_xelatex_keeps_its_word_gaps():
     """XeLaTeX (and Sphinx's PDF builder) writes a composite font with no space glyph and draws
     each word gap as an offset; pypdf took the font's space width from code 32, here FreeSerif's

@@ -460,6 +460,7 @@ def _join_unless_heading(m: re.Match) -> list[_Piece]:
 _MARKDOWN_PAGE_BREAK_RULES: list[_Rule] = [(_PAGE_BREAK, _join_unless_heading)]
 _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
               "\ufb05": "st", "\ufb06": "st"}
+_LIGATURE = re.compile("[" + "".join(_LIGATURES) + "]")
 # Check boxes a word processor draws from a fallback font (LibreOffice's PDFs): pypdf gives them at
 # the end of their line, each leaving a gap where it stands ("Client's full name☐" opening on a
 # space, "Check  when done and  when refused.☑ ☒").
@@ -509,8 +510,7 @@ _PDF_RULES: list[_Rule] = [
                 r"|^[ \t]*\d{1,2}(?:\.\d{1,2})+(?=[A-Z][a-z]|[AI] )", re.M),  # "1.1Clients", "2.1A client"
      lambda m: [(m.group(), m.start(), True), (" ", m.end() - 1, False)]),
     # Typographic ligatures ("ﬁ") are one glyph for two letters: searchable as the letters.
-    (re.compile("[" + "".join(_LIGATURES) + "]"), lambda m: [(_LIGATURES[m.group()], m.start(),
-                                                            False)]),
+    (_LIGATURE, lambda m: [(_LIGATURES[m.group()], m.start(), False)]),
 ]
 # Word's second-level bullet is a Courier "o", in its PDFs and in the text it saves ("o<tab>"):
 # a line that opens with "o" and a space before a capital is a sub-item ("o In an emergency:"),
@@ -1055,7 +1055,9 @@ def _map_blocks(blocks: list[Block], source: list[int], text: str) -> list[list]
 
 def _printable(title: str) -> str:
     """A title the file states, without the control characters some write into it (a PDF's
-    Info title ending in a NUL, "imagemagick-images\x00")."""
+    Info title ending in a NUL, "imagemagick-images\x00"), and with a ligature glyph as its
+    letters, as the text has it ("Staff", not "Sta\ufb00": a PDF sets it in the title's type)."""
+    title = _LIGATURE.sub(lambda m: _LIGATURES[m.group()], title)
     return " ".join("".join(ch if ch.isprintable() else " " for ch in title).split())
 
 

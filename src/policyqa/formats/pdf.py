@@ -78,9 +78,9 @@ _ONE_OF_ONE = re.compile(r"\b(?:page|seite|p\u00e1gina|pagina)\s*1\s*(?:of|von|d
 # A browser's print furniture ("Print to PDF"): the page's address and "page/pages" at the foot
 # ("file:///C:/intranet/funds.html 1/1", "https://intranet/policies/funds 1/1"), the date and
 # time of printing and the page's title at the head ("12/6/26, 5:48 PM Client Funds Policy").
-_PRINTED_FROM = re.compile(r"^\s*(?:https?|file)://\S+\s+1\s*/\s*1\s*$", re.I)
-_PRINTED_AT = re.compile(r"^\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4},?\s+\d{1,2}:\d{2}(?:\s*[AP]\.?M\.?)?\s",
-                         re.I)
+_PRINTED_FROM = re.compile(r"^\s*(?:https?|file)://\S+\s+(\d+)\s*/\s*(\d+)\s*$", re.I)
+_PRINTED_AT = re.compile(
+    r"^\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4},?\s+\d{1,2}:\d{2}(?:\s*[AP]\.?M\.?)?(?:\s|$)", re.I)
 _WORDLIKE = re.compile(r"^[\"'(\u201c\u2018]*[^\W\d_]{2,}(?:[-'\u2019][^\W\d_]+)*[.,;:!?\"')\u201d\u2019]*$")
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 
@@ -512,16 +512,24 @@ def running_lines(pages: list[list[str]]) -> tuple[dict[int, set[int]], dict[int
         if n >= 3 and 0 < len(filled) < 3 and all(
                 _skeleton(lines[i]) in removed or _LONE_NUMBER.match(lines[i]) for i in filled):
             out.setdefault(p, set()).update(filled)
-    # (d) A web page a browser printed on one page: nothing repeats, but its address with "1/1"
-    # stands at an edge, and with it the date and time of printing over the page's title. (Its
-    # type may set "file:" with the "fi" ligature: compared in compatibility form.)
-    if n == 1:
-        printed_from = [i for i, _zone in edges[0]
-                        if _PRINTED_FROM.match(unicodedata.normalize("NFKC", pages[0][i]))]
+    # (d) A web page a browser printed: its address with "page/pages" ("1/1", "2/3") stands at
+    # an edge of each page, and with it the date and time of printing, over the page's title
+    # or alone when the page has none. On one page nothing repeats; on several, the date alone
+    # has too few letters to count as repeated text. (The type may set "file:" with the "fi"
+    # ligature: compared in compatibility form.)
+    for p, page_edges in edges.items():
+        printed_from = [i for i, _zone in page_edges
+                        if _printed_from(unicodedata.normalize("NFKC", pages[p][i]), p, n)]
         if printed_from:
-            out.setdefault(0, set()).update(printed_from + [
-                i for i, _zone in edges[0] if _PRINTED_AT.match(pages[0][i])])
+            out.setdefault(p, set()).update(printed_from + [
+                i for i, _zone in page_edges if _PRINTED_AT.match(pages[p][i])])
     return out, printed
+
+
+def _printed_from(line: str, page: int, pages: int) -> bool:
+    """A browser's print footer: an address, then this page's number over the count of pages."""
+    match = _PRINTED_FROM.match(line)
+    return bool(match) and (int(match.group(1)), int(match.group(2))) == (page + 1, pages)
 
 
 def _numbered_sequence(pages: list[list[str]], lines: list[tuple[int, int]], n: int) -> bool:
