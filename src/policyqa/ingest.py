@@ -40,7 +40,7 @@ from .embedding import Embedder, load_embedder
 from .errors import IndexError_
 from .expansion import Vocabulary, corpus_vocabulary, ensure_lexicon
 from .lexical import TermCounts, tokenize
-from .manifest import build_key, corpus_hashes, file_hash, make_manifest
+from .manifest import build_key, corpus_hashes, corpus_state, file_hash, make_manifest
 from .sections import Structure, parse_sections
 from .store import Build, backend
 from .store.base import DocumentPart, EmbeddingCache
@@ -354,7 +354,7 @@ def build_index(settings: Settings, progress: Progress | None = None,
     if blocked:
         raise IndexError_(f"cannot write the index: {blocked}")
     corpus_dir = Path(settings.corpus_dir)
-    hashes = corpus_hashes(corpus_dir)
+    hashes, signatures = corpus_state(corpus_dir)
     files = corpus_files(corpus_dir) if corpus_dir.is_dir() else []
     count = [0]
 
@@ -377,6 +377,8 @@ def build_index(settings: Settings, progress: Progress | None = None,
     build, embedded["vocabulary"] = assemble(
         settings, hashes, parts, skipped, embedder, cache, lexicon, progress,
         stacked={kind: (e.vectors, e.keys) for kind, e in embedded.items()})
+    # the files' stat, so that a reader's staleness check need not read them (corpus_state)
+    build.manifest["corpus_stat"] = signatures
     timings.update({f"embed {kind}": e.seconds for kind, e in embedded.items()})
     mark = time.perf_counter()
     location = store.publish(build)
