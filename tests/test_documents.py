@@ -182,6 +182,41 @@ def test_a_templates_title_cell_titles_the_document_and_other_rows_do_not(tmp_pa
                       "form": "form"}  # no title: its file name
 
 
+def test_a_title_the_document_labels_stands_above_its_letterhead(tmp_path: Path):
+    """An agency's template sets its name large and bold over the table that labels the title
+    ("Northside Behavioral Health", then "POLICY TITLE: | Transporting Clients"); a memo opens
+    on "MEMORANDUM" over its "RE:" line. The letterhead and "MEMORANDUM" were the titles, in
+    the Word file and in its PDF alike. The labelled title is what the document shows as its
+    title; a "Policy:" row's sentence and a template's placeholder are none."""
+    import docx
+    from docx.shared import Pt
+
+    def letterhead(path: Path, head: str, rows: list[tuple[str, str]]) -> None:
+        document = docx.Document()
+        run = document.add_paragraph().add_run(head)
+        run.bold, run.font.size = True, Pt(16)
+        table = document.add_table(rows=len(rows), cols=2)
+        for n, (label, value) in enumerate(rows):
+            table.cell(n, 0).text, table.cell(n, 1).text = label, value
+        document.add_paragraph("Staff follow this policy from the date it takes effect.")
+        document.save(path)
+
+    letterhead(tmp_path / "transport.docx", "Northside Behavioral Health",
+               [("POLICY:", "Staff never drive alone."), ("POLICY TITLE:", "Transporting Clients"),
+                ("EFFECTIVE DATE:", "March 1, 2024")])
+    letterhead(tmp_path / "memo.docx", "MEMORANDUM", [("TO:", "All staff"),
+                                                      ("RE:", "Texting clients")])
+    letterhead(tmp_path / "blank.docx", "Northside Behavioral Health",
+               [("Policy Title:", "[Policy Title]"), ("Policy:", "Staff never lend money.")])
+    make_pdf(tmp_path / "memo-scan.pdf", ["MEMORANDUM\nTO: All program staff\nFROM: Clinical "
+                                          "Director\nRE: Home visits after dark\n\nStaff visit "
+                                          "in pairs after dark until further notice."])
+    titles = {d.doc_id: d.title for d in load_corpus(tmp_path)[0]}
+    assert titles == {"transport": "Transporting Clients", "memo": "Texting clients",
+                      "memo-scan": "Home visits after dark",
+                      "blank": "Northside Behavioral Health"}  # no label names a title
+
+
 def test_a_table_row_opening_on_an_empty_cell_is_read_not_skipped(tmp_path: Path):
     """A template's first row often holds the agency's logo (an empty cell to the text) and then
     its name or an approval stamp. Read for a title, that row ("\tApproved by the board") lost its

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .formats import Block, DocumentError, Extracted, MarkdownMarks, PageProgress
+from .formats import Block, DocumentError, Extracted, MarkdownMarks, PageProgress, placeholder_title
 
 __all__ = ["Block", "Document", "DocumentError", "Skipped", "load_corpus", "read_document"]
 
@@ -988,7 +988,7 @@ def read_document(path: Path, meta: dict | None = None,
     meta = meta or {}
     own = extracted.meta
     doc_id = text_name(path.stem)
-    title = (meta.get("title") or _printable(own.get("title", ""))
+    title = (meta.get("title") or labelled_title(text) or _printable(own.get("title", ""))
              or _guess_title(text, {at for at, level in headings if level == 1},
                              full_stops=extracted.format not in _STYLED) or doc_id)
     return Document(
@@ -1078,9 +1078,8 @@ def _guess_title(text: str, titles: set[int] = frozenset(), full_stops: bool = T
     bulleted item, is a sentence of more than a few words (a meeting notice's "Welcome to the
     meeting of...", a scan starting mid-sentence), goes on in the next line (which starts in lower
     case), or starts in lower case below another line (the rest of that line's sentence; a first
-    line may: "pdf encryption test"). A table's row is no title, but where a template's first
-    table labels a cell "Policy Title:" (or "Subject:", "Policy:", _TITLE_LABEL), the next cell
-    is. None within the first TITLE_LINES lines: no title (the file's name stands in).
+    line may: "pdf encryption test"). A table's row is no title. None within the first
+    TITLE_LINES lines: no title (the file's name stands in).
     `full_stops=False`: a line ending in a full stop is running text, however short, and ends
     the search: a title stands before the text begins (_STYLED)."""
     lines = text.split("\n")[:TITLE_LINES]
@@ -1089,13 +1088,9 @@ def _guess_title(text: str, titles: set[int] = frozenset(), full_stops: bool = T
         start = at + len(line) - len(line.lstrip())
         at += len(line) + 1
         heading = start in titles or line.strip().startswith("# ")  # "# " in a .txt file
-        if "\t" in line:  # a table's row: "Policy Title:<tab>Client Funds" names the title
-            label, value, *_ = [cell.strip() for cell in line.split("\t")]
-            if _TITLE_LABEL.fullmatch(label.rstrip(":").strip()) and value and _reads_as_title(
-                    value):
-                return value[:120]
+        if "\t" in line:  # a table's row is no title (labelled_title reads its labels)
             seen = True
-            continue  # other rows are a table's cells, no title
+            continue
         line = line.strip().lstrip("#").strip()
         after = lines[n + 1].strip() if n + 1 < len(lines) else ""
         if not (full_stops or heading) and _FULL_STOP.search(line):
@@ -1112,9 +1107,13 @@ TITLE_WORDS = 15
 TITLE_LINES = 40
 # The label of a table cell that holds the title, as policy templates head their first page:
 # "Policy Title:", "Title", "Subject:", "Policy:", "Policy Name", "Name of Procedure".
-_TITLE_LABEL = re.compile(r"(?:(?:policy|procedure|document)\s+)?(?:title|subject)"
+_TITLE_LABEL = re.compile(r"(?:(?:policy|procedure|document)\s+)?(?:title|subject)|re|regarding"
                           r"|(?:policy|procedure)(?:\s+name)?|name\s+of\s+(?:the\s+)?(?:policy|procedure)",
                           re.IGNORECASE)
+# A line, not a table's row, that names the title by its label: a memo's "RE: Texting clients".
+# ("Policy: ..." on a line of its own opens the policy's text.)
+_LABELLED_LINE = re.compile(r"(?:(?:(?:policy|procedure|document)\s+)?(?:title|subject)|re|regarding)"
+                            r"[ \t]*:[ \t]+(\S.*)", re.IGNORECASE)
 
 
 # The marks that bullet a line of a list ("- ", "• ", "▪ "), here and in sections.py.
@@ -1129,6 +1128,27 @@ _BULLETED = re.compile(rf"[{re.escape(BULLET_MARKS)}][ \t]")
 _OPEN_ENDINGS = frozenset({"a", "an", "the", "and", "or", "of", "that", "which"})
 # A sentence's full stop, not an ellipsis ("Coming soon...") nor an abbreviation's ("Pty Ltd.").
 _FULL_STOP = re.compile(r"(?<![.\s])(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z][a-z])\.[\"'\u201d\u2019)]*$")
+
+
+def labelled_title(text: str) -> str:
+    """The title a template or memo names by its label within the first TITLE_LINES lines: a
+    table's "Policy Title:<tab>Client Funds" (or "Subject", "Policy Name", "RE", _TITLE_LABEL),
+    or a memo's line "RE: Texting clients" / "Subject: ...". It is the title the document shows
+    its readers, so it stands above a title the file's type or properties suggest: above it an
+    agency's letterhead ("Northside Behavioral Health", set large and bold) or a memo's
+    "MEMORANDUM" was taken for the title. Not a value that is a sentence (a "Policy:" row's
+    "Staff never lend money.") or a template's placeholder ("[Policy Title]")."""
+    for line in text.split("\n")[:TITLE_LINES]:
+        if "\t" in line:
+            label, value, *_ = [cell.strip() for cell in line.split("\t")]
+            found = bool(_TITLE_LABEL.fullmatch(label.rstrip(":").strip()))
+        else:
+            match = _LABELLED_LINE.fullmatch(line.strip())
+            found, value = bool(match), match.group(1).strip() if match else ""
+        if found and value and value[-1] != "." and _reads_as_title(value) \
+                and not placeholder_title(value) and not value.startswith("["):
+            return value[:120]
+    return ""
 
 
 def _reads_as_title(line: str) -> bool:

@@ -71,7 +71,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .documents import BULLET_MARKS, Document, touches
+from .documents import BULLET_MARKS, Document, labelled_title, touches
 from .formats import looked_heading_level, number_parts, size_depths
 from .languages import ENGLISH, function_words, language_of
 from .normalize import normalize, unaccented
@@ -565,7 +565,8 @@ def parse_sections(doc: Document) -> Structure:
             titles = _title_line(structure, doc.title)
     _nest_heading_runs(structure, titles)
     _set_display(doc.text, structure, _toc(_lines(doc.text)))
-    structure.title = _title_heading(structure, doc.title)
+    letterhead = bool(doc.title) and labelled_title(doc.text) == doc.title
+    structure.title = _title_heading(structure, doc.title, doc.text if letterhead else "")
     return structure
 
 
@@ -583,13 +584,17 @@ def _title_line(structure: Structure, title: str) -> set[int]:
     return {first.id}
 
 
-def _title_heading(structure: Structure, title: str) -> int | None:
+def _title_heading(structure: Structure, title: str, letterhead: str = "") -> int | None:
     """The heading that is the document's title: the only top-level section, unnumbered, over
     sub-headings, and naming the document (its words are the title's, or within it: "Client
     Funds" for "Client Funds - Intranet"). A PDF's or text file's title line, an HTML page's
     single h1, a Markdown "# Title" over its "##" sections: it holds everything, so in a
     citation it only repeats the document's name ("Client Funds Policy › 3. Money › 3.3
-    Loans"), and as the one top-level section it would let a passage run across chapters."""
+    Loans"), and as the one top-level section it would let a passage run across chapters.
+    `letterhead`: the document's text, where its title is one it labels (documents.
+    labelled_title): a first line that holds everything (the agency's name over the template's
+    "Policy Title:" row, a memo's "MEMORANDUM" over its "RE:") is the document's head as well,
+    whatever its words."""
     root = structure.sections[0]
     if len(root.children) != 1:
         return None
@@ -597,7 +602,8 @@ def _title_heading(structure: Structure, title: str) -> int | None:
     if top.kind != "heading" or top.marker or top.numbered or _CHAPTER_NUMBER.match(top.title):
         return None
     heading, name = normalize(top.display or top.title), normalize(title)
-    if not heading or not name or (heading not in name and name not in heading):
+    head = bool(letterhead) and not letterhead[:top.start].strip()
+    if not heading or not name or (heading not in name and name not in heading and not head):
         return None
     headings = [c for c in top.children if structure.sections[c].kind == "heading"]
     return top.id if headings else None
