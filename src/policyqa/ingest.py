@@ -377,8 +377,9 @@ def build_index(settings: Settings, progress: Progress | None = None,
     build, embedded["vocabulary"] = assemble(
         settings, hashes, parts, skipped, embedder, cache, lexicon, progress,
         stacked={kind: (e.vectors, e.keys) for kind, e in embedded.items()})
-    # the files' stat, so that a reader's staleness check need not read them (corpus_state)
-    build.manifest["corpus_stat"] = signatures
+    if not store.shared:  # (a shared store's readers never compare a corpus folder)
+        # the files' stat, so that a reader's staleness check need not read them (corpus_state)
+        build.manifest["corpus_stat"] = signatures
     timings.update({f"embed {kind}": e.seconds for kind, e in embedded.items()})
     mark = time.perf_counter()
     location = store.publish(build)
