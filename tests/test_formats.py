@@ -2416,6 +2416,23 @@ def test_word_processor_exported_pdfs_read_as_their_documents():
     assert visits.page_label_at(visits.text.find("This procedure is")) == "2"
 
 
+
+def test_a_tables_header_row_repeated_on_each_page_is_read_once_and_broken_rows_join():
+    """A duties matrix over five pages, its header row repeated atop each (Word's "Repeat as
+    header row"), its rows breaking across the pages. The repeated "Role<TAB>Duties" ran into
+    the broken row's next words: "...notes any change that" / "Role<TAB>Duties the team should
+    know about.", so that sentence was cut in two around the header and no quote of it was
+    found. The header reads once, and each duty reads whole, as in the Word file."""
+    doc = read_document(EXPORTED / "duties-matrix.pdf")
+    flat = " ".join(doc.text.split())
+    assert doc.pages == 5 and doc.text.count("Role\tDuties") == flat.count("Role Duties") == 1
+    for n, role in enumerate(["case manager", "peer advocate", "supervisor", "nurse"]):
+        for item in range(2, 14):
+            assert (f"Duty {n}.{item}: The {role} checks item {item} of the care plan with the "
+                    "client and notes any change that the team should know about.") in flat
+    assert doc.text.rstrip().endswith("reviewed every year by the quality committee.")
+
+
 def test_line_numbered_page_drops_header_and_footer_outside_its_numbered_lines(tmp_path: Path):
     """A single transcript page: nothing repeats, so its header and footer are told by position
     (above line 1, below the last numbered line); the same words inside the body stay."""

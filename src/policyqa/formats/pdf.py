@@ -30,7 +30,9 @@ Why these rules:
   body-size italic.
 - A table's rows read one a line, cells joined by tabs, a wrapped cell's lines joined
   (pdf_tables.py): as the same table reads in the Word file or the web page, and each row a
-  sentence.
+  sentence. A long table's header row, repeated atop each page (Word's "Repeat as header
+  row"), reads once: under it stand the next lines of a row the page break cut, which go on
+  from the page before.
 - The file's own title and date (its Info dictionary, from the Word document's properties)
   fill metadata the corpus does not give, except titles a program made up ("Microsoft Word -
   policy.docx", "Untitled").
@@ -157,10 +159,13 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
     looked = fonts.heading_lines(bookmarks)
     notes = fonts.note_starts()
     offset = 0
+    header: str | None = None  # the header row of the table the page before ended in
     for number, lines in enumerate(pages, start=1):
         drop = (running.get(number - 1, set()) | gutters[number - 1]
                 | _furniture_lines(lines, gutters[number - 1], furniture.get(number - 1, set())))
         kept = [line for i, line in enumerate(lines) if i not in drop]
+        kept, repeated = _without_repeated_header(kept, header)
+        header = header if repeated and _table_end(kept) is not None else _table_head(kept)
         kept = _notes_apart(kept, notes[number - 1])
         page_text = "\n".join(kept).strip("\n")
         lead = len("\n".join(kept)) - len("\n".join(kept).lstrip("\n"))
@@ -604,6 +609,43 @@ def _file_page_labels(reader, pages: int) -> list[str]:
     except Exception:  # a malformed label tree only costs the printed numbers
         return []
     return [str(label) for label in labels] if len(labels) == pages else []
+
+
+def _table_end(lines: list[str]) -> int | None:
+    """The index of the page's last line where it is a table's row, else None."""
+    last = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].strip()), None)
+    return last if last is not None and TABLE_ROW.search(lines[last]) else None
+
+
+def _table_head(lines: list[str]) -> str | None:
+    """The first row of the table a page ends in, where it reads as a header row: short cells,
+    none a sentence. (The next page may open on it again: _without_repeated_header.)"""
+    i = _table_end(lines)
+    if i is None:
+        return None
+    while i > 0 and TABLE_ROW.search(lines[i - 1]):
+        i -= 1
+    cells = [cell.strip() for cell in lines[i].split("\t") if cell.strip()]
+    if len(cells) < 2 or any(len(c.split()) > 8 or c.endswith(".") for c in cells):
+        return None
+    return lines[i]
+
+
+def _without_repeated_header(lines: list[str], header: str | None) -> tuple[list[str], bool]:
+    """A page's lines without the header row it repeats of the table the page before ended in
+    (Word's "Repeat as header row", a browser's <thead>), and whether it did. Where a row breaks
+    across the pages, its next lines stand under the repeated header, and the header's cells
+    ran into them: "...notes any change that" / "Role<TAB>Duties the team should know about.".
+    Without the header, the row's words go on from the page before (the page-break join)."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if header is None or first is None:
+        return lines, False
+    line, cells = lines[first].strip(), header.strip()
+    if " ".join(line.split()) == " ".join(cells.split()):
+        return lines[:first] + lines[first + 1:], True
+    if line.startswith(cells) and line[len(cells):len(cells) + 1] in (" ", "\t"):
+        return lines[:first] + [line[len(cells):].lstrip()] + lines[first + 1:], True
+    return lines, False
 
 
 def _line_number_gutter(lines: list[str]) -> set[int]:
