@@ -489,9 +489,10 @@ def test_a_folder_this_user_cannot_list_is_named(tmp_path):
     in a process without that power (setpriv drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH)."""
     import json
     import os
-    import shutil
     import subprocess
     import sys
+
+    from conftest import without_root_powers
 
     corpus = tmp_path / "policies"
     (corpus / "clinical").mkdir(parents=True)
@@ -502,11 +503,8 @@ def test_a_folder_this_user_cannot_list_is_named(tmp_path):
               "out = [[d.doc_id for d in docs], [[s.path, s.reason] for s in skipped]]\n"
               "try:\n    load_corpus(sys.argv[2])\nexcept DocumentError as exc:\n"
               "    out.append(str(exc))\nprint(json.dumps(out))\n")
-    command = [sys.executable, "-c", script, str(corpus), str(corpus / "clinical")]
-    if os.geteuid() == 0:
-        if not shutil.which("setpriv"):
-            pytest.skip("root, and no setpriv to read the folder without root's powers")
-        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"] + command
+    command = without_root_powers([sys.executable, "-c", script, str(corpus),
+                                   str(corpus / "clinical")])
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "src"))
     (corpus / "clinical").chmod(0o000)
     try:

@@ -314,6 +314,31 @@ def test_an_index_this_user_cannot_write_answers_while_only_its_corpus_changed(
     assert "parking" in load_index(settings).documents  # writable again: rebuilt
 
 
+def test_an_index_this_user_cannot_read_is_named_so(settings, small_corpus):
+    """IT's index folder that a staff member may not read (mode 700, another owner) was taken
+    for no index at all: the question tried to build one and failed with "cannot write the
+    index", its cause unnamed. Now the error says the index cannot be read."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import without_root_powers
+
+    build_index(settings)
+    index_dir = Path(settings.index_dir)
+    command = without_root_powers([sys.executable, "-m", "policyqa.cli", "ask", "--corpus",
+                                   str(small_corpus), "--index", str(index_dir), "Gifts?"])
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "src"))
+    index_dir.chmod(0o000)
+    try:
+        run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        index_dir.chmod(0o755)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith(f"policyqa: error: index is not usable: cannot read the index: "
+                                 f"no permission to read {index_dir}, and it cannot be rebuilt")
+
+
 def test_an_index_whose_corpus_folder_is_not_there_answers_as_it_stands(
         settings, small_corpus, caplog, capsys):
     """The policies live on a share that is not mounted on this machine (or were moved): every

@@ -359,6 +359,11 @@ class EmbeddedBackend:
 
     def current_manifest(self) -> tuple[dict | None, str]:
         path = current_path(self.index_dir)
+        if path is None and self.index_dir.is_dir() and not os.access(self.index_dir,
+                                                                       os.R_OK | os.X_OK):
+            # an index this user may not read (IT's, mode 700) is there, not missing: rebuilt
+            # "for lack of one", it failed as "cannot write the index"
+            return {}, f"cannot read the index: no permission to read {self.index_dir}"
         if path is None:
             return None, f"no index at {self.index_dir}"
         try:
