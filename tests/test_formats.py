@@ -230,6 +230,59 @@ def test_docx_reads_what_word_shows_nested_runs_controls_numbered_headings(tmp_p
     assert paths["Emergency Manager approves"] == "2. Scope › 2.2 Exceptions"
 
 
+def test_docx_imported_parts_are_read_where_they_stand(tmp_path: Path):
+    """A policy system's export leaves the policy in the Word package as a web page (or another
+    Word file) that Word pours into the document where a w:altChunk stands when it opens it.
+    python-docx skips those, so "Staff never lend money to a client" was lost without a word:
+    only the export's cover lines were indexed. A part of a kind not read (RTF) is named."""
+    import io
+
+    import docx
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def imported(document, name: str, content_type: str, blob: bytes) -> None:
+        part = Part(PackURI(f"/word/{name}"), content_type, blob, document.part.package)
+        chunk = OxmlElement("w:altChunk")
+        chunk.set(qn("r:id"), document.part.relate_to(
+            part, "http://schemas.openxmlformats.org/officeDocument/2006/relationships/aFChunk"))
+        document.element.body.insert(len(document.element.body) - 1, chunk)  # before sectPr
+
+    inner = docx.Document()
+    inner.add_heading("3. Records", 1)
+    inner.add_paragraph("Staff sign the funds log each day.")
+    saved = io.BytesIO()
+    inner.save(saved)
+    document = docx.Document()
+    document.add_heading("Client Funds Policy", 0)
+    document.add_paragraph("Exported from the policy system.")
+    imported(document, "chunk1.htm", "text/html", (
+        b"<html><body><h1>1. Loans</h1><p>Staff never lend money to a client.</p><h1>2. Gifts"
+        b"</h1><ul><li>Staff may accept a gift worth under $20.</li></ul><table><tr><td>Gift"
+        b"</td><td>Who is told</td></tr><tr><td>Card</td><td>No one</td></tr></table>"
+        b"</body></html>"))
+    imported(document, "chunk2.docx", "application/vnd.openxmlformats-officedocument."
+             "wordprocessingml.document.main+xml", saved.getvalue())
+    document.add_heading("4. Review", 1)
+    document.add_paragraph("The policy is reviewed every year.")
+    imported(document, "chunk3.rtf", "application/rtf", rb"{\rtf1\ansi Signed.\par}")
+    document.save(tmp_path / "funds.docx")
+
+    doc = read_document(tmp_path / "funds.docx")
+    assert doc.text == (
+        "Client Funds Policy\n\nExported from the policy system.\n\n1. Loans\n\nStaff never "
+        "lend money to a client.\n\n2. Gifts\n\n\u2022 Staff may accept a gift worth under $20."
+        "\n\nGift\tWho is told\nCard\tNo one\n\n3. Records\n\nStaff sign the funds log each "
+        "day.\n\n4. Review\n\nThe policy is reviewed every year.")
+    paths = _paths(doc)
+    assert paths["Staff never lend"] == "1. Loans" and paths["Staff sign the"] == "3. Records"
+    assert doc.warnings == ["an imported part (application/rtf, altChunk) is not read: open the "
+                            "file in Word and save it, which writes the part's text into the "
+                            "document"]
+
+
 def test_docx_footnotes_and_endnotes_follow_their_reference_with_word_numbers(tmp_path: Path):
     """A note is policy text too: it stands after the paragraph or row that refers to it, with
     the number Word shows, in that paragraph's section; separators and empty notes add nothing."""

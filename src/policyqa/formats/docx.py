@@ -35,6 +35,9 @@
   are anchored in, each of their paragraphs a paragraph of its own: Word draws them beside the
   text, and leaving them out lost policy wording. Word writes each box twice (for current readers
   and, as VML, for old ones); it is read once.
+- A part the file imports where it stands (w:altChunk: a web page, web archive or Word file a
+  policy system's export leaves for Word to pour in on opening) is read as its own format and
+  its paragraphs stand there; a part of another kind (RTF) is named in the file's warnings.
 - Headers, footers and comments are not body text and are left out.
 - Core properties (title, last modified date) fill metadata the corpus does not give.
 """
@@ -42,6 +45,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -61,13 +65,17 @@ RT_FOOTNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationsh
 RT_ENDNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/endnotes"
 _HEADING_STYLE = re.compile(r"heading\s*([1-9])$", re.I)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+# A whole Word document imported into another (an altChunk's part)
+_DOCX_PART = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 
 
-def read_docx(path: Path, data: bytes) -> Extracted:
+def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from lxml.etree import XMLSyntaxError
 
+    _keep_imported_parts_as_bytes()
     if not zipfile.is_zipfile(path):
         if _word97(path):  # a .doc renamed .docx: Word opens it, and so does policyqa
             from .doc import read_doc
@@ -101,8 +109,18 @@ def read_docx(path: Path, data: bytes) -> Extracted:
 
     from docx.text.paragraph import Paragraph
 
-    for element in _content(document.element.body, (f"{_W}p", f"{_W}tbl"), skip_toc=True):
-        if element.tag == f"{_W}p":
+    warnings: list[str] = []
+    for element in _content(document.element.body, (f"{_W}p", f"{_W}tbl", f"{_W}altChunk"),
+                            skip_toc=True):
+        if element.tag == f"{_W}altChunk":
+            chunk, why = _alt_chunk(document, element, depth)
+            if why:
+                warnings.append(why)
+            for n, block in enumerate(chunk.blocks if chunk else []):
+                before = chunk.blocks[n - 1].end if n else block.start
+                add(chunk.raw[block.start:block.end], block.kind, block.level, block.marker,
+                    sep=chunk.raw[before:block.start] or "\n\n")
+        elif element.tag == f"{_W}p":
             para = Paragraph(element, document)
             text = paragraph_text(element, _style_caps(para)).strip()
             if _is_toc_entry(para):
@@ -149,7 +167,60 @@ def read_docx(path: Path, data: bytes) -> Extracted:
                     add(note, "body")
                     first = True  # the table's next row starts a paragraph again
     return Extracted(raw="".join(parts), format="docx", meta=_properties(document),
-                     blocks=blocks, warnings=notes.warnings)
+                     blocks=blocks, warnings=notes.warnings + warnings)
+
+
+_CHUNK_DEPTH = 3  # an imported Word file may import others; no further than this
+_RT_IMPORTED = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/aFChunk"
+
+
+def _keep_imported_parts_as_bytes() -> None:
+    """Have python-docx load an imported part (an altChunk's) as bytes, whatever its content
+    type. An imported Word file carries the main document's content type, so python-docx parsed
+    the ZIP as XML and the whole file was named "damaged Word file (XMLSyntaxError ...)".
+    Chained before python-docx's own selector (its images); installed once."""
+    from docx.opc.part import Part, PartFactory
+
+    previous = PartFactory.part_class_selector
+    if getattr(previous, "keeps_imported_parts", False):
+        return
+
+    def selector(content_type: str, reltype: str):
+        if reltype == _RT_IMPORTED:
+            return Part
+        return previous(content_type, reltype) if previous else None
+
+    selector.keeps_imported_parts = True
+    PartFactory.part_class_selector = selector
+
+
+def _alt_chunk(document, element, depth: int) -> tuple[Extracted | None, str]:
+    """An imported part (w:altChunk) as its own format reads, or why it is not read. Programs
+    that write Word files from web content (policy systems' exports, mail merges) leave a web
+    page, a web archive or another Word file in the package, for Word to pour into the document
+    where it stands when the file is opened. python-docx (and LibreOffice) skip it, so its text,
+    often the whole policy, was lost without a word. Word saves the file with the part's text
+    in place of it."""
+    rid = element.get(f"{_REL}id")
+    part = document.part.related_parts.get(rid) if rid else None
+    if part is None:
+        return None, "an imported part (altChunk) the file does not hold"
+    kind = part.content_type.split(";")[0].strip().lower()
+    if kind in ("text/html", "application/xhtml+xml"):
+        from .html import read_html
+
+        return read_html(part.blob), ""
+    if kind in ("message/rfc822", "multipart/related"):
+        from .html import read_mhtml
+
+        return read_mhtml(part.blob), ""
+    if kind == _DOCX_PART and depth < _CHUNK_DEPTH:
+        with tempfile.NamedTemporaryFile(suffix=".docx") as tmp:
+            tmp.write(part.blob)
+            tmp.flush()
+            return read_docx(Path(tmp.name), part.blob, depth + 1), ""
+    return None, (f"an imported part ({kind}, altChunk) is not read: open the file in Word and "
+                  "save it, which writes the part's text into the document")
 
 
 def _properties(document) -> dict:
