@@ -2194,6 +2194,31 @@ def test_pdf_a_browser_printed_over_pages_from_an_untitled_page_loses_its_print_
     assert paths["Staff may use"] == "4. Using your own car"
 
 
+def test_a_pdfs_attached_files_are_named_not_lost_in_silence(tmp_path: Path):
+    """A policy manual sent as a cover page with the policies attached (or an Acrobat "PDF
+    portfolio"): only the cover's text was indexed, and the attached policies were missing
+    without a word. The file's report names them and says what to do."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject
+
+    make_pdf(tmp_path / "cover.pdf", ["Policy Manual\n\nThe policies are attached to this file."])
+    make_pdf(tmp_path / "funds.pdf", ["Client Funds Policy\n\nStaff never lend money."])
+    for name, portfolio in (("manual.pdf", False), ("portfolio.pdf", True)):
+        writer = PdfWriter(clone_from=tmp_path / "cover.pdf")
+        writer.add_attachment("client-funds-policy.pdf", (tmp_path / "funds.pdf").read_bytes())
+        writer.add_attachment("gifts.docx", b"PK")
+        if portfolio:
+            writer._root_object[NameObject("/Collection")] = DictionaryObject()
+        writer.write(tmp_path / name)
+    (tmp_path / "cover.pdf").unlink()
+    docs = {d.doc_id: d for d in load_corpus(tmp_path)[0]}
+    named = "2 attached file(s) are not read (client-funds-policy.pdf, gifts.docx): save them "
+    assert docs["manual"].warnings == [f"its {named}into the corpus folder to index them"]
+    assert docs["portfolio"].warnings == [
+        f"a PDF portfolio: its {named}into the corpus folder to index them"]
+    assert docs["funds"].warnings == []
+
+
 def test_pdf_typeset_by_xelatex_keeps_its_word_gaps():
     """XeLaTeX (and Sphinx's PDF builder) writes a composite font with no space glyph and draws
     each word gap as an offset; pypdf took the font's space width from code 32, here FreeSerif's

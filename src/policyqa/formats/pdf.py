@@ -132,6 +132,7 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
         file_labels = _file_page_labels(reader, total)
         bookmarks = _outline(reader)
         meta = _file_metadata(reader)
+        attached = _attached_files(reader)
         if "title" not in meta and (title := fonts.title()):
             meta["title"] = title
         elif "title" in meta:  # a printed web page's "Client Funds Policy | Riverside Intranet"
@@ -190,7 +191,24 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> Extracted:
     labels = file_labels or _labels_from_numbers(printed, len(pages))
     return Extracted(raw=raw, format="pdf", page_starts=starts, page_labels=labels,
                      pages=len(pages), meta=meta, bold_lines=[m for m, _ in marked if m >= 0],
-                     bold_sizes=[size for m, size in marked if m >= 0])
+                     bold_sizes=[size for m, size in marked if m >= 0], warnings=attached)
+
+
+def _attached_files(reader) -> list[str]:
+    """A warning naming the files a PDF carries attached (a policy manual sent as a cover page
+    with the policies attached, or an Acrobat "PDF portfolio"), which are not read: only the
+    cover's own text was indexed, and the policies were missing without a word."""
+    try:
+        names = [str(name) for name in reader.attachments]
+        portfolio = "/Collection" in reader.trailer["/Root"]
+    except Exception:  # a damaged names tree: the pages are still read
+        return []
+    if not names:
+        return []
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    what = "a PDF portfolio: its" if portfolio else "its"
+    return [f"{what} {len(names)} attached file(s) are not read ({shown}): save them into the "
+            "corpus folder to index them"]
 
 
 @cache
