@@ -283,6 +283,39 @@ def test_docx_imported_parts_are_read_where_they_stand(tmp_path: Path):
                             "document"]
 
 
+def test_docx_embedded_objects_are_named_not_lost_in_silence(tmp_path: Path):
+    """A policy with its form embedded by Insert > Object (a PDF, an Excel rota): Word shows an
+    icon or a picture of it, and its contents are not the document's text. They were missing
+    without a word; the file's report names them. One in a tracked deletion is not shown."""
+    import docx
+    from docx.oxml import parse_xml
+
+    namespaces = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+                  'xmlns:v="urn:schemas-microsoft-com:vml" '
+                  'xmlns:o="urn:schemas-microsoft-com:office:office"')
+
+    def embed(paragraph, prog_id: str, deleted: bool = False) -> None:
+        run = (f'<w:r {namespaces}><w:object><v:shape id="s{prog_id}" o:ole=""/>'
+               f'<o:OLEObject Type="Embed" ProgID="{prog_id}" ShapeID="s{prog_id}"/>'
+               "</w:object></w:r>")
+        if deleted:
+            run = f'<w:del {namespaces} w:id="1" w:author="A">{run}</w:del>'
+        paragraph._p.append(parse_xml(run))
+
+    document = docx.Document()
+    document.add_heading("Client Funds Policy", 0)
+    embed(document.add_paragraph("The consent form:"), "AcroExch.Document.DC")
+    embed(document.add_paragraph("The rota:"), "Excel.Sheet.12")
+    embed(document.add_paragraph("Last year's rota:"), "Excel.Sheet.12")
+    embed(document.add_paragraph("Removed:"), "Word.Document.12", deleted=True)
+    document.save(tmp_path / "funds.docx")
+    doc = read_document(tmp_path / "funds.docx")
+    assert doc.warnings == ["its 3 embedded object(s) (a PDF, an Excel worksheet \u00d72) are "
+                            "not read: Word shows them as icons or pictures; paste their text "
+                            "into the document, or save them into the corpus folder"]
+    assert "The rota:" in doc.text
+
+
 def test_docx_footnotes_and_endnotes_follow_their_reference_with_word_numbers(tmp_path: Path):
     """A note is policy text too: it stands after the paragraph or row that refers to it, with
     the number Word shows, in that paragraph's section; separators and empty notes add nothing."""

@@ -38,6 +38,8 @@
 - A part the file imports where it stands (w:altChunk: a web page, web archive or Word file a
   policy system's export leaves for Word to pour in on opening) is read as its own format and
   its paragraphs stand there; a part of another kind (RTF) is named in the file's warnings.
+- An embedded object (Insert > Object: a form as a PDF, an Excel worksheet) is an icon or a
+  picture to Word's reader; its contents are not read, and the file's report names it.
 - Headers, footers and comments are not body text and are left out.
 - Core properties (title, last modified date) fill metadata the corpus does not give.
 """
@@ -48,6 +50,7 @@ import re
 import tempfile
 import zipfile
 import zlib
+from collections import Counter
 from pathlib import Path
 
 from . import (
@@ -167,7 +170,36 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
                     add(note, "body")
                     first = True  # the table's next row starts a paragraph again
     return Extracted(raw="".join(parts), format="docx", meta=_properties(document),
-                     blocks=blocks, warnings=notes.warnings + warnings)
+                     blocks=blocks,
+                     warnings=notes.warnings + warnings + _embedded_objects(document.element.body))
+
+
+_OLE = "{urn:schemas-microsoft-com:office:office}OLEObject"
+# What an embedded object's ProgID names, as Word's "Insert > Object" lists it
+_OBJECT_KINDS = (("excel.", "an Excel worksheet"), ("acroexch.", "a PDF"), ("acrobat.", "a PDF"),
+                 ("word.", "a Word document"), ("powerpoint.", "a PowerPoint presentation"),
+                 ("package", "a file"), ("visio.", "a Visio drawing"))
+
+
+def _embedded_objects(body) -> list[str]:
+    """A warning naming the objects embedded in the document (Insert > Object: a form as a PDF,
+    a rota as an Excel worksheet), which Word shows as an icon or a picture of their first page:
+    their contents are not the document's text and are not read. Left unnamed, a policy's form
+    or table was missing without a word."""
+    kinds = []
+    for ole in body.iter(_OLE):
+        if any(parent.tag == f"{_W}del" for parent in ole.iterancestors()):
+            continue  # in a tracked deletion: not shown
+        prog = (ole.get("ProgID") or "").lower()
+        kinds.append(next((name for start, name in _OBJECT_KINDS if prog.startswith(start)),
+                          f"a {ole.get('ProgID') or 'object'}"))
+    if not kinds:
+        return []
+    counted = Counter(kinds)
+    shown = ", ".join(kind if n == 1 else f"{kind} \u00d7{n}" for kind, n in counted.items())
+    return [f"its {len(kinds)} embedded object(s) ({shown}) are not read: Word shows them as "
+            "icons or pictures; paste their text into the document, or save them into the "
+            "corpus folder"]
 
 
 _CHUNK_DEPTH = 3  # an imported Word file may import others; no further than this
