@@ -713,6 +713,31 @@ def test_html_filtered_by_word_reads_its_bullets_as_list_items_by_their_indent(t
     assert _paths(doc)["1. Record the"] == "Client funds › 1"
 
 
+def test_html_documents_shown_in_frames_are_named(tmp_path: Path):
+    """An intranet page that shows its policy's PDF in the browser's viewer (an <iframe>, an
+    <object>, SharePoint's WopiFrame naming the .docx): the policy's text is not in the page, and
+    the page was indexed as its heading and one line, the policy missing without a word. The
+    documents are named; a page that is nothing but the frame is named as such; a video's frame
+    is the page's furniture."""
+    (tmp_path / "policy-page.html").write_text(
+        "<html><head><title>Policy 4.12 | Intranet</title></head><body><h1>Policy 4.12</h1>"
+        "<p>The policy is shown below.</p>"
+        '<iframe src="/sites/policies/Documents/dmh-4.12.pdf#view=FitH"></iframe>'
+        '<iframe src="https://www.youtube.com/embed/abc123"></iframe>'
+        '<iframe src="/_layouts/15/WopiFrame.aspx?sourcedoc=/Policies/Gifts%20Policy.docx&amp;'
+        'action=embedview"></iframe></body></html>')
+    (tmp_path / "only-frame.html").write_text(
+        '<html><head><title>Client Funds</title></head><body><object data="funds" '
+        'type="application/pdf"></object></body></html>')
+    docs, skipped = load_corpus(tmp_path)
+    assert [d.warnings for d in docs] == [[
+        "it shows 2 document(s) in a frame, not saved with the page and not read (dmh-4.12.pdf, "
+        "Gifts Policy.docx): save them into the corpus folder"]]
+    assert [(s.path, s.reason) for s in skipped] == [(
+        "only-frame.html", "web page that only shows a document in a frame (funds), not saved "
+        "with it: save that document into the corpus folder")]
+
+
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>Gifts &amp; Favours</title><style>p{color:red}</style>"

@@ -28,6 +28,9 @@ that can also drop the lists and tables a policy is made of, so the rules here a
   funds", as LibreOffice saves numbered headings) is set apart; table rows are lines of
   tab-separated cells, except in a table that holds headings (a page laid out in a table),
   whose cells with headings, paragraphs or lists are read as the page's own blocks.
+- A document the page shows in a frame (an <iframe>, <object> or <embed> of a PDF or Word
+  file: the browser's viewer, SharePoint's WopiFrame) is not in the page's text: the file's
+  report names it, and a page that is nothing but the frame is named as such.
 - A web archive (.mhtml/.mht: what a browser's "save as single file" writes) is a MIME message;
   its first HTML part is the page, read as above (the standard library's `email` decodes it).
 - Text under an inline `text-transform: uppercase` (how word processors save All Caps) reads
@@ -45,6 +48,7 @@ from __future__ import annotations
 import itertools
 import re
 import sys
+from urllib.parse import unquote
 
 from . import (
     Block,
@@ -99,6 +103,7 @@ def read_html(data: bytes | str) -> Extracted:
     if placeholder_title(title):
         title = ""  # "Untitled Document", "Home": the page's own heading or text titles it
     panels = _disclosed(soup)
+    framed = _framed_documents(soup)
     scripted = soup.find("script") is not None
     pagers = any(_PAGER_RELS & {str(r).lower() for r in a.get("rel") or []}
                  for a in soup.find_all("a", rel=True))
@@ -132,6 +137,10 @@ def read_html(data: bytes | str) -> Extracted:
         raise DocumentError(f"web page nested too deeply to read (over {_DEPTH // 2:,} levels of "
                             "elements)") from None
     writer.flush()
+    shown = ", ".join(framed[:3]) + (f" and {len(framed) - 3} more" if len(framed) > 3 else "")
+    if framed and not writer.text().strip():
+        raise DocumentError(f"web page that only shows a document in a frame ({shown}), not "
+                            "saved with it: save that document into the corpus folder")
     if scripted and not writer.text().strip():
         # An intranet page its scripts draw (SharePoint, a single-page app), saved as "HTML
         # only": the file holds the scripts, not the policy. policyqa runs no scripts.
@@ -145,7 +154,34 @@ def read_html(data: bytes | str) -> Extracted:
         title = _lead_title(root)
     title = page_title(title, heading) if title else heading
     meta = {"title": title} if title else {}
-    return Extracted(raw=writer.text(), format="html", meta=meta, blocks=writer.blocks)
+    warnings = [f"it shows {len(framed)} document(s) in a frame, not saved with the page and "
+                f"not read ({shown}): save them into the corpus folder"] if framed else []
+    return Extracted(raw=writer.text(), format="html", meta=meta, blocks=writer.blocks,
+                     warnings=warnings)
+
+
+# A frame's or embedded object's source that is a document file (its path, or a viewer's query
+# naming it: SharePoint's "WopiFrame.aspx?sourcedoc=/Policies/4.12.docx")
+_DOCUMENT_SOURCE = re.compile(r"\.(?:pdf|docx?|odt|rtf|pptx?|xlsx?)(?:$|[?#&;/\s])", re.I)
+
+
+def _framed_documents(soup) -> list[str]:
+    """The document files a page shows in an <iframe>, <object> or <embed> (an intranet page
+    that shows its policy's PDF in the browser's viewer): their text is not in the page, and
+    saved "HTML only" the page holds none of it. Named, they are not lost without a word; a
+    frame of anything else (a video, a map) is the page's furniture."""
+    found = []
+    for tag in soup.find_all(("iframe", "object", "embed")):
+        source = str(tag.get("src") or tag.get("data") or "").strip()
+        kind = str(tag.get("type") or "").lower()
+        if source and (_DOCUMENT_SOURCE.search(source) or kind == "application/pdf"):
+            path = re.split(r"[?#]", source)[0]
+            if "sourcedoc=" in source.lower():  # a viewer: the document it names
+                path = re.split(r"sourcedoc=", source, flags=re.I)[1].split("&")[0]
+            name = unquote(path.rstrip("/").rsplit("/", 1)[-1]) or source
+            if name not in found:
+                found.append(name)
+    return found
 
 
 def _encoding(data: bytes | str) -> str | None:
