@@ -718,7 +718,8 @@ def test_html_documents_shown_in_frames_are_named(tmp_path: Path):
     <object>, SharePoint's WopiFrame naming the .docx): the policy's text is not in the page, and
     the page was indexed as its heading and one line, the policy missing without a word. The
     documents are named; a page that is nothing but the frame is named as such; a video's frame
-    is the page's furniture."""
+    is the page's furniture. An old intranet's page of frames was indexed as its "no frames"
+    apology, "<body>" and all; its text is in the pages its frames show."""
     (tmp_path / "policy-page.html").write_text(
         "<html><head><title>Policy 4.12 | Intranet</title></head><body><h1>Policy 4.12</h1>"
         "<p>The policy is shown below.</p>"
@@ -729,13 +730,20 @@ def test_html_documents_shown_in_frames_are_named(tmp_path: Path):
     (tmp_path / "only-frame.html").write_text(
         '<html><head><title>Client Funds</title></head><body><object data="funds" '
         'type="application/pdf"></object></body></html>')
+    (tmp_path / "manual.htm").write_text(  # an old intranet's page of frames
+        '<html><head><title>Policy Manual</title></head><frameset cols="25%,75%"><frame '
+        'src="contents.htm"><frame src="policies/4-12.htm"><noframes><body>Your browser does '
+        "not support frames.</body></noframes></frameset></html>")
     docs, skipped = load_corpus(tmp_path)
     assert [d.warnings for d in docs] == [[
         "it shows 2 document(s) in a frame, not saved with the page and not read (dmh-4.12.pdf, "
         "Gifts Policy.docx): save them into the corpus folder"]]
-    assert [(s.path, s.reason) for s in skipped] == [(
-        "only-frame.html", "web page that only shows a document in a frame (funds), not saved "
-        "with it: save that document into the corpus folder")]
+    assert [(s.path, s.reason) for s in skipped] == [
+        ("manual.htm", "web page made of frames (contents.htm, policies/4-12.htm): its text is in "
+                       "those pages, read as files of their own where they are in the corpus "
+                       "folder"),
+        ("only-frame.html", "web page that only shows a document in a frame (funds), not saved "
+                            "with it: save that document into the corpus folder")]
 
 
 def test_html_drops_site_chrome_keeps_lists_tables_and_numbers(tmp_path: Path):

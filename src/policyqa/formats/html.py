@@ -30,7 +30,8 @@ that can also drop the lists and tables a policy is made of, so the rules here a
   whose cells with headings, paragraphs or lists are read as the page's own blocks.
 - A document the page shows in a frame (an <iframe>, <object> or <embed> of a PDF or Word
   file: the browser's viewer, SharePoint's WopiFrame) is not in the page's text: the file's
-  report names it, and a page that is nothing but the frame is named as such.
+  report names it, and a page that is nothing but the frame is named as such; so is an old
+  intranet's page of frames (<frameset>), whose text is in the pages its frames show.
 - A web archive (.mhtml/.mht: what a browser's "save as single file" writes) is a MIME message;
   its first HTML part is the page, read as above (the standard library's `email` decodes it).
 - Text under an inline `text-transform: uppercase` (how word processors save All Caps) reads
@@ -102,6 +103,13 @@ def read_html(data: bytes | str) -> Extracted:
     title = _SPACE.sub(" ", title_tag.get_text()).strip() if title_tag else ""
     if placeholder_title(title):
         title = ""  # "Untitled Document", "Home": the page's own heading or text titles it
+    frames = [unquote(str(f["src"])) for f in soup.find_all("frame", src=True)]
+    if soup.find("frameset") is not None and frames:
+        # an old intranet's page of frames (a contents frame beside a policy frame): its text is
+        # in the pages the frames show; what else it holds is a "no frames" apology
+        shown = ", ".join(frames[:3]) + (f" and {len(frames) - 3} more" if len(frames) > 3 else "")
+        raise DocumentError(f"web page made of frames ({shown}): its text is in those pages, "
+                            "read as files of their own where they are in the corpus folder")
     panels = _disclosed(soup)
     framed = _framed_documents(soup)
     scripted = soup.find("script") is not None
