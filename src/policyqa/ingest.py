@@ -109,8 +109,9 @@ def file_rows(docs: list, structures: dict[str, Structure], chunks: list[Chunk],
     for c in chunks:
         per_doc[c.doc_id] = per_doc.get(c.doc_id, 0) + 1
     rows = []
+    folder = Path(text_name(str(corpus_dir)))  # as read_document writes Document.path
     for d in docs:
-        path, folder = Path(d.path), Path(text_name(str(corpus_dir)))
+        path = Path(d.path)
         name = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else d.path
         rows.append({"file": name, "status": "indexed", "reason": "; ".join(d.warnings),
                      "pages": d.pages, "sections": len(structures[d.doc_id].sections) - 1,

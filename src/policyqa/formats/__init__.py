@@ -108,6 +108,12 @@ def list_marker(value: int, style: str) -> str:
     return f"{value:02d}" if style == "decimal-zero" else str(value)
 
 
+def some_of(names: list[str], most: int) -> str:
+    """Names for a one-line reason: the first `most`, then how many more ("a, b and 4 more")."""
+    extra = len(names) - most
+    return ", ".join(names[:most]) + (f" and {extra} more" if extra > 0 else "")
+
+
 LOOKED_MAX_WORDS = 12
 LOOKED_MAX_CHARS = 100
 _LOOKED_NUMBER = re.compile(r"(\d+(?:\.\d+)*)\.?\s")

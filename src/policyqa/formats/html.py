@@ -62,6 +62,7 @@ from . import (
     page_title,
     placeholder_title,
     size_depths,
+    some_of,
 )
 
 _DROP = {"script", "style", "noscript", "template", "nav", "aside", "iframe", "svg", "button",
@@ -107,8 +108,7 @@ def read_html(data: bytes | str) -> Extracted:
     if soup.find("frameset") is not None and frames:
         # an old intranet's page of frames (a contents frame beside a policy frame): its text is
         # in the pages the frames show; what else it holds is a "no frames" apology
-        shown = ", ".join(frames[:3]) + (f" and {len(frames) - 3} more" if len(frames) > 3 else "")
-        raise DocumentError(f"web page made of frames ({shown}): its text is in those pages, "
+        raise DocumentError(f"web page made of frames ({some_of(frames, 3)}): its text is in those pages, "
                             "read as files of their own where they are in the corpus folder")
     panels = _disclosed(soup)
     framed = _framed_documents(soup)
@@ -145,7 +145,7 @@ def read_html(data: bytes | str) -> Extracted:
         raise DocumentError(f"web page nested too deeply to read (over {_DEPTH // 2:,} levels of "
                             "elements)") from None
     writer.flush()
-    shown = ", ".join(framed[:3]) + (f" and {len(framed) - 3} more" if len(framed) > 3 else "")
+    shown = some_of(framed, 3)
     if framed and not writer.text().strip():
         raise DocumentError(f"web page that only shows a document in a frame ({shown}), not "
                             "saved with it: save that document into the corpus folder")

@@ -60,6 +60,7 @@ from . import (
     PageProgress,
     page_title,
     placeholder_title,
+    some_of,
 )
 from .pdf_tables import PageRuns, tables_as_rows
 
@@ -205,10 +206,9 @@ def _attached_files(reader) -> list[str]:
         return []
     if not names:
         return []
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     what = "a PDF portfolio: its" if portfolio else "its"
-    return [f"{what} {len(names)} attached file(s) are not read ({shown}): save them into the "
-            "corpus folder to index them"]
+    return [f"{what} {len(names)} attached file(s) are not read ({some_of(names, 5)}): save them "
+            "into the corpus folder to index them"]
 
 
 @cache
