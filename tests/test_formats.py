@@ -316,6 +316,49 @@ def test_docx_embedded_objects_are_named_not_lost_in_silence(tmp_path: Path):
     assert "The rota:" in doc.text
 
 
+def test_docx_embedded_excel_worksheet_is_read_where_it_stands(tmp_path: Path):
+    """Insert > Object > Excel worksheet (or cells pasted from Excel as an object): Word keeps
+    the workbook in the package and shows a picture of its cells. The sheet it shows is read
+    after its paragraph, as a table's rows; a damaged workbook, or an Excel 97-2003 sheet
+    kept in an OLE container, is named, not fatal. LibreOffice's own such file: test_odt.py."""
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml import parse_xml
+    from test_sheets import _workbook
+
+    namespaces = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+                  'xmlns:v="urn:schemas-microsoft-com:vml" '
+                  'xmlns:o="urn:schemas-microsoft-com:office:office" '
+                  'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
+    document = docx.Document()
+
+    def embed(paragraph, name: str, blob: bytes, kind: str) -> None:
+        part = Part(PackURI(f"/word/embeddings/{name}"), kind, blob, document.part.package)
+        rid = document.part.relate_to(part, RT.PACKAGE if name.endswith("xlsx") else RT.OLE_OBJECT)
+        paragraph._p.append(parse_xml(
+            f'<w:r {namespaces}><w:object><v:shape id="s{rid}" o:ole=""/><o:OLEObject '
+            f'Type="Embed" ProgID="Excel.Sheet.12" ShapeID="s{rid}" r:id="{rid}"/></w:object>'
+            "</w:r>"))
+
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    document.add_heading("Client Funds Policy", 0)
+    embed(document.add_paragraph("Limits:"), "Microsoft_Excel_Worksheet.xlsx", _workbook(), xlsx)
+    document.add_paragraph("Staff never lend their own money.")
+    embed(document.add_paragraph("Old limits:"), "Microsoft_Excel_Worksheet1.xlsx",
+          _workbook()[:300], xlsx)
+    embed(document.add_paragraph("Older limits:"), "oleObject1.bin", b"\xd0\xcf\x11\xe0",
+          "application/vnd.openxmlformats-officedocument.oleObject")
+    document.save(tmp_path / "funds.docx")
+    doc = read_document(tmp_path / "funds.docx")
+    assert ("Limits:\n\nItem\tLimit\tShare\nBus fare\t$4.50\t25%\n"
+            "Gift card\t$25.00\t100%\t2027-01-01\n\nStaff never lend") in doc.text
+    assert doc.warnings == ["its 2 embedded object(s) (an Excel worksheet \u00d72) are not read: "
+                            "Word shows them as icons or pictures; paste their text into the "
+                            "document, or save them into the corpus folder"]
+
+
 def test_docx_footnotes_and_endnotes_follow_their_reference_with_word_numbers(tmp_path: Path):
     """A note is policy text too: it stands after the paragraph or row that refers to it, with
     the number Word shows, in that paragraph's section; separators and empty notes add nothing."""

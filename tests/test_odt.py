@@ -184,3 +184,56 @@ def test_hostile_numbers_in_an_odt_are_read_in_bounded_time(tmp_path: Path):
     assert doc.text.startswith("1.1.1.1.1.1.1.1.1.1 Lone")
     assert "\n\n1000000000000 Staff sign the log." in doc.text
     assert len(doc.text) < 10_000_000
+
+
+@pytest.mark.parametrize("name", ["on-call-cover.odt", "on-call-cover.fodt", "on-call-cover.docx"])
+def test_an_embedded_spreadsheet_is_read_where_it_stands(name: str):
+    """A rota pasted from Calc into a policy is an embedded spreadsheet, in a folder of the
+    package of its own ("Object 1/content.xml"), inside the element in a flat file, an Excel
+    workbook in the Word file LibreOffice saves of it. Its text was missing without a word.
+    The sheet it shows (its active one, "Rota 2027") is read where it stands, as a table's
+    rows; the other sheet is not on the page. The formula beside it is not read, and named."""
+    doc, chunks = _reading(FIXTURES / name)
+    assert ("shown in the rota below, pasted from the team's spreadsheet.\n\n"
+            "Day\tOn-call worker\tPhone\n"
+            "Monday\tDana Ruiz\t555-0101\n"
+            "Tuesday\tSam Okafor\t555-0102\n"
+            "Saturday\tCrisis line\t555-0199\n"
+            "Sunday\tCrisis line\t555-0199\n\n"
+            "Call the crisis line if") in doc.text
+    assert "Lee Park" not in doc.text  # last year's sheet
+    assert any("Sam Okafor" in text and path == "On-call cover" for path, text in chunks)
+    unread = ("its 1 equation(s) are not read: write a formula staff need to find out in words"
+              if name.endswith(".docx") else
+              "its 1 embedded object(s) (a formula) are not read: the document shows them as "
+              "pictures; paste their text into the document, or save them into the corpus "
+              "folder")
+    assert doc.warnings == [unread]
+
+
+def test_embedded_objects_that_are_no_text_are_named(tmp_path: Path):
+    """A chart, a Microsoft OLE object LibreOffice keeps as it came, and an object the package
+    does not hold: each named, none read as text, none fatal."""
+    data = (FIXTURES / "on-call-cover.odt").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        parts = {name: package.read(name) for name in package.namelist()}
+    content = parts["content.xml"].decode()
+    frame = ('<draw:frame draw:name="{0}"><draw:{1} xlink:href="./{0}" xlink:type="simple"/>'
+             '</draw:frame>')
+    extra = (frame.format("Object 7", "object") + frame.format("Object 8", "object-ole")
+             + frame.format("Object 9", "object"))
+    content = content.replace("Call the crisis line", f"{extra}Call the crisis line", 1)
+    parts["content.xml"] = content.encode()
+    parts["Object 7/content.xml"] = (
+        b'<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0">'
+        b"<office:body><office:chart/></office:body></office:document-content>")
+    out = tmp_path / "with-objects.odt"
+    with zipfile.ZipFile(out, "w") as package:
+        for name, body in parts.items():
+            package.writestr(name, body)
+    doc = read_document(out)
+    assert "Sam Okafor" in doc.text and "Call the crisis line" in doc.text
+    assert doc.warnings == [
+        "its 4 embedded object(s) (a chart, a Microsoft OLE object, an object the file does "
+        "not hold whole, a formula) are not read: the document shows them as pictures; paste "
+        "their text into the document, or save them into the corpus folder"]

@@ -119,6 +119,12 @@ LOOKED_MAX_CHARS = 100
 _LOOKED_NUMBER = re.compile(r"(\d+(?:\.\d+)*)\.?\s")
 
 
+def counted(kinds: list[str]) -> str:
+    """"a chart, an Excel worksheet \u00d72": kinds in order of first mention, each once with
+    how many there are, for a warning that names what a file holds and is not read."""
+    return ", ".join(k if n == 1 else f"{k} \u00d7{n}" for k, n in Counter(kinds).items())
+
+
 def size_depths(sizes: list[float]) -> list[int]:
     """The depth of each heading by its type size, in document order: 0 for the largest size,
     1 for the next... as Word sets Heading 1 larger than Heading 2. Where nothing else states

@@ -38,8 +38,11 @@
 - A part the file imports where it stands (w:altChunk: a web page, web archive or Word file a
   policy system's export leaves for Word to pour in on opening) is read as its own format and
   its paragraphs stand there; a part of another kind (RTF) is named in the file's warnings.
-- An embedded object (Insert > Object: a form as a PDF, an Excel worksheet) is an icon or a
-  picture to Word's reader; its contents are not read, and the file's report names it.
+- An embedded Excel worksheet (Insert > Object, or cells pasted from Excel or Calc as an
+  object) is shown as a picture of its cells: the sheet it shows is read after its paragraph,
+  as a table's rows (formats/sheets.py). Any other embedded object (a form as a PDF) is an icon
+  or a picture to Word's reader, and an equation (Office Math) no text run; they are not read,
+  and the file's report names them.
 - Headers, footers and comments are not body text and are left out.
 - Core properties (title, last modified date) fill metadata the corpus does not give.
 """
@@ -50,19 +53,20 @@ import re
 import tempfile
 import zipfile
 import zlib
-from collections import Counter
 from pathlib import Path
 
 from . import (
     Block,
     DocumentError,
     Extracted,
+    counted,
     label_table,
     list_marker,
     looked_heading_level,
     numbered_heading,
     size_depths,
 )
+from .sheets import sheet_lines, xlsx_rows
 
 RT_FOOTNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
 RT_ENDNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/endnotes"
@@ -113,6 +117,7 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
     from docx.text.paragraph import Paragraph
 
     warnings: list[str] = []
+    read_objects: set = set()  # the embedded objects read where they stand
     for element in _content(document.element.body, (f"{_W}p", f"{_W}tbl", f"{_W}altChunk"),
                             skip_toc=True):
         if element.tag == f"{_W}altChunk":
@@ -143,6 +148,10 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
                     add(f"{shown} {text}" if shown else text, "item", list_level, marker)
             for line in text_boxes(element):
                 add(line, "body")
+            for ole, rows in _embedded_sheets(document, element):
+                read_objects.add(ole)
+                for n, line in enumerate(rows):
+                    add(line, "body", sep="\n\n" if n == 0 else "\n")
             for note in referred:
                 add(note, "body")
         elif labelled := _label_rows(element):
@@ -171,7 +180,8 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
                     first = True  # the table's next row starts a paragraph again
     return Extracted(raw="".join(parts), format="docx", meta=_properties(document),
                      blocks=blocks,
-                     warnings=notes.warnings + warnings + _embedded_objects(document.element.body))
+                     warnings=notes.warnings + warnings + _embedded_objects(document.element.body,
+                                                                         read_objects))
 
 
 _OLE = "{urn:schemas-microsoft-com:office:office}OLEObject"
@@ -181,25 +191,55 @@ _OBJECT_KINDS = (("excel.", "an Excel worksheet"), ("acroexch.", "a PDF"), ("acr
                  ("package", "a file"), ("visio.", "a Visio drawing"))
 
 
-def _embedded_objects(body) -> list[str]:
+def _embedded_sheets(document, paragraph):
+    """(object, lines) for each Excel worksheet embedded in a paragraph (Insert > Object > Excel
+    worksheet, or cells pasted from Excel or Calc as an object) that is a workbook openpyxl
+    reads: the rows of the sheet it shows, as a table's lines (formats/sheets.py). Word shows
+    it as a picture of those cells; left unread, the rota or fee table was no text at all."""
+    for ole in paragraph.iter(_OLE):
+        if not (ole.get("ProgID") or "").lower().startswith("excel.sheet") or _deleted(ole):
+            continue
+        part = document.part.related_parts.get(ole.get(f"{_REL}id") or "")
+        if part is None or part.content_type != _XLSX_PART:
+            continue  # an Excel 97-2003 sheet inside an OLE container: named, not read
+        try:
+            yield ole, sheet_lines(xlsx_rows(part.blob))
+        except DocumentError:
+            continue  # named among the objects not read
+
+
+_XLSX_PART = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _embedded_objects(body, read=frozenset()) -> list[str]:
     """A warning naming the objects embedded in the document (Insert > Object: a form as a PDF,
-    a rota as an Excel worksheet), which Word shows as an icon or a picture of their first page:
-    their contents are not the document's text and are not read. Left unnamed, a policy's form
-    or table was missing without a word."""
+    a rota as an Excel worksheet), which Word shows as an icon or a picture of their first page,
+    and whose contents are not read (the Excel worksheets `read` holds are). Left unnamed, a
+    policy's form or table was missing without a word."""
     kinds = []
     for ole in body.iter(_OLE):
-        if any(parent.tag == f"{_W}del" for parent in ole.iterancestors()):
-            continue  # in a tracked deletion: not shown
+        if ole in read or _deleted(ole):
+            continue  # read where it stands, or in a tracked deletion: not shown
         prog = (ole.get("ProgID") or "").lower()
         kinds.append(next((name for start, name in _OBJECT_KINDS if prog.startswith(start)),
                           f"a {ole.get('ProgID') or 'object'}"))
-    if not kinds:
-        return []
-    counted = Counter(kinds)
-    shown = ", ".join(kind if n == 1 else f"{kind} \u00d7{n}" for kind, n in counted.items())
-    return [f"its {len(kinds)} embedded object(s) ({shown}) are not read: Word shows them as "
-            "icons or pictures; paste their text into the document, or save them into the "
-            "corpus folder"]
+    out = [f"its {len(kinds)} embedded object(s) ({counted(kinds)}) are not read: Word shows "
+           "them as icons or pictures; paste their text into the document, or save them into "
+           "the corpus folder"] if kinds else []
+    equations = [m for m in body.iter(_MATH) if not _deleted(m)
+                 and not any(parent.tag == _MATH for parent in m.iterancestors())]
+    if equations:  # Insert > Equation: Office Math, not text runs
+        out.append(f"its {len(equations)} equation(s) are not read: write a formula staff need "
+                   "to find out in words")
+    return out
+
+
+_MATH = "{http://schemas.openxmlformats.org/officeDocument/2006/math}oMath"
+
+
+def _deleted(element) -> bool:
+    """Whether an element stands in a tracked deletion (not shown)."""
+    return any(parent.tag == f"{_W}del" for parent in element.iterancestors())
 
 
 _CHUNK_DEPTH = 3  # an imported Word file may import others; no further than this

@@ -24,6 +24,10 @@ As the Word reader (formats/docx.py) reads Word's structure, this reads ODF's:
 - Footnotes and endnotes follow the paragraph (or table row) that refers to them, each as a
   paragraph that starts with the mark the document shows; text boxes (frames) follow the
   paragraph they are anchored in. Nothing of them is lost.
+- An embedded object (Insert > OLE Object, or cells pasted from Calc, which LibreOffice pastes
+  as an embedded spreadsheet) is read where it stands when it holds text: a spreadsheet's shown
+  sheet as table rows, a text document's paragraphs. Any other object (a chart, a formula, a
+  drawing, a Microsoft OLE object) is named in a warning, since its text is not read.
 - Generated indexes (table of contents, alphabetical index...), tracked deletions, comments,
   hidden text and the cached copies of list numbers are not the policy's words and are left out.
 - meta.xml's title and date fill metadata the corpus does not give.
@@ -41,6 +45,7 @@ from . import (
     Block,
     DocumentError,
     Extracted,
+    counted,
     label_table,
     list_marker,
     looked_heading_level,
@@ -49,6 +54,7 @@ from . import (
     placeholder_title,
     size_depths,
 )
+from .sheets import sheet_lines
 
 _NS = {
     "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
@@ -106,6 +112,11 @@ _WRAPPERS = {_q(n) for n in ("text:section", "text:index-body", "office:text",
 _PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False}
 # A table row repeated this many times is a spreadsheet's filler, not text to repeat.
 _MAX_REPEAT = 1000
+_OBJECT, _OLE = _q("draw:object"), _q("draw:object-ole")
+_HREF = "{http://www.w3.org/1999/xlink}href"
+# What an embedded object is, by its body's element, for the objects that are not read
+_OBJECT_KINDS = {"office:chart": "a chart", "office:drawing": "a drawing",
+                 "office:presentation": "a presentation", "office:image": "an image"}
 # Parts read where they stand (after their paragraph), not as their container's text.
 _OWN_PARTS = {_q("text:note")} | _SHAPES
 # What a text box or shape holds: paragraphs, tables (rows as rows) and shapes (a group's)
@@ -117,6 +128,7 @@ def read_odt(data: bytes) -> Extracted:
     from lxml import etree
 
     parser = etree.XMLParser(**_PARSER_OPTIONS)
+    objects: dict[str, tuple] = {}
     try:
         if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):  # .fodt: one XML file holding every part
             content = styles = meta = etree.fromstring(data, parser)
@@ -126,26 +138,61 @@ def read_odt(data: bytes) -> Extracted:
                 content = etree.fromstring(package.read("content.xml"), parser)
                 styles = _part(package, "styles.xml", parser)
                 meta = _part(package, "meta.xml", parser)
+                objects = _objects(package, content, parser)
     except (zipfile.BadZipFile, KeyError, zlib.error, EOFError, etree.XMLSyntaxError,
             ValueError) as exc:
         raise DocumentError(f"damaged OpenDocument file ({type(exc).__name__}: {exc})") from exc
     body = content.find(f"{_q('office:body')}/{_q('office:text')}")
     if body is None:
         raise DocumentError("not an OpenDocument text file (no office:text body)")
-    reader = _Reader(_Styles([styles, content]))
+    reader = _Reader(_Styles([styles, content]), objects)
     reader.walk(body)
     raw, blocks = reader.assemble()
     properties = _properties(meta)
     heading = next((raw[b.start:b.end] for b in blocks if b.kind in ("title", "heading")), "")
     if "title" in properties:  # a web page LibreOffice saved: its <title> less the site's name
         properties["title"] = page_title(properties["title"], heading)
-    return Extracted(raw=raw, format="odt", meta=properties, blocks=blocks)
+    return Extracted(raw=raw, format="odt", meta=properties, blocks=blocks,
+                     warnings=_unread_objects(reader.unread))
 
 
 def _part(package: zipfile.ZipFile, name: str, parser):
     from lxml import etree
 
     return etree.fromstring(package.read(name), parser) if name in package.namelist() else None
+
+
+def _objects(package: zipfile.ZipFile, content, parser) -> dict[str, tuple]:
+    """The embedded objects the body refers to ("./Object 1"), by reference: (the object's
+    content part, its settings part), each None where the package does not hold it. A damaged
+    object part is left out here and named where the object stands."""
+    from lxml import etree
+
+    names = set(package.namelist())
+    found = {}
+    for obj in content.iter(_OBJECT):
+        href = obj.get(_HREF, "")
+        folder = href.removeprefix("./").rstrip("/")
+        if not folder or folder in found:
+            continue
+        parts = []
+        for name in ("content.xml", "settings.xml"):
+            try:
+                parts.append(etree.fromstring(package.read(f"{folder}/{name}"), parser)
+                             if f"{folder}/{name}" in names else None)
+            except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, EOFError, ValueError):
+                parts.append(None)
+        found[folder] = tuple(parts)
+    return found
+
+
+def _unread_objects(kinds: list[str]) -> list[str]:
+    """The warning that names the embedded objects whose text is not read, if any."""
+    if not kinds:
+        return []
+    return [f"its {len(kinds)} embedded object(s) ({counted(kinds)}) are not read: the document shows "
+            "them as pictures; paste their text into the document, or save them into the corpus "
+            "folder"]
 
 
 def _check_package(package: zipfile.ZipFile) -> None:
@@ -376,8 +423,10 @@ class _Para:
 
 
 class _Reader:
-    def __init__(self, styles: _Styles):
+    def __init__(self, styles: _Styles, objects: dict[str, tuple] | None = None):
         self.styles = styles
+        self.objects = objects or {}  # a package's embedded objects (_objects)
+        self.unread: list[str] = []  # what each embedded object not read is
         self.paras: list[_Para] = []
         self.lists: dict[str, _Counters] = {}  # a list's xml:id -> its counters
         self.last_list: dict[str, _Counters] = {}  # list style -> its latest list's counters
@@ -570,21 +619,63 @@ class _Reader:
         anchored in."""
         inner = (list(shape.iterchildren(_q("draw:text-box"))) if shape.tag == _q("draw:frame")
                  else [shape])
+        if shape.tag == _q("draw:frame"):
+            for obj in shape.iterchildren(_OBJECT, _OLE):
+                self.embedded(obj)
         for container in inner:
-            for node in _descendants(container, _BOX_PARTS):
-                if node.tag in _SHAPES:
-                    self.box(node)
-                elif node.tag == _TABLE:
-                    for tr in self.rows(node):
-                        line = "\t".join(self.cell_text(c) for c in self.cells(tr))
-                        if line.strip():
-                            self.paras.append(_Para(line, "body"))
-                else:
-                    text, _b = self.text(node, node.get(_q("text:style-name"), ""))
-                    if text.strip():
-                        self.paras.append(_Para(text.strip(), "body"))
-                    self.frames(node)
-                    self.notes(node)
+            self.contents(container)
+
+    def contents(self, container) -> None:
+        """The paragraphs, tables and shapes inside a text box, a shape or an embedded text
+        document, as box reads them."""
+        for node in _descendants(container, _BOX_PARTS):
+            if node.tag in _SHAPES:
+                self.box(node)
+            elif node.tag == _TABLE:
+                for tr in self.rows(node):
+                    line = "\t".join(self.cell_text(c) for c in self.cells(tr))
+                    if line.strip():
+                        self.paras.append(_Para(line, "body"))
+            else:
+                text, _b = self.text(node, node.get(_q("text:style-name"), ""))
+                if text.strip():
+                    self.paras.append(_Para(text.strip(), "body"))
+                self.frames(node)
+                self.notes(node)
+
+    def embedded(self, obj) -> None:
+        """An embedded object's text where it stands: a spreadsheet's shown sheet as rows (one
+        line a row, cells tab-separated, as a table), a text document's paragraphs. A package
+        keeps the object in a folder of its own ("Object 1/content.xml"), a flat file inside
+        the element. Anything else is named (self.unread): left unread in silence, a rota or a
+        fee table pasted from Calc was missing from the policy without a word."""
+        if obj.tag == _OLE:  # a Microsoft OLE object LibreOffice keeps as it came
+            self.unread.append("a Microsoft OLE object")
+            return
+        inline = next(iter(obj), None)  # a flat file's object: its document, or a formula
+        content, settings = (inline, inline) if inline is not None else self.objects.get(
+            obj.get(_HREF, "").removeprefix("./").rstrip("/"), (None, None))
+        body = content.find(_q("office:body")) if content is not None else None
+        kind = body[0] if body is not None and len(body) else None
+        if kind is not None and kind.tag == _q("office:spreadsheet"):
+            rows = []
+            for tr in self.rows(_shown_sheet(kind, settings)):
+                row = ["" if c is None else self.cell_text(c) for c in self.cells(tr)]
+                if any(row) and tr.get(_q("table:visibility"), "visible") == "visible":
+                    # like rows stand once in the file, with how many there are
+                    rows += [row] * _whole(tr.get(_q("table:number-rows-repeated")), 1,
+                                           _MAX_REPEAT)
+            for n, line in enumerate(sheet_lines(rows)):
+                self.paras.append(_Para(line, "body", sep="\n\n" if n == 0 else "\n"))
+        elif kind is not None and kind.tag == _q("office:text"):
+            self.contents(kind)
+        elif kind is not None:
+            local = kind.tag.rsplit("}", 1)[-1]
+            self.unread.append(_OBJECT_KINDS.get(f"office:{local}", f"an object ({local})"))
+        elif content is not None and content.tag.endswith("}math"):
+            self.unread.append("a formula")
+        else:
+            self.unread.append("an object the file does not hold whole")
 
     def notes(self, element) -> None:
         """The footnotes and endnotes a paragraph or row refers to, each as a paragraph: the
@@ -701,6 +792,24 @@ def _looked(paras: list[_Para]) -> None:
     for p, depth in zip(headings, size_depths([p.size for p in headings]), strict=True):
         level = looked_heading_level(p.text) or 1
         p.kind, p.level = "heading", level if numbered_heading(p.text) else level + depth
+
+
+def _shown_sheet(spreadsheet, settings):
+    """The sheet an embedded spreadsheet shows: the one its settings name active (the sheet it
+    was on when last edited), else its first. The others are not on the page."""
+    sheets = list(spreadsheet.iter(_TABLE))
+    active = None
+    if settings is not None:
+        for item in settings.iter(_q_config("config-item")):
+            if item.get(_q_config("name")) == "ActiveTable":
+                active = (item.text or "").strip()
+                break
+    return next((t for t in sheets if t.get(_q("table:name")) == active), sheets[0] if sheets
+                else spreadsheet)
+
+
+def _q_config(local: str) -> str:
+    return f"{{urn:oasis:names:tc:opendocument:xmlns:config:1.0}}{local}"
 
 
 def _descendants(element, tags):
