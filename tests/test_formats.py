@@ -9,6 +9,7 @@ import pytest
 from conftest import fixed_pages_pdf, make_pdf
 
 from policyqa.chunks import make_chunks
+from policyqa.cite import chunk_citation
 from policyqa.config import ChunkSettings
 from policyqa.documents import clean_text, load_corpus, read_document
 from policyqa.formats import size_depths
@@ -357,6 +358,64 @@ def test_docx_embedded_excel_worksheet_is_read_where_it_stands(tmp_path: Path):
     assert doc.warnings == ["its 2 embedded object(s) (an Excel worksheet \u00d72) are not read: "
                             "Word shows them as icons or pictures; paste their text into the "
                             "document, or save them into the corpus folder"]
+
+
+def test_docx_pages_are_where_word_last_laid_them_out(tmp_path: Path):
+    """Word marks where each page began when it last laid the document out (a
+    w:lastRenderedPageBreak, written on every save), inside a paragraph where the page broke
+    within it. Those marks are the pages a Word file is cited by ("p. 2"), as a PDF's are; a
+    Word file had none. One in an empty paragraph begins the page at the next text, one in a
+    table row at that row; a tracked deletion's is not shown. A file no Word laid out (python-
+    docx's, pandoc's, LibreOffice's) has no marks and stays without pages. A row split over
+    two pages is cited by the page it began on; the next row begins the new one."""
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    page = "<w:lastRenderedPageBreak/>"
+
+    def run(paragraph, text: str, mark: bool = True, deleted: bool = False) -> None:
+        xml = f'<w:r {w}>{page if mark else ""}<w:t xml:space="preserve">{text}</w:t></w:r>'
+        if deleted:
+            xml = xml.replace("<w:t ", "<w:delText ").replace("</w:t>", "</w:delText>")
+            xml = f'<w:del {w} w:id="9" w:author="A">{xml}</w:del>'
+        paragraph._p.append(parse_xml(xml))
+
+    plain = docx.Document()
+    plain.add_paragraph("Staff never lend money to a client.")
+    plain.save(tmp_path / "unmarked.docx")
+    document = docx.Document()
+    document.add_heading("Client Funds", 1)
+    money = document.add_paragraph("Staff never lend money to a client. ")
+    run(money, "Gifts over $25 are declined.")  # page 2 begins within the paragraph
+    run(document.add_paragraph(), "", mark=True)  # an empty paragraph atop page 3
+    document.add_paragraph("Petty cash is counted daily.")
+    removed = document.add_paragraph("Receipts are kept.")
+    run(removed, " Old rule.", deleted=True)
+    table = document.add_table(rows=4, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Bus fare", "$3"
+    run(table.cell(1, 0).paragraphs[0], "Gift card")  # page 4 begins with the row
+    table.cell(1, 1).text = "$25"
+    table.cell(2, 0).text = "Phone top-up"
+    table.cell(2, 1).text = "$10, "
+    run(table.cell(2, 1).paragraphs[0], "once a month")  # a row over two pages: cited by its first
+    table.cell(3, 0).text, table.cell(3, 1).text = "Taxi", "never"
+    document.save(tmp_path / "funds.docx")
+
+    doc = read_document(tmp_path / "funds.docx")
+    text = doc.text
+    pages = {words: doc.page_at(text.index(words)) for words in (
+        "Client Funds", "Staff never", "Gifts over", "Petty cash", "Receipts", "Bus fare",
+        "Gift card", "Phone top-up", "Taxi")}
+    assert pages == {"Client Funds": 1, "Staff never": 1, "Gifts over": 2, "Petty cash": 3,
+                     "Receipts": 3, "Bus fare": 3, "Gift card": 4, "Phone top-up": 4, "Taxi": 5}
+    assert doc.pages == 5 and "Old rule" not in text
+    chunks = make_chunks(doc, parse_sections(doc), ChunkSettings())
+    cited = [chunk_citation(doc, c, start=text.index("Gifts over"), end=text.index("Petty") + 5)
+             for c in chunks if c.start <= text.index("Gifts over") < c.end]
+    assert cited == ["funds, Client Funds, pp. 2\u20133"]
+    unmarked = read_document(tmp_path / "unmarked.docx")
+    assert unmarked.page_starts == [] and unmarked.pages == 0
 
 
 def test_docx_footnotes_and_endnotes_follow_their_reference_with_word_numbers(tmp_path: Path):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -237,3 +238,40 @@ def test_embedded_objects_that_are_no_text_are_named(tmp_path: Path):
         "its 4 embedded object(s) (a chart, a Microsoft OLE object, an object the file does "
         "not hold whole, a formula) are not read: the document shows them as pictures; paste "
         "their text into the document, or save them into the corpus folder"]
+
+
+def test_an_odt_is_cited_by_the_pages_libreoffice_laid_it_out_on():
+    """LibreOffice saves a text:soft-page-break where each page began when it laid the file
+    out, and keeps a page break its author set in the paragraph's style. Those are the pages an
+    .odt is cited by, as its PDF is; an .odt had none. fixtures/paged: an eight-page policy
+    saved by LibreOffice as .odt and as PDF from the same layout; every sentence stands on the
+    same page in both: pages that begin within a paragraph, at a heading, at a set page break,
+    and within a table row (the row is cited by the page it began on, as in the PDF)."""
+    paged = FIXTURES.parent / "paged"
+    odt, pdf = read_document(paged / "outreach.odt"), read_document(paged / "outreach.pdf")
+    assert odt.pages == pdf.pages == 8
+    flat = " ".join(pdf.text.split())
+    starts = [m.start() for m in re.finditer(r"\S+", pdf.text)]  # word n's offset in the PDF
+    compared = 0
+    for sentence in re.finditer(r"[A-Z][^.\n]{20,}\.", odt.text):
+        words = " ".join(sentence.group(0).split())
+        at = flat.find(words)
+        if at < 0:
+            continue
+        compared += 1
+        assert odt.page_at(sentence.start()) == pdf.page_at(starts[flat.count(" ", 0, at)]), words
+    assert compared >= 150
+    appendix = odt.text.index("Appendix: Forms")  # after the author's page break
+    assert odt.page_at(appendix - 3) == 7 and odt.page_at(appendix) == 8
+    doc, chunks = _reading(paged / "outreach.odt")
+    assert {p for p, _ in chunks} >= {"1. Purpose", "Appendix: Forms"}
+    mid = odt.text.index("records the time, the place and who was there (section 1, paragraph 5")
+    assert (odt.page_at(mid - 20), odt.page_at(mid)) == (1, 2)  # within a paragraph
+
+
+def test_an_odt_no_libreoffice_laid_out_has_no_pages():
+    """pandoc's .odt, or one `soffice --convert-to` wrote (no view, no layout): no page breaks
+    saved, so no pages, rather than pages counted from the breaks an author set alone."""
+    for name in ("gifts-and-loans.pandoc.odt", "gifts-and-loans.odt", "home-visits.fodt"):
+        doc = read_document(FIXTURES / name)
+        assert doc.page_starts == [] and doc.pages == 0

@@ -107,6 +107,11 @@ def test_printed_page_numbers_are_cited(corpus):
     assert geo.page_at(at) == 6 and geo.page_label_at(at) == "3"  # the book's own page 3
     vicksburg, _, _ = parsed["Seige_of_Vicksburg_Sample_OCR"]
     assert vicksburg.page_labels == ["49", "50", "52", "53", "54", "55"]  # from the headers
+    # a Word file Word saved: its pages where Word last laid them out, a page beginning within
+    # a paragraph ("...(especially when" | "configured with the correct prompt...")
+    word, _, _ = parsed["test"]
+    at = word.text.find("configured with the correct prompt")
+    assert word.pages == 2 and word.page_at(at - 2) == 1 and word.page_at(at) == 2
 
 
 def test_no_running_header_or_footer_in_any_passage(corpus):

@@ -125,6 +125,33 @@ def counted(kinds: list[str]) -> str:
     return ", ".join(k if n == 1 else f"{k} \u00d7{n}" for k, n in Counter(kinds).items())
 
 
+def row_breaks(row, mark: str, skip: frozenset = frozenset()) -> tuple[int, int]:
+    """(atop, within): how many page breaks (elements tagged `mark`: Word's rendered page
+    breaks, LibreOffice's soft ones) stand in a table row before any of its text, and after
+    some of it (a row split over two pages). Elements tagged in `skip` (text boxes, deletions)
+    are passed over. A row is cited by the page it begins on, so only those atop it begin a
+    page at the row; the others begin one after it."""
+    from lxml import etree
+
+    # an element's own text node: python-docx's elements answer .text with all their text
+    own = etree.ElementBase.text.__get__
+    atop = within = 0
+    seen = bool((own(row) or "").strip())
+
+    def visit(node) -> None:
+        nonlocal atop, within, seen
+        for child in node:
+            if child.tag == mark:
+                atop, within = (atop, within + 1) if seen else (atop + 1, within)
+            elif child.tag not in skip:
+                seen = seen or bool((own(child) or "").strip())
+                visit(child)
+            seen = seen or bool((child.tail or "").strip())
+
+    visit(row)
+    return atop, within
+
+
 def size_depths(sizes: list[float]) -> list[int]:
     """The depth of each heading by its type size, in document order: 0 for the largest size,
     1 for the next... as Word sets Heading 1 larger than Heading 2. Where nothing else states

@@ -43,6 +43,11 @@
   as a table's rows (formats/sheets.py). Any other embedded object (a form as a PDF) is an icon
   or a picture to Word's reader, and an equation (Office Math) no text run; they are not read,
   and the file's report names them.
+- Pages: where Word last laid the document out. Word writes a w:lastRenderedPageBreak where
+  each page began (within the paragraph or row where a page broke) every time it saves, so a
+  passage is cited by the page it stood on, as in the file's PDF. A file no Word saved
+  (python-docx's, pandoc's, LibreOffice's) has none, and no pages: counting its hard page
+  breaks alone would cite wrong pages.
 - Headers, footers and comments are not body text and are left out.
 - Core properties (title, last modified date) fill metadata the corpus does not give.
 """
@@ -64,6 +69,7 @@ from . import (
     list_marker,
     looked_heading_level,
     numbered_heading,
+    row_breaks,
     size_depths,
 )
 from .sheets import sheet_lines, xlsx_rows
@@ -105,11 +111,16 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
     blocks: list[Block] = []
     offset = 0
 
+    page_marks: list[int] = []  # raw offsets where Word's pages began (_RENDERED_BREAK)
+    pending = 0  # page breaks found before the text they stand at has been added
+
     def add(text: str, kind: str, level: int = 0, marker: str = "", sep: str = "\n\n") -> None:
-        nonlocal offset
+        nonlocal offset, pending
         if parts:
             parts.append(sep)
             offset += len(sep)
+        page_marks.extend([offset] * pending)
+        pending = 0
         parts.append(text)
         blocks.append(Block(offset, offset + len(text), kind, level, marker))
         offset += len(text)
@@ -130,7 +141,12 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
                     sep=chunk.raw[before:block.start] or "\n\n")
         elif element.tag == f"{_W}p":
             para = Paragraph(element, document)
-            text = paragraph_text(element, _style_caps(para)).strip()
+            breaks: list[int] = []
+            whole = paragraph_text(element, _style_caps(para), breaks)
+            text = whole.strip()
+            lead = len(whole) - len(whole.lstrip())
+            within = [min(b - lead, len(text)) for b in breaks if b > lead]  # past its start
+            pending += len(breaks) - len(within)
             if _is_toc_entry(para):
                 continue
             referred = notes.referred(element)
@@ -146,6 +162,10 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
                     add(text, "body")
                 else:
                     add(f"{shown} {text}" if shown else text, "item", list_level, marker)
+                end = blocks[-1].end  # a page that begins within the paragraph begins there
+                page_marks.extend(end - len(text) + at for at in within)
+            else:
+                pending += len(within)
             for line in text_boxes(element):
                 add(line, "body")
             for ole, rows in _embedded_sheets(document, element):
@@ -157,6 +177,8 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
         elif labelled := _label_rows(element):
             under = next((b.level for b in reversed(blocks) if b.kind in ("title", "heading")), 0)
             for tr, label, cell in labelled:
+                atop, within = row_breaks(tr, _RENDERED_BREAK, _NOT_READ)
+                pending += atop
                 add(label, "heading", under + 1)
                 for line in _cell_paragraphs(cell):
                     add(line, "body", sep="\n")
@@ -164,11 +186,16 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
                     add(line, "body")
                 for note in notes.referred(tr):
                     add(note, "body")
+                pending += within
         else:
             first = True
             for tr in _content(element, (f"{_W}tr",)):
                 cells = _row_cells(tr)
                 referred = notes.referred(tr)
+                # a page that begins before a row's first word begins with the row; one that
+                # begins within it (a row split over two pages), after it (formats.row_breaks)
+                atop, within = row_breaks(tr, _RENDERED_BREAK, _NOT_READ)
+                pending += atop
                 if any(cells):
                     add("\t".join(cells), "body", sep="\n\n" if first else "\n")
                     first = False
@@ -178,8 +205,11 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
                 for note in referred:
                     add(note, "body")
                     first = True  # the table's next row starts a paragraph again
+                pending += within
+    page_starts = ([(0, 1)] + [(at, n) for n, at in enumerate(page_marks, start=2)]
+                   if page_marks else [])
     return Extracted(raw="".join(parts), format="docx", meta=_properties(document),
-                     blocks=blocks,
+                     blocks=blocks, page_starts=page_starts, pages=len(page_starts),
                      warnings=notes.warnings + warnings + _embedded_objects(document.element.body,
                                                                          read_objects))
 
@@ -345,6 +375,8 @@ def _not_a_package(path: Path) -> str:
 
 _WRAPPERS = {f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"}
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+# What a row's page breaks are not counted in: its text boxes and what is not shown
+_NOT_READ = frozenset({f"{_W}txbxContent", f"{_W}del", f"{_W}moveFrom", f"{_MC}Fallback"})
 # Not text a reader sees: tracked deletions and moves away, properties, and the fallback copy of
 # markup-compatibility content (its mc:Choice holds the same text).
 _NOT_SHOWN = {f"{_W}del", f"{_W}moveFrom", f"{_W}pPr", f"{_W}rPr", f"{_W}sdtPr", f"{_W}sdtEndPr",
@@ -374,19 +406,24 @@ def _is_toc_entry(para) -> bool:
     return bool(para.style is not None and _TOC_STYLE.match(para.style.name or ""))
 
 
-def paragraph_text(p, caps: bool = False) -> str:
+def paragraph_text(p, caps: bool = False, breaks: list[int] | None = None) -> str:
     """The text Word shows for a paragraph element: its runs in order, wherever they are nested
     (hyperlinks, content controls, fields, smart tags, tracked insertions), less tracked
     deletions and hidden runs. Runs are not entered: a text box's paragraphs are not this
     paragraph's text (text_boxes reads them). A run set in All Caps (its own w:caps, else the
     paragraph style's, `caps`) shows in capitals: a template's Heading 1 typed "purpose" reads
-    "PURPOSE", as Word and its PDF show it, and is cited "Purpose", not "purpose"."""
+    "PURPOSE", as Word and its PDF show it, and is cited "Purpose", not "purpose". `breaks`, if
+    given, gets the position in that text of each page break Word rendered in the paragraph."""
     out: list[str] = []
 
     def walk(node) -> None:
         for child in node.iterchildren():
             if child.tag == f"{_W}r":
                 if not _hidden(child):
+                    if breaks is not None and child.find(_RENDERED_BREAK) is not None:
+                        before = sum(map(len, out))
+                        breaks.extend(before + len(run_text(child, upto=mark))
+                                      for mark in child.iterchildren(_RENDERED_BREAK))
                     text = run_text(child)
                     out.append(text.upper() if _flag(child.find(f"{_W}rPr/{_W}caps"), caps)
                                else text)
@@ -415,15 +452,21 @@ def _style_caps(para) -> bool:
 
 
 _RUN_TEXT = {f"{_W}{tag}" for tag in ("t", "tab", "cr", "noBreakHyphen", "ptab")}
+# Where a page began when Word last laid the document out (it writes one at each page break,
+# soft or hard, on saving)
+_RENDERED_BREAK = f"{_W}lastRenderedPageBreak"
 
 
-def run_text(run) -> str:
+
+def run_text(run, upto=None) -> str:
     """A run's text as Word shows it. python-docx's `run.text` gives a page or column break as
     nothing, so "incident report" [page break] "within 24 hours" read "reportwithin"; here any
     break is a line break. A symbol inserted from a symbol font (w:sym: Insert > Symbol) is
-    the character it shows ("aged ≥ 18", not "aged  18")."""
+    the character it shows ("aged ≥ 18", not "aged  18"). `upto`: the text before that child."""
     out = []
     for child in run.iterchildren():
+        if child is upto:
+            break
         if child.tag == f"{_W}br":
             out.append("\n")
         elif child.tag in _RUN_TEXT:

@@ -31,6 +31,11 @@ As the Word reader (formats/docx.py) reads Word's structure, this reads ODF's:
 - Generated indexes (table of contents, alphabetical index...), tracked deletions, comments,
   hidden text and the cached copies of list numbers are not the policy's words and are left out.
 - meta.xml's title and date fill metadata the corpus does not give.
+- Pages are where LibreOffice last laid the document out: it saves a text:soft-page-break
+  where it began each page (within a paragraph or a table row where a page broke in one), and
+  a page break the author set is in the paragraph's style. So a passage is cited by the page
+  it stands on in the file's PDF. A file no LibreOffice laid out (pandoc's, or one converted
+  without a view) has no such marks and no pages.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ import io
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import (
     Block,
@@ -52,6 +57,7 @@ from . import (
     numbered_heading,
     page_title,
     placeholder_title,
+    row_breaks,
     size_depths,
 )
 from .sheets import sheet_lines
@@ -113,6 +119,7 @@ _PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": Fa
 # A table row repeated this many times is a spreadsheet's filler, not text to repeat.
 _MAX_REPEAT = 1000
 _OBJECT, _OLE = _q("draw:object"), _q("draw:object-ole")
+_SOFT_BREAK = _q("text:soft-page-break")
 _HREF = "{http://www.w3.org/1999/xlink}href"
 # What an embedded object is, by its body's element, for the objects that are not read
 _OBJECT_KINDS = {"office:chart": "a chart", "office:drawing": "a drawing",
@@ -147,13 +154,13 @@ def read_odt(data: bytes) -> Extracted:
         raise DocumentError("not an OpenDocument text file (no office:text body)")
     reader = _Reader(_Styles([styles, content]), objects)
     reader.walk(body)
-    raw, blocks = reader.assemble()
+    raw, blocks, pages = reader.assemble()
     properties = _properties(meta)
     heading = next((raw[b.start:b.end] for b in blocks if b.kind in ("title", "heading")), "")
     if "title" in properties:  # a web page LibreOffice saved: its <title> less the site's name
         properties["title"] = page_title(properties["title"], heading)
-    return Extracted(raw=raw, format="odt", meta=properties, blocks=blocks,
-                     warnings=_unread_objects(reader.unread))
+    return Extracted(raw=raw, format="odt", meta=properties, blocks=blocks, page_starts=pages,
+                     pages=len(pages), warnings=_unread_objects(reader.unread))
 
 
 def _part(package: zipfile.ZipFile, name: str, parser):
@@ -242,6 +249,7 @@ class _Style:
     size: float | None = None
     caps: bool | None = None
     hidden: bool | None = None
+    new_page: bool | None = None  # a paragraph or table set to begin a page (a hard break)
 
 
 _HEADING_STYLE = re.compile(r"heading\s*([1-9]|10)$", re.I)
@@ -275,7 +283,8 @@ class _Styles:
                     outline_level=_whole(level, 0, 10),
                     bold=_weight(props), size=_font_size(props), caps=_caps(props),
                     hidden=(props.get(_q("text:display")) == "none"
-                            if props is not None and props.get(_q("text:display")) else None))
+                            if props is not None and props.get(_q("text:display")) else None),
+                    new_page=_new_page(node))
             elif node.tag in (_q("text:list-style"), _q("text:outline-style")):
                 levels = {}
                 for level in node:
@@ -299,6 +308,19 @@ class _Styles:
         """A property from the style or the first style it is based on that sets it."""
         return next((getattr(s, attr) for s in self.chain(name)
                      if getattr(s, attr) is not None), None)
+
+
+def _new_page(style) -> bool | None:
+    """Whether a paragraph or table style begins a page: a page break before it (Insert >
+    More Breaks > Manual Break, which LibreOffice saves as the paragraph's style, and a Word
+    file's page break it opened), or a page style of its own. None where it says nothing."""
+    if style.get(_q("style:master-page-name")):
+        return True
+    for props in (style.find(_q("style:paragraph-properties")),
+                  style.find(_q("style:table-properties"))):
+        if props is not None and props.get(_q("fo:break-before")):
+            return props.get(_q("fo:break-before")) in ("page", "even-page", "odd-page")
+    return None
 
 
 def _display(name: str) -> str:
@@ -420,6 +442,7 @@ class _Para:
     bold: bool = False
     size: float = 0.0
     sep: str = "\n\n"
+    breaks: list[int] = field(default_factory=list)  # where pages begin within its text
 
 
 class _Reader:
@@ -427,6 +450,9 @@ class _Reader:
         self.styles = styles
         self.objects = objects or {}  # a package's embedded objects (_objects)
         self.unread: list[str] = []  # what each embedded object not read is
+        # Pages as LibreOffice last laid the document out: the paragraph indexes (into
+        # self.paras) a page begins at, for breaks between paragraphs or in empty ones
+        self.page_before: list[int] = []
         self.paras: list[_Para] = []
         self.lists: dict[str, _Counters] = {}  # a list's xml:id -> its counters
         self.last_list: dict[str, _Counters] = {}  # list style -> its latest list's counters
@@ -442,6 +468,8 @@ class _Reader:
                 self.list_items(child, 1, child.get(_q("text:style-name"), ""), None)
             elif child.tag == _TABLE:
                 self.table(child)
+            elif child.tag == _SOFT_BREAK:
+                self.page_before.append(len(self.paras))
             elif child.tag in _SHAPES:  # drawn on the page
                 self.box(child)
             elif child.tag in _WRAPPERS and child.get(_q("text:display")) != "none":
@@ -452,8 +480,13 @@ class _Reader:
         (number shown, marker, level) for a list item's first paragraph, (None, "", level) for
         its others (no number: a paragraph that goes on with the item), None outside lists."""
         style = p.get(_q("text:style-name"), "")
-        text, bold = self.text(p, style)
-        text = text.strip()
+        breaks: list[int] = []
+        whole, bold = self.text(p, style, breaks)
+        text = whole.strip()
+        lead = len(whole) - len(whole.lstrip())
+        if self.styles.get(style, "new_page") and self.paras:
+            breaks.insert(0, 0)
+        first = len(self.paras)
         if text and not self.styles.get(style, "hidden"):
             kind, level = self.heading(p, style)
             if kind and item is not None:  # a heading numbered by its list
@@ -470,6 +503,11 @@ class _Reader:
             else:
                 self.paras.append(_Para(text, "plain" if item is None else "body",
                                         bold=bold, size=self.size(p, style)))
+            para = self.paras[-1]  # a page that begins within it begins at that word
+            prefix = len(para.text) - len(text)
+            para.breaks = [min(b - lead, len(text)) + prefix if b > lead else 0 for b in breaks]
+        else:
+            self.page_before.extend([first] * len(breaks))
         self.frames(p)
         self.notes(p)
 
@@ -527,6 +565,8 @@ class _Reader:
                     self.list_items(child, level + 1, style, counters)
                 elif child.tag == _TABLE:
                     self.table(child)
+                elif child.tag == _SOFT_BREAK:
+                    self.page_before.append(len(self.paras))
 
     def number(self, item, p, level: int, style: str, counters: _Counters) -> tuple[str, str]:
         """(shown, marker) of a list item's first paragraph, advancing its list's counters."""
@@ -554,8 +594,15 @@ class _Reader:
                 self.frames(tr)
                 self.notes(tr)
             return
+        if self.styles.get(table.get(_q("table:style-name"), ""), "new_page") and self.paras:
+            self.page_before.append(len(self.paras))
         first = True
         for tr, row in zip(rows, cells, strict=True):
+            # a page that begins between rows or before a row's first word begins with the row;
+            # one that begins within a row (a row split over two pages), after it: the row
+            # is cited by the page it began on
+            atop, within = row_breaks(tr, _SOFT_BREAK, _OWN_PARTS)
+            self.page_before.extend([len(self.paras)] * (atop + _breaks_before(tr)))
             texts = ["" if c is None else self.cell_text(c) for c in row]
             times = _whole(tr.get(_q("table:number-rows-repeated")), 1, _MAX_REPEAT)
             if any(texts):
@@ -563,6 +610,7 @@ class _Reader:
                     self.paras.append(_Para("\t".join(texts), "body",
                                             sep="\n\n" if first else "\n"))
                     first = False
+            self.page_before.extend([len(self.paras)] * within)
             before = len(self.paras)
             self.frames(tr)
             self.notes(tr)
@@ -692,10 +740,11 @@ class _Reader:
 
     # --- text within a paragraph ----------------------------------------------------------
 
-    def text(self, p, style: str) -> tuple[str, bool]:
+    def text(self, p, style: str, breaks: list[int] | None = None) -> tuple[str, bool]:
         """The text a paragraph shows, and whether all of it is bold. ODF collapses runs of
         white space in the XML to one space; text:s, text:tab and text:line-break are the
-        spaces, tabs and line breaks the author typed."""
+        spaces, tabs and line breaks the author typed. `breaks`, if given, gets the position
+        of each page LibreOffice began within the paragraph (text:soft-page-break)."""
         out: list[str] = []
         bold_all = [True, False]  # every character bold so far; any character at all
         collapsible = [True]  # the text so far ends in a space a written one would join
@@ -727,6 +776,8 @@ class _Reader:
                     put("\t", bold, True)
                 elif tag == _q("text:line-break"):
                     put("\n", bold, True)
+                elif tag == _SOFT_BREAK and breaks is not None:
+                    breaks.append(sum(map(len, out)))
                 elif tag in _NOT_SHOWN or (tag == _q("text:hidden-text")
                                            and child.get(_q("text:is-hidden")) != "false"):
                     pass
@@ -752,22 +803,33 @@ class _Reader:
 
     # --- the text and its blocks ----------------------------------------------------------
 
-    def assemble(self) -> tuple[str, list[Block]]:
-        """The raw text and its blocks, with headings typed by hand told where the document
-        marks none (see _looked)."""
+    def assemble(self) -> tuple[str, list[Block], list[tuple[int, int]]]:
+        """The raw text, its blocks and its page starts, with headings typed by hand told
+        where the document marks none (see _looked). A page starts where LibreOffice began one
+        when it last laid the document out: it saves each break it made as a
+        text:soft-page-break, and the breaks its author set are in the styles. A file no
+        LibreOffice laid out (pandoc's, or one converted without a view) has no page starts."""
         _looked(self.paras)
         parts: list[str] = []
         blocks: list[Block] = []
+        marks: list[int] = []
         offset = 0
-        for para in self.paras:
+        before = sorted(self.page_before)
+        for n, para in enumerate(self.paras):
             if parts:
                 parts.append(para.sep)
                 offset += len(para.sep)
+            while before and before[0] <= n:
+                marks.append(offset)
+                before.pop(0)
+            marks.extend(offset + at for at in para.breaks)
             parts.append(para.text)
             kind = "body" if para.kind == "plain" else para.kind
             blocks.append(Block(offset, offset + len(para.text), kind, para.level, para.marker))
             offset += len(para.text)
-        return "".join(parts), blocks
+        marks += [offset] * len(before)  # breaks after the last text begin pages of no text
+        pages = [(0, 1)] + [(at, n) for n, at in enumerate(marks, start=2)] if marks else []
+        return "".join(parts), blocks, pages
 
 
 def _looked(paras: list[_Para]) -> None:
@@ -810,6 +872,16 @@ def _shown_sheet(spreadsheet, settings):
 
 def _q_config(local: str) -> str:
     return f"{{urn:oasis:names:tc:opendocument:xmlns:config:1.0}}{local}"
+
+
+def _breaks_before(row) -> int:
+    """The soft page breaks between a table row and the row before it."""
+    count = 0
+    for sibling in row.itersiblings(preceding=True):
+        if sibling.tag != _SOFT_BREAK:
+            break
+        count += 1
+    return count
 
 
 def _descendants(element, tags):
