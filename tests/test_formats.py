@@ -418,6 +418,60 @@ def test_docx_pages_are_where_word_last_laid_them_out(tmp_path: Path):
     assert unmarked.page_starts == [] and unmarked.pages == 0
 
 
+def test_docx_pages_are_cited_by_the_numbers_their_sections_print(tmp_path: Path):
+    """A manual's front matter numbered i, ii, its policies from 1 again (each a section of the
+    Word file, w:pgNumType): a passage is cited by the number printed on its page, as in the
+    file's PDF, not by its place in the file."""
+    import docx
+    from docx.enum.section import WD_SECTION
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import qn
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+    def new_page(text: str, style: str | None = None) -> None:
+        paragraph = document.add_paragraph(style=style)
+        paragraph._p.append(parse_xml(f'<w:r {w}><w:lastRenderedPageBreak/><w:t>{text}</w:t>'
+                                      "</w:r>"))
+
+    document = docx.Document()
+    document.add_heading("Staff Handbook", 0)
+    new_page("Contents")
+    document.add_section(WD_SECTION.NEW_PAGE)
+    new_page("1. Gifts", "Heading 1")
+    document.add_paragraph("Staff may accept a gift worth under $25.")
+    new_page("2. Loans", "Heading 1")
+    document.add_paragraph("Staff never lend money.")
+    for section, numbering in zip(document.sections, ('w:fmt="lowerRoman"', 'w:start="1"'),
+                                  strict=True):  # where Word writes it, before the columns
+        section._sectPr.find(qn("w:cols")).addprevious(
+            parse_xml(f"<w:pgNumType {w} {numbering}/>"))
+    document.save(tmp_path / "handbook.docx")
+    doc = read_document(tmp_path / "handbook.docx")
+    assert doc.page_labels == ["i", "ii", "1", "2"]
+    at = doc.text.index("Staff never lend")
+    assert doc.page_at(at) == 4 and doc.page_label_at(at) == "2"
+    chunks = make_chunks(doc, parse_sections(doc), ChunkSettings())
+    assert [chunk_citation(doc, c) for c in chunks if c.start <= at < c.end] == [
+        "handbook, 2. Loans, p. 2"]
+    # numbered 1, 2, 3 from the first page: the pages' places are their numbers
+    for section in document.sections:
+        section._sectPr.remove(section._sectPr.find(qn("w:pgNumType")))
+    document.save(tmp_path / "handbook.docx")
+    assert read_document(tmp_path / "handbook.docx").page_labels == []
+
+
+def test_pdf_front_matter_numbered_in_roman_numerals_is_cited_so():
+    """A manual exported to PDF whose contents pages print "i", "ii" and its policies "1",
+    "2", "3" (no /PageLabels: Word's and LibreOffice's exports write none). The Roman numerals
+    are page numbers too: out of the text, and the labels the pages are cited by. They stayed
+    in the text, and the contents' pages were cited "1" and "2", as the first policy pages
+    are."""
+    pdf = read_document(Path(__file__).parent / "fixtures" / "paged" / "handbook.pdf")
+    assert pdf.page_labels == ["i", "ii", "1", "2", "3"]
+    assert not re.search(r"(?m)^(i|ii)$", pdf.text)
+
+
 def test_docx_footnotes_and_endnotes_follow_their_reference_with_word_numbers(tmp_path: Path):
     """A note is policy text too: it stands after the paragraph or row that refers to it, with
     the number Word shows, in that paragraph's section; separators and empty notes add nothing."""

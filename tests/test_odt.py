@@ -269,6 +269,18 @@ def test_an_odt_is_cited_by_the_pages_libreoffice_laid_it_out_on():
     assert (odt.page_at(mid - 20), odt.page_at(mid)) == (1, 2)  # within a paragraph
 
 
+def test_an_odt_page_is_cited_by_the_number_printed_on_it():
+    """A manual whose contents are numbered i, ii and its policies from 1 again: two page
+    styles in the .odt, one numbering in Roman numerals, the other restarting at 1. Each page
+    is cited by the number printed on it, as LibreOffice's PDF of it prints them."""
+    paged = FIXTURES.parent / "paged"
+    odt, pdf = read_document(paged / "handbook.odt"), read_document(paged / "handbook.pdf")
+    assert odt.page_labels == pdf.page_labels == ["i", "ii", "1", "2", "3"]
+    at = odt.text.index("Rule 1 of loans")
+    assert odt.page_label_at(at) == pdf.page_label_at(pdf.text.index("Rule 1 of loans"))
+    assert read_document(paged / "outreach.odt").page_labels == []  # numbered 1, 2, 3...
+
+
 def test_an_odt_no_libreoffice_laid_out_has_no_pages():
     """pandoc's .odt, or one `soffice --convert-to` wrote (no view, no layout): no page breaks
     saved, so no pages, rather than pages counted from the breaks an author set alone."""

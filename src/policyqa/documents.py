@@ -70,8 +70,9 @@ class Document:
     page_starts: list[tuple[int, int]] = field(default_factory=list)
     format: str = ""  # "txt" | "md" | "pdf" | "docx" | "odt" | "html"
     pages: int = 0  # pages in the source file (0 when it has none)
-    # The printed label of each PDF page ("47705", "iii"), from /PageLabels or the running
-    # header/footer numbers; empty when the file shows none (citations then use the PDF page).
+    # The printed label of each page ("47705", "iii"): a PDF's from /PageLabels or the running
+    # header/footer numbers, a Word file's from its sections' page numbering; empty when the
+    # file shows none (citations then use the page's place).
     page_labels: list[str] = field(default_factory=list)
     # Structure the format states (Word heading styles, HTML h1-h6), in canonical offsets:
     # [start, end, kind, level, marker]; empty for plain text and PDF (sections.py infers those).

@@ -56,7 +56,7 @@ class Extracted:
     raw: str
     format: str  # "txt" | "md" | "pdf" | "docx" | "doc" | "odt" | "html"
     page_starts: list[tuple[int, int]] = field(default_factory=list)  # (raw offset, PDF page)
-    page_labels: list[str] = field(default_factory=list)  # printed label of each PDF page
+    page_labels: list[str] = field(default_factory=list)  # printed label of each page (PDF, Word)
     pages: int = 0
     meta: dict = field(default_factory=dict)  # title / date the file itself states
     blocks: list[Block] = field(default_factory=list)
@@ -123,6 +123,30 @@ def counted(kinds: list[str]) -> str:
     """"a chart, an Excel worksheet \u00d72": kinds in order of first mention, each once with
     how many there are, for a warning that names what a file holds and is not read."""
     return ", ".join(k if n == 1 else f"{k} \u00d7{n}" for k, n in Counter(kinds).items())
+
+
+def page_labels(page_starts: list[tuple[int, int]],
+                numbering: list[tuple[int, str, int | None]]) -> list[str]:
+    """The number printed on each page, where a document numbers its pages otherwise than 1, 2,
+    3 from the first (a manual's front matter in i, ii, iii, its policies from 1 again).
+    `numbering`: where each numbering begins (a raw offset; the first at 0), in which format
+    (list_marker's names) and the number it restarts at, None to go on counting. It holds from
+    the page its offset stands on. Empty where every page's number is its place (citations
+    then give that)."""
+    if not page_starts or all(fmt == "decimal" and start is None for _, fmt, start in numbering):
+        return []
+    import bisect
+
+    offsets = [at for at, _ in page_starts]
+    firsts = [bisect.bisect_right(offsets, at) for at, _, _ in numbering]  # their first pages
+    labels: list[str] = []
+    number = 0
+    for page in range(1, len(page_starts) + 1):
+        k = max((i for i, first in enumerate(firsts) if first <= page), default=0)
+        _, fmt, start = numbering[k]
+        number = start if start is not None and page == firsts[k] else number + 1
+        labels.append(list_marker(number, fmt))
+    return labels
 
 
 def row_breaks(row, mark: str, skip: frozenset = frozenset()) -> tuple[int, int]:

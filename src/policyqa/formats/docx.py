@@ -47,7 +47,8 @@
   each page began (within the paragraph or row where a page broke) every time it saves, so a
   passage is cited by the page it stood on, as in the file's PDF. A file no Word saved
   (python-docx's, pandoc's, LibreOffice's) has none, and no pages: counting its hard page
-  breaks alone would cite wrong pages.
+  breaks alone would cite wrong pages. Where sections number their pages otherwise (front
+  matter i, ii, iii; the policies from 1 again), a page is cited by the number it shows.
 - Headers, footers and comments are not body text and are left out.
 - Core properties (title, last modified date) fill metadata the corpus does not give.
 """
@@ -69,6 +70,7 @@ from . import (
     list_marker,
     looked_heading_level,
     numbered_heading,
+    page_labels,
     row_breaks,
     size_depths,
 )
@@ -113,6 +115,9 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
 
     page_marks: list[int] = []  # raw offsets where Word's pages began (_RENDERED_BREAK)
     pending = 0  # page breaks found before the text they stand at has been added
+    # (the index in `blocks` of a section's first block, its properties) for each section but
+    # the last, whose properties are the body's own
+    sections: list[tuple[int, object]] = [(0, None)]
 
     def add(text: str, kind: str, level: int = 0, marker: str = "", sep: str = "\n\n") -> None:
         nonlocal offset, pending
@@ -147,7 +152,12 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
             lead = len(whole) - len(whole.lstrip())
             within = [min(b - lead, len(text)) for b in breaks if b > lead]  # past its start
             pending += len(breaks) - len(within)
+            ends = element.find(f"{_W}pPr/{_W}sectPr")  # the last paragraph of a section
+            if ends is not None:
+                sections[-1] = (sections[-1][0], ends)
             if _is_toc_entry(para):
+                if ends is not None:
+                    sections.append((len(blocks), None))
                 continue
             referred = notes.referred(element)
             if text:
@@ -174,6 +184,8 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
                     add(line, "body", sep="\n\n" if n == 0 else "\n")
             for note in referred:
                 add(note, "body")
+            if ends is not None:
+                sections.append((len(blocks), None))
         elif labelled := _label_rows(element):
             under = next((b.level for b in reversed(blocks) if b.kind in ("title", "heading")), 0)
             for tr, label, cell in labelled:
@@ -208,8 +220,13 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
                 pending += within
     page_starts = ([(0, 1)] + [(at, n) for n, at in enumerate(page_marks, start=2)]
                    if page_marks else [])
+    sections[-1] = (sections[-1][0], document.element.body.find(f"{_W}sectPr"))
+    starts = [blocks[first].start if first < len(blocks) else offset for first, _ in sections]
     return Extracted(raw="".join(parts), format="docx", meta=_properties(document),
                      blocks=blocks, page_starts=page_starts, pages=len(page_starts),
+                     page_labels=page_labels(page_starts, [
+                         _numbering(at, props) for at, (_, props) in zip(starts, sections,
+                                                                         strict=True)]),
                      warnings=notes.warnings + warnings + _embedded_objects(document.element.body,
                                                                          read_objects))
 
@@ -265,6 +282,21 @@ def _embedded_objects(body, read=frozenset()) -> list[str]:
 
 
 _MATH = "{http://schemas.openxmlformats.org/officeDocument/2006/math}oMath"
+
+
+# Word's page number formats (w:pgNumType w:fmt), as formats.list_marker names them
+_PAGE_FORMATS = {"lowerRoman": "lower-roman", "upperRoman": "upper-roman",
+                 "lowerLetter": "lower-alpha", "upperLetter": "upper-alpha"}
+
+
+def _numbering(start: int, properties) -> tuple[int, str, int | None]:
+    """A section's page numbering (w:pgNumType: its format, the number it restarts at) from the
+    raw offset it begins at, for formats.page_labels."""
+    kind = properties.find(f"{_W}pgNumType") if properties is not None else None
+    fmt = kind.get(f"{_W}fmt", "decimal") if kind is not None else "decimal"
+    restart = kind.get(f"{_W}start") if kind is not None else None
+    return (start, _PAGE_FORMATS.get(fmt, "decimal"),
+            int(restart) if restart and restart.isdigit() else None)
 
 
 def _deleted(element) -> bool:

@@ -35,7 +35,8 @@ As the Word reader (formats/docx.py) reads Word's structure, this reads ODF's:
   where it began each page (within a paragraph or a table row where a page broke in one), and
   a page break the author set is in the paragraph's style. So a passage is cited by the page
   it stands on in the file's PDF. A file no LibreOffice laid out (pandoc's, or one converted
-  without a view) has no such marks and no pages.
+  without a view) has no such marks and no pages. Where page styles number pages otherwise
+  (front matter i, ii, iii; the policies from 1 again), a page is cited by the number it shows.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from . import (
     list_marker,
     looked_heading_level,
     numbered_heading,
+    page_labels,
     page_title,
     placeholder_title,
     row_breaks,
@@ -154,13 +156,14 @@ def read_odt(data: bytes) -> Extracted:
         raise DocumentError("not an OpenDocument text file (no office:text body)")
     reader = _Reader(_Styles([styles, content]), objects)
     reader.walk(body)
-    raw, blocks, pages = reader.assemble()
+    raw, blocks, pages, labels = reader.assemble()
     properties = _properties(meta)
     heading = next((raw[b.start:b.end] for b in blocks if b.kind in ("title", "heading")), "")
     if "title" in properties:  # a web page LibreOffice saved: its <title> less the site's name
         properties["title"] = page_title(properties["title"], heading)
     return Extracted(raw=raw, format="odt", meta=properties, blocks=blocks, page_starts=pages,
-                     pages=len(pages), warnings=_unread_objects(reader.unread))
+                     pages=len(pages), page_labels=labels,
+                     warnings=_unread_objects(reader.unread))
 
 
 def _part(package: zipfile.ZipFile, name: str, parser):
@@ -250,6 +253,8 @@ class _Style:
     caps: bool | None = None
     hidden: bool | None = None
     new_page: bool | None = None  # a paragraph or table set to begin a page (a hard break)
+    master: str | None = None  # the page style it begins (style:master-page-name)
+    page_number: int | None = None  # the number that page takes, where it restarts them
 
 
 _HEADING_STYLE = re.compile(r"heading\s*([1-9]|10)$", re.I)
@@ -263,6 +268,17 @@ class _Styles:
         self.styles: dict[str, _Style] = {}
         self.lists: dict[str, dict[int, _Level]] = {}  # list style -> level (1-based) -> format
         self.outline: dict[int, _Level] = {}  # the chapter numbering of headings
+        # page style -> the format its pages are numbered in (formats.list_marker's names)
+        self.page_formats: dict[str, str] = {}
+        layouts: dict[str, str] = {}  # page layout -> its style:num-format
+        for root in roots:
+            for layout in root.iter(_q("style:page-layout")) if root is not None else ():
+                props = layout.find(_q("style:page-layout-properties"))
+                layouts[layout.get(_q("style:name"), "")] = (
+                    props.get(_q("style:num-format"), "1") if props is not None else "1")
+            for master in root.iter(_q("style:master-page")) if root is not None else ():
+                self.page_formats[master.get(_q("style:name"), "")] = _PAGE_FORMATS.get(
+                    layouts.get(master.get(_q("style:page-layout-name"), ""), "1"), "decimal")
         for root in roots:
             if root is None:
                 continue
@@ -284,7 +300,8 @@ class _Styles:
                     bold=_weight(props), size=_font_size(props), caps=_caps(props),
                     hidden=(props.get(_q("text:display")) == "none"
                             if props is not None and props.get(_q("text:display")) else None),
-                    new_page=_new_page(node))
+                    new_page=_new_page(node), master=node.get(_q("style:master-page-name")),
+                    page_number=_restart(node))
             elif node.tag in (_q("text:list-style"), _q("text:outline-style")):
                 levels = {}
                 for level in node:
@@ -308,6 +325,18 @@ class _Styles:
         """A property from the style or the first style it is based on that sets it."""
         return next((getattr(s, attr) for s in self.chain(name)
                      if getattr(s, attr) is not None), None)
+
+
+# ODF's page number formats (style:num-format), as formats.list_marker names them
+_PAGE_FORMATS = {"i": "lower-roman", "I": "upper-roman", "a": "lower-alpha", "A": "upper-alpha"}
+
+
+def _restart(style) -> int | None:
+    """The number a paragraph style's page restarts the page numbers at (style:page-number),
+    None where they go on ("auto")."""
+    props = style.find(_q("style:paragraph-properties"))
+    number = props.get(_q("style:page-number"), "") if props is not None else ""
+    return int(number) if number.isdigit() and int(number) > 0 else None
 
 
 def _new_page(style) -> bool | None:
@@ -453,6 +482,8 @@ class _Reader:
         # Pages as LibreOffice last laid the document out: the paragraph indexes (into
         # self.paras) a page begins at, for breaks between paragraphs or in empty ones
         self.page_before: list[int] = []
+        # (paragraph index, page style, number it restarts at) where a page style begins
+        self.page_styles: list[tuple[int, str, int | None]] = []
         self.paras: list[_Para] = []
         self.lists: dict[str, _Counters] = {}  # a list's xml:id -> its counters
         self.last_list: dict[str, _Counters] = {}  # list style -> its latest list's counters
@@ -486,6 +517,9 @@ class _Reader:
         lead = len(whole) - len(whole.lstrip())
         if self.styles.get(style, "new_page") and self.paras:
             breaks.insert(0, 0)
+        if master := self.styles.get(style, "master"):
+            self.page_styles.append((len(self.paras), master, self.styles.get(style,
+                                                                               "page_number")))
         first = len(self.paras)
         if text and not self.styles.get(style, "hidden"):
             kind, level = self.heading(p, style)
@@ -803,18 +837,21 @@ class _Reader:
 
     # --- the text and its blocks ----------------------------------------------------------
 
-    def assemble(self) -> tuple[str, list[Block], list[tuple[int, int]]]:
-        """The raw text, its blocks and its page starts, with headings typed by hand told
-        where the document marks none (see _looked). A page starts where LibreOffice began one
-        when it last laid the document out: it saves each break it made as a
-        text:soft-page-break, and the breaks its author set are in the styles. A file no
-        LibreOffice laid out (pandoc's, or one converted without a view) has no page starts."""
+    def assemble(self) -> tuple[str, list[Block], list[tuple[int, int]], list[str]]:
+        """The raw text, its blocks, its page starts and the numbers printed on its pages,
+        with headings typed by hand told where the document marks none (see _looked). A page
+        starts where LibreOffice began one when it last laid the document out: it saves each
+        break it made as a text:soft-page-break, and the breaks its author set are in the
+        styles. A file no LibreOffice laid out (pandoc's, or one converted without a view) has
+        no page starts. A page style's pages are numbered in its format (front matter in i, ii,
+        iii), from the number a paragraph that begins it restarts them at."""
         _looked(self.paras)
         parts: list[str] = []
         blocks: list[Block] = []
         marks: list[int] = []
         offset = 0
         before = sorted(self.page_before)
+        starts: list[int] = []  # each paragraph's raw offset
         for n, para in enumerate(self.paras):
             if parts:
                 parts.append(para.sep)
@@ -823,13 +860,18 @@ class _Reader:
                 marks.append(offset)
                 before.pop(0)
             marks.extend(offset + at for at in para.breaks)
+            starts.append(offset)
             parts.append(para.text)
             kind = "body" if para.kind == "plain" else para.kind
             blocks.append(Block(offset, offset + len(para.text), kind, para.level, para.marker))
             offset += len(para.text)
         marks += [offset] * len(before)  # breaks after the last text begin pages of no text
         pages = [(0, 1)] + [(at, n) for n, at in enumerate(marks, start=2)] if marks else []
-        return "".join(parts), blocks, pages
+        numbering = [(0, self.styles.page_formats.get("Standard", "decimal"), None)]
+        for n, master, restart in self.page_styles:
+            at = starts[n] if n < len(starts) else offset
+            numbering.append((at, self.styles.page_formats.get(master, "decimal"), restart))
+        return "".join(parts), blocks, pages, page_labels(pages, numbering)
 
 
 def _looked(paras: list[_Para]) -> None:

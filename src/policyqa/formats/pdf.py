@@ -8,7 +8,8 @@ Why these rules:
   of a two-page file, word for word; of every page but the first, Word's "different first
   page"), but not where its numbers count 1, 2, 3 on a few pages only (a "SECTION 2" heading
   atop the page its section starts), or (b) it carries
-  a number that advances with the page (the printed page number). Both are removed from the text;
+  a number that advances with the page (the printed page number; a front matter's "i", "ii"
+  before the "1", "2" of the text). Both are removed from the text;
   the numbers found by (b), or the file's own /PageLabels, become the page labels a citation shows.
   In Word's "Page 3 of 12" (or "3/12", "Seite 3 von 12") the page is the first number: the
   second, the count of pages, stands on every page and would cite page 1 as "p. 12".
@@ -58,6 +59,7 @@ from . import (
     DocumentError,
     Extracted,
     PageProgress,
+    list_marker,
     page_title,
     placeholder_title,
     some_of,
@@ -518,11 +520,15 @@ def running_lines(pages: list[list[str]]) -> tuple[dict[int, set[int]], dict[int
                         not _numbered_sequence(pages, [(p, i), *similar], n):
                     out.setdefault(p, set()).add(i)
 
-    # (b) A number that advances with the page: the printed page number.
-    printed: dict[int, int] = {}
+    # (b) A number that advances with the page: the printed page number; a front matter's
+    # in Roman numerals ("i", "ii") before it.
+    printed: dict[int, int | str] = {}
     for p, i in _numbered_edges(pages, edges):
         out.setdefault(p, set()).add(i)
         printed[p] = _page_number(pages[p][i])
+    for p, (i, numeral) in _roman_edges(pages, edges, printed).items():
+        out.setdefault(p, set()).add(i)
+        printed[p] = numeral
     # (c) A page left blank but for its header and footer (a chapter that starts on a right-hand
     # page, Word's odd-page section break): too short to have edges of its own, its every line
     # is a running line removed from the other pages, the same words, numbers aside, or its
@@ -601,15 +607,52 @@ def _numbered_edges(pages, edges) -> list[tuple[int, int]]:
     return [(p, i) for p, (i, _s) in sorted(best.items())]
 
 
-def _labels_from_numbers(printed: dict[int, int], pages: int) -> list[str]:
-    """Printed labels for every page: found numbers, gaps filled from the nearest found one."""
+# A lone Roman numeral at a page's edge, and what each stands for (up to 199 pages of front
+# matter): "iv" is 4, "iiii" nothing
+_LONE_ROMAN = re.compile(r"^\s*([ivxlc]{1,8}|[IVXLC]{1,8})\s*$")
+_ROMAN_VALUES = {list_marker(v, "lower-roman"): v for v in range(1, 200)}
+
+
+def _roman_edges(pages, edges, printed: dict) -> dict[int, tuple[int, str]]:
+    """page index -> (line index, numeral) of the pages whose edge shows a lone Roman numeral
+    that advances with the page: a manual's front matter (contents, foreword) numbered i, ii,
+    iii before its text is numbered 1, 2, 3. Two pages at least must agree, or the one page
+    of front matter shows "i" before the Arabic numbers begin. Left unread, "ii" stayed in
+    the text, and the contents' pages were cited "1" and "2", as its first policy pages are."""
+    cands = []
+    for p, page_edges in edges.items():
+        for i, _zone in page_edges:
+            m = _LONE_ROMAN.match(pages[p][i])
+            value = _ROMAN_VALUES.get(m.group(1).lower()) if m and p not in printed else None
+            if value:
+                cands.append((p, i, m.group(1), value - p))
+    if not cands:
+        return {}
+    shift, count = Counter(c[3] for c in cands).most_common(1)[0]
+    first_arabic = min(printed, default=None)
+    if count < 2 and not (len(cands) == 1 and cands[0][3] + cands[0][0] == 1
+                          and first_arabic is not None and cands[0][0] < first_arabic):
+        return {}
+    found: dict[int, tuple[int, str]] = {}
+    for p, i, numeral, s in cands:
+        if s == shift:
+            found.setdefault(p, (i, numeral))
+    return found
+
+
+def _labels_from_numbers(printed: dict[int, int | str], pages: int) -> list[str]:
+    """Printed labels for every page: found numbers (a Roman numeral as printed), gaps filled
+    from the nearest found Arabic one."""
     if not printed:
         return []
     labels = []
-    found = sorted(printed)
+    found = sorted(p for p, number in printed.items() if isinstance(number, int))
     for p in range(pages):
         if p in printed:
             labels.append(str(printed[p]))
+            continue
+        if not found:
+            labels.append(str(p + 1))
             continue
         near = min(found, key=lambda q: abs(q - p))
         value = printed[near] + (p - near)
