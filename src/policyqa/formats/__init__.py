@@ -8,6 +8,7 @@ onto the canonical text after cleaning.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -135,8 +136,6 @@ def page_labels(page_starts: list[tuple[int, int]],
     then give that)."""
     if not page_starts or all(fmt == "decimal" and start is None for _, fmt, start in numbering):
         return []
-    import bisect
-
     offsets = [at for at, _ in page_starts]
     firsts = [bisect.bisect_right(offsets, at) for at, _, _ in numbering]  # their first pages
     labels: list[str] = []

@@ -489,7 +489,6 @@ _RUN_TEXT = {f"{_W}{tag}" for tag in ("t", "tab", "cr", "noBreakHyphen", "ptab")
 _RENDERED_BREAK = f"{_W}lastRenderedPageBreak"
 
 
-
 def run_text(run, upto=None) -> str:
     """A run's text as Word shows it. python-docx's `run.text` gives a page or column break as
     nothing, so "incident report" [page break] "within 24 hours" read "reportwithin"; here any
