@@ -472,6 +472,65 @@ def test_pdf_front_matter_numbered_in_roman_numerals_is_cited_so():
     assert not re.search(r"(?m)^(i|ii)$", pdf.text)
 
 
+def test_docx_smartart_text_is_read_in_the_order_the_graphic_reads(tmp_path: Path):
+    """A crisis procedure drawn as SmartArt (Insert > SmartArt > Process): Word keeps its text
+    in the diagram's data part, not in the document's runs, and it was lost without a word.
+    Each shape's text is a line after the paragraph the graphic stands in, in the order the
+    graphic reads (its connections, not the order the parts list its shapes), a step's
+    sub-point after the step; the layout's own shapes and empty placeholders add nothing."""
+    import docx
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml import parse_xml
+
+    dgm = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+
+    def point(key: str, text: str = "", kind: str = "") -> str:
+        body = f"<a:r><a:rPr lang=\"en-US\"/><a:t>{text}</a:t></a:r>" if text else ""
+        kind = f' type="{kind}"' if kind else ""
+        return (f'<dgm:pt modelId="{key}"{kind}><dgm:prSet phldrT="[Text]"/><dgm:spPr/>'
+                f"<dgm:t><a:bodyPr/><a:lstStyle/><a:p>{body}</a:p></dgm:t></dgm:pt>")
+
+    def link(src: str, dest: str, order: int, kind: str = "") -> str:
+        kind = f' type="{kind}"' if kind else ""
+        return (f'<dgm:cxn modelId="c{src}{dest}"{kind} srcId="{src}" destId="{dest}" '
+                f'srcOrd="{order}" destOrd="0"/>')
+
+    model = (f'<dgm:dataModel xmlns:dgm="{dgm}" xmlns:a="{a}"><dgm:ptLst>'
+             + point("doc", kind="doc") + point("C", "Tell your supervisor")
+             + point("A", "Keep everyone safe") + point("B", "Call the crisis line")
+             + point("B1", "555-0199") + point("E") + point("P", "Keep everyone safe", "pres")
+             + point("T", kind="parTrans") + "</dgm:ptLst><dgm:cxnLst>"
+             + link("doc", "C", 2) + link("doc", "A", 0) + link("doc", "B", 1)
+             + link("B", "B1", 0) + link("doc", "E", 3) + link("A", "P", 0, "presOf")
+             + "</dgm:cxnLst></dgm:dataModel>")
+    document = docx.Document()
+    document.add_heading("Crisis Response", 1)
+    document.add_paragraph("When a client is in crisis:")
+    part = Part(PackURI("/word/diagrams/data1.xml"),
+                "application/vnd.openxmlformats-officedocument.drawingml.diagramData+xml",
+                model.encode(), document.part.package)
+    rid = document.part.relate_to(
+        part, "http://schemas.openxmlformats.org/officeDocument/2006/relationships/diagramData")
+    document.add_paragraph()._p.append(parse_xml(
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<w:drawing><wp:inline><wp:extent cx="5486400" cy="3200400"/>'
+        '<wp:docPr id="1" name="Diagram 1"/>'
+        f'<a:graphic xmlns:a="{a}"><a:graphicData uri="{dgm}">'
+        f'<dgm:relIds xmlns:dgm="{dgm}" r:dm="{rid}" r:lo="rId90" r:qs="rId91" r:cs="rId92"/>'
+        "</a:graphicData></a:graphic></wp:inline></w:drawing></w:r>"))
+    document.add_paragraph("Record the incident the same day.")
+    document.save(tmp_path / "crisis.docx")
+    doc = read_document(tmp_path / "crisis.docx")
+    assert ("When a client is in crisis:\n\nKeep everyone safe\n\nCall the crisis line\n\n"
+            "555-0199\n\nTell your supervisor\n\nRecord the incident the same day.") in doc.text
+    chunks = make_chunks(doc, parse_sections(doc), ChunkSettings())
+    assert {c.section_path for c in chunks if "crisis line" in c.text} == {"Crisis Response"}
+
+
 def test_docx_footnotes_and_endnotes_follow_their_reference_with_word_numbers(tmp_path: Path):
     """A note is policy text too: it stands after the paragraph or row that refers to it, with
     the number Word shows, in that paragraph's section; separators and empty notes add nothing."""

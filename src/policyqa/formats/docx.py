@@ -35,6 +35,9 @@
   are anchored in, each of their paragraphs a paragraph of its own: Word draws them beside the
   text, and leaving them out lost policy wording. Word writes each box twice (for current readers
   and, as VML, for old ones); it is read once.
+- A SmartArt graphic's text (a procedure's steps drawn as a process) is in a part of its own,
+  the diagram's data model: it follows the paragraph the graphic stands in, a line per shape,
+  in the order the graphic reads.
 - A part the file imports where it stands (w:altChunk: a web page, web archive or Word file a
   policy system's export leaves for Word to pour in on opening) is read as its own format and
   its paragraphs stand there; a part of another kind (RTF) is named in the file's warnings.
@@ -176,7 +179,7 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
                 page_marks.extend(end - len(text) + at for at in within)
             else:
                 pending += len(within)
-            for line in text_boxes(element):
+            for line in text_boxes(element) + _diagrams(document, element):
                 add(line, "body")
             for ole, rows in _embedded_sheets(document, element):
                 read_objects.add(ole)
@@ -256,6 +259,63 @@ def _embedded_sheets(document, paragraph):
 
 
 _XLSX_PART = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_DGM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+
+
+def _diagrams(document, paragraph) -> list[str]:
+    """The text of the SmartArt graphics in a paragraph (Insert > SmartArt: a procedure's
+    steps as a process, a chain of contacts as a hierarchy), each shape's text a line, in the
+    order the graphic reads: from its root, each shape before the ones under it, siblings in
+    their order. Word keeps that text in a part of its own (the diagram's data model), not in
+    the document's runs, so python-docx, and this reader before, lost it without a word."""
+    from lxml import etree
+
+    lines: list[str] = []
+    for ids in paragraph.iter(f"{_DGM}relIds"):
+        if _deleted(ids) or any(a.tag == f"{_MC}Fallback" for a in ids.iterancestors()):
+            continue
+        part = document.part.related_parts.get(ids.get(f"{_REL}dm") or "")
+        if part is None:
+            continue
+        try:
+            model = etree.fromstring(part.blob, etree.XMLParser(resolve_entities=False,
+                                                                no_network=True))
+        except etree.XMLSyntaxError:
+            continue
+        lines += _diagram_lines(model)
+    return lines
+
+
+def _diagram_lines(model) -> list[str]:
+    """A diagram data model's shape texts in reading order (see _diagrams)."""
+    points = {pt.get("modelId"): pt for pt in model.iter(f"{_DGM}pt")}
+    children: dict[str, list[tuple[int, str]]] = {}
+    for cxn in model.iter(f"{_DGM}cxn"):
+        if cxn.get("type", "parOf") == "parOf":
+            order = cxn.get("srcOrd", "0")
+            children.setdefault(cxn.get("srcId"), []).append(
+                (int(order) if order.isdigit() else 0, cxn.get("destId")))
+    roots = [key for key, pt in points.items() if pt.get("type") == "doc"]
+    lines: list[str] = []
+    seen: set[str] = set()
+
+    def visit(key: str) -> None:
+        for _order, child in sorted(children.get(key, [])):
+            pt = points.get(child)
+            if child in seen or pt is None or pt.get("type", "node") not in ("node", "asst"):
+                continue
+            seen.add(child)
+            texts = ["".join(t.text or "" for t in p.iter(f"{_A}t")) for p in
+                     pt.iterfind(f"{_DGM}t/{_A}p")]
+            line = " ".join(" ".join(texts).split())
+            if line:
+                lines.append(line)
+            visit(child)
+
+    for root in roots:
+        visit(root)
+    return lines
 
 
 def _embedded_objects(body, read=frozenset()) -> list[str]:
