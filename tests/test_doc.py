@@ -87,3 +87,34 @@ def test_the_converted_file_is_removed(name: str, tmp_path: Path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     result = read_corpus_file(LEGACY, LEGACY / name, {})
     assert result.text and not list(tmp_path.iterdir())
+
+
+def test_a_confluence_export_named_doc_is_read_as_the_page_it_is(tmp_path: Path):
+    """Confluence's "Export to Word" writes a web archive (a MIME message holding the page)
+    named .doc, which Word opens; its headers start with Date, Message-ID and Subject, not
+    MIME-Version as Word's own "Single File Web Page" does. It was named "not a Word 97-2003
+    document"; it is read as the page, and a text file's "Date:" line is no web archive."""
+    page = ("<html xmlns:o=3D'urn:schemas-microsoft-com:office:office' xmlns:w=3D'urn:sche=\n"
+            "mas-microsoft-com:office:word' xmlns=3D'urn:w3-org-ns:HTML'>\n<head>\n<meta htt=\n"
+            "p-equiv=3D\"Content-Type\" content=3D\"text/html; charset=3Dutf-8\">\n"
+            "<title>Client Funds Procedure</title>\n</head>\n<body>\n"
+            "<h1>Client Funds Procedure</h1>\n<div class=3D\"Section1\">\n<h2>Loans</h2>\n"
+            "<p>Staff never lend money to a client, not even =E2=80=9Cjust for bus fare=\n"
+            "=E2=80=9D.</p>\n</div>\n</body>\n</html>\n")
+    (tmp_path / "client-funds.doc").write_bytes((
+        "Date: Mon, 7 Dec 2026 10:00:00 +0000 (UTC)\r\n"
+        "Message-ID: <1203393.1.1765101600000@confluence>\r\n"
+        "Subject: Exported From Confluence\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/related; \r\n\tboundary=\"----=_Part_0_1461.1765101600\"\r\n\r\n"
+        "------=_Part_0_1461.1765101600\r\nContent-Type: text/html; charset=UTF-8\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n"
+        "Content-Location: file:///C:/exported.html\r\n\r\n" + page.replace("\n", "\r\n")
+        + "------=_Part_0_1461.1765101600--\r\n").encode())
+    (tmp_path / "memo.doc").write_text("Date: 7 December\nTo: all staff\n\nThe office closes early.")
+    docs, skipped = load_corpus(tmp_path)
+    assert [(d.doc_id, d.format, d.title) for d in docs] == [
+        ("client-funds", "html", "Client Funds Procedure")]
+    assert "Staff never lend money to a client, not even \u201cjust for bus fare\u201d." in (
+        docs[0].text)
+    assert [(s.path, s.reason) for s in skipped] == [
+        ("memo.doc", "not a Word 97-2003 document (no OLE compound file header)")]

@@ -896,7 +896,22 @@ def _web_page(data: bytes) -> str:
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<html", b"<!doctype html", b"<?xml")) and b"<html" in data[:4096].lower():
         return "html"
-    return "mhtml" if head.startswith(b"mime-version:") else ""
+    return "mhtml" if _mime_message(data) else ""
+
+
+_HEADER_FIELD = re.compile(rb"[!-9;-~]+:")  # a mail header's name and its colon
+
+
+def _mime_message(data: bytes) -> bool:
+    """Whether a file is a MIME message (a web archive): header fields up to the first blank
+    line, MIME-Version among them. Word's "Single File Web Page" starts with that field;
+    Confluence's "Export to Word" (a .doc) with Date, Message-ID and Subject first, and was
+    named "not a Word 97-2003 document" though Word opens it."""
+    head = data[:8192].lstrip(b"\xef\xbb\xbf \t\r\n").replace(b"\r\n", b"\n")
+    fields = [line for line in head.split(b"\n\n", 1)[0].split(b"\n")
+              if line and line[:1] not in b" \t"]  # a field's next lines are indented
+    return (bool(fields) and all(_HEADER_FIELD.match(line) for line in fields)
+            and any(line.lower().startswith(b"mime-version:") for line in fields))
 
 
 def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
