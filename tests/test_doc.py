@@ -93,7 +93,8 @@ def test_a_confluence_export_named_doc_is_read_as_the_page_it_is(tmp_path: Path)
     """Confluence's "Export to Word" writes a web archive (a MIME message holding the page)
     named .doc, which Word opens; its headers start with Date, Message-ID and Subject, not
     MIME-Version as Word's own "Single File Web Page" does. It was named "not a Word 97-2003
-    document"; it is read as the page, and a text file's "Date:" line is no web archive."""
+    document"; it is read as the page, and a text file's "Date:" line is no web archive. A
+    Word XML document (a mail merge's Word 2003 XML) named .doc says what to do with it."""
     page = ("<html xmlns:o=3D'urn:schemas-microsoft-com:office:office' xmlns:w=3D'urn:sche=\n"
             "mas-microsoft-com:office:word' xmlns=3D'urn:w3-org-ns:HTML'>\n<head>\n<meta htt=\n"
             "p-equiv=3D\"Content-Type\" content=3D\"text/html; charset=3Dutf-8\">\n"
@@ -111,10 +112,16 @@ def test_a_confluence_export_named_doc_is_read_as_the_page_it_is(tmp_path: Path)
         "Content-Location: file:///C:/exported.html\r\n\r\n" + page.replace("\n", "\r\n")
         + "------=_Part_0_1461.1765101600--\r\n").encode())
     (tmp_path / "memo.doc").write_text("Date: 7 December\nTo: all staff\n\nThe office closes early.")
+    (tmp_path / "merge.doc").write_text(  # a mail merge's Word 2003 XML output
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<?mso-application progid="Word.'
+        'Document"?>\n<w:wordDocument xmlns:w="http://schemas.microsoft.com/office/word/2003/'
+        'wordml"><w:body><w:p><w:r><w:t>Dear client</w:t></w:r></w:p></w:body></w:wordDocument>')
     docs, skipped = load_corpus(tmp_path)
     assert [(d.doc_id, d.format, d.title) for d in docs] == [
         ("client-funds", "html", "Client Funds Procedure")]
     assert "Staff never lend money to a client, not even \u201cjust for bus fare\u201d." in (
         docs[0].text)
     assert [(s.path, s.reason) for s in skipped] == [
-        ("memo.doc", "not a Word 97-2003 document (no OLE compound file header)")]
+        ("memo.doc", "not a Word 97-2003 document (no OLE compound file header)"),
+        ("merge.doc", "a Word XML document (Word 2003 XML or Flat OPC) named .doc, not read: "
+                      "open it in Word and save it as .docx")]

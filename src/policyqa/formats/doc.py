@@ -48,6 +48,13 @@ def _check_kind(path: Path, data: bytes) -> None:
     from .docx import ole_streams
 
     if not data.startswith(OLE):
+        head = data[:4096]
+        if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and (
+                b"w:wordDocument" in head or b"pkg:package" in head):
+            # Word's "XML Document" saves (Word 2003 XML, Flat OPC), which mail merges and
+            # document systems name .doc: a reason that says what to do, not "no OLE header"
+            raise DocumentError("a Word XML document (Word 2003 XML or Flat OPC) named .doc, "
+                                "not read: open it in Word and save it as .docx")
         raise DocumentError("not a Word 97-2003 document (no OLE compound file header)")
     try:
         streams = ole_streams(path)
