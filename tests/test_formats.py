@@ -477,7 +477,8 @@ def test_docx_smartart_text_is_read_in_the_order_the_graphic_reads(tmp_path: Pat
     in the diagram's data part, not in the document's runs, and it was lost without a word.
     Each shape's text is a line after the paragraph the graphic stands in, in the order the
     graphic reads (its connections, not the order the parts list its shapes), a step's
-    sub-point after the step; the layout's own shapes and empty placeholders add nothing."""
+    sub-point after the step; the layout's own shapes and empty placeholders add nothing. One
+    in a table's cell follows its row."""
     import docx
     from docx.opc.packuri import PackURI
     from docx.opc.part import Part
@@ -513,7 +514,7 @@ def test_docx_smartart_text_is_read_in_the_order_the_graphic_reads(tmp_path: Pat
                 model.encode(), document.part.package)
     rid = document.part.relate_to(
         part, "http://schemas.openxmlformats.org/officeDocument/2006/relationships/diagramData")
-    document.add_paragraph()._p.append(parse_xml(
+    graphic = (
         '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
         'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
@@ -521,12 +522,17 @@ def test_docx_smartart_text_is_read_in_the_order_the_graphic_reads(tmp_path: Pat
         '<wp:docPr id="1" name="Diagram 1"/>'
         f'<a:graphic xmlns:a="{a}"><a:graphicData uri="{dgm}">'
         f'<dgm:relIds xmlns:dgm="{dgm}" r:dm="{rid}" r:lo="rId90" r:qs="rId91" r:cs="rId92"/>'
-        "</a:graphicData></a:graphic></wp:inline></w:drawing></w:r>"))
+        "</a:graphicData></a:graphic></wp:inline></w:drawing></w:r>")
+    document.add_paragraph()._p.append(parse_xml(graphic))
     document.add_paragraph("Record the incident the same day.")
+    cell = document.add_table(rows=1, cols=2).cell(0, 1)  # the same graphic in a table's cell
+    cell.paragraphs[0]._p.append(parse_xml(graphic))
     document.save(tmp_path / "crisis.docx")
     doc = read_document(tmp_path / "crisis.docx")
     assert ("When a client is in crisis:\n\nKeep everyone safe\n\nCall the crisis line\n\n"
             "555-0199\n\nTell your supervisor\n\nRecord the incident the same day.") in doc.text
+    assert doc.text.endswith("the same day.\n\nKeep everyone safe\n\nCall the crisis line\n\n"
+                             "555-0199\n\nTell your supervisor")
     chunks = make_chunks(doc, parse_sections(doc), ChunkSettings())
     assert {c.section_path for c in chunks if "crisis line" in c.text} == {"Crisis Response"}
 

@@ -197,7 +197,7 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
                 add(label, "heading", under + 1)
                 for line in _cell_paragraphs(cell):
                     add(line, "body", sep="\n")
-                for line in text_boxes(tr):
+                for line in text_boxes(tr) + _diagrams(document, tr):
                     add(line, "body")
                 for note in notes.referred(tr):
                     add(note, "body")
@@ -214,7 +214,7 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
                 if any(cells):
                     add("\t".join(cells), "body", sep="\n\n" if first else "\n")
                     first = False
-                for line in text_boxes(tr):
+                for line in text_boxes(tr) + _diagrams(document, tr):
                     add(line, "body")
                     first = True
                 for note in referred:
@@ -263,16 +263,17 @@ _DGM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
 _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 
 
-def _diagrams(document, paragraph) -> list[str]:
-    """The text of the SmartArt graphics in a paragraph (Insert > SmartArt: a procedure's
-    steps as a process, a chain of contacts as a hierarchy), each shape's text a line, in the
-    order the graphic reads: from its root, each shape before the ones under it, siblings in
-    their order. Word keeps that text in a part of its own (the diagram's data model), not in
-    the document's runs, so python-docx, and this reader before, lost it without a word."""
+def _diagrams(document, element) -> list[str]:
+    """The text of the SmartArt graphics in a paragraph or table row (Insert > SmartArt: a
+    procedure's steps as a process, a chain of contacts as a hierarchy), each shape's text a
+    line, in the order the graphic reads: from its root, each shape before the ones under it,
+    siblings in their order; after the paragraph or row, as a text box's. Word keeps that text
+    in a part of its own (the diagram's data model), not in the document's runs, so
+    python-docx, and this reader before, lost it without a word."""
     from lxml import etree
 
     lines: list[str] = []
-    for ids in paragraph.iter(f"{_DGM}relIds"):
+    for ids in element.iter(f"{_DGM}relIds"):
         if _deleted(ids) or any(a.tag == f"{_MC}Fallback" for a in ids.iterancestors()):
             continue
         part = document.part.related_parts.get(ids.get(f"{_REL}dm") or "")
