@@ -616,22 +616,22 @@ _ROMAN_VALUES = {list_marker(v, "lower-roman"): v for v in range(1, 200)}
 def _roman_edges(pages, edges, printed: dict) -> dict[int, tuple[int, str]]:
     """page index -> (line index, numeral) of the pages whose edge shows a lone Roman numeral
     that advances with the page: a manual's front matter (contents, foreword) numbered i, ii,
-    iii before its text is numbered 1, 2, 3. Two pages at least must agree, or the one page
-    of front matter shows "i" before the Arabic numbers begin. Left unread, "ii" stayed in
-    the text, and the contents' pages were cited "1" and "2", as its first policy pages are."""
+    iii before its text is numbered 1, 2, 3: on pages before the first Arabic one, where there
+    is one. Two pages at least must agree, or the one page of front matter shows "i" before the
+    Arabic numbers begin. Left unread, "ii" stayed in the text, and the contents' pages were
+    cited "1" and "2", as its first policy pages are."""
+    first_arabic = min(printed, default=len(pages))
     cands = []
     for p, page_edges in edges.items():
         for i, _zone in page_edges:
-            m = _LONE_ROMAN.match(pages[p][i])
-            value = _ROMAN_VALUES.get(m.group(1).lower()) if m and p not in printed else None
+            m = _LONE_ROMAN.match(pages[p][i]) if p < first_arabic else None
+            value = _ROMAN_VALUES.get(m.group(1).lower()) if m else None
             if value:
                 cands.append((p, i, m.group(1), value - p))
     if not cands:
         return {}
     shift, count = Counter(c[3] for c in cands).most_common(1)[0]
-    first_arabic = min(printed, default=None)
-    if count < 2 and not (len(cands) == 1 and cands[0][3] + cands[0][0] == 1
-                          and first_arabic is not None and cands[0][0] < first_arabic):
+    if count < 2 and not (len(cands) == 1 and cands[0][3] + cands[0][0] == 1 and printed):
         return {}
     found: dict[int, tuple[int, str]] = {}
     for p, i, numeral, s in cands:

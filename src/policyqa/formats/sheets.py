@@ -32,7 +32,6 @@ def sheet_lines(rows: list[list[str]]) -> list[str]:
     return lines
 
 
-
 def xlsx_rows(blob: bytes) -> list[list[str]]:
     """The rows of an Excel workbook's active sheet (the one it shows when opened, and the
     picture Word shows of it), its hidden rows and columns left out, each cell as shown.
