@@ -3,10 +3,10 @@ Excel worksheet): the sheet the document shows, as the lines of a table. The Wor
 OpenDocument readers read them where they stand, so a rota or a fee table in one is cited as
 the document's own text. A spreadsheet file on its own is still not read (see documents.py).
 
-An embedded Excel workbook (.xlsx) is read with openpyxl, the maintained reader of the format
-(python-docx's authors' choice too); its cells hold values, and a number is shown as its format
-says for the usual formats (decimals, thousands, per cent, a currency sign), as the sheet shows
-it, since a citation quotes what the reader sees.
+An embedded Excel workbook (.xlsx) is read with openpyxl, the maintained pure-Python reader of
+the format; its cells hold values, and a number is shown as its format says for the usual
+formats (decimals, thousands, per cent, a currency sign), as the sheet shows it, since a
+citation quotes what the reader sees.
 """
 
 from __future__ import annotations
