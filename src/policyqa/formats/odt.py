@@ -45,6 +45,7 @@ import io
 import re
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 
 from . import (
@@ -74,6 +75,7 @@ _NS = {
     "meta": "urn:oasis:names:tc:opendocument:xmlns:meta:1.0",
     "dc": "http://purl.org/dc/elements/1.1/",
     "loext": "urn:org:documentfoundation:names:experimental:office:xmlns:loext:1.0",
+    "config": "urn:oasis:names:tc:opendocument:xmlns:config:1.0",
 }
 
 
@@ -850,22 +852,20 @@ class _Reader:
         blocks: list[Block] = []
         marks: list[int] = []
         offset = 0
-        before = sorted(self.page_before)
+        before = Counter(self.page_before)  # paragraph index -> pages that begin at it
         starts: list[int] = []  # each paragraph's raw offset
         for n, para in enumerate(self.paras):
             if parts:
                 parts.append(para.sep)
                 offset += len(para.sep)
-            while before and before[0] <= n:
-                marks.append(offset)
-                before.pop(0)
+            marks += [offset] * before.pop(n, 0)
             marks.extend(offset + at for at in para.breaks)
             starts.append(offset)
             parts.append(para.text)
             kind = "body" if para.kind == "plain" else para.kind
             blocks.append(Block(offset, offset + len(para.text), kind, para.level, para.marker))
             offset += len(para.text)
-        marks += [offset] * len(before)  # breaks after the last text begin pages of no text
+        marks += [offset] * sum(before.values())  # after the last text: pages of no text
         pages = [(0, 1)] + [(at, n) for n, at in enumerate(marks, start=2)] if marks else []
         numbering = [(0, self.styles.page_formats.get("Standard", "decimal"), None)]
         for n, master, restart in self.page_styles:
@@ -904,16 +904,12 @@ def _shown_sheet(spreadsheet, settings):
     sheets = list(spreadsheet.iter(_TABLE))
     active = None
     if settings is not None:
-        for item in settings.iter(_q_config("config-item")):
-            if item.get(_q_config("name")) == "ActiveTable":
+        for item in settings.iter(_q("config:config-item")):
+            if item.get(_q("config:name")) == "ActiveTable":
                 active = (item.text or "").strip()
                 break
     return next((t for t in sheets if t.get(_q("table:name")) == active), sheets[0] if sheets
                 else spreadsheet)
-
-
-def _q_config(local: str) -> str:
-    return f"{{urn:oasis:names:tc:opendocument:xmlns:config:1.0}}{local}"
 
 
 def _breaks_before(row) -> int:
