@@ -542,3 +542,81 @@ def test_an_index_folder_inside_the_corpus_folder_is_not_read_as_documents(tmp_p
             "build-2024/visits.md", "funds.md"]
         index = load_index(settings, rebuild="never")  # the build just made is not stale
         assert sorted(index.documents) == ["funds", "visits"]
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _retyped(source: Path, target: Path, old: bytes, new: bytes) -> Path:
+    """A copy of a Word package whose main part's content type is changed, as Word writes it
+    for another kind of Word file (LibreOffice writes no macro-enabled template)."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                assert old in data
+                data = data.replace(old, new)
+            zout.writestr(item, data)
+    return target
+
+
+def test_word_and_opendocument_templates_and_macro_files_read_as_their_documents(
+        tmp_path: Path):
+    """A macro-enabled Word document (.docm), a Word template (.dotx, .dotm, Word 97-2003's
+    .dot) and an OpenDocument template (.ott) hold the same text as the document they were
+    saved from (LibreOffice's saves, tests/fixtures/templates), and an agency's corpus has
+    them: a policy kept with its form macros, a form kept as a template. Each was "unsupported
+    file type ... save it as .docx"; each now reads, sections and cites as the .docx."""
+    from policyqa.chunks import make_chunks
+    from policyqa.config import ChunkSettings
+
+    def cited(doc):
+        return [(c.section_path, doc.text[c.start:c.end])
+                for c in make_chunks(doc, parse_sections(doc), ChunkSettings())]
+
+    word = read_document(FIXTURES / "opendocument" / "gifts-and-loans.docx")
+    templates = FIXTURES / "templates"
+    _retyped(templates / "gifts-and-loans.dotx", tmp_path / "gifts-and-loans.dotm",
+             b"vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+             b"vnd.ms-word.template.macroEnabledTemplate.main+xml")
+    files = [templates / f"gifts-and-loans.{kind}" for kind in ("docm", "dotx", "ott")]
+    for path in [*files, tmp_path / "gifts-and-loans.dotm"]:
+        doc = read_document(path)
+        assert (doc.title, doc.text) == (word.title, word.text), path.name
+        assert cited(doc) == cited(word), path.name
+    # a Word 97-2003 template reads as LibreOffice's .doc of the same file (whose list numbers
+    # LibreOffice restarts at each item in both)
+    dot, doc = read_document(templates / "gifts-and-loans.dot"), read_document(
+        FIXTURES / "legacy" / "gifts-and-loans.doc")
+    assert (dot.title, dot.text, cited(dot)) == (doc.title, doc.text, cited(doc))
+    docs, skipped = load_corpus(templates)
+    assert sorted(d.label for d in docs) == ["gifts-and-loans.docm", "gifts-and-loans.dot",
+                                             "gifts-and-loans.dotx", "gifts-and-loans.ott"]
+    assert [(s.path, s.status) for s in skipped] == [("make.sh", "unsupported")]
+
+
+def test_pages_a_web_server_made_read_as_web_pages_and_its_source_is_named(tmp_path: Path):
+    """An intranet mirrored with wget keeps its pages' names (.aspx, .php, .shtml): each was
+    "unsupported file type". A page is read as the web page it holds, past the comment a
+    browser writes above a saved page; a server's source code, or a file of another format
+    under such a name, is named for what it is."""
+    page = ("<html><head><title>Lending Money</title></head><body><h1>Lending Money</h1>"
+            "<p>Staff never lend money to a client, however small the sum.</p></body></html>")
+    (tmp_path / "Lending.aspx").write_text(
+        "<!-- saved from url=(0045)https://intranet.example.org/Lending.aspx -->\r\n" + page)
+    (tmp_path / "gifts.shtml").write_text(
+        "\n\n<!DOCTYPE html><html><head><title>Gifts</title></head><body><p>Staff may accept "
+        "a gift worth less than $25.</p></body></html>")
+    (tmp_path / "index.php").write_text('<?php include "policy.inc"; ?>\n<p>Menu</p>\n')
+    make_pdf(tmp_path / "form.jsp", ["Consent to release information."])
+    docs, skipped = load_corpus(tmp_path)
+    assert {d.doc_id: d.title for d in docs} == {"Lending": "Lending Money", "gifts": "Gifts"}
+    lending = next(d for d in docs if d.doc_id == "Lending")
+    assert "Staff never lend money to a client, however small the sum." in lending.text
+    assert "saved from url" not in lending.text
+    assert {s.path: s.reason for s in skipped} == {
+        "index.php": "not a saved web page: a .php file that holds no HTML (the server's source "
+                     "code?); save the page from a browser as .html",
+        "form.jsp": "not a web page: it is a PDF named .jsp"}

@@ -1664,7 +1664,13 @@ def test_a_file_named_as_another_format_is_named_not_indexed(tmp_path: Path):
     """A PDF or a Word file saved under another name (.html, .txt, .pdf) was indexed as garbage
     (and the garbage could win the duplicate check against the real file); now it is named for
     what it is. A PDF with a line break or byte-order mark before its header is read, as PDF
-    readers and pypdf read it."""
+    readers and pypdf read it. An Excel workbook named .docx (an Office package too) was a
+    "damaged Word file"."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Day", "On call"])
+    book.save(tmp_path / "rota.docx")
     pdf = make_pdf(tmp_path / "gifts.pdf", ["Staff must not accept cash gifts from clients."])
     (tmp_path / "gifts-copy.html").write_bytes(pdf.read_bytes())
     (tmp_path / "served.pdf").write_bytes(b"\r\n" + pdf.read_bytes().replace(b"cash", b"any "))
@@ -1676,7 +1682,8 @@ def test_a_file_named_as_another_format_is_named_not_indexed(tmp_path: Path):
     assert status == {
         "gifts-copy.html": ("skipped", "not a web page: it is a PDF named .html"),
         "funds.pdf": ("skipped", "not a PDF: it is a ZIP package (a Word .docx or another "
-                                 "Office file) named .pdf")}
+                                 "Office file) named .pdf"),
+        "rota.docx": ("skipped", "not a Word file: it is an Excel workbook named .docx")}
 
 
 def test_html_nested_thousands_deep_is_read_or_named_in_seconds(tmp_path: Path):

@@ -29,16 +29,18 @@ from .formats import Block, DocumentError, Extracted, MarkdownMarks, PageProgres
 
 __all__ = ["Block", "Document", "DocumentError", "Skipped", "load_corpus", "read_document"]
 
-SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".docx", ".doc", ".odt", ".fodt", ".html",
-             ".htm", ".xhtml", ".mhtml", ".mht")
+# Word packages: a document, one with macros, a template and one with macros (the same XML)
+WORD_PACKAGES = (".docx", ".docm", ".dotx", ".dotm")
+WORD_97 = (".doc", ".dot")  # Word 97-2003: a document and a template (the same format)
+# Pages a web server makes, as a mirror of an intranet (wget) names them: HTML when saved
+SERVER_PAGES = (".aspx", ".asp", ".php", ".jsp", ".shtml", ".cfm")
+SUPPORTED = (".txt", ".md", ".markdown", ".pdf", *WORD_PACKAGES, *WORD_97, ".odt", ".ott",
+             ".fodt", ".html", ".htm", ".xhtml", ".mhtml", ".mht", *SERVER_PAGES)
 METADATA_FILE = "metadata.toml"
 # Formats agencies have that policyqa does not read, with what to do instead.
 _UNSUPPORTED = {
-    ".ott": "OpenDocument template; save it as .odt",
     ".ods": "OpenDocument spreadsheet",
     ".odp": "OpenDocument presentation",
-    ".docm": "macro-enabled Word document; save it as .docx",
-    ".dotx": "Word template; save it as .docx", ".dot": "Word template; save it as .docx",
     ".wpd": "WordPerfect document; save it as .docx or PDF",
     ".xps": "XPS document; print it to PDF", ".oxps": "XPS document; print it to PDF",
     ".rtf": "Rich Text Format; save it as .docx",
@@ -883,20 +885,42 @@ def _disguised(suffix: str, data: bytes) -> str | None:
     return None
 
 
-_NOT_A = {".pdf": "not a PDF", ".docx": "not a Word .docx file",
-          ".doc": "not a Word 97-2003 document",
+_NOT_A = {".pdf": "not a PDF", ".docx": "not a Word .docx file", ".docm": "not a Word file",
+          ".dotx": "not a Word template", ".dotm": "not a Word template",
+          ".ott": "not an OpenDocument text template",
+          **dict.fromkeys(SERVER_PAGES, "not a web page"),
+          ".doc": "not a Word 97-2003 document", ".dot": "not a Word 97-2003 template",
           ".odt": "not an OpenDocument text file", ".fodt": "not an OpenDocument text file",
           ".html": "not a web page",
           ".htm": "not a web page", ".xhtml": "not a web page"}
 
 
+_LEADING_COMMENTS = re.compile(rb"(?:\s*<!--.*?-->)*\s*", re.S)
+
+
 def _web_page(data: bytes) -> str:
     """"html" or "mhtml" for a .doc that is a web page: Word's "Save as Web Page" and document
-    systems' exports name HTML and MIME web archives .doc, and Word opens them; else ""."""
-    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<html", b"<!doctype html", b"<?xml")) and b"<html" in data[:4096].lower():
+    systems' exports name HTML and MIME web archives .doc, and Word opens them; else "". The
+    comments a page may open with (a browser's "saved from url=", a server's banner) are passed
+    over."""
+    head = data[:4096].removeprefix(b"\xef\xbb\xbf")
+    head = head[_LEADING_COMMENTS.match(head).end():].lower()
+    if head.startswith((b"<html", b"<!doctype html", b"<?xml")) and b"<html" in head:
         return "html"
     return "mhtml" if _mime_message(data) else ""
+
+
+def _server_page(suffix: str, data: bytes) -> Extracted:
+    """A page a web server made, named as its address ends (.aspx, .php: an intranet mirrored
+    with wget, or a page saved under its own name), read as the web page or archive it holds.
+    One that is no page is the server's source code, whose words are not what a reader sees."""
+    from .formats.html import read_html, read_mhtml
+
+    web = _web_page(data)
+    if not web:
+        raise DocumentError(f"not a saved web page: a {suffix} file that holds no HTML (the "
+                            "server's source code?); save the page from a browser as .html")
+    return read_mhtml(data) if web == "mhtml" else read_html(data)
 
 
 _HEADER_FIELD = re.compile(rb"[!-9;-~]+:")  # a mail header's name and its colon
@@ -929,16 +953,18 @@ def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
     # or a Word 97-2003 file; a web archive is a MIME message whatever it holds)
     # (an OpenDocument file is a ZIP package, or one XML file: formats/odt.py reads either)
     # (a .doc may be a Word package renamed, or a page Word saved as "Web Page" under .doc)
-    ours = {".docx": (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"), ".odt": (b"PK\x03\x04",),
-            ".fodt": (b"PK\x03\x04",), ".doc": (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")}.get(suffix, ())
+    ours = {".odt": (b"PK\x03\x04",), ".ott": (b"PK\x03\x04",),
+            ".fodt": (b"PK\x03\x04",)}.get(suffix, ())
+    if suffix in WORD_PACKAGES + WORD_97:
+        ours = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
     if suffix not in (".mhtml", ".mht") and not data.startswith(ours) and (
             why := _disguised(suffix, data)):
         raise DocumentError(why)
-    if suffix == ".docx" or (suffix == ".doc" and data.startswith(b"PK\x03\x04")):
+    if suffix in WORD_PACKAGES or (suffix in WORD_97 and data.startswith(b"PK\x03\x04")):
         from .formats.docx import read_docx
 
         return read_docx(path, data)
-    if suffix == ".doc":
+    if suffix in WORD_97:
         web = _web_page(data)
         if web:
             from .formats.html import read_html, read_mhtml
@@ -947,7 +973,7 @@ def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
         from .formats.doc import read_doc
 
         return read_doc(path, data)
-    if suffix in (".odt", ".fodt"):
+    if suffix in (".odt", ".ott", ".fodt"):
         from .formats.odt import read_odt
 
         return read_odt(data)
@@ -959,6 +985,8 @@ def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
         from .formats.html import read_mhtml
 
         return read_mhtml(data)
+    if suffix in SERVER_PAGES:
+        return _server_page(suffix, data)
     text = decode_text(data)
     if suffix in (".md", ".markdown"):
         return read_markdown(text)

@@ -1,4 +1,5 @@
-"""Word 97-2003 documents (.doc): converted to a .docx by msdoc2docx, then read as one.
+"""Word 97-2003 documents (.doc, and templates, .dot: the same format): converted to a .docx by
+msdoc2docx, then read as one.
 
 Agencies keep policies written before 2007 as .doc files. msdoc2docx converts them in pure
 Python from Microsoft's published MS-DOC specification, keeping what the Word reader reads
@@ -66,7 +67,7 @@ def _check_kind(path: Path, data: bytes) -> None:
         kind = ("an Excel 97-2003 workbook" if streams & {"Workbook", "Book"}
                 else "a PowerPoint 97-2003 presentation" if "PowerPoint Document" in streams
                 else "an Office file of another kind")
-        raise DocumentError(f"not a Word document: {kind} named .doc")
+        raise DocumentError(f"not a Word document: {kind} named {path.suffix or '.doc'}")
 
 
 def _short(exc: Exception) -> str:

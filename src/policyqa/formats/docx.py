@@ -1,4 +1,5 @@
-"""Word (.docx) files with python-docx: the text a reader sees, and the structure Word states.
+"""Word files with python-docx: the text a reader sees, and the structure Word states. A
+macro-enabled document (.docm) or a template (.dotx, .dotm) is read as a .docx: the same XML.
 
 - Title and Heading 1-9 styles (or the outline level a paragraph or its style sets, as a
   template's own heading styles do) are the section tree; headings need no guessing here,
@@ -86,10 +87,21 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 # A whole Word document imported into another (an altChunk's part)
 _DOCX_PART = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+# The main part of each Word package Word opens as a document: a document (.docx), one with
+# macros (.docm), a template (.dotx) and one with macros (.dotm). They hold the same
+# WordprocessingML; python-docx opens only the first, and named the others "not a Word file".
+_WORD_MAIN = frozenset({_DOCX_PART,
+                        "application/vnd.ms-word.document.macroEnabled.main+xml",
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.template"
+                        ".main+xml",
+                        "application/vnd.ms-word.template.macroEnabledTemplate.main+xml"})
+# Another Office package, by a word of its main part's content type, for a .docx renamed
+_OTHER_PACKAGES = (("spreadsheetml", "an Excel workbook"), ("ms-excel", "an Excel workbook"),
+                   ("presentationml", "a PowerPoint presentation"),
+                   ("ms-powerpoint", "a PowerPoint presentation"))
 
 
 def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
-    import docx
     from docx.opc.exceptions import PackageNotFoundError
     from lxml.etree import XMLSyntaxError
 
@@ -101,7 +113,7 @@ def read_docx(path: Path, data: bytes, depth: int = 0) -> Extracted:
             return read_doc(path, data)
         raise DocumentError(_not_a_package(path))
     try:
-        document = docx.Document(str(path))
+        document = _word_document(path)
         if getattr(document.element, "body", None) is None:
             raise ValueError("no document body (word/document.xml holds no w:body)")
     # Opening parses every part: a cut-off download or a bad sync shows as a broken ZIP entry
@@ -369,12 +381,31 @@ _CHUNK_DEPTH = 3  # an imported Word file may import others; no further than thi
 _RT_IMPORTED = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/aFChunk"
 
 
+def _word_document(path: Path):
+    """The python-docx Document of any Word package (_WORD_MAIN): a macro-enabled document or a
+    template is read as the document it is; its macros are never run (only its XML is read).
+    Raises DocumentError naming what a package of another kind is (an Excel workbook renamed)."""
+    from docx.package import Package
+    from docx.parts.document import DocumentPart
+
+    part = Package.open(str(path)).main_document_part
+    if not isinstance(part, DocumentPart):
+        kind = part.content_type
+        what = next((name for word, name in _OTHER_PACKAGES if word in kind.lower()),
+                    f"a package of another kind ({kind})")
+        raise DocumentError(f"not a Word file: it is {what} named {path.suffix}")
+    return part.document
+
+
 def _keep_imported_parts_as_bytes() -> None:
     """Have python-docx load an imported part (an altChunk's) as bytes, whatever its content
     type. An imported Word file carries the main document's content type, so python-docx parsed
     the ZIP as XML and the whole file was named "damaged Word file (XMLSyntaxError ...)".
+    Also have it load the main part of every Word package (_WORD_MAIN) as a document.
     Chained before python-docx's own selector (its images); installed once."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
     from docx.opc.part import Part, PartFactory
+    from docx.parts.document import DocumentPart
 
     previous = PartFactory.part_class_selector
     if getattr(previous, "keeps_imported_parts", False):
@@ -383,6 +414,8 @@ def _keep_imported_parts_as_bytes() -> None:
     def selector(content_type: str, reltype: str):
         if reltype == _RT_IMPORTED:
             return Part
+        if reltype == RT.OFFICE_DOCUMENT and content_type in _WORD_MAIN:
+            return DocumentPart
         return previous(content_type, reltype) if previous else None
 
     selector.keeps_imported_parts = True
