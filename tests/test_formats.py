@@ -1425,6 +1425,43 @@ def test_markdown_reads_as_its_page_shows_quotes_rules_task_lists_and_footnotes(
     assert doc.title == "Client Funds Policy"
 
 
+def test_markdown_admonitions_and_contents_marks_of_site_and_wiki_tools_read_as_shown(
+        tmp_path: Path):
+    """A handbook published with MkDocs boxes its warnings as admonitions ('!!! warning "Cash
+    gifts"' over indented text), which CommonMark alone reads as code: the box's first line
+    and indentation stood in its sentences, and its list was one line of code. Docusaurus and
+    VitePress fence theirs with ":::"; wikis (Azure DevOps, GitLab) mark a table of contents
+    "[[_TOC_]]", which read "[[TOC]]". Each now reads as the page shows it: the title, then
+    the text and items of the box; no contents mark."""
+    (tmp_path / "gifts.md").write_text(
+        "[[_TOC_]]\n\n# Gifts and Loans\n\nStaff may accept small gifts.\n\n"
+        '!!! warning "Cash gifts"\n    Staff decline cash gifts of any value, and record the\n'
+        "    offer in the client's file on the same day.\n\n    - Tell your supervisor.\n"
+        "    - Thank the client.\n\n"
+        "??? note\n    A gift card counts as cash.\n\n"
+        ":::danger[Never lend money]\nStaff never lend money to a client, however small the "
+        "sum.\n:::\n\n::: tip\nOffer petty cash for bus fare instead.\n:::\n\n"
+        "## Loans\n\n    code stays code\n", encoding="utf-8")
+    doc = read_document(tmp_path / "gifts.md")
+    for mark in ("TOC", "!!!", "???", ":::", '"'):
+        assert mark not in doc.text, mark
+    assert doc.text.startswith("Gifts and Loans\n")
+    assert ("Cash gifts\nStaff decline cash gifts of any value, and record the\noffer in the "
+            "client's file on the same day.\n\n- Tell your supervisor.\n- Thank the client."
+            ) in doc.text
+    assert "Note\nA gift card counts as cash." in doc.text
+    assert "Never lend money\nStaff never lend money to a client" in doc.text
+    assert "Tip\nOffer petty cash for bus fare instead." in doc.text
+    assert "    code stays code" in doc.text
+    paths = _paths(doc)
+    assert {paths[first] for first in ("Cash gifts Staff", "Tell your supervisor.",
+                                       "Note A gift", "Never lend money", "Tip Offer petty")
+            } == {"Gifts and Loans"}  # no title of a box heads a section
+    chunks = make_chunks(doc, parse_sections(doc), ChunkSettings())
+    sentences = [doc.text[a:b] for chunk in chunks for a, b in chunk.sentences]
+    assert "Tell your supervisor." in sentences and "Thank the client." in sentences
+
+
 def test_markdown_without_headings_takes_its_bold_lines_as_headings(tmp_path: Path):
     """A policy typed with bold lines for headings (sentence case, so no Title-Case rule sees
     them): each short bold paragraph is a heading; a bold sentence, a bold lead-in inside a

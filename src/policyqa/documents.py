@@ -397,6 +397,28 @@ def _over(char: str) -> str:
     return f"({char}*?(?:{_LINE_ON}{char}*?){{1,11}}?)"
 
 
+# An admonition's first line, as site tools write it: MkDocs' '!!! warning "Cash gifts"' (or
+# "??? note", folded), Docusaurus' and VitePress' ":::warning Cash gifts", ":::tip[Title]"; and
+# the ":::" that closes one, or that opens a pandoc div ("::: {.note}").
+_ADMONITION = re.compile(
+    r'^[ \t]*(?:(?:!!!|\?\?\?\+?)[ \t]+(?P<kind>[\w-]+)(?:[ \t]+[\w-]+)*(?:[ \t]+"(?P<quoted>[^"\n]*)")?'
+    r"|:{3,}[ \t]*(?:(?P<fence>[A-Za-z][\w-]*)(?:\[(?P<bracket>[^\]\n]*)\]|[ \t]+(?P<words>[^\s{][^\n]*?))?"
+    r"|\{[^}\n]*\})?)[ \t]*$", re.M)
+
+
+def _admonition_title(m: re.Match) -> list[_Piece]:
+    """What an admonition's first line shows (_ADMONITION): its title where it gives one, else
+    its kind as a title ("Note"); a closing ":::" or a pandoc div's opening nothing. Its text
+    follows as the title's paragraph, as a GitHub alert's does."""
+    for name in ("quoted", "bracket", "words"):
+        if m.group(name) is not None:
+            title = m.group(name).strip()
+            return [(title, m.start(name) + m.group(name).find(title), True)] if title else []
+    kind = m.group("kind") or m.group("fence")
+    return [(kind.capitalize(), m.start("kind" if m.group("kind") else "fence"), False)] if (
+        kind) else []
+
+
 _TARGET = r'\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"\n]*")?\)'  # a link's (target "title")
 # Emphasis over lines opens before a letter, a digit or an opening quote or bracket, and closes
 # after one (or after closing punctuation), as CommonMark's flanking rules have it: a glob's
@@ -412,6 +434,15 @@ _RUNS_ON: list[_Rule] = [  # the one-line rules of _MARKDOWN_RULES, over a parag
     (re.compile(r"(?<![\w_])__" + _OPEN + _over(_ANY) + _CLOSE + r"__(?![\w_])"), _groups(1)),
     (re.compile(r"(?<![\w_])_" + _OPEN + _over(_NO_UNDERSCORE) + _CLOSE + r"_(?![\w_])"),
      _groups(1)),
+]
+# A table of contents a wiki or site tool draws in place of its mark ("[[_TOC_]]": Azure DevOps
+# and GitLab wikis, with "[[_TOSP_]]" for a page's subpages; "[TOC]": Python-Markdown and MkDocs;
+# kramdown's "* TOC" over "{:toc}"): the mark is no word of the policy, and the contents it
+# draws repeat the headings (a Word file's table of contents is left out likewise). Before
+# Markdown's emphasis, whose rule read "_TOC_" as an italic "TOC".
+_MARKDOWN_TOC_RULES: list[_Rule] = [
+    (re.compile(r"^[ \t]*(?:\[\[_TO(?:C|SP)_\]\]|\[TOC\]|(?:[-*+][ \t]+[^\n]*\n[ \t]*)?"
+                r"\{:[ \t]*toc[ \t]*\})[ \t]*(?:\n|$)(?:[ \t]*\n)*", re.M | re.I), _literal("")),
 ]
 # Markdown only (plain text and PDFs keep their backslashes and tags as written, and their
 # asterisks over two lines: a footnote's "*" and a later one are no emphasis).
@@ -433,6 +464,7 @@ _MARKDOWN_ONLY_RULES: list[_Rule] = [
     # a GitHub alert's "[!NOTE]", opening a quote, shows as its title: "Note"
     (re.compile(r"^[ \t]*\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*$", re.M),
      lambda m: [(m.group(1).capitalize(), m.start(1), False)]),
+    (_ADMONITION, _admonition_title),
     (_FOOTNOTE, _footnote),
     # `inline code` shows its text without the backticks; then code over lines (once the
     # spans of one line are gone, so that no two of them pair)
@@ -525,7 +557,8 @@ _WORD_BULLET_RULES: list[_Rule] = [
 # Each format's rules after _WHITESPACE_RULES, which every format gets first.
 RULES = {
     "txt": _WORD_BULLET_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
-    "md": _MARKDOWN_PAGE_BREAK_RULES + _MARKDOWN_RULES + _MARKDOWN_ONLY_RULES,
+    "md": _MARKDOWN_PAGE_BREAK_RULES + _MARKDOWN_TOC_RULES + _MARKDOWN_RULES
+    + _MARKDOWN_ONLY_RULES,
     "pdf": _PDF_RULES + _WORD_BULLET_RULES + _MARKDOWN_RULES + _PAGE_BREAK_RULES,
     "docx": [],  # the reader writes the text itself: nothing else to undo
     # converted to .docx (formats/doc.py), which shows an embedded object as U+FFFC
@@ -685,14 +718,17 @@ def _markdown_blocks(text: str) -> tuple[list, list[int]]:
     """The text's CommonMark block tokens (markdown-it-py, a CommonMark parser) and the raw
     offset each of its lines starts at (the tokens' `map` counts lines)."""
     from markdown_it import MarkdownIt
+    from mdit_py_plugins.admon import admon_plugin
 
     starts = [0] + [m.end() for m in re.finditer(r"\r\n?|\n", text)]  # markdown-it's lines
     # A line of blanks only, no-break spaces a word processor left among them, is a blank line
     # (as sections.py reads it); CommonMark's blank has no no-break space, and would run the
     # list above into the heading below.
     blanked = re.sub(r"^[^\S\r\n]+(?=\r?$)", lambda m: " " * len(m.group()), text, flags=re.M)
-    # GitHub's tables are blocks of their own (a table is no paragraph whose lines run on)
-    return MarkdownIt("commonmark").enable("table").parse(blanked), starts
+    # GitHub's tables are blocks of their own (a table is no paragraph whose lines run on);
+    # MkDocs' admonitions hold blocks ("!!! warning" over its indented text, which CommonMark
+    # alone reads as code)
+    return MarkdownIt("commonmark").enable("table").use(admon_plugin).parse(blanked), starts
 
 
 def _line_span(text: str, starts: list[int], n: int) -> tuple[int, int]:
@@ -759,7 +795,10 @@ def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
       on with it: CommonMark makes none of them a heading, however it looks (pandoc wraps at
       72 characters, leaving short Title-Case lines such as "Customer Agreement, or the");
     - what a block quote or a footnote holds is another text's words, or a note: plain text (a
-      paragraph of the section it stands in, sections.py), no heading or item of the policy's.
+      paragraph of the section it stands in, sections.py), no heading or item of the policy's;
+    - an admonition's text (MkDocs' "!!! warning" box, indented under its first line) is shown
+      without its indentation: the policy's own paragraphs and items, in a box, not code; its
+      first line (its title, _ADMONITION) is plain text, as a GitHub alert's title in a quote.
     """
     marks = MarkdownMarks()
     for token in tokens:
@@ -778,6 +817,8 @@ def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
                 close = m and _HTML_HEADING_END.search(text, m.end(), stop)
                 if close and close.group(1) == m.group(1) and close.start() > m.end():
                     marks.headings.append((m.end(), int(m.group(1))))
+        elif token.type == "admonition_open":
+            _admonition_indent(text, starts, first, end, marks.quote_marks)
         elif token.type == "hr":  # ("* * *" is no list item)
             start, stop = _line_span(text, starts, first)
             marks.drawn.append((_after_marks(text, start, stop, item=False), stop))
@@ -791,6 +832,9 @@ def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
             notes = [n for n in range(first, end) if _FOOTNOTE_NOTE.match(text, starts[n])]
             for n, after in zip(notes, notes[1:] + [end], strict=True):  # a note a paragraph
                 _plain(marks.plain, starts[n], _line_span(text, starts, after - 1)[1])
+        if token.type in ("admonition_open", "paragraph_open") and _ADMONITION.match(
+                text, *_line_span(text, starts, first)):
+            _plain(marks.plain, *_line_span(text, starts, first))  # its title: no heading
     if sum(token.type == "heading_open" for token in tokens) >= 2:
         for token in tokens:  # (a list item's or a quote's paragraphs are not the file's own)
             if token.type == "paragraph_open" and token.level == 0 and token.map and (
@@ -800,6 +844,36 @@ def markdown_marks(text: str, tokens: list, starts: list[int]) -> MarkdownMarks:
     marks.quote_marks = sorted(set(marks.quote_marks))  # (a quote in a quote marks its lines again)
     marks.drawn.sort()
     return marks
+
+
+def _admonition_indent(text: str, starts: list[int], first: int, end: int,
+                       spans: list[tuple[int, int]]) -> None:
+    """Add to `spans` the indentation an admonition's lines (first + 1 to end) have under its
+    first line: four columns past that line's own, as MkDocs reads it (a tab to the next stop
+    of four). A nested admonition hides its own four more."""
+    start, stop = _line_span(text, starts, first)
+    width = _columns(text, start, stop) + 4
+    for n in range(first + 1, end):
+        start, stop = _line_span(text, starts, n)
+        at, column = start, 0
+        while at < stop and text[at] in " \t" and column < width:
+            column = column + 1 if text[at] == " " else (column // 4 + 1) * 4
+            at += 1
+        if at > start:
+            spans.append((start, at))
+
+
+def _columns(text: str, start: int, stop: int) -> int:
+    """The columns of blanks a line opens with (a tab to the next stop of four)."""
+    column = 0
+    for char in text[start:stop]:
+        if char == " ":
+            column += 1
+        elif char == "\t":
+            column = (column // 4 + 1) * 4
+        else:
+            break
+    return column
 
 
 def _plain(spans: list[tuple[int, int]], start: int, stop: int) -> None:
