@@ -291,7 +291,10 @@ def lookup_tab(index, docs) -> None:
 
 
 def show_verdict(v) -> None:
-    if v.status == "verbatim":
+    if v.status == "verbatim" and v.differences:  # words the quote marks as left out or its own
+        st.success(f"Found verbatim ({len(v.matches)} place(s)), but for what the quote marks "
+                   "as left out (...) or put in ([...]): see the document's words there below.")
+    elif v.status == "verbatim":
         st.success(f"Found verbatim ({len(v.matches)} place(s)).")
     elif v.status == "differences":
         st.warning("Found with differences: the document's words are not the quote's.")
@@ -305,7 +308,7 @@ def show_verdict(v) -> None:
         st.markdown("**Where the words stand**")
         for c in v.citations:
             cite(c)
-    if v.status == "differences":
+    if v.differences:
         left, right = st.columns(2)
         with left:
             st.markdown("**Quoted**")

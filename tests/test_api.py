@@ -189,6 +189,13 @@ def test_check_one_quote(api, index):
                                                            body["citation"]).to_json()))
     assert verdict["status"] == "verbatim" and verdict["claimed_citation_matches"] is True
     assert verdict["true_citations"] == ["Longmont CM Code of Conduct, Client Relationships › 6"]
+    # a quote that marks an omission: verbatim, the words it leaves out beside its mark
+    body["quote"] = "I will not loan \u2026 to participants"
+    verdict = no_trace(api.post("/check", json=body)).json()
+    assert verdict["status"] == "verbatim"
+    assert verdict["differences"] == [
+        {"op": "omitted", "quoted": "\u2026", "source": "or give money"}]
+    assert verdict["document_words"] == "I will not loan or give money to participants"
 
 
 def test_check_a_batch_in_order(api, index):

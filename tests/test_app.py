@@ -185,6 +185,17 @@ def test_check_a_citation_single(app):
     assert {("every", "all"), ("sure", "certain"), ("the", "(nothing)")} <= pairs
     assert "every" in marked(app, "pq-diff") and "all" in marked(app, "pq-diff")
 
+    # a quote that marks what it leaves out: verbatim, the omitted words shown beside its mark
+    app.text_area(key="quote").input(
+        "I will not accept gifts of money \u2026 from those I serve.")
+    app.text_input(key="claimed").input("Longmont CM Code of Conduct, Client Relationships 6")
+    app.button(key="check").click().run()
+    assert app.success[0].value.startswith("Found verbatim (1 place(s)), but for what the quote")
+    table = app.dataframe[-1].value
+    assert list(zip(table["Quoted"], table["Document"], strict=True)) == [
+        ("\u2026", "or items of significant value")]
+    assert "or items of significant value" in marked(app, "pq-diff")
+
     app.text_area(key="quote").input("Staff should always hug clients warmly at every visit")
     app.button(key="check").click().run()
     assert app.error[0].value.startswith("Not found")

@@ -55,6 +55,48 @@ def test_verbatim_quote_with_typographic_quotes_and_ellipsis(index):
     assert not v.differences
 
 
+GIFTS = ("I will not accept gifts of money or items of significant value from those I serve. "
+         "I will not loan or give money to participants.")
+GIFTS_CITE = "Longmont CM Code of Conduct, Client Relationships \u203a 6"
+
+
+@pytest.mark.parametrize("quote, marks", [
+    ("I will not accept gifts of money \u2026 from those I serve.",
+     [("omitted", "\u2026", "or items of significant value")]),
+    ("I will not accept gifts [...] from those I serve. I will not loan . . . to participants.",
+     [("omitted", "[...]", "of money or items of significant value"),
+      ("omitted", ". . .", "or give money")]),
+    ("I will not loan or give money to [the people I serve].",
+     [("altered", "[the people I serve]", "participants")]),
+    ("\u201c[I] will not loan or give money to participants\u201d", []),
+    ("[...] gifts of money or items of significant value from those I serve [\u2026]", []),
+])
+def test_a_quote_that_marks_its_omissions_and_insertions_is_verbatim_showing_them(
+        index, quote, marks):
+    """A trainer's quote from a memo leaves words out ("...", ". . .", "[...]") and puts its
+    own in ("[the people I serve]", "[I]"), marked as quoting conventions mark them. Such a
+    quote was "found with differences" (its "..." a word replaced) or not found at all
+    ("[...]", ". . ."); it is verbatim where every other word stands, in order, and each mark
+    is shown against the document's words it leaves out or stands for."""
+    v = check_citation(index, quote, GIFTS_CITE)
+    assert v.status == "verbatim" and v.claimed_ok is True
+    assert v.citations == [GIFTS_CITE]
+    assert v.source_text in GIFTS
+    assert [(d.op, d.quoted, d.source) for d in v.differences] == marks
+    assert verdicts_csv([v]).count("->") == len(marks)
+
+
+@pytest.mark.parametrize("quote", [
+    "I will not accept gifts of money \u2026 from clients",  # the words after it are not there
+    "I will not loan or give money to [them] ever again",  # nor after the bracket
+    # an ellipsis that would leave out over a thousand characters (three sections) joins two
+    # places: no verbatim quote
+    "I will not accept gifts \u2026 from those I serve \u2026 I will remain aware of my own skills",
+])
+def test_a_quote_whose_marks_hide_other_changes_is_not_verbatim(index, quote):
+    assert check_citation(index, quote).status != "verbatim"
+
+
 def test_quote_found_in_several_places_lists_every_citation(index):
     v = check_citation(index, "dual relationship")
     assert v.status == "verbatim" and len(v.matches) == 2 and v.claimed_ok is None

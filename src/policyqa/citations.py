@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import itertools
 import re
 from dataclasses import asdict, dataclass, field
 
 from .documents import DocumentError, decode_text
 from .index import Index
 from .normalize import fold, normalize
-from .quotes import QuoteMatch, find_quote
+from .quotes import QuoteMatch, find_in_order, find_quote
 
 STATUS_TEXT = {
     "verbatim": "found verbatim",
@@ -38,7 +39,10 @@ MIN_WORD_SHARE = 0.5
 class WordDiff:
     """One stretch of a word-level comparison: quote words against the document's words."""
 
-    op: str  # "equal" | "replace" | "delete" (only in the quote) | "insert" (only in the document)
+    # "equal" | "replace" | "delete" (only in the quote) | "insert" (only in the document);
+    # in a verbatim quote, what it marks as its own: "omitted" (its "..." and the words it
+    # leaves out) | "altered" (its "[them]" and the words it stands for)
+    op: str
     quoted: str
     source: str
 
@@ -81,17 +85,82 @@ class Verdict:
 
 # ---------------------------------------------------------------- checking one quote
 
+# How a quote marks words it leaves out: an ellipsis ("...", ". . .", "…"), bracketed or not
+# ("[...]"), after a sentence's full stop too ("serve. ..."); and words it puts in place of the
+# document's: a bracketed insertion ("[them]", "[the client]").
+_OMISSION = re.compile(r"\s*(?:\[\s*(?:\u2026|\.(?:\s?\.){2,3})\s*\]|\u2026|\.(?:\s?\.){2,3})\s*")
+_INSERTION = re.compile(r"\[([^\[\]\n]{1,60})\]")
+# How far, in characters, the words after a mark may stand past those before it: what an
+# ellipsis leaves out stays within a long paragraph or two (a quote that skips further joins two
+# places), and a bracket stands for a few words.
+OMISSION_CHARS = 1000
+INSERTION_CHARS = 80
 _ENCLOSING = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb \t\n"
 _WORD = re.compile(r"\S+")
 
 
 def clean_quote(quote: str) -> str:
-    """The quote without enclosing quotation marks or leading/trailing ellipses."""
+    """The quote without enclosing quotation marks or leading/trailing ellipses ("...", "[...]")."""
     text = quote.strip()
     for _ in range(3):
         text = text.strip(_ENCLOSING)
-        text = re.sub(r"^(?:\.\.\.|\u2026)\s*|\s*(?:\.\.\.|\u2026)$", "", text)
+        text = re.sub(rf"^{_OMISSION.pattern}|{_OMISSION.pattern}$", "", text)
     return text.strip(_ENCLOSING)
+
+
+def unbracketed(quote: str) -> str:
+    """The quote with its bracketed insertions as plain words ("[T]he" "The", "[I] will" "I
+    will", "client[s]" "clients"): where the document has those words, the brackets only
+    marked a change of case, and the quote is verbatim."""
+    return _INSERTION.sub(lambda m: m.group(1) if not _OMISSION.fullmatch(m.group()) else
+                          m.group(), quote)
+
+
+def quote_parts(quote: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """A quote cut where it marks its own omissions and insertions: its parts (the words it
+    says stand in the document) and, between each two, the mark ("omitted", "...") or
+    ("altered", "[them]"). A bracketed letter inside a word ("[T]he", a change of case) is that
+    letter; a mark at the quote's start or end cuts nothing (its words cannot be placed)."""
+    text = re.sub(r"(?<=\w)\[(\w)\]|\[(\w)\](?=\w)", lambda m: m.group(1) or m.group(2), quote)
+    marks = sorted([(m.start(), m.end(), "omitted") for m in _OMISSION.finditer(text)]
+                   + [(m.start(), m.end(), "altered") for m in _INSERTION.finditer(text)
+                      if not _OMISSION.fullmatch(m.group())])
+    parts, gaps, last = [], [], 0
+    for start, end, kind in marks:
+        if start < last:
+            continue
+        part = text[last:start].strip()
+        if part and normalize(part):
+            parts.append(part)
+            gaps.append((kind, text[start:end].strip()))
+        elif parts:  # two marks in a row: one gap
+            gaps[-1] = ("omitted" if "omitted" in (gaps[-1][0], kind) else kind,
+                        gaps[-1][1] + " " + text[start:end].strip())
+        last = end
+    tail = text[last:].strip()
+    if tail and normalize(tail):
+        parts.append(tail)
+    else:
+        gaps = gaps[:-1] if gaps else gaps
+    return parts, gaps[: max(len(parts) - 1, 0)]
+
+
+def _marked(index: Index, parts: list[str], gaps: list[tuple[str, str]],
+            docs: list[str] | None) -> tuple[list[QuoteMatch], list[WordDiff]]:
+    """The places where a quote's parts stand in order (`quote_parts`), and the word diff of the
+    first: each part equal, each gap the quote's mark against the words it omits or alters."""
+    limits = [INSERTION_CHARS if kind == "altered" else OMISSION_CHARS for kind, _ in gaps]
+    found = find_in_order(index, parts, limits, docs)
+    if not found:
+        return [], []
+    first, spans = found[0]
+    text = index.documents[first.doc_id].text
+    diff = [WordDiff("equal", parts[0], text[spans[0][0]:spans[0][1]])]
+    for (kind, mark), part, (before, after) in zip(gaps, parts[1:], itertools.pairwise(spans),
+                                                   strict=True):
+        diff.append(WordDiff(kind, mark, text[before[1]:after[0]].strip()))
+        diff.append(WordDiff("equal", part, text[after[0]:after[1]]))
+    return [match for match, _ in found], diff
 
 
 def _words(text: str, base: int = 0) -> list[tuple[str, int, int]]:
@@ -137,6 +206,11 @@ def check_citation(index: Index, quote: str, claimed: str = "",
                    docs: list[str] | None = None) -> Verdict:
     """Where a quote stands in the corpus, and whether `claimed` points there.
 
+    A quote that marks words it leaves out ("...", "[...]") or puts in ("[them]", "[T]he") is
+    verbatim where the rest stands word for word, in order and near (`quote_parts`); its diff
+    shows each mark against the document's words it omits or stands for, for the trainer to
+    judge. An unmarked change is a difference, as before.
+
     Args:
         quote: the words as quoted (enclosing quotation marks and ellipses are ignored).
         claimed: the citation the quote was given, e.g. "DMH 4.12, V › 4 › A" ("" for none).
@@ -150,9 +224,18 @@ def check_citation(index: Index, quote: str, claimed: str = "",
     if not normalize(text):
         return verdict
     matches = find_quote(index, text, docs=docs)
+    plain = unbracketed(text)
+    if plain != text and not (matches and matches[0].exact):
+        matches = [m for m in find_quote(index, plain, docs=docs) if m.exact] or matches
+    parts, gaps = quote_parts(text)
+    marked, marked_diff = _marked(index, parts, gaps, docs) if gaps and not (
+        matches and matches[0].exact) else ([], [])
     if matches and matches[0].exact:
         verdict.status, verdict.matches, verdict.similarity = "verbatim", matches, 100.0
         verdict.diff = [WordDiff("equal", text, matches[0].text)]
+    elif marked:  # verbatim but for the omissions and insertions the quote marks as its own
+        verdict.status, verdict.matches, verdict.similarity = "verbatim", marked, 100.0
+        verdict.diff = marked_diff
     elif matches:
         placed, diff, share = _align(index, text, matches[0])
         if share < MIN_WORD_SHARE:

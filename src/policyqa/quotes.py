@@ -53,6 +53,35 @@ def _place(index: Index, doc_id: str, start: int, end: int, exact: bool, similar
                       similarity, doc.page_label_at(start))
 
 
+def find_in_order(index: Index, parts: list[str], gaps: list[int],
+                  docs: list[str] | None = None) -> list[tuple[QuoteMatch, list[tuple[int, int]]]]:
+    """Where the parts of a quote stand in one document, in order, each exactly, the part after
+    a gap at most `gaps[i]` characters (normalized) past the one before: a quote that leaves
+    words out ("...") or puts its own in ("[them]"). For each place, the match (from the first
+    part's start to the last one's end) and each part's [start, end), in order."""
+    needles = [normalize(part) for part in parts]
+    if not needles or not all(needles) or len(gaps) != len(needles) - 1:
+        return []
+    found = []
+    for doc_id, (hay, mapping) in _normalized_docs(index).items():
+        if docs and doc_id not in docs:
+            continue
+        at = hay.find(needles[0])
+        while at != -1:
+            spans, end = [(at, at + len(needles[0]))], at + len(needles[0])
+            for needle, gap in zip(needles[1:], gaps, strict=True):
+                nxt = hay.find(needle, end, end + gap + len(needle) + 1)
+                if nxt == -1:
+                    break
+                spans.append((nxt, nxt + len(needle)))
+                end = nxt + len(needle)
+            if len(spans) == len(needles):
+                raw = [(mapping[s], mapping[e - 1] + 1) for s, e in spans]
+                found.append((_place(index, doc_id, raw[0][0], raw[-1][1], True, 100.0), raw))
+            at = hay.find(needles[0], at + 1)
+    return found
+
+
 def find_quote(index: Index, phrase: str, docs: list[str] | None = None,
                approximate: int = 3, min_similarity: float = 75.0) -> list[QuoteMatch]:
     """Every exact occurrence of the phrase; if none, up to `approximate` near-matches."""
