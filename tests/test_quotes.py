@@ -25,6 +25,16 @@ def test_typographic_quotes_folded(index):
     assert matches and matches[0].exact
 
 
+def test_a_phrase_typed_in_quotation_marks_is_looked_up_without_them(index):
+    """A supervisor types "exact words" in quotation marks, as a search box takes them: the
+    phrase was no exact match (its marks are not in the text), only a 94% near-match."""
+    for typed in ('"records are documented honestly"', "\u201crecords are documented honestly\u201d",
+                  "  'records are documented honestly'  "):
+        [m] = find_quote(index, typed)
+        assert m.exact and m.text == "records are documented honestly"
+    assert find_quote(index, '""') == []
+
+
 def test_near_match_marked_approximate(index):
     matches = find_quote(index, "I will never loan or give cash to participants")
     assert matches and not any(m.exact for m in matches)

@@ -7,6 +7,7 @@ is no exact match, marked approximate.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -82,10 +83,18 @@ def find_in_order(index: Index, parts: list[str], gaps: list[int],
     return found
 
 
+# Quotation marks around the whole phrase, as a search box takes "exact words": no part of it
+_ENCLOSED = re.compile(r"""\s*["'\u201c\u201d\u2018\u2019\u201e\u00ab\u00bb](.*?)"""
+                       r"""["'\u201c\u201d\u2018\u2019\u00ab\u00bb]\s*""", re.S)
+
+
 def find_quote(index: Index, phrase: str, docs: list[str] | None = None,
                approximate: int = 3, min_similarity: float = 75.0) -> list[QuoteMatch]:
-    """Every exact occurrence of the phrase; if none, up to `approximate` near-matches."""
-    needle = normalize(phrase)
+    """Every exact occurrence of the phrase; if none, up to `approximate` near-matches. A phrase
+    typed in quotation marks ("records are documented"), as a search box takes exact words, is
+    looked up without them: it was no exact match, its marks not in the text."""
+    enclosed = _ENCLOSED.fullmatch(phrase)
+    needle = normalize(enclosed.group(1) if enclosed else phrase)
     if not needle:
         return []
     matches: list[QuoteMatch] = []
