@@ -86,6 +86,17 @@ def test_a_quote_that_marks_its_omissions_and_insertions_is_verbatim_showing_the
     assert verdicts_csv([v]).count("->") == len(marks)
 
 
+def test_a_quote_copied_from_a_pdf_over_its_lines_is_verbatim(index):
+    """Copied from the PDF, the quote keeps its viewer's line breaks and a word hyphenated at
+    one: it was "found with differences" (docu-/mented against documented)."""
+    v = check_citation(index, "records are docu-\nmented honestly and\naccurately", RECORDS_CITE)
+    assert v.status == "verbatim" and v.claimed_ok is True and not v.differences
+    v = check_citation(index, "I will not accept gifts of mon-\ney \u2026 from those I serve.")
+    assert v.status == "verbatim"
+    assert [(d.op, d.source) for d in v.differences] == [
+        ("omitted", "or items of significant value")]
+
+
 @pytest.mark.parametrize("quote", [
     "I will not accept gifts of money \u2026 from clients",  # the words after it are not there
     "I will not loan or give money to [them] ever again",  # nor after the bracket
@@ -399,3 +410,38 @@ def test_citation_under_a_title_heading_names_the_chapter_and_old_claims_still_m
         ("Client Funds Policy \u203a 3.2 Safekeeping", False),
     ]:
         assert check_citation(exported_index, quote, claimed).claimed_ok is ok, claimed
+
+
+@pytest.fixture(scope="module")
+def paged_index(tmp_path_factory):
+    """A manual whose front matter is numbered i, ii and its policies 1, 2, 3 (the paged
+    fixtures: LibreOffice's PDF of a laid-out Word file)."""
+    root = tmp_path_factory.mktemp("paged")
+    (root / "corpus").mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "paged" / "handbook.pdf", root / "corpus")
+    return load_index(load_settings(root / "corpus", root / "index"))
+
+
+@pytest.mark.parametrize("quote, claimed, ok", [
+    ("Rule 2 of gifts: staff follow this rule at every visit", None, True),  # its own citation
+    ("Rule 2 of gifts: staff follow this rule at every visit", "handbook, 1. Gifts, p. 3",
+     True),  # the place in the file, as a PDF viewer numbers it
+    ("Rule 2 of gifts: staff follow this rule at every visit", "handbook, 1. Gifts, pp. 1-2",
+     True),
+    ("Rule 2 of gifts: staff follow this rule at every visit", "handbook, 1. Gifts, p. 2", False),
+    ("Contents line 24: a policy of this handbook", "handbook, p. ii", True),
+    ("Contents line 24: a policy of this handbook", "handbook, p. i", False),
+    ("Contents line 24: a policy of this handbook", "handbook, pp. i-iii", True),
+])
+def test_a_claimed_page_is_the_number_printed_on_it_or_its_place_in_the_file(
+        paged_index, quote, claimed, ok):
+    """Pages are cited by the number printed on them ("p. 1" for the manual's first policy
+    page, its third in the file), but a claimed page was compared with the place in the file:
+    policyqa's own citation, pasted back, "did not match", and a front matter's "p. ii" was
+    not read as a page at all."""
+    v = check_citation(paged_index, quote)
+    assert v.status == "verbatim"
+    claim = claimed or v.citations[0]
+    if claimed is None:
+        assert claim.endswith(", p. 1")
+    assert check_citation(paged_index, quote, claim).claimed_ok is ok

@@ -35,6 +35,15 @@ def test_a_phrase_typed_in_quotation_marks_is_looked_up_without_them(index):
     assert find_quote(index, '""') == []
 
 
+def test_a_phrase_copied_from_a_pdf_with_a_word_broken_at_a_lines_end_is_found(index):
+    """A PDF viewer's copy keeps the line breaks, and a word hyphenated at one ("docu-" /
+    "mented"), or a soft hyphen, where the indexed text has the word whole: it was a near-match
+    only."""
+    for copied in ("records are docu-\nmented honestly", "records are docu\u00admented honestly"):
+        [m] = find_quote(index, copied)
+        assert m.exact and m.text == "records are documented honestly"
+
+
 def test_near_match_marked_approximate(index):
     matches = find_quote(index, "I will never loan or give cash to participants")
     assert matches and not any(m.exact for m in matches)

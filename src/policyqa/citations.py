@@ -17,8 +17,9 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from .documents import DocumentError, decode_text
+from .formats import list_marker
 from .index import Index
-from .normalize import fold, normalize
+from .normalize import fold, normalize, unbroken
 from .quotes import QuoteMatch, find_in_order, find_quote
 
 STATUS_TEXT = {
@@ -227,7 +228,7 @@ def check_citation(index: Index, quote: str, claimed: str = "",
     plain = unbracketed(text)
     if plain != text and not (matches and matches[0].exact):
         matches = [m for m in find_quote(index, plain, docs=docs) if m.exact] or matches
-    parts, gaps = quote_parts(text)
+    parts, gaps = quote_parts(unbroken(text))
     marked, marked_diff = _marked(index, parts, gaps, docs) if gaps and not (
         matches and matches[0].exact) else ([], [])
     if matches and matches[0].exact:
@@ -251,7 +252,11 @@ def check_citation(index: Index, quote: str, claimed: str = "",
 
 # ---------------------------------------------------------------- comparing citations
 
-_PAGE = re.compile(r"\b(?:pp?\.?|pages?)\s*(\d+)(?:\s*[-\u2013]\s*(\d+))?", re.I)
+# A claimed page or range: "p. 4", "pp. 6-7", "page 12", and a front matter's "p. ii"
+_PAGE = re.compile(r"\b(?:pp?\.?|pages?)\s*(\d+)(?:\s*[-\u2013]\s*(\d+))?"
+                   r"|\b(?:pp?\.\s*|pp?\s+|pages?\s+)([ivxlcdm]+)\b(?:\s*[-\u2013]\s*([ivxlcdm]+)\b)?",
+                   re.I)
+_ROMAN = {list_marker(n, "lower-roman"): n for n in range(1, 400)}
 _FILLER = {"section", "sections", "sec", "part", "item", "paragraph", "para", "chapter", "see",
            "and", "the", "of", "in", "at", "per", "under"}
 _NAME_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")  # keeps "4.12" whole, as labels use it
@@ -302,18 +307,16 @@ def citation_matches(index: Index, claimed: str, match: QuoteMatch) -> bool:
     as the citation's first part ("Longmont Code of Conduct"). The section part, if any, must be
     the true section path or a loose abbreviation of it (its markers and words in order, e.g.
     "V › 4 › A", "V.4.A" or "Financial and Work Relationships" for "V › 4. Financial and Work
-    Relationships › A"), or contain it. A page, if given, must agree where pages are known.
+    Relationships › A"), or contain it. A page, if given, must agree where pages are known
+    (`_page_agrees`).
     """
     doc = index.documents[match.doc_id]
     rest = _claimed_section(doc, _PAGE.sub(" ", claimed))
     if rest is None:
         return False
     page = _PAGE.search(claimed)
-    true_page = doc.page_at(match.start)
-    if page and true_page is not None:
-        lo = int(page.group(1))
-        if not lo <= true_page <= int(page.group(2) or lo):
-            return False
+    if page and not _page_agrees(doc, match, page):
+        return False
     wanted = [t for t in _tokens(rest, _PATH_TOKEN) if t not in _FILLER]
     if not wanted:
         return True  # a document-level citation is not wrong, only coarse
@@ -321,6 +324,31 @@ def citation_matches(index: Index, claimed: str, match: QuoteMatch) -> bool:
         else match.citation
     path = [t for t in _tokens(_PAGE.sub(" ", path_text), _PATH_TOKEN) if t not in _FILLER]
     return _subsequence(wanted, path) or _subsequence(path, wanted)
+
+
+def _page_agrees(doc, match: QuoteMatch, claimed: re.Match) -> bool:
+    """Whether a claimed page or range (_PAGE) holds a page the words stand on (where they
+    start or end), by the number printed on it, as policyqa cites it ("p. 7" of a manual whose
+    front matter is i-iii), or by its place in the file (a PDF viewer's "p. 10"). The place
+    alone was compared, so policyqa's own citation of such a page, pasted back, did not match.
+    True where the source has no pages."""
+    lo = claimed.group(1) or claimed.group(3)
+    hi = claimed.group(2) or claimed.group(4) or lo
+    ends = {match.start, max(match.end - 1, match.start)}
+    pages = {doc.page_label_at(at) for at in ends} | {str(doc.page_at(at)) for at in ends}
+    if doc.page_at(match.start) is None:
+        return True
+    return any(_within(page, lo, hi) for page in pages if page)
+
+
+def _within(page: str, lo: str, hi: str) -> bool:
+    """Whether a page label lies in lo..hi: as numbers, Roman numerals, or else the same text."""
+    for value in (lambda x: int(x) if x.isdigit() else None,
+                  lambda x: _ROMAN.get(x.casefold())):
+        p, a, b = value(page), value(lo), value(hi)
+        if None not in (p, a, b):
+            return a <= p <= b
+    return page.casefold() in (lo.casefold(), hi.casefold())
 
 
 # ---------------------------------------------------------------- batches and CSV

@@ -11,6 +11,9 @@ _FOLD = str.maketrans(
         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
         "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
         "\u2015": "-", "\u2212": "-", "\u00a0": " ",
+        # invisible: a soft hyphen (a hyphenation point, shown only at a line's end) and the
+        # zero-width space and word joiner a web page or a PDF viewer's copy carries along
+        "\u00ad": "", "\u200b": "", "\u2060": "", "\ufeff": "",
     }
 )
 # [text](target) or [text](target "title"); a target may hold one level of parentheses.
@@ -18,6 +21,18 @@ _LINK = re.compile(r'\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"\n]*")?\
 _EMPHASIS = re.compile(r"\*+")
 _SPACE = re.compile(r"\s+")
 _MARKS = re.compile(r"[\u0300-\u036f]")  # combining diacritical marks, as NFKD sets them apart
+
+
+# A word broken at a line's end by a hyphen, as a PDF viewer copies it ("docu-" / "mented"):
+# not before a capital or a digit ("Sainte-" / "Adèle", "2023-" / "0379"), as the PDF reader joins
+_BROKEN_WORD = re.compile(r"(?<=[^\W\d_])-[ \t]*\r?\n\s*(?=[^\W\d_])(?![A-Z\u00c0-\u00de])")
+
+
+def unbroken(text: str) -> str:
+    """Typed or pasted words with those broken at a line's end joined ("docu-" / "mented":
+    "documented"): a quote copied from a PDF keeps the line breaks its viewer shows, where the
+    indexed text has the word whole."""
+    return _BROKEN_WORD.sub("", text)
 
 
 def fold(text: str) -> str:

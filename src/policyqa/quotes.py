@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 
 from .cite import chunk_citation, spanned_path
 from .index import Index
-from .normalize import normalize, normalize_with_map
+from .normalize import normalize, normalize_with_map, unbroken
 
 
 @dataclass
@@ -88,16 +88,9 @@ _ENCLOSED = re.compile(r"""\s*["'\u201c\u201d\u2018\u2019\u201e\u00ab\u00bb](.*?
                        r"""["'\u201c\u201d\u2018\u2019\u00ab\u00bb]\s*""", re.S)
 
 
-def find_quote(index: Index, phrase: str, docs: list[str] | None = None,
-               approximate: int = 3, min_similarity: float = 75.0) -> list[QuoteMatch]:
-    """Every exact occurrence of the phrase; if none, up to `approximate` near-matches. A phrase
-    typed in quotation marks ("records are documented"), as a search box takes exact words, is
-    looked up without them: it was no exact match, its marks not in the text."""
-    enclosed = _ENCLOSED.fullmatch(phrase)
-    needle = normalize(enclosed.group(1) if enclosed else phrase)
-    if not needle:
-        return []
-    matches: list[QuoteMatch] = []
+def _exact(index: Index, needle: str, docs: list[str] | None) -> list[QuoteMatch]:
+    """Every place the normalized needle stands."""
+    matches = []
     for doc_id, (hay, mapping) in _normalized_docs(index).items():
         if docs and doc_id not in docs:
             continue
@@ -106,6 +99,25 @@ def find_quote(index: Index, phrase: str, docs: list[str] | None = None,
             start, end = mapping[at], mapping[at + len(needle) - 1] + 1
             matches.append(_place(index, doc_id, start, end, True, 100.0))
             at = hay.find(needle, at + 1)
+    return matches
+
+
+def find_quote(index: Index, phrase: str, docs: list[str] | None = None,
+               approximate: int = 3, min_similarity: float = 75.0) -> list[QuoteMatch]:
+    """Every exact occurrence of the phrase; if none, up to `approximate` near-matches. A phrase
+    typed in quotation marks ("records are documented"), as a search box takes exact words, is
+    looked up without them: it was no exact match, its marks not in the text. One copied from a
+    PDF with a word broken at a line's end ("docu-" / "mented") is looked up with the word whole
+    where it is not found as copied."""
+    enclosed = _ENCLOSED.fullmatch(phrase)
+    phrase = enclosed.group(1) if enclosed else phrase
+    matches: list[QuoteMatch] = []
+    for needle in dict.fromkeys((normalize(phrase), normalize(unbroken(phrase)))):
+        matches = _exact(index, needle, docs) if needle else []
+        if matches:
+            break
+    if not needle:
+        return []
     if matches or approximate <= 0:
         return matches
     scored = []
