@@ -1,5 +1,6 @@
 """The command line as a user runs it: real entry point, JSON lines, errors."""
 
+import csv
 import io
 import json
 import subprocess
@@ -56,6 +57,37 @@ def test_quote_json(capsys):
     data = json.loads(capsys.readouterr().out)
     [m] = data["matches"]
     assert m["exact"] and m["citation"] == "Longmont CM Code of Conduct, Client Relationships › 6"
+
+
+def test_check_a_quote_one_from_the_arguments_many_from_stdin_or_a_csv(
+        monkeypatch, capsys, tmp_path):
+    """The trainers' check the page and the API make, on the command line: a verdict per quote,
+    the true citation, whether the given one matches, the marks and differences; exit status 1
+    where a quote is not found. It was the page's and the API's only."""
+    cite = "Longmont CM Code of Conduct, Client Relationships 6"
+    assert main(["check", "I will not loan \u2026 to participants", "--citation", cite]) == 0
+    out = capsys.readouterr().out
+    assert "Found verbatim." in out and "The given citation matches" in out
+    assert "[Longmont CM Code of Conduct, Client Relationships \u203a 6]" in out
+    assert "omitted: \u2026 -> or give money" in out
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(
+        f"I will not lend or give money to participants | {cite}\n\n"
+        "Staff should always hug clients warmly at every visit\n"))
+    assert main(["check", "--json"]) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [v["status"] for v in lines] == ["differences", "not_found"]
+    assert lines[0]["claimed_citation_matches"] is True
+    assert lines[0]["differences"] == [{"op": "replace", "quoted": "lend", "source": "loan"}]
+
+    (tmp_path / "quotes.csv").write_text(
+        f'quote,citation\n"I will not loan or give money",{cite}\n', encoding="utf-8")
+    assert main(["check", "--csv", str(tmp_path / "quotes.csv")]) == 0
+    [row] = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert (row["verdict"], row["claimed_citation_matches"]) == ("found verbatim", "yes")
+
+    assert main(["check", "   "]) == 2
+    assert "no quote to check" in capsys.readouterr().err
 
 
 def test_console_script_two_questions_two_lines():

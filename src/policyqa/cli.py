@@ -1,4 +1,4 @@
-"""`policyqa` command line: a thin shell over the library verbs ingest, ask, quote, eval."""
+"""`policyqa` command line: a thin shell over the library verbs ingest, ask, quote, check, eval."""
 
 from __future__ import annotations
 
@@ -218,6 +218,51 @@ def cmd_quote(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    """Trainers' check, as the page's "Check a citation" tab and the API's /check make it: a
+    quote (and the citation it was given), or many from stdin ("quote | citation" a line) or a
+    CSV file, each found verbatim, with differences or not at all. Exit status 1 where a quote
+    is not found."""
+    from .citations import (
+        STATUS_TEXT,
+        check_citation,
+        parse_csv,
+        parse_pairs,
+        verdicts_csv,
+    )
+    from .documents import decode_text
+
+    if args.csv is not None:
+        pairs = parse_csv(decode_text(args.csv.read_bytes()))
+    elif args.quote is not None:
+        pairs = [(args.quote, args.citation)]
+    else:
+        pairs = parse_pairs(sys.stdin.read())
+    if not pairs or not any(quote.strip() for quote, _ in pairs):
+        return _fail("no quote to check")
+    index = _load(args)
+    verdicts = [check_citation(index, quote, claimed) for quote, claimed in pairs]
+    if args.json:
+        for v in verdicts:
+            print(json.dumps(v.to_json(), ensure_ascii=False), flush=True)
+    elif args.csv is not None:
+        sys.stdout.write(verdicts_csv(verdicts))
+    for v in verdicts if not (args.json or args.csv is not None) else []:
+        print(f"{_one_line(v.quote)}\n  {STATUS_TEXT[v.status].capitalize()}.")
+        if v.claimed_ok is not None:
+            print(f"  The given citation {'matches' if v.claimed_ok else 'does not match'} "
+                  "where the words stand.")
+        for citation in v.citations:
+            print(f"  [{citation}]")
+        if v.source_text:
+            print(f"  The document says: \u00bb{_one_line(v.source_text)}\u00ab")
+        for d in v.differences:
+            print(f"  {d.op}: {_one_line(d.quoted) or '(nothing)'} -> "
+                  f"{_one_line(d.source) or '(nothing)'}")
+        print()
+    return 1 if any(v.status == "not_found" for v in verdicts) else 0
+
+
 def cmd_eval(args) -> int:
     from .report import run_cli
 
@@ -265,6 +310,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc", action="append", help="restrict to a document label or id")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_quote)
+
+    p = sub.add_parser("check", parents=[common],
+                       help="check a quote and the citation it was given")
+    p.add_argument("quote", nargs="?",
+                   help='the quote; omit to read "quote | citation" lines from stdin')
+    p.add_argument("--citation", default="", help="the citation the quote was given")
+    p.add_argument("--csv", type=Path, metavar="FILE",
+                   help="check a CSV's quotes (columns quote, citation); verdicts as CSV")
+    p.add_argument("--json", action="store_true", help="one JSON verdict per quote per line")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("eval", parents=[common], help="measure retrieval on a gold Q&A file")
     p.add_argument("--gold", type=Path, default=None, help="gold JSONL (default eval/gold.jsonl)")
