@@ -239,6 +239,23 @@ def test_documents_and_sections(api, index):
     assert missing.status_code == 404 and "DMH 9.99" in missing.json()["error"]
 
 
+def test_a_section_a_reference_names_with_its_verbatim_text(api, index):
+    """A supervisor's "V.4.A" gives the whole numbered paragraph, verbatim, with its citation:
+    the API listed a document's sections but gave no section's words."""
+    found = no_trace(api.get("/documents/DMH 4.12/section", params={"ref": "V.4.A"})).json()
+    [section] = found["sections"]
+    doc = index.documents["dmh-4.12-service-relationships"]
+    assert section["citation"] == "DMH 4.12, V \u203a 4. Financial and Work Relationships \u203a A"
+    assert section["text"] == doc.text[section["start"]:section["end"]].strip("\n")
+    assert section["text"].startswith("A. These risks shall be reduced")
+    by_title = api.get("/documents/DMH 4.12/section",
+                       params={"ref": "financial and work relationships"}).json()
+    assert [s["path"] for s in by_title["sections"]] == [
+        "V \u203a 4. Financial and Work Relationships"]
+    missing = no_trace(api.get("/documents/DMH 4.12/section", params={"ref": "Z.9"}))
+    assert missing.status_code == 404 and "no section of DMH 4.12" in missing.json()["error"]
+
+
 def test_health_summarises_the_index(api, index):
     health = no_trace(api.get("/health")).json()
     assert health["status"] == "ok" and health["store"] == "embedded"
@@ -253,7 +270,7 @@ def test_docs_page_is_served_from_this_machine(api):
     assert "cdn." not in page.text and "https://" not in page.text.replace("https://fastapi", "")
     spec = no_trace(api.get("/openapi.json")).json()
     assert {"/ask", "/quote", "/check", "/documents", "/documents/{doc}/sections",
-            "/health"} <= set(spec["paths"])
+            "/documents/{doc}/section", "/health"} <= set(spec["paths"])
     asset = api.get("/static-offline-docs/swagger-ui-bundle.js")
     assert asset.status_code == 200 and len(asset.content) > 100_000
 
@@ -475,7 +492,7 @@ def spec(servers):
 
 
 OPERATIONS = ["POST /ask", "POST /quote", "POST /check", "GET /documents",
-              "GET /documents/{doc}/sections", "GET /health"]
+              "GET /documents/{doc}/sections", "GET /documents/{doc}/section", "GET /health"]
 
 
 @pytest.mark.parametrize("label", OPERATIONS)

@@ -90,6 +90,23 @@ def test_check_a_quote_one_from_the_arguments_many_from_stdin_or_a_csv(
     assert "no quote to check" in capsys.readouterr().err
 
 
+def test_section_prints_contents_or_a_sections_verbatim_text_with_its_citation(capsys):
+    """The page's document browser on the command line: a supervisor names a numbered
+    paragraph as a memo does ("V.4.A") and gets its words and citation to paste."""
+    assert main(["section", "DMH 4.12", "V.4.A"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("A. These risks shall be reduced by establishment")
+    assert "\u2014 DMH 4.12, V \u203a 4. Financial and Work Relationships \u203a A\n" in out
+    assert main(["section", "DMH 4.12", "section V \u203a 4 \u203a A", "--json"]) == 0
+    [section] = json.loads(capsys.readouterr().out)["sections"]
+    assert section["text"].startswith("A. These risks") and section["id"] > 0
+    assert main(["section", "DMH 4.12"]) == 0
+    contents = capsys.readouterr().out.splitlines()
+    assert "    DMH 4.12, V \u203a 4. Financial and Work Relationships \u203a A" in contents
+    assert main(["section", "DMH 4.12", "Z.9"]) == 1
+    assert "no section of DMH 4.12 matches 'Z.9'" in capsys.readouterr().err
+
+
 def test_console_script_two_questions_two_lines():
     exe = ROOT / ".venv" / "bin" / "policyqa"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "policyqa.cli"]

@@ -1,6 +1,6 @@
 """Exact wording lookup and approximate near-matches."""
 
-from policyqa.quotes import find_quote
+from policyqa.quotes import find_quote, find_sections
 
 
 def test_exact_phrase_with_citation(index):
@@ -81,3 +81,15 @@ def test_lookup_tables_belong_to_their_index(index, tmp_path):
         del first
         second = Index(other.settings, other.store, other.embedder)
         assert [(m.doc_id, m.start) for m in find_quote(second, phrase)] == expected
+
+
+def test_a_section_is_found_by_its_path_its_markers_or_its_titles_words(index):
+    doc = "dmh-4.12-service-relationships"
+    structure = index.structures[doc]
+    for reference in ("V.4.A", "V \u203a 4 \u203a A", "v 4 a", "Section V.4.A",
+                      "V \u203a 4. Financial and Work Relationships \u203a A"):
+        [found] = find_sections(index, doc, reference)
+        assert structure.path_text(found) == "V \u203a 4. Financial and Work Relationships \u203a A"
+    [found] = find_sections(index, doc, "Financial and Work Relationships")
+    assert structure.path_text(found) == "V \u203a 4. Financial and Work Relationships"
+    assert find_sections(index, doc, "V.4.Q") == [] and find_sections(index, doc, "...") == []

@@ -1,6 +1,7 @@
 """`policyqa serve`: the HTTP JSON API, a thin shell over the library verbs the command line uses.
 
-Endpoints: POST /ask, /quote and /check; GET /documents, /documents/{id}/sections and /health;
+Endpoints: POST /ask, /quote and /check; GET /documents, /documents/{id}/sections,
+/documents/{id}/section?ref=... and /health;
 OpenAPI at /openapi.json and its docs page at /docs. /ask answers with exactly `Answer.to_json()`,
 the object `policyqa ask --json` prints; /quote with what `policyqa quote --json` prints.
 
@@ -40,7 +41,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -213,6 +214,15 @@ class SectionOut(BaseModel):
 class SectionsOut(BaseModel):
     document: DocumentOut
     sections: list[SectionOut]
+
+
+class SectionTextOut(SectionOut):
+    text: str
+
+
+class SectionTextsOut(BaseModel):
+    document: DocumentOut
+    sections: list[SectionTextOut]
 
 
 class HealthOut(BaseModel):
@@ -451,9 +461,8 @@ def create_app(index, config: ApiConfig | None = None) -> FastAPI:
     from . import __version__
     from .answers import ask
     from .citations import check_citation
-    from .cite import section_citation
     from .cli import _doc_ids
-    from .quotes import find_quote
+    from .quotes import find_quote, find_sections, sections_json
 
     config = config or ApiConfig()
     app = FastAPIOffline(
@@ -544,17 +553,34 @@ def create_app(index, config: ApiConfig | None = None) -> FastAPI:
              summary="A document's table of contents (its section tree, in reading order)")
     def sections_route(doc: Annotated[str, PathParam(max_length=200,
                                                      description="document id or label")]):
+        doc_id = known_doc(doc)
+        return Json({"document": document_json(doc_id),
+                     "sections": sections_json(state.index, doc_id)})
+
+    @app.get("/documents/{doc}/section", response_model=SectionTextsOut,
+             responses={404: {"model": ErrorBody,
+                              "description": "no such document, or no section it names"}},
+             summary="The section a reference names, with its verbatim text and citation")
+    def section_route(doc: Annotated[str, PathParam(max_length=200,
+                                                    description="document id or label")],
+                      ref: Annotated[str, Query(min_length=1, max_length=200, description=(
+                          'the section: its path ("V.4.A", "V › 4 › A") or its title\'s '
+                          "words"))]):
+        doc_id = known_doc(doc)
+        ids = find_sections(state.index, doc_id, ref)
+        if not ids:
+            raise HTTPException(404, f"no section of {state.index.documents[doc_id].label} "
+                                     f"matches {ref!r}")
+        return Json({"document": document_json(doc_id),
+                     "sections": sections_json(state.index, doc_id, ids, text=True)})
+
+    def known_doc(doc: str) -> str:
+        """The id of the document a label or id names, or a 404 saying which there are."""
         try:
             [doc_id, *_] = _doc_ids(state.index, [doc])
         except ValueError as exc:
             raise HTTPException(404, str(exc)) from None
-        structure = state.index.structures[doc_id]
-        sections = [{"id": s.id, "parent": s.parent, "depth": s.depth, "marker": s.marker,
-                     "title": s.title, "path": structure.path_text(s.id),
-                     "citation": section_citation(state.index.documents[doc_id], structure, s.id),
-                     "start": s.start, "end": s.end}
-                    for s in structure.sections if s.kind != "root"]
-        return Json({"document": document_json(doc_id), "sections": sections})
+        return doc_id
 
     @app.get("/health", response_model=HealthOut, summary="Liveness and the index served")
     def health_route():

@@ -1,4 +1,5 @@
-"""`policyqa` command line: a thin shell over the library verbs ingest, ask, quote, check, eval."""
+"""`policyqa` command line: a thin shell over the library verbs ingest, ask, quote, check, section,
+eval."""
 
 from __future__ import annotations
 
@@ -263,6 +264,35 @@ def cmd_check(args) -> int:
     return 1 if any(v.status == "not_found" for v in verdicts) else 0
 
 
+def cmd_section(args) -> int:
+    """Supervisors' look-up of a whole section, as the page's document browser gives it: a
+    document's contents, or the verbatim text of the section a reference names ("V.4.A", "V ›
+    4 › A", its title's words) with its citation, ready to paste into a memo."""
+    from .quotes import find_sections, sections_json
+    from .render import section_export
+
+    index = _load(args)
+    [doc_id, *_] = _doc_ids(index, [args.doc])
+    doc = index.documents[doc_id]
+    ids = None
+    if args.reference is not None:
+        ids = find_sections(index, doc_id, args.reference)
+        if not ids:
+            return _fail(f"no section of {doc.label} matches {args.reference!r}; "
+                         f"`policyqa section {doc.label!r}` lists its sections", 1)
+    if args.json:
+        print(json.dumps({"document": {"id": doc_id, "label": doc.label, "title": doc.title},
+                          "sections": sections_json(index, doc_id, ids, text=ids is not None)},
+                         ensure_ascii=False))
+    elif ids is None:
+        for section in sections_json(index, doc_id):
+            print(f"{'  ' * (section['depth'] - 1)}{section['citation']}")
+    else:
+        print("\n".join(section_export(index, doc_id, i, "md" if args.md else "txt")
+                        for i in ids), end="")
+    return 0
+
+
 def cmd_eval(args) -> int:
     from .report import run_cli
 
@@ -320,6 +350,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check a CSV's quotes (columns quote, citation); verdicts as CSV")
     p.add_argument("--json", action="store_true", help="one JSON verdict per quote per line")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("section", parents=[common],
+                       help="a document's contents, or one section's verbatim text and citation")
+    p.add_argument("doc", help="document label or id")
+    p.add_argument("reference", nargs="?",
+                   help='the section: its path ("V.4.A", "V › 4 › A") or its title\'s words; '
+                        "omit for the document's contents")
+    p.add_argument("--md", action="store_true", help="the text as a Markdown quote")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_section)
 
     p = sub.add_parser("eval", parents=[common], help="measure retrieval on a gold Q&A file")
     p.add_argument("--gold", type=Path, default=None, help="gold JSONL (default eval/gold.jsonl)")

@@ -1,4 +1,5 @@
-"""Exact-wording lookup: where a phrase stands in the corpus, and whether a quote is really there.
+"""Exact-wording lookup: where a phrase stands in the corpus, whether a quote is really there,
+and which section of a document a reference names.
 
 Matching uses the project's one normalization (normalize.py), then maps back to exact offsets, so the
 words shown are the document's own. Near-matches come from rapidfuzz and are only offered when there
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from .cite import chunk_citation, spanned_path
+from .cite import chunk_citation, section_citation, spanned_path
 from .index import Index
 from .normalize import normalize, normalize_with_map, unbroken
 
@@ -135,3 +136,50 @@ def find_quote(index: Index, phrase: str, docs: list[str] | None = None,
         scored.append((al.score, chunk.doc_id, start, end))
     scored.sort(key=lambda x: -x[0])
     return [_place(index, d, s, e, False, round(score, 1)) for score, d, s, e in scored[:approximate]]
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+# Words a reference may put before its path ("section V.4.A", "para. 6")
+_FILLER = frozenset({"section", "sections", "sec", "part", "paragraph", "para", "item", "chapter"})
+
+
+def find_sections(index: Index, doc_id: str, reference: str) -> list[int]:
+    """The sections of a document a reference names, as a supervisor writes it: the path as
+    cited ("V › 4 › A"), its markers run together ("V.4.A"), or the words of its titles in
+    order ("Financial and Work Relationships"), case and punctuation aside. Those whose full
+    path holds the fewest other words (the section itself, not one under it); [] for none."""
+    wanted = [t for t in _TOKEN.findall(normalize(reference)) if t not in _FILLER]
+    if not wanted:
+        return []
+    structure = index.structures[doc_id]
+    scored = []
+    for section in structure.sections:
+        if section.kind == "root":
+            continue
+        path = iter(_TOKEN.findall(normalize(structure.full_path_text(section.id))))
+        extra = 0
+        for token in wanted:
+            for word in path:
+                if word == token:
+                    break
+                extra += 1
+            else:
+                break
+        else:
+            scored.append((extra + sum(1 for _ in path), section.id))
+    best = min((extra for extra, _ in scored), default=None)
+    return [sid for extra, sid in scored if extra == best]
+
+
+def sections_json(index: Index, doc_id: str, ids: list[int] | None = None,
+                  text: bool = False) -> list[dict]:
+    """A document's sections (every one, in reading order, or `ids`) as the API and
+    `policyqa section --json` give them; with `text`, each one's verbatim words too."""
+    doc, structure = index.documents[doc_id], index.structures[doc_id]
+    chosen = [structure.sections[i] for i in ids] if ids is not None else [
+        s for s in structure.sections if s.kind != "root"]
+    return [{"id": s.id, "parent": s.parent, "depth": s.depth, "marker": s.marker,
+             "title": s.title, "path": structure.path_text(s.id),
+             "citation": section_citation(doc, structure, s.id), "start": s.start, "end": s.end,
+             **({"text": doc.text[s.start:s.end].strip("\n")} if text else {})}
+            for s in chosen]
