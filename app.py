@@ -35,7 +35,7 @@ from policyqa.index import follow, rebuild_blocked
 from policyqa.ingest import build_index
 from policyqa.manifest import staleness
 from policyqa.page import index_key, load_warm
-from policyqa.quotes import find_quote
+from policyqa.quotes import find_quote, sentence_start
 from policyqa.render import (
     answer_doc_id,
     context_span,
@@ -43,7 +43,6 @@ from policyqa.render import (
     escape_text,
     marked_html,
     section_export,
-    sentence_start,
 )
 
 EXAMPLES = [

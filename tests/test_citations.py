@@ -26,7 +26,7 @@ from policyqa.citations import (
 from policyqa.cite import section_citation
 from policyqa.config import load_settings
 from policyqa.index import load_index
-from policyqa.quotes import find_quote
+from policyqa.quotes import find_quote, sentence_start
 from policyqa.render import (
     answer_doc_id,
     context_span,
@@ -34,7 +34,6 @@ from policyqa.render import (
     escape_text,
     marked_html,
     section_export,
-    sentence_start,
 )
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
@@ -70,6 +69,11 @@ GIFTS_CITE = "Longmont CM Code of Conduct, Client Relationships \u203a 6"
      [("altered", "[the people I serve]", "participants")]),
     ("\u201c[I] will not loan or give money to participants\u201d", []),
     ("[...] gifts of money or items of significant value from those I serve [\u2026]", []),
+    # an insertion the quote opens or ends with stands for the sentence's words there (the
+    # item's number aside)
+    ("[The case manager] will not accept gifts of money",
+     [("altered", "[The case manager]", "I")]),
+    ("I will not loan or give money to [clients]", [("altered", "[clients]", "participants")]),
 ])
 def test_a_quote_that_marks_its_omissions_and_insertions_is_verbatim_showing_them(
         index, quote, marks):
@@ -100,6 +104,7 @@ def test_a_quote_copied_from_a_pdf_over_its_lines_is_verbatim(index):
 @pytest.mark.parametrize("quote", [
     "I will not accept gifts of money \u2026 from clients",  # the words after it are not there
     "I will not loan or give money to [them] ever again",  # nor after the bracket
+    "[The case manager] will not accept gifts from clients",  # nor after an opening one
     # an ellipsis that would leave out over a thousand characters (three sections) joins two
     # places: no verbatim quote
     "I will not accept gifts \u2026 from those I serve \u2026 I will remain aware of my own skills",

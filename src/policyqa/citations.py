@@ -20,7 +20,7 @@ from .documents import DocumentError, decode_text
 from .formats import list_marker
 from .index import Index
 from .normalize import fold, normalize, unbroken
-from .quotes import QuoteMatch, find_in_order, find_quote
+from .quotes import QuoteMatch, find_in_order, find_quote, sentence_start
 
 STATUS_TEXT = {
     "verbatim": "found verbatim",
@@ -96,6 +96,7 @@ _INSERTION = re.compile(r"\[([^\[\]\n]{1,60})\]")
 # places), and a bracket stands for a few words.
 OMISSION_CHARS = 1000
 INSERTION_CHARS = 80
+_ITEM_MARKER = re.compile(r"^(?:\(?(?:\d{1,3}|[A-Za-z]|[ivxlc]{1,6})[.)]|[\u2022\u25e6*-])\s+")
 _ENCLOSING = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb \t\n"
 _WORD = re.compile(r"\S+")
 
@@ -117,51 +118,76 @@ def unbracketed(quote: str) -> str:
                           m.group(), quote)
 
 
-def quote_parts(quote: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """A quote cut where it marks its own omissions and insertions: its parts (the words it
-    says stand in the document) and, between each two, the mark ("omitted", "...") or
-    ("altered", "[them]"). A bracketed letter inside a word ("[T]he", a change of case) is that
-    letter; a mark at the quote's start or end cuts nothing (its words cannot be placed)."""
+@dataclass
+class QuoteMarks:
+    """A quote cut where it marks its own omissions and insertions (`quote_parts`)."""
+
+    parts: list[str]  # the words it says stand in the document, in order
+    gaps: list[tuple[str, str]]  # between each two parts: ("omitted", "...") | ("altered", "[x]")
+    before: str = ""  # an insertion it opens with ("[Staff] must...")
+    after: str = ""  # one it ends with ("...must not lend money to [clients]")
+
+    @property
+    def marked(self) -> bool:
+        return bool(self.gaps or self.before or self.after)
+
+
+def quote_parts(quote: str) -> QuoteMarks:
+    """A quote cut where it marks its own omissions ("...") and insertions ("[them]"). A
+    bracketed letter inside a word ("[T]he", a change of case) is that letter."""
     text = re.sub(r"(?<=\w)\[(\w)\]|\[(\w)\](?=\w)", lambda m: m.group(1) or m.group(2), quote)
     marks = sorted([(m.start(), m.end(), "omitted") for m in _OMISSION.finditer(text)]
                    + [(m.start(), m.end(), "altered") for m in _INSERTION.finditer(text)
                       if not _OMISSION.fullmatch(m.group())])
-    parts, gaps, last = [], [], 0
+    cut = QuoteMarks([], [])
+    last = 0
     for start, end, kind in marks:
         if start < last:
             continue
-        part = text[last:start].strip()
+        part, mark = text[last:start].strip(), text[start:end].strip()
         if part and normalize(part):
-            parts.append(part)
-            gaps.append((kind, text[start:end].strip()))
-        elif parts:  # two marks in a row: one gap
-            gaps[-1] = ("omitted" if "omitted" in (gaps[-1][0], kind) else kind,
-                        gaps[-1][1] + " " + text[start:end].strip())
+            cut.parts.append(part)
+            cut.gaps.append((kind, mark))
+        elif cut.parts:  # two marks in a row: one gap
+            kind = "omitted" if "omitted" in (cut.gaps[-1][0], kind) else kind
+            cut.gaps[-1] = (kind, cut.gaps[-1][1] + " " + mark)
+        elif kind == "altered":
+            cut.before = f"{cut.before} {mark}".strip()
         last = end
     tail = text[last:].strip()
     if tail and normalize(tail):
-        parts.append(tail)
-    else:
-        gaps = gaps[:-1] if gaps else gaps
-    return parts, gaps[: max(len(parts) - 1, 0)]
+        cut.parts.append(tail)
+    elif cut.gaps:  # the quote ends on a mark
+        kind, mark = cut.gaps.pop()
+        cut.after = mark if kind == "altered" else ""
+    return cut
 
 
-def _marked(index: Index, parts: list[str], gaps: list[tuple[str, str]],
-            docs: list[str] | None) -> tuple[list[QuoteMatch], list[WordDiff]]:
+def _marked(index: Index, marks: QuoteMarks, docs: list[str] | None
+            ) -> tuple[list[QuoteMatch], list[WordDiff]]:
     """The places where a quote's parts stand in order (`quote_parts`), and the word diff of the
-    first: each part equal, each gap the quote's mark against the words it omits or alters."""
-    limits = [INSERTION_CHARS if kind == "altered" else OMISSION_CHARS for kind, _ in gaps]
-    found = find_in_order(index, parts, limits, docs)
-    if not found:
-        return [], []
-    first, spans = found[0]
-    text = index.documents[first.doc_id].text
-    diff = [WordDiff("equal", parts[0], text[spans[0][0]:spans[0][1]])]
-    for (kind, mark), part, (before, after) in zip(gaps, parts[1:], itertools.pairwise(spans),
-                                                   strict=True):
-        diff.append(WordDiff(kind, mark, text[before[1]:after[0]].strip()))
-        diff.append(WordDiff("equal", part, text[after[0]:after[1]]))
-    return [match for match, _ in found], diff
+    first: each part equal, each mark against the document's words it omits or stands for. An
+    insertion the quote opens or ends with stands for the words of the sentence before or after
+    the rest (at most INSERTION_CHARS of them)."""
+    limits = [INSERTION_CHARS if kind == "altered" else OMISSION_CHARS for kind, _ in marks.gaps]
+    places = []
+    for match, spans in find_in_order(index, marks.parts, limits, docs):
+        text = index.documents[match.doc_id].text
+        diff = [WordDiff("equal", marks.parts[0], text[spans[0][0]:spans[0][1]])]
+        for (kind, mark), part, (left, right) in zip(marks.gaps, marks.parts[1:],
+                                                     itertools.pairwise(spans), strict=True):
+            diff.append(WordDiff(kind, mark, text[left[1]:right[0]].strip()))
+            diff.append(WordDiff("equal", part, text[right[0]:right[1]]))
+        sentence = sentence_start(index, match)
+        if marks.before:  # (the sentence's words, not the number of the item it opens)
+            words = _ITEM_MARKER.sub("", text[sentence:spans[0][0]].strip())
+            diff.insert(0, WordDiff("altered", marks.before, words))
+        if marks.after:
+            words = text[spans[-1][1]:sentence + len(match.sentence)].strip().rstrip(".;:,!?")
+            diff.append(WordDiff("altered", marks.after, words.strip()))
+        if all(len(d.source) <= INSERTION_CHARS for d in diff if d.op == "altered"):
+            places.append((match, diff))
+    return [match for match, _ in places], (places[0][1] if places else [])
 
 
 def _words(text: str, base: int = 0) -> list[tuple[str, int, int]]:
@@ -228,8 +254,8 @@ def check_citation(index: Index, quote: str, claimed: str = "",
     plain = unbracketed(text)
     if plain != text and not (matches and matches[0].exact):
         matches = [m for m in find_quote(index, plain, docs=docs) if m.exact] or matches
-    parts, gaps = quote_parts(unbroken(text))
-    marked, marked_diff = _marked(index, parts, gaps, docs) if gaps and not (
+    marks = quote_parts(unbroken(text))
+    marked, marked_diff = _marked(index, marks, docs) if marks.marked and not (
         matches and matches[0].exact) else ([], [])
     if matches and matches[0].exact:
         verdict.status, verdict.matches, verdict.similarity = "verbatim", matches, 100.0

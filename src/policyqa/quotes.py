@@ -32,6 +32,17 @@ class QuoteMatch:
     page: str | None = None  # the page as cited (printed number where the source shows one)
 
 
+def sentence_start(index: Index, match: QuoteMatch) -> int:
+    """Offset of `match.sentence` in its document (the one that encloses the match)."""
+    text = index.documents[match.doc_id].text
+    at = text.find(match.sentence, max(0, match.end - len(match.sentence)))
+    while at != -1 and at <= match.start:
+        if at + len(match.sentence) >= match.end:
+            return at
+        at = text.find(match.sentence, at + 1)
+    return match.start
+
+
 def _normalized_docs(index: Index) -> dict[str, tuple[str, list[int]]]:
     """Each document's normalized text and offset map, made once per loaded index (and held by
     it, so an index rebuilt in the same process never gets another corpus's offsets)."""

@@ -12,7 +12,6 @@ import html
 from .citations import WordDiff
 from .cite import section_citation
 from .index import Index
-from .quotes import QuoteMatch
 
 # ---------------------------------------------------------------- safe display of document text
 
@@ -48,17 +47,6 @@ def marked_html(text: str, spans: list[tuple[int, int, str]] = (), css: str = "p
                 piece = f'<mark class="{html.escape(cls)}">{piece}</mark>'
         out.append(piece)
     return f'<div class="{html.escape(css)}">{"".join(out)}</div>'
-
-
-def sentence_start(index: Index, match: QuoteMatch) -> int:
-    """Offset of `match.sentence` in its document (the one that encloses the match)."""
-    text = index.documents[match.doc_id].text
-    at = text.find(match.sentence, max(0, match.end - len(match.sentence)))
-    while at != -1 and at <= match.start:
-        if at + len(match.sentence) >= match.end:
-            return at
-        at = text.find(match.sentence, at + 1)
-    return match.start
 
 
 def answer_doc_id(index: Index, citation: str) -> str | None:
