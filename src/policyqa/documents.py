@@ -35,7 +35,7 @@ WORD_97 = (".doc", ".dot")  # Word 97-2003: a document and a template (the same 
 # Pages a web server makes, as a mirror of an intranet (wget) names them: HTML when saved
 SERVER_PAGES = (".aspx", ".asp", ".php", ".jsp", ".shtml", ".cfm")
 SUPPORTED = (".txt", ".md", ".markdown", ".pdf", *WORD_PACKAGES, *WORD_97, ".odt", ".ott",
-             ".fodt", ".html", ".htm", ".xhtml", ".mhtml", ".mht", *SERVER_PAGES)
+             ".fodt", ".html", ".htm", ".xhtml", ".mhtml", ".mht", *SERVER_PAGES, ".eml")
 METADATA_FILE = "metadata.toml"
 # Formats agencies have that policyqa does not read, with what to do instead.
 _UNSUPPORTED = {
@@ -54,7 +54,8 @@ _UNSUPPORTED = {
     ".tiff": "image; run OCR and save it as a PDF with text",
     ".gif": "image", ".bmp": "image", ".heic": "image",
     ".zip": "archive; unpack it into the corpus folder",
-    ".eml": "e-mail message", ".msg": "e-mail message",
+    ".msg": "Outlook message; save it from Outlook as .eml (Outlook on the web's Download), as "
+            "HTML, or print it to PDF",
 }
 
 
@@ -962,7 +963,7 @@ def _disguised(suffix: str, data: bytes) -> str | None:
 _NOT_A = {".pdf": "not a PDF", ".docx": "not a Word .docx file", ".docm": "not a Word file",
           ".dotx": "not a Word template", ".dotm": "not a Word template",
           ".ott": "not an OpenDocument text template",
-          **dict.fromkeys(SERVER_PAGES, "not a web page"),
+          **dict.fromkeys(SERVER_PAGES, "not a web page"), ".eml": "not an e-mail message",
           ".doc": "not a Word 97-2003 document", ".dot": "not a Word 97-2003 template",
           ".odt": "not an OpenDocument text file", ".fodt": "not an OpenDocument text file",
           ".html": "not a web page",
@@ -1061,6 +1062,10 @@ def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
         return read_mhtml(data)
     if suffix in SERVER_PAGES:
         return _server_page(suffix, data)
+    if suffix == ".eml":
+        from .formats.mail import read_eml
+
+        return read_eml(data)
     text = decode_text(data)
     if suffix in (".md", ".markdown"):
         return read_markdown(text)
