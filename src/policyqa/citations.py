@@ -358,12 +358,12 @@ def _page_agrees(doc, match: QuoteMatch, claimed: re.Match) -> bool:
     front matter is i-iii), or by its place in the file (a PDF viewer's "p. 10"). The place
     alone was compared, so policyqa's own citation of such a page, pasted back, did not match.
     True where the source has no pages."""
+    if doc.page_at(match.start) is None:
+        return True
     lo = claimed.group(1) or claimed.group(3)
     hi = claimed.group(2) or claimed.group(4) or lo
     ends = {match.start, max(match.end - 1, match.start)}
     pages = {doc.page_label_at(at) for at in ends} | {str(doc.page_at(at)) for at in ends}
-    if doc.page_at(match.start) is None:
-        return True
     return any(_within(page, lo, hi) for page in pages if page)
 
 
