@@ -1037,6 +1037,35 @@ def test_html_bold_headings_typed_in_two_sizes_nest_by_size(tmp_path: Path):
     assert paths["Every transaction is"] == "3. Records"
 
 
+def test_html_screen_reader_text_edit_links_and_comments_are_not_the_pages_text(
+        tmp_path: Path):
+    """A WordPress intranet page saved by a logged-in editor: its main content held, besides the
+    policy, the editor's "Edit" link with its screen-reader text ('Edit "Client Funds Policy"')
+    and the reply form under the post ("Leave a Reply", "Your email address will not be
+    published.", "Comment"), which read as a section of the policy. A reader sees none of it;
+    the policy stays whole."""
+    (tmp_path / "funds.html").write_text(
+        "<html><head><title>Client Funds Policy &#8211; Riverside Intranet</title></head><body>"
+        "<a class='skip-link screen-reader-text' href='#content'>Skip to content</a>"
+        "<main id='main' class='site-main'><article class='page type-page hentry'>"
+        "<header class='entry-header'><h1 class='entry-title'>Client Funds Policy</h1></header>"
+        "<div class='entry-content'><h2>Loans</h2><p>Staff never lend money to a client, "
+        "however small the sum.</p><h2>Gifts</h2><p>Staff may accept a gift worth under "
+        "$25.<span class='sr-only'> (opens the gift log)</span></p></div>"
+        "<footer class='entry-footer'><p>Approved by the Board, March 2026.</p>"
+        "<span class='edit-link'><a class='post-edit-link' href='/wp-admin/post.php?post=42'>"
+        "Edit<span class='screen-reader-text'> \"Client Funds Policy\"</span></a></span>"
+        "</footer></article><div id='comments' class='comments-area'><div id='respond' "
+        "class='comment-respond'><h3 class='comment-reply-title'>Leave a Reply</h3><form "
+        "class='comment-form'><p class='comment-notes'>Your email address will not be "
+        "published.</p><label>Comment</label><textarea></textarea></form></div></div></main>"
+        "</body></html>", encoding="utf-8")
+    doc = read_document(tmp_path / "funds.html")
+    assert doc.text == ("Client Funds Policy\n\nLoans\n\nStaff never lend money to a client, "
+                        "however small the sum.\n\nGifts\n\nStaff may accept a gift worth under "
+                        "$25.\n\nApproved by the Board, March 2026.")
+
+
 def test_html_menus_named_so_in_a_div_or_cell_are_site_chrome(tmp_path: Path):
     """A page laid out before <nav> (an intranet template) keeps its menus in blocks whose id
     or class names them ("topNav", "leftMenu", "page-breadcrumb", "footer-menu") and that are

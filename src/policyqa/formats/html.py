@@ -8,7 +8,9 @@ that can also drop the lists and tables a policy is made of, so the rules here a
 
 - The page's declared main content (<main>, role="main", or a single <article>) when it has
   one, else <body>. script, style, nav, asides, form controls, hidden elements, ARIA
-  navigation/banner regions, a heading's links to itself ("#", "¶", "§"), a generated
+  navigation/banner regions, words for screen readers only, an editor's "Edit" link and the
+  readers' comments under a post (by the classes content systems give them), a heading's
+  links to itself ("#", "¶", "§"), a generated
   manual's "Next: ..., Previous: ..., Up: ..." links (rel="next"...), navigation panels by
   their generators' classes (DocBook's "navheader", "breadcrumbs"...) and blocks mostly of
   links whose id or class names them a menu ("topNav", "leftMenu") are dropped: they are the
@@ -320,9 +322,21 @@ def _disclosure(tag) -> bool:
         tag.find_parent(_HEADINGS) is not None
 
 
+# Classes of what a content system adds to a page that is not the page's text: words for
+# screen readers only, hidden on screen (WordPress' "screen-reader-text", Bootstrap's "sr-only",
+# "visually-hidden", Drupal's "element-invisible"); an editor's "Edit" link (WordPress, saved by
+# a logged-in editor); the readers' comments and the reply form under a post ("Leave a Reply",
+# "Your email address will not be published.").
+_NOT_THE_PAGES = {"screen-reader-text", "sr-only", "visually-hidden", "visuallyhidden",
+                  "element-invisible", "post-edit-link", "edit-link", "comments-area",
+                  "comment-respond", "comment-list", "commentlist"}
+
+
 def _hidden(tag, panels: set[str] = frozenset()) -> bool:
     attrs = tag.attrs or {}
     if str(attrs.get("role", "")).lower() in _DROP_ROLES:
+        return True
+    if any(str(c).lower() in _NOT_THE_PAGES for c in attrs.get("class") or []):
         return True
     if attrs.get("id") in panels:
         return False  # shown when its question is pressed (_disclosed)
