@@ -88,6 +88,8 @@ def test_check_a_quote_one_from_the_arguments_many_from_stdin_or_a_csv(
 
     assert main(["check", "   "]) == 2
     assert "no quote to check" in capsys.readouterr().err
+    assert main(["check", "--doc", "DMH 4.12", "I will not loan or give money"]) == 1
+    assert "Not found." in capsys.readouterr().out  # the words are the Longmont code's
 
 
 def test_section_prints_contents_or_a_sections_verbatim_text_with_its_citation(capsys):

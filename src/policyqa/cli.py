@@ -242,7 +242,8 @@ def cmd_check(args) -> int:
     if not pairs or not any(quote.strip() for quote, _ in pairs):
         return _fail("no quote to check")
     index = _load(args)
-    verdicts = [check_citation(index, quote, claimed) for quote, claimed in pairs]
+    docs = _doc_ids(index, args.doc)
+    verdicts = [check_citation(index, quote, claimed, docs=docs) for quote, claimed in pairs]
     if args.json:
         for v in verdicts:
             print(json.dumps(v.to_json(), ensure_ascii=False), flush=True)
@@ -346,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("quote", nargs="?",
                    help='the quote; omit to read "quote | citation" lines from stdin')
     p.add_argument("--citation", default="", help="the citation the quote was given")
+    p.add_argument("--doc", action="append", help="look only in a document label or id")
     p.add_argument("--csv", type=Path, metavar="FILE",
                    help="check a CSV's quotes (columns quote, citation); verdicts as CSV")
     p.add_argument("--json", action="store_true", help="one JSON verdict per quote per line")
