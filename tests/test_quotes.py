@@ -44,6 +44,18 @@ def test_a_phrase_copied_from_a_pdf_with_a_word_broken_at_a_lines_end_is_found(i
         assert m.exact and m.text == "records are documented honestly"
 
 
+def test_a_phrase_that_leaves_words_out_finds_the_passage_its_words_stand_in(index):
+    """A supervisor remembers the words around a rule, not all of them: "I will not accept
+    gifts ... from those I serve" was a 77% near-match of the item's first words only; it is
+    the passage from its first word to its last, with the words left out."""
+    [m] = find_quote(index, "i will not accept gifts \u2026 from those I serve")
+    assert m.exact and m.text == ("I will not accept gifts of money or items of significant "
+                                  "value from those I serve")
+    assert m.citation == "Longmont CM Code of Conduct, Client Relationships \u203a 6"
+    # the words after the mark stand too far on (another section), or not at all
+    assert not any(m.exact for m in find_quote(index, "I will not accept gifts ... humility"))
+
+
 def test_near_match_marked_approximate(index):
     matches = find_quote(index, "I will never loan or give cash to participants")
     assert matches and not any(m.exact for m in matches)

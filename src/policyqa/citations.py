@@ -20,7 +20,18 @@ from .documents import DocumentError, decode_text
 from .formats import list_marker
 from .index import Index
 from .normalize import fold, normalize, unbroken
-from .quotes import QuoteMatch, find_in_order, find_quote, sentence_start
+from .quotes import (
+    INSERTION,
+    INSERTION_CHARS,
+    OMISSION,
+    OMISSION_CHARS,
+    QuoteMarks,
+    QuoteMatch,
+    find_in_order,
+    find_quote,
+    quote_parts,
+    sentence_start,
+)
 
 STATUS_TEXT = {
     "verbatim": "found verbatim",
@@ -86,16 +97,6 @@ class Verdict:
 
 # ---------------------------------------------------------------- checking one quote
 
-# How a quote marks words it leaves out: an ellipsis ("...", ". . .", "…"), bracketed or not
-# ("[...]"), after a sentence's full stop too ("serve. ..."); and words it puts in place of the
-# document's: a bracketed insertion ("[them]", "[the client]").
-_OMISSION = re.compile(r"\s*(?:\[\s*(?:\u2026|\.(?:\s?\.){2,3})\s*\]|\u2026|\.(?:\s?\.){2,3})\s*")
-_INSERTION = re.compile(r"\[([^\[\]\n]{1,60})\]")
-# How far, in characters, the words after a mark may stand past those before it: what an
-# ellipsis leaves out stays within a long paragraph or two (a quote that skips further joins two
-# places), and a bracket stands for a few words.
-OMISSION_CHARS = 1000
-INSERTION_CHARS = 80
 _ITEM_MARKER = re.compile(r"^(?:\(?(?:\d{1,3}|[A-Za-z]|[ivxlc]{1,6})[.)]|[\u2022\u25e6*-])\s+")
 _ENCLOSING = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb \t\n"
 _WORD = re.compile(r"\S+")
@@ -106,7 +107,7 @@ def clean_quote(quote: str) -> str:
     text = quote.strip()
     for _ in range(3):
         text = text.strip(_ENCLOSING)
-        text = re.sub(rf"^{_OMISSION.pattern}|{_OMISSION.pattern}$", "", text)
+        text = re.sub(rf"^{OMISSION.pattern}|{OMISSION.pattern}$", "", text)
     return text.strip(_ENCLOSING)
 
 
@@ -114,53 +115,8 @@ def unbracketed(quote: str) -> str:
     """The quote with its bracketed insertions as plain words ("[T]he" "The", "[I] will" "I
     will", "client[s]" "clients"): where the document has those words, the brackets only
     marked a change of case, and the quote is verbatim."""
-    return _INSERTION.sub(lambda m: m.group(1) if not _OMISSION.fullmatch(m.group()) else
+    return INSERTION.sub(lambda m: m.group(1) if not OMISSION.fullmatch(m.group()) else
                           m.group(), quote)
-
-
-@dataclass
-class QuoteMarks:
-    """A quote cut where it marks its own omissions and insertions (`quote_parts`)."""
-
-    parts: list[str]  # the words it says stand in the document, in order
-    gaps: list[tuple[str, str]]  # between each two parts: ("omitted", "...") | ("altered", "[x]")
-    before: str = ""  # an insertion it opens with ("[Staff] must...")
-    after: str = ""  # one it ends with ("...must not lend money to [clients]")
-
-    @property
-    def marked(self) -> bool:
-        return bool(self.gaps or self.before or self.after)
-
-
-def quote_parts(quote: str) -> QuoteMarks:
-    """A quote cut where it marks its own omissions ("...") and insertions ("[them]"). A
-    bracketed letter inside a word ("[T]he", a change of case) is that letter."""
-    text = re.sub(r"(?<=\w)\[(\w)\]|\[(\w)\](?=\w)", lambda m: m.group(1) or m.group(2), quote)
-    marks = sorted([(m.start(), m.end(), "omitted") for m in _OMISSION.finditer(text)]
-                   + [(m.start(), m.end(), "altered") for m in _INSERTION.finditer(text)
-                      if not _OMISSION.fullmatch(m.group())])
-    cut = QuoteMarks([], [])
-    last = 0
-    for start, end, kind in marks:
-        if start < last:
-            continue
-        part, mark = text[last:start].strip(), text[start:end].strip()
-        if part and normalize(part):
-            cut.parts.append(part)
-            cut.gaps.append((kind, mark))
-        elif cut.parts:  # two marks in a row: one gap
-            kind = "omitted" if "omitted" in (cut.gaps[-1][0], kind) else kind
-            cut.gaps[-1] = (kind, cut.gaps[-1][1] + " " + mark)
-        elif kind == "altered":
-            cut.before = f"{cut.before} {mark}".strip()
-        last = end
-    tail = text[last:].strip()
-    if tail and normalize(tail):
-        cut.parts.append(tail)
-    elif cut.gaps:  # the quote ends on a mark
-        kind, mark = cut.gaps.pop()
-        cut.after = mark if kind == "altered" else ""
-    return cut
 
 
 def _marked(index: Index, marks: QuoteMarks, docs: list[str] | None
@@ -250,10 +206,11 @@ def check_citation(index: Index, quote: str, claimed: str = "",
     verdict = Verdict(quote=quote, claimed=claimed, status="not_found")
     if not normalize(text):
         return verdict
-    matches = find_quote(index, text, docs=docs)
+    matches = find_quote(index, text, docs=docs, omissions=False)  # (its marks: _marked)
     plain = unbracketed(text)
     if plain != text and not (matches and matches[0].exact):
-        matches = [m for m in find_quote(index, plain, docs=docs) if m.exact] or matches
+        matches = [m for m in find_quote(index, plain, docs=docs, omissions=False)
+                   if m.exact] or matches
     marks = quote_parts(unbroken(text))
     marked, marked_diff = _marked(index, marks, docs) if marks.marked and not (
         matches and matches[0].exact) else ([], [])

@@ -32,6 +32,63 @@ class QuoteMatch:
     page: str | None = None  # the page as cited (printed number where the source shows one)
 
 
+# How a quote marks words it leaves out: an ellipsis ("...", ". . .", "…"), bracketed or not
+# ("[...]"), after a sentence's full stop too ("serve. ..."); and words it puts in place of the
+# document's: a bracketed insertion ("[them]", "[the client]").
+OMISSION = re.compile(r"\s*(?:\[\s*(?:\u2026|\.(?:\s?\.){2,3})\s*\]|\u2026|\.(?:\s?\.){2,3})\s*")
+INSERTION = re.compile(r"\[([^\[\]\n]{1,60})\]")
+# How far, in characters, the words after a mark may stand past those before it: what an
+# ellipsis leaves out stays within a long paragraph or two (a quote that skips further joins two
+# places), and a bracket stands for a few words.
+OMISSION_CHARS = 1000
+INSERTION_CHARS = 80
+
+
+@dataclass
+class QuoteMarks:
+    """A quote cut where it marks its own omissions and insertions (`quote_parts`)."""
+
+    parts: list[str]  # the words it says stand in the document, in order
+    gaps: list[tuple[str, str]]  # between each two parts: ("omitted", "...") | ("altered", "[x]")
+    before: str = ""  # an insertion it opens with ("[Staff] must...")
+    after: str = ""  # one it ends with ("...must not lend money to [clients]")
+
+    @property
+    def marked(self) -> bool:
+        return bool(self.gaps or self.before or self.after)
+
+
+def quote_parts(quote: str) -> QuoteMarks:
+    """A quote cut where it marks its own omissions ("...") and insertions ("[them]"). A
+    bracketed letter inside a word ("[T]he", a change of case) is that letter."""
+    text = re.sub(r"(?<=\w)\[(\w)\]|\[(\w)\](?=\w)", lambda m: m.group(1) or m.group(2), quote)
+    marks = sorted([(m.start(), m.end(), "omitted") for m in OMISSION.finditer(text)]
+                   + [(m.start(), m.end(), "altered") for m in INSERTION.finditer(text)
+                      if not OMISSION.fullmatch(m.group())])
+    cut = QuoteMarks([], [])
+    last = 0
+    for start, end, kind in marks:
+        if start < last:
+            continue
+        part, mark = text[last:start].strip(), text[start:end].strip()
+        if part and normalize(part):
+            cut.parts.append(part)
+            cut.gaps.append((kind, mark))
+        elif cut.parts:  # two marks in a row: one gap
+            kind = "omitted" if "omitted" in (cut.gaps[-1][0], kind) else kind
+            cut.gaps[-1] = (kind, cut.gaps[-1][1] + " " + mark)
+        elif kind == "altered":
+            cut.before = f"{cut.before} {mark}".strip()
+        last = end
+    tail = text[last:].strip()
+    if tail and normalize(tail):
+        cut.parts.append(tail)
+    elif cut.gaps:  # the quote ends on a mark
+        kind, mark = cut.gaps.pop()
+        cut.after = mark if kind == "altered" else ""
+    return cut
+
+
 def sentence_start(index: Index, match: QuoteMatch) -> int:
     """Offset of `match.sentence` in its document (the one that encloses the match)."""
     text = index.documents[match.doc_id].text
@@ -115,12 +172,15 @@ def _exact(index: Index, needle: str, docs: list[str] | None) -> list[QuoteMatch
 
 
 def find_quote(index: Index, phrase: str, docs: list[str] | None = None,
-               approximate: int = 3, min_similarity: float = 75.0) -> list[QuoteMatch]:
+               approximate: int = 3, min_similarity: float = 75.0,
+               omissions: bool = True) -> list[QuoteMatch]:
     """Every exact occurrence of the phrase; if none, up to `approximate` near-matches. A phrase
     typed in quotation marks ("records are documented"), as a search box takes exact words, is
     looked up without them: it was no exact match, its marks not in the text. One copied from a
     PDF with a word broken at a line's end ("docu-" / "mented") is looked up with the word whole
-    where it is not found as copied."""
+    where it is not found as copied. With `omissions`, a phrase that leaves words out ("staff
+    ... lend money") stands where its parts do, in order (find_in_order), each match the whole
+    passage from its first word to its last."""
     enclosed = _ENCLOSED.fullmatch(phrase)
     phrase = enclosed.group(1) if enclosed else phrase
     matches: list[QuoteMatch] = []
@@ -130,6 +190,10 @@ def find_quote(index: Index, phrase: str, docs: list[str] | None = None,
             break
     if not needle:
         return []
+    marks = quote_parts(unbroken(phrase)) if omissions and not matches else None
+    if marks and marks.gaps and {kind for kind, _ in marks.gaps} == {"omitted"}:
+        matches = [match for match, _ in find_in_order(
+            index, marks.parts, [OMISSION_CHARS] * len(marks.gaps), docs)]
     if matches or approximate <= 0:
         return matches
     scored = []
