@@ -35,7 +35,7 @@ from policyqa.index import follow, rebuild_blocked
 from policyqa.ingest import build_index
 from policyqa.manifest import staleness
 from policyqa.page import index_key, load_warm
-from policyqa.quotes import find_quote, sentence_start
+from policyqa.quotes import find_quote, find_sections, sentence_start
 from policyqa.render import (
     answer_doc_id,
     context_span,
@@ -273,6 +273,21 @@ def lookup_tab(index, docs) -> None:
             f'<div style="padding-left:{s.depth * 1.2}em">{escape_text(s.label)}'
             + (f" (p. {s.toc_page})" if s.toc_page else "") + "</div>"
             for s in structure.sections if s.kind != "root") + "</div>")
+    def go_to() -> None:
+        """Open the section a reference names ("V.4.A", a title's words), as a memo cites it:
+        set before the section box is drawn, at the reference's change only, so the box
+        stays the reader's to change."""
+        reference = st.session_state.get(f"goto-{doc_id}", "")
+        found = find_sections(index, doc_id, reference) if reference.strip() else []
+        if found:
+            st.session_state[f"section-{doc_id}"] = found[0]
+        st.session_state["goto_missing"] = reference.strip() and not found
+
+    st.text_input("Go to a section", key=f"goto-{doc_id}", on_change=go_to,
+                  placeholder="Its number or title, as a memo cites it: V.4.A, Gifts")
+    if st.session_state.pop("goto_missing", False):
+        st.info(f"No section of {doc.label} matches "
+                f"{st.session_state.get(f'goto-{doc_id}', '')!r}; pick one below.")
     sid = st.selectbox("Open a section", [s.id for s in structure.sections],
                        format_func=toc_label, key=f"section-{doc_id}")
     section = structure.sections[sid]

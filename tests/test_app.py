@@ -159,6 +159,24 @@ def test_browse_a_section_and_download(app, index):
     assert [b.label for b in app.get("download_button")] == ["Download .txt", "Download .md"]
 
 
+def test_go_to_a_section_by_its_number_as_a_memo_cites_it(app, index):
+    """A supervisor names a numbered paragraph as a memo does ("V.4.A"): it opens, its citation
+    and words shown. Picking from the section box (every section of the document, in a long
+    list) was the only way; the box stays the reader's to change afterwards."""
+    open_tab(app, "Look up wording")
+    app.selectbox(key="browse_doc").set_value("DMH 4.12").run()
+    app.text_input(key="goto-dmh-4.12-service-relationships").input("V.4.A").run()
+    assert not app.exception
+    assert codes(app.tabs[LOOKUP])[-1] == ("DMH 4.12, V \u203a 4. Financial and Work "
+                                           "Relationships \u203a A")
+    assert any("These risks shall be reduced by establishment" in v for v in page_html(app))
+    app.selectbox(key="section-dmh-4.12-service-relationships").set_value(1).run()
+    assert codes(app.tabs[LOOKUP])[-1] != ("DMH 4.12, V \u203a 4. Financial and Work "
+                                           "Relationships \u203a A")
+    app.text_input(key="goto-dmh-4.12-service-relationships").input("Z.9").run()
+    assert "No section of DMH 4.12 matches 'Z.9'" in app.info[0].value
+
+
 def test_check_a_citation_single(app):
     open_tab(app, "Check a citation")
     app.radio(key="check_mode").set_value("One quote")
