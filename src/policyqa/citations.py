@@ -206,21 +206,23 @@ def check_citation(index: Index, quote: str, claimed: str = "",
     verdict = Verdict(quote=quote, claimed=claimed, status="not_found")
     if not normalize(text):
         return verdict
-    matches = find_quote(index, text, docs=docs, omissions=False)  # (its marks: _marked)
+    # Exact first, as written, then with its brackets as plain words ("[T]he"), then by the
+    # marks it makes (_marked); the near-match scan, the costly part, only where none holds.
+    # (Its marks are _marked's to read, with their diff: not find_quote's.)
+    exact = {"docs": docs, "approximate": 0, "omissions": False}
     plain = unbracketed(text)
-    if plain != text and not (matches and matches[0].exact):
-        matches = [m for m in find_quote(index, plain, docs=docs, omissions=False)
-                   if m.exact] or matches
+    matches = find_quote(index, text, **exact) or (
+        find_quote(index, plain, **exact) if plain != text else [])
     marks = quote_parts(unbroken(text))
-    marked, marked_diff = _marked(index, marks, docs) if marks.marked and not (
-        matches and matches[0].exact) else ([], [])
-    if matches and matches[0].exact:
+    marked, marked_diff = _marked(index, marks, docs) if marks.marked and not matches else (
+        [], [])
+    if matches:
         verdict.status, verdict.matches, verdict.similarity = "verbatim", matches, 100.0
         verdict.diff = [WordDiff("equal", text, matches[0].text)]
     elif marked:  # verbatim but for the omissions and insertions the quote marks as its own
         verdict.status, verdict.matches, verdict.similarity = "verbatim", marked, 100.0
         verdict.diff = marked_diff
-    elif matches:
+    elif matches := find_quote(index, text, docs=docs, omissions=False):
         placed, diff, share = _align(index, text, matches[0])
         if share < MIN_WORD_SHARE:
             return verdict

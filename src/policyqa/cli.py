@@ -244,12 +244,15 @@ def cmd_check(args) -> int:
     index = _load(args)
     docs = _doc_ids(index, args.doc)
     verdicts = [check_citation(index, quote, claimed, docs=docs) for quote, claimed in pairs]
+    status = 1 if any(v.status == "not_found" for v in verdicts) else 0  # the exit status
     if args.json:
         for v in verdicts:
             print(json.dumps(v.to_json(), ensure_ascii=False), flush=True)
-    elif args.csv is not None:
+        return status
+    if args.csv is not None:
         sys.stdout.write(verdicts_csv(verdicts))
-    for v in verdicts if not (args.json or args.csv is not None) else []:
+        return status
+    for v in verdicts:
         print(f"{_one_line(v.quote)}\n  {STATUS_TEXT[v.status].capitalize()}.")
         if v.claimed_ok is not None:
             print(f"  The given citation {'matches' if v.claimed_ok else 'does not match'} "
@@ -262,7 +265,7 @@ def cmd_check(args) -> int:
             print(f"  {d.op}: {_one_line(d.quoted) or '(nothing)'} -> "
                   f"{_one_line(d.source) or '(nothing)'}")
         print()
-    return 1 if any(v.status == "not_found" for v in verdicts) else 0
+    return status
 
 
 def cmd_section(args) -> int:

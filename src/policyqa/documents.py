@@ -1028,10 +1028,9 @@ def _extract(path: Path, data: bytes, pages: PageProgress | None) -> Extracted:
     # or a Word 97-2003 file; a web archive is a MIME message whatever it holds)
     # (an OpenDocument file is a ZIP package, or one XML file: formats/odt.py reads either)
     # (a .doc may be a Word package renamed, or a page Word saved as "Web Page" under .doc)
-    ours = {".odt": (b"PK\x03\x04",), ".ott": (b"PK\x03\x04",),
-            ".fodt": (b"PK\x03\x04",)}.get(suffix, ())
-    if suffix in WORD_PACKAGES + WORD_97:
-        ours = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+    ours = {**dict.fromkeys((".odt", ".ott", ".fodt"), (b"PK\x03\x04",)),
+            **dict.fromkeys(WORD_PACKAGES + WORD_97, (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"))
+            }.get(suffix, ())
     if suffix not in (".mhtml", ".mht") and not data.startswith(ours) and (
             why := _disguised(suffix, data)):
         raise DocumentError(why)

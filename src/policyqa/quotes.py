@@ -231,17 +231,10 @@ def find_sections(index: Index, doc_id: str, reference: str) -> list[int]:
     for section in structure.sections:
         if section.kind == "root":
             continue
-        path = iter(_TOKEN.findall(normalize(structure.full_path_text(section.id))))
-        extra = 0
-        for token in wanted:
-            for word in path:
-                if word == token:
-                    break
-                extra += 1
-            else:
-                break
-        else:
-            scored.append((extra + sum(1 for _ in path), section.id))
+        path = _TOKEN.findall(normalize(structure.full_path_text(section.id)))
+        words = iter(path)
+        if all(token in words for token in wanted):  # in order (the iterator moves on)
+            scored.append((len(path) - len(wanted), section.id))  # its other words
     best = min((extra for extra, _ in scored), default=None)
     return [sid for extra, sid in scored if extra == best]
 
